@@ -1,0 +1,68 @@
+//! The application shell: header with navigation, the routed page, and a footer that shows
+//! which server version and database the dashboard talks to.
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::api;
+use crate::pages::{
+    checks::ChecksPage, datasets::DatasetsPage, editor::EditorPage, not_found::NotFoundPage,
+    scans::ScansPage, settings::SettingsPage,
+};
+
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <header class="app-header">
+                <a class="brand" href="/">"Seltzer"</a>
+                <nav aria-label="Main">
+                    <A href="/" exact=true>"Checks"</A>
+                    <A href="/datasets">"Datasets"</A>
+                    <A href="/scans">"Scans"</A>
+                    <A href="/editor">"Editor"</A>
+                    <A href="/settings">"Settings"</A>
+                </nav>
+            </header>
+            <main id="main">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=ChecksPage />
+                    <Route path=path!("/datasets") view=DatasetsPage />
+                    <Route path=path!("/scans") view=ScansPage />
+                    <Route path=path!("/editor") view=EditorPage />
+                    <Route path=path!("/settings") view=SettingsPage />
+                </Routes>
+            </main>
+            <ServerStatus />
+        </Router>
+    }
+}
+
+/// The footer: version and engine from `/api/health`, or why the server cannot be reached.
+#[component]
+fn ServerStatus() -> impl IntoView {
+    let health = LocalResource::new(api::health);
+    view! {
+        <footer class="app-footer">
+            <Suspense fallback=|| view! { <span>"Connecting…"</span> }>
+                {move || Suspend::new(async move {
+                    match health.await {
+                        Ok(h) => view! {
+                            <span id="server-status" data-status="ok">
+                                {format!("Seltzer {} · {}", h.version, h.database.as_str())}
+                            </span>
+                        }
+                        .into_any(),
+                        Err(e) => view! {
+                            <span id="server-status" data-status="error" role="alert">
+                                {e.message}
+                            </span>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Suspense>
+        </footer>
+    }
+}

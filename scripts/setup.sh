@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Installs what building (and, with --browser, testing) Seltzer needs, skipping whatever is
+# already there, so a second run takes seconds. Sourced by scripts/run.sh and scripts/test.sh.
+#
+# Never downloads a prebuilt tool from outside the package registries: Rust tools come from
+# crates.io (cargo install), JavaScript from npm (package-lock.json), the browser from Debian.
+
+seltzer_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+seltzer_setup() {
+  local with_browser=${1:-}
+  export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+
+  local missing_components=()
+  for component in rustfmt clippy; do
+    rustup component list --installed 2>/dev/null | grep -q "^$component" || missing_components+=("$component")
+  done
+  if [ ${#missing_components[@]} -gt 0 ]; then
+    seltzer_log "rustup component add ${missing_components[*]}"
+    rustup component add "${missing_components[@]}"
+  fi
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    seltzer_log "rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+
+  # Everything later runs with --offline/--locked, so the crates must be here first.
+  cargo fetch --locked --quiet
+
+  # wasm-bindgen-cli must be exactly the wasm-bindgen of Cargo.lock: Trunk otherwise tries to
+  # download it, and the wasm tests' runner must match the crate too. `--locked` fails against
+  # some registry mirrors (its lock file names crates they lack), hence the unlocked fallback.
+  local wbg
+  wbg=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+  if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wbg" ]; then
+    seltzer_log "cargo install wasm-bindgen-cli $wbg (takes a few minutes, once)"
+    cargo install wasm-bindgen-cli --version "$wbg" --locked \
+      || cargo install wasm-bindgen-cli --version "$wbg"
+  fi
+
+  local trunk_version=0.21.14
+  if [ "$(trunk --version 2>/dev/null)" != "trunk $trunk_version" ]; then
+    seltzer_log "cargo install trunk $trunk_version (takes several minutes, once)"
+    cargo install trunk --version "$trunk_version" --locked
+  fi
+
+  # ECharts (served to the browser) and binaryen's wasm-opt (run by Trunk), exactly as locked.
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    seltzer_log "npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+
+  if [ "$with_browser" = "--browser" ] && ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
+    seltzer_log "apt-get install chromium chromium-driver (for the browser tests)"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+  fi
+}
+
+# Builds the dashboard into dist/. `--offline` turns any attempt by Trunk to download a tool into
+# an error; the explicit check before it says what to do instead.
+seltzer_build_frontend() {
+  local wbg
+  wbg=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+  if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wbg" ]; then
+    echo "error: wasm-bindgen $wbg (from Cargo.lock) is not on PATH; run scripts/setup.sh" >&2
+    return 1
+  fi
+  if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "132" ]; then
+    echo "error: wasm-opt 132 (npm binaryen) is not first on PATH; run npm ci" >&2
+    return 1
+  fi
+  seltzer_log "trunk build --release"
+  trunk --config Trunk.toml build --release --offline --locked
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
+  cd "$(dirname "$0")/.."
+  seltzer_setup "${1:-}"
+fi

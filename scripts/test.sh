@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy (host and wasm32), the wasm size budget, all
+# workspace tests (storage on SQLite and PostgreSQL, the real binary, the browser tests) and the
+# shared crate's tests as wasm in headless Chromium. Installs what it needs first.
+#
+# PostgreSQL: SELTZER_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+# Without one, its tests are skipped with a reason, except under CI=true where they fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+seltzer_setup --browser
+
+seltzer_log "cargo fmt --check"
+cargo fmt --all --check
+
+# The dashboard first: the server embeds dist/, so building it later would rebuild the server.
+seltzer_build_frontend
+
+# Budget: the wasm every browser downloads, gzip-compressed, stays under 400 KB.
+wasm=$(ls dist/*.wasm)
+wasm_gz=$(gzip -9 -c "$wasm" | wc -c)
+printf 'wasm size: %s bytes raw, %s bytes gzip (budget 409600)\n' "$(wc -c <"$wasm")" "$wasm_gz"
+if [ "$wasm_gz" -gt 409600 ]; then
+  echo "error: the dashboard's wasm is $wasm_gz bytes gzipped, over the 400 KB budget" >&2
+  exit 1
+fi
+
+seltzer_log "cargo clippy (host)"
+cargo clippy --locked --offline --all-targets -- -D warnings
+seltzer_log "cargo clippy (wasm32: shared, frontend)"
+cargo clippy --locked --offline -p shared -p frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+seltzer_log "cargo test (shared, server: SQLite, PostgreSQL, the binary, the browser)"
+cargo test --locked --offline
+
+seltzer_log "cargo test -p shared as wasm in headless Chromium"
+CHROMEDRIVER=$(command -v chromedriver) cargo test --locked --offline -p shared --target wasm32-unknown-unknown
+
+seltzer_log "all checks passed"

@@ -1,0 +1,22 @@
+//! `GET /api/health`: for load balancers and for the dashboard's footer. Reports `ok` only when
+//! the database answers, so a balancer stops sending traffic to a process that lost it.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use shared::api::Health;
+
+use super::{AppState, HttpError};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/health", get(health))
+}
+
+async fn health(State(state): State<AppState>) -> Result<Json<Health>, HttpError> {
+    state.db.ping().await?;
+    Ok(Json(Health {
+        status: "ok".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        database: state.db.engine(),
+    }))
+}

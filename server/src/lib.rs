@@ -1,0 +1,107 @@
+//! The Seltzer server. Where things are:
+//! - `cli`: the `seltzer` command line (serve, migrate, …);
+//! - `storage`: the database (SQLite or PostgreSQL), its connection and migrations;
+//! - `http`: the router, one module per area of the API, plus the embedded dashboard.
+
+pub mod cli;
+pub mod http;
+pub mod storage;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use tokio::net::TcpListener;
+
+pub use http::{AppState, router};
+pub use storage::{Database, StorageError};
+
+/// Everything `seltzer serve` needs to start.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    /// Serve the dashboard from this folder instead of the copy embedded in the binary.
+    pub dist: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the --dist folder {0} has no index.html (run `trunk build --release` first)")]
+    Dist(PathBuf),
+    #[error("server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Connects to the database, runs its migrations, and serves the API and the dashboard until
+/// SIGTERM or Ctrl-C, finishing the requests in flight.
+pub async fn run(config: ServeConfig) -> Result<(), RunError> {
+    let db = Database::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let assets = match config.dist {
+        Some(dir) if !dir.join("index.html").is_file() => return Err(RunError::Dist(dir)),
+        Some(dir) => http::assets::Assets::Directory(dir),
+        None => http::assets::Assets::Embedded,
+    };
+    if !assets.has_index() {
+        tracing::warn!(
+            "this binary carries no dashboard (dist/ was empty when it was built): the API works, \
+             the browser gets a page saying how to build the dashboard"
+        );
+    }
+    let app = router(AppState::new(db.clone(), assets));
+
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| RunError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(RunError::Serve)?;
+    tracing::info!(
+        database = db.engine().as_str(),
+        "listening on http://{addr}"
+    );
+
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(RunError::Serve)?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

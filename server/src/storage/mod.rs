@@ -1,0 +1,233 @@
+//! The database: one connection pool over SQLite (the embedded default) or PostgreSQL (for
+//! several Seltzer processes sharing one database), with the same queries on both. Queries use
+//! `$1`-style placeholders, which sqlx's Any driver accepts for both engines; where the SQL
+//! dialects differ, each engine has its own migrations folder.
+
+mod error;
+
+pub use error::StorageError;
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use shared::api::DatabaseEngine;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A connection pool plus which engine is behind it. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: AnyPool,
+    engine: DatabaseEngine,
+    /// The SQLite database file, when there is one (not for `:memory:`).
+    sqlite_file: Option<PathBuf>,
+}
+
+impl Database {
+    /// Connects to `sqlite://PATH` (creating the file if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        let (engine, url) = normalise_url(url)?;
+        sqlx::any::install_default_drivers();
+        let options =
+            AnyConnectOptions::from_str(&url).map_err(|source| StorageError::Connect {
+                url: redact(&url),
+                source,
+            })?;
+        let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool_options = match engine {
+            // Per-connection settings: wait for the writer instead of failing with "database is
+            // locked", and enforce foreign keys, which SQLite leaves off by default.
+            DatabaseEngine::Sqlite => pool_options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            }),
+            DatabaseEngine::Postgres => pool_options,
+        };
+        let pool =
+            pool_options
+                .connect_with(options)
+                .await
+                .map_err(|source| StorageError::Connect {
+                    url: redact(&url),
+                    source,
+                })?;
+        if engine == DatabaseEngine::Sqlite {
+            // WAL lets the dashboard read while a scan is being written; the mode is stored in
+            // the file, so setting it once per start is enough.
+            pool.execute("PRAGMA journal_mode = WAL")
+                .await
+                .map_err(StorageError::Query)?;
+        }
+        let sqlite_file = (engine == DatabaseEngine::Sqlite)
+            .then(|| sqlite_path(&url))
+            .flatten();
+        Ok(Self {
+            pool,
+            engine,
+            sqlite_file,
+        })
+    }
+
+    /// Applies the migrations that have not run yet. Safe to call on every start and from
+    /// several processes at once: sqlx takes an advisory lock on PostgreSQL, but its SQLite
+    /// lock is a no-op, so there we hold an exclusive `flock` on the database file meanwhile.
+    /// (SQLite itself locks with `fcntl`, which `flock` does not interfere with on Linux.)
+    pub async fn migrate(&self) -> Result<(), StorageError> {
+        match self.engine {
+            DatabaseEngine::Sqlite => {
+                let _guard = match &self.sqlite_file {
+                    Some(path) => Some(lock_file(path.clone()).await?),
+                    None => None,
+                };
+                SQLITE_MIGRATIONS.run(&self.pool).await?;
+            }
+            DatabaseEngine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// A round trip to the database, for the health endpoint.
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(StorageError::Query)
+    }
+
+    pub fn engine(&self) -> DatabaseEngine {
+        self.engine
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Picks the engine from the URL scheme and makes `sqlite://` URLs create their file.
+fn normalise_url(url: &str) -> Result<(DatabaseEngine, String), StorageError> {
+    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+    match scheme {
+        "sqlite" => {
+            let has_mode = url
+                .split_once('?')
+                .is_some_and(|(_, q)| q.split('&').any(|kv| kv.starts_with("mode=")));
+            let url = if has_mode || url.contains(":memory:") {
+                url.to_owned()
+            } else if url.contains('?') {
+                format!("{url}&mode=rwc")
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            Ok((DatabaseEngine::Sqlite, url))
+        }
+        "postgres" | "postgresql" => Ok((DatabaseEngine::Postgres, url.to_owned())),
+        _ => Err(StorageError::UnsupportedUrl(redact(url))),
+    }
+}
+
+/// The file behind an `sqlite://PATH?…` URL.
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
+}
+
+/// An exclusive advisory lock on `path`, held until the returned file is dropped.
+async fn lock_file(path: PathBuf) -> Result<std::fs::File, StorageError> {
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new().read(true).open(&path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| StorageError::Lock(std::io::Error::other(e)))?
+    .map_err(StorageError::Lock)
+}
+
+/// The URL without its password, for messages and logs.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let masked = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_owned()
+            };
+            format!("{scheme}://{masked}@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_create_their_file_unless_a_mode_is_given() {
+        let (engine, url) = normalise_url("sqlite://seltzer.db").unwrap();
+        assert_eq!(engine, DatabaseEngine::Sqlite);
+        assert_eq!(url, "sqlite://seltzer.db?mode=rwc");
+        assert_eq!(
+            normalise_url("sqlite://x.db?cache=shared").unwrap().1,
+            "sqlite://x.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            normalise_url("sqlite://x.db?mode=ro").unwrap().1,
+            "sqlite://x.db?mode=ro"
+        );
+    }
+
+    #[test]
+    fn sqlite_paths_are_found_in_urls() {
+        assert_eq!(
+            sqlite_path("sqlite://data/s.db?mode=rwc"),
+            Some(PathBuf::from("data/s.db"))
+        );
+        assert_eq!(sqlite_path("sqlite:s.db"), Some(PathBuf::from("s.db")));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+    }
+
+    #[test]
+    fn postgres_urls_select_postgres() {
+        for url in ["postgres://u@h/db", "postgresql://u@h/db"] {
+            assert_eq!(normalise_url(url).unwrap().0, DatabaseEngine::Postgres);
+        }
+    }
+
+    #[test]
+    fn other_schemes_are_refused_without_leaking_the_password() {
+        let err = normalise_url("mysql://root:hunter2@db/x").unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("mysql://root:***@db/x"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn redact_keeps_users_without_passwords() {
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1:5432/x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(redact("postgres://a:b@h/x?q=1"), "postgres://a:***@h/x?q=1");
+    }
+}

@@ -1,0 +1,212 @@
+//! The router, driven in-process: JSON errors for the API, the dashboard's files for the rest.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use server::http::assets::Assets;
+use server::{AppState, Database, router};
+use tower::ServiceExt;
+
+use crate::support::{TestDb, on_both_engines};
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn header(&self, name: header::HeaderName) -> &str {
+        self.headers
+            .get(&name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).unwrap()
+}
+
+/// A dist folder like Trunk's: an index, a hashed wasm and an unhashed file.
+fn fake_dist() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html><title>Seltzer</title>",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("frontend-0123456789abcdef_bg.wasm"),
+        vec![0u8; 4096],
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("echarts.min.js"),
+        "var echarts = {};".repeat(200),
+    )
+    .unwrap();
+    dir
+}
+
+async fn app_on(test_db: &TestDb, assets: Assets) -> (Router, Database) {
+    let db = Database::connect(&test_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    (router(AppState::new(db.clone(), assets)), db)
+}
+
+async fn health_reports_version_and_engine(test_db: TestDb) {
+    let (app, db) = app_on(&test_db, Assets::Embedded).await;
+    let answer = send(&app, get("/api/health")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({
+            "status": "ok",
+            "version": env!("CARGO_PKG_VERSION"),
+            "database": test_db.engine,
+        })
+    );
+    db.close().await;
+}
+
+/// A load balancer must see a process whose database is gone as unhealthy, with a JSON body.
+async fn health_fails_with_503_when_the_database_is_gone(test_db: TestDb) {
+    let (app, db) = app_on(&test_db, Assets::Embedded).await;
+    db.close().await;
+    let answer = send(&app, get("/api/health")).await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(answer.json()["code"], "unavailable");
+}
+
+on_both_engines!(
+    health_reports_version_and_engine,
+    health_fails_with_503_when_the_database_is_gone,
+);
+
+async fn sqlite_app(assets: Assets) -> (Router, TestDb) {
+    let test_db = TestDb::sqlite();
+    let (app, _db) = app_on(&test_db, assets).await;
+    (app, test_db)
+}
+
+#[tokio::test]
+async fn unknown_api_paths_answer_json_404_never_the_dashboard() {
+    let dist = fake_dist();
+    let (app, _db) = sqlite_app(Assets::Directory(dist.path().to_owned())).await;
+    for path in ["/api/nope", "/api/v1/checks/x/y", "/api/"] {
+        let answer = send(&app, get(path)).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            answer
+                .header(header::CONTENT_TYPE)
+                .starts_with("application/json")
+        );
+        let body = answer.json();
+        assert_eq!(body["code"], "not_found", "{path}");
+        assert!(
+            body["message"].as_str().unwrap().contains(path),
+            "the message names the path: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_methods_answer_json_405() {
+    let (app, _db) = sqlite_app(Assets::Embedded).await;
+    let answer = send(
+        &app,
+        Request::post("/api/health").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.json()["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn client_routes_get_index_html_uncached() {
+    let dist = fake_dist();
+    let (app, _db) = sqlite_app(Assets::Directory(dist.path().to_owned())).await;
+    for path in [
+        "/",
+        "/datasets",
+        "/checks/42/history",
+        "/index.html",
+        "/missing.js",
+    ] {
+        let answer = send(&app, get(path)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        assert_eq!(
+            answer.body, b"<!doctype html><title>Seltzer</title>",
+            "{path}"
+        );
+        assert_eq!(answer.header(header::CACHE_CONTROL), "no-cache", "{path}");
+        assert!(answer.header(header::CONTENT_TYPE).starts_with("text/html"));
+    }
+}
+
+#[tokio::test]
+async fn hashed_assets_are_cached_for_a_year_and_others_revalidated() {
+    let dist = fake_dist();
+    let (app, _db) = sqlite_app(Assets::Directory(dist.path().to_owned())).await;
+    let wasm = send(&app, get("/frontend-0123456789abcdef_bg.wasm")).await;
+    assert_eq!(wasm.status, StatusCode::OK);
+    assert_eq!(wasm.header(header::CONTENT_TYPE), "application/wasm");
+    assert_eq!(
+        wasm.header(header::CACHE_CONTROL),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(wasm.body.len(), 4096);
+    let js = send(&app, get("/echarts.min.js")).await;
+    assert_eq!(js.header(header::CACHE_CONTROL), "no-cache");
+    assert!(js.header(header::CONTENT_TYPE).contains("javascript"));
+}
+
+#[tokio::test]
+async fn assets_are_gzip_compressed_when_the_client_accepts_it() {
+    let dist = fake_dist();
+    let (app, _db) = sqlite_app(Assets::Directory(dist.path().to_owned())).await;
+    let request = Request::get("/echarts.min.js")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&app, request).await;
+    assert_eq!(answer.header(header::CONTENT_ENCODING), "gzip");
+    assert!(answer.body.len() < 3400, "{} bytes", answer.body.len());
+}
+
+#[tokio::test]
+async fn dist_folder_cannot_be_escaped() {
+    let dist = fake_dist();
+    let secret_dir = dist.path().parent().unwrap().to_owned();
+    let (app, _db) = sqlite_app(Assets::Directory(dist.path().to_owned())).await;
+    let answer = send(&app, get("/..%2F..%2Fetc%2Fpasswd")).await;
+    assert_eq!(answer.body, b"<!doctype html><title>Seltzer</title>");
+    let answer = send(&app, get("/../../etc/passwd")).await;
+    assert_eq!(answer.body, b"<!doctype html><title>Seltzer</title>");
+    assert!(secret_dir.exists());
+}

@@ -1,0 +1,12 @@
+//! Seltzer's integration tests, in one binary to keep link times down:
+//! - `storage`: the database layer on SQLite and on PostgreSQL;
+//! - `api`: the router in-process (JSON errors, health, the dashboard's files and caching);
+//! - `cli`: the real `seltzer` binary (serve on a real port, migrate, signals, exit codes);
+//! - `browser`: the dashboard in headless Chromium against a real `seltzer serve`.
+
+mod support;
+
+mod api;
+mod browser;
+mod cli;
+mod storage;

@@ -1,0 +1,8 @@
+//! The JSON bodies of Seltzer's own HTTP API, shared by the server (which produces them) and the
+//! frontend (which decodes them), so the two can never disagree on a field name.
+
+mod error;
+mod health;
+
+pub use error::{ApiError, ErrorCode};
+pub use health::{DatabaseEngine, Health};
