@@ -78,16 +78,17 @@ fn is_content_hashed(path: &str) -> bool {
 
 pub(super) async fn serve(State(state): State<AppState>, uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
-    if !path.is_empty() && path != "index.html" {
-        if let Some(body) = state.assets.read(path).await {
-            let mime = mime_guess::from_path(path).first_or_octet_stream();
-            let cache = if is_content_hashed(path) {
-                "public, max-age=31536000, immutable"
-            } else {
-                "no-cache"
-            };
-            return file_response(mime.as_ref(), cache, body);
-        }
+    if !path.is_empty()
+        && path != "index.html"
+        && let Some(body) = state.assets.read(path).await
+    {
+        let mime = mime_guess::from_path(path).first_or_octet_stream();
+        let cache = if is_content_hashed(path) {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        return file_response(mime.as_ref(), cache, body);
     }
     match state.assets.read("index.html").await {
         Some(body) => file_response("text/html; charset=utf-8", "no-cache", body),

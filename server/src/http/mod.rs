@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{OriginalUri, State};
-use axum::response::{IntoResponse, Response};
 use axum::http::Method;
+use axum::response::{IntoResponse, Response};
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
@@ -57,7 +57,9 @@ async fn not_api_or_dashboard(
 ) -> Response {
     let path = uri.path();
     if path == "/api" || path.starts_with("/api/") {
-        return api_not_found(method, OriginalUri(uri)).await.into_response();
+        return api_not_found(method, OriginalUri(uri))
+            .await
+            .into_response();
     }
     assets::serve(state, uri).await
 }

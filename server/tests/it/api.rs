@@ -22,9 +22,9 @@ impl Answer {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
-    fn header(&self, name: header::HeaderName) -> &str {
+    fn header(&self, name: &header::HeaderName) -> &str {
         self.headers
-            .get(&name)
+            .get(name)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
     }
@@ -123,7 +123,7 @@ async fn unknown_api_paths_answer_json_404_never_the_dashboard() {
         assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
         assert!(
             answer
-                .header(header::CONTENT_TYPE)
+                .header(&header::CONTENT_TYPE)
                 .starts_with("application/json")
         );
         let body = answer.json();
@@ -164,8 +164,12 @@ async fn client_routes_get_index_html_uncached() {
             answer.body, b"<!doctype html><title>Seltzer</title>",
             "{path}"
         );
-        assert_eq!(answer.header(header::CACHE_CONTROL), "no-cache", "{path}");
-        assert!(answer.header(header::CONTENT_TYPE).starts_with("text/html"));
+        assert_eq!(answer.header(&header::CACHE_CONTROL), "no-cache", "{path}");
+        assert!(
+            answer
+                .header(&header::CONTENT_TYPE)
+                .starts_with("text/html")
+        );
     }
 }
 
@@ -175,15 +179,15 @@ async fn hashed_assets_are_cached_for_a_year_and_others_revalidated() {
     let (app, _db) = sqlite_app(Assets::Directory(dist.path().to_owned())).await;
     let wasm = send(&app, get("/frontend-0123456789abcdef_bg.wasm")).await;
     assert_eq!(wasm.status, StatusCode::OK);
-    assert_eq!(wasm.header(header::CONTENT_TYPE), "application/wasm");
+    assert_eq!(wasm.header(&header::CONTENT_TYPE), "application/wasm");
     assert_eq!(
-        wasm.header(header::CACHE_CONTROL),
+        wasm.header(&header::CACHE_CONTROL),
         "public, max-age=31536000, immutable"
     );
     assert_eq!(wasm.body.len(), 4096);
     let js = send(&app, get("/echarts.min.js")).await;
-    assert_eq!(js.header(header::CACHE_CONTROL), "no-cache");
-    assert!(js.header(header::CONTENT_TYPE).contains("javascript"));
+    assert_eq!(js.header(&header::CACHE_CONTROL), "no-cache");
+    assert!(js.header(&header::CONTENT_TYPE).contains("javascript"));
 }
 
 #[tokio::test]
@@ -195,7 +199,7 @@ async fn assets_are_gzip_compressed_when_the_client_accepts_it() {
         .body(Body::empty())
         .unwrap();
     let answer = send(&app, request).await;
-    assert_eq!(answer.header(header::CONTENT_ENCODING), "gzip");
+    assert_eq!(answer.header(&header::CONTENT_ENCODING), "gzip");
     assert!(answer.body.len() < 3400, "{} bytes", answer.body.len());
 }
 

@@ -4,6 +4,9 @@
 //! - `cli`: the real `seltzer` binary (serve on a real port, migrate, signals, exit codes);
 //! - `browser`: the dashboard in headless Chromium against a real `seltzer serve`.
 
+// A test that meets an unexpected error should stop right there, helpers included.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 mod api;
