@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use crate::ingest::IngestConfig;
+use crate::storage::{ATTRIBUTE_TYPES, AttributeDefinition};
 use crate::{Database, ServeConfig};
 
 /// The SQLite file in the working directory, created on first start.
@@ -30,6 +32,76 @@ enum Command {
     Serve(ServeArgs),
     /// Apply the database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Manage the API keys Soda Core logs in with (`api_key_id` / `api_key_secret`).
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+    /// Manage the check attributes Soda Core accepts (it skips scans using unknown ones).
+    #[command(subcommand)]
+    Attribute(AttributeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key and print its id and secret (the secret is shown only this once).
+    Create {
+        /// What the key is for, e.g. "airflow production".
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List the keys (never their secrets).
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a key: its tokens stop working at once.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AttributeCommand {
+    /// Define an attribute checks may set under `attributes:`.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// text, number, checkbox, datetime, singleSelect or multiSelect.
+        #[arg(long = "type")]
+        attribute_type: String,
+        /// Shown in the dashboard (default: the name).
+        #[arg(long)]
+        label: Option<String>,
+        /// An allowed value (singleSelect and multiSelect need at least one); repeat it.
+        #[arg(long = "allowed-value")]
+        allowed_values: Vec<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    Delete {
+        name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -50,6 +122,15 @@ struct ServeArgs {
     /// frontend development.
     #[arg(long, env = "SELTZER_DIST")]
     dist: Option<PathBuf>,
+    /// How long a Soda Core login token stays valid, in seconds.
+    #[arg(long, env = "SELTZER_TOKEN_TTL_SECS", default_value_t = 86_400)]
+    token_ttl_secs: u64,
+    /// Let Soda Core send failed-row samples; `false` keeps warehouse data out of Seltzer.
+    #[arg(long, env = "SELTZER_COLLECT_SAMPLES", default_value_t = true, action = clap::ArgAction::Set)]
+    collect_samples: bool,
+    /// The largest request body accepted (scan results, sample files), in bytes.
+    #[arg(long, env = "SELTZER_MAX_BODY_BYTES", default_value_t = 64 * 1024 * 1024)]
+    max_body_bytes: usize,
 }
 
 /// Parses the command line, runs the command, and turns its outcome into the exit code: 0 on
@@ -70,10 +151,17 @@ pub fn main() -> ExitCode {
                 bind: args.bind,
                 database_url: args.database.database_url,
                 dist: args.dist,
+                ingest: IngestConfig {
+                    token_ttl_secs: args.token_ttl_secs,
+                    collect_samples: args.collect_samples,
+                    max_body_bytes: args.max_body_bytes,
+                },
             })
             .await
             .map_err(|e| e.to_string()),
             Command::Migrate(args) => migrate(&args.database_url).await.map_err(|e| e.to_string()),
+            Command::ApiKey(command) => api_key(command).await,
+            Command::Attribute(command) => attribute(command).await,
         }
     });
     match outcome {
@@ -92,6 +180,171 @@ async fn migrate(database_url: &str) -> Result<(), crate::StorageError> {
     tracing::info!(database = db.engine().as_str(), "migrations applied");
     db.close().await;
     Ok(())
+}
+
+/// Opens and migrates the database for a management command.
+async fn open(args: &DatabaseArgs) -> Result<Database, String> {
+    let db = Database::connect(&args.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    Ok(db)
+}
+
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
+    match command {
+        ApiKeyCommand::Create {
+            name,
+            format,
+            database,
+        } => {
+            if name.trim().is_empty() {
+                return Err("--name must not be empty".to_owned());
+            }
+            let db = open(&database).await?;
+            let key = db.create_api_key(&name).await.map_err(|e| e.to_string())?;
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::json!({"id": key.id, "secret": key.secret})
+                ),
+                Format::Text => println!(
+                    "API key created. The secret is shown only now; put both in Soda Core's \
+                     soda_cloud: configuration.\n  api_key_id: {}\n  api_key_secret: {}",
+                    key.id, key.secret
+                ),
+            }
+            db.close().await;
+        }
+        ApiKeyCommand::List { format, database } => {
+            let db = open(&database).await?;
+            let keys = db.list_api_keys().await.map_err(|e| e.to_string())?;
+            match format {
+                Format::Json => println!("{}", to_json(&keys)),
+                Format::Text => {
+                    for key in &keys {
+                        let state = key
+                            .revoked_at
+                            .as_ref()
+                            .map_or("active".to_owned(), |t| format!("revoked {t}"));
+                        println!("{}  {}  created {}  {state}", key.id, key.name, key.created_at);
+                    }
+                }
+            }
+            db.close().await;
+        }
+        ApiKeyCommand::Revoke { id, database } => {
+            let db = open(&database).await?;
+            let revoked = db.revoke_api_key(&id).await.map_err(|e| e.to_string())?;
+            db.close().await;
+            if !revoked {
+                return Err(format!("no active API key with id '{id}'"));
+            }
+            println!("API key {id} revoked; its tokens no longer work");
+        }
+    }
+    Ok(())
+}
+
+async fn attribute(command: AttributeCommand) -> Result<(), String> {
+    match command {
+        AttributeCommand::Create {
+            name,
+            attribute_type,
+            label,
+            allowed_values,
+            database,
+        } => {
+            let definition = attribute_definition(name, &attribute_type, label, allowed_values)?;
+            let db = open(&database).await?;
+            let created = db
+                .create_attribute(&definition)
+                .await
+                .map_err(|e| e.to_string())?;
+            db.close().await;
+            if !created {
+                return Err(format!("an attribute named '{}' exists already", definition.name));
+            }
+            println!("attribute '{}' ({}) created", definition.name, definition.attribute_type);
+        }
+        AttributeCommand::List { format, database } => {
+            let db = open(&database).await?;
+            let list = db.list_attributes().await.map_err(|e| e.to_string())?;
+            match format {
+                Format::Json => println!("{}", to_json(&list)),
+                Format::Text => {
+                    for a in &list {
+                        let allowed = a
+                            .allowed_values
+                            .as_ref()
+                            .map(|v| format!("  allowed: {}", serde_json::Value::Array(v.clone())))
+                            .unwrap_or_default();
+                        println!("{}  {}  \"{}\"{allowed}", a.name, a.attribute_type, a.label);
+                    }
+                }
+            }
+            db.close().await;
+        }
+        AttributeCommand::Delete { name, database } => {
+            let db = open(&database).await?;
+            let deleted = db.delete_attribute(&name).await.map_err(|e| e.to_string())?;
+            db.close().await;
+            if !deleted {
+                return Err(format!("no attribute named '{name}'"));
+            }
+            println!("attribute '{name}' deleted");
+        }
+    }
+    Ok(())
+}
+
+/// Checks an attribute definition the way Soda Core will use it.
+fn attribute_definition(
+    name: String,
+    attribute_type: &str,
+    label: Option<String>,
+    allowed_values: Vec<String>,
+) -> Result<AttributeDefinition, String> {
+    if name.trim().is_empty() {
+        return Err("--name must not be empty".to_owned());
+    }
+    let Some(canonical) = ATTRIBUTE_TYPES
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(attribute_type))
+    else {
+        return Err(format!(
+            "unknown attribute type '{attribute_type}': use one of {}",
+            ATTRIBUTE_TYPES.join(", ")
+        ));
+    };
+    let allowed = match *canonical {
+        "checkbox" => Some(vec![serde_json::json!(true), serde_json::json!(false)]),
+        "singleSelect" | "multiSelect" if allowed_values.is_empty() => {
+            return Err(format!(
+                "a {canonical} attribute needs its values: add --allowed-value VALUE (repeat it)"
+            ));
+        }
+        "singleSelect" | "multiSelect" => Some(
+            allowed_values
+                .into_iter()
+                .map(serde_json::Value::String)
+                .collect(),
+        ),
+        _ if !allowed_values.is_empty() => {
+            return Err(format!("a {canonical} attribute takes no --allowed-value"));
+        }
+        _ => None,
+    };
+    Ok(AttributeDefinition {
+        label: label.unwrap_or_else(|| name.clone()),
+        name,
+        attribute_type: (*canonical).to_owned(),
+        allowed_values: allowed,
+    })
 }
 
 /// Logs to stdout; `RUST_LOG` overrides the default level (info for Seltzer, warn for the rest).

@@ -1,11 +1,16 @@
 //! The Seltzer server. Where things are:
-//! - `cli`: the `seltzer` command line (serve, migrate, …);
-//! - `storage`: the database (SQLite or PostgreSQL), its connection and migrations;
-//! - `http`: the router, one module per area of the API, plus the embedded dashboard.
+//! - `cli`: the `seltzer` command line (serve, migrate, api-key, attribute);
+//! - `ingest`: the Soda Cloud protocol Soda Core speaks (login, scan results, history, samples);
+//! - `storage`: the database (SQLite or PostgreSQL): migrations, and one module per kind of row;
+//! - `http`: the router, one module per area of the API, plus the embedded dashboard;
+//! - `credentials`, `timestamp`: small helpers (secrets and hashes; stored times).
 
 pub mod cli;
+pub mod credentials;
 pub mod http;
+pub mod ingest;
 pub mod storage;
+pub mod timestamp;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +27,7 @@ pub struct ServeConfig {
     pub database_url: String,
     /// Serve the dashboard from this folder instead of the copy embedded in the binary.
     pub dist: Option<PathBuf>,
+    pub ingest: ingest::IngestConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +61,7 @@ pub async fn run(config: ServeConfig) -> Result<(), RunError> {
              the browser gets a page saying how to build the dashboard"
         );
     }
-    let app = router(AppState::new(db.clone(), assets));
+    let app = router(AppState::new(db.clone(), assets, config.ingest));
 
     let listener = TcpListener::bind(config.bind)
         .await

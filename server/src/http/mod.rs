@@ -1,4 +1,5 @@
-//! The HTTP surface: `/api/...` (one module per area) and, for every other path, the dashboard.
+//! The HTTP surface: `/api/...` (one module per area; Soda Core's protocol lives in `ingest`)
+//! and, for every other path, the dashboard.
 
 pub mod assets;
 mod error;
@@ -15,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::ingest::{self, IngestConfig};
 use crate::storage::Database;
 use assets::Assets;
 
@@ -23,13 +25,15 @@ use assets::Assets;
 pub struct AppState {
     pub db: Database,
     pub assets: Arc<Assets>,
+    pub ingest: Arc<IngestConfig>,
 }
 
 impl AppState {
-    pub fn new(db: Database, assets: Assets) -> Self {
+    pub fn new(db: Database, assets: Assets, ingest: IngestConfig) -> Self {
         Self {
             db,
             assets: Arc::new(assets),
+            ingest: Arc::new(ingest),
         }
     }
 }
@@ -38,6 +42,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(health::routes())
+        .merge(ingest::routes(&state.ingest))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
     Router::new()

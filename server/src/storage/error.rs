@@ -12,6 +12,8 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot lock the SQLite file for migrating: {0}")]
     Lock(std::io::Error),
+    #[error("hashing a secret failed: {0}")]
+    Hash(String),
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
 }

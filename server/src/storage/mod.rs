@@ -3,17 +3,29 @@
 //! `$1`-style placeholders, which sqlx's Any driver accepts for both engines; where the SQL
 //! dialects differ, each engine has its own migrations folder.
 
+mod api_keys;
+mod attributes;
 mod error;
+mod history;
+mod samples;
+mod scans;
 
+pub use api_keys::{ApiKey, NewApiKey, Token};
+pub use attributes::{ATTRIBUTE_TYPES, AttributeDefinition};
 pub use error::StorageError;
+pub use history::HistoryQuery;
+pub use samples::NewSample;
+pub use scans::StoredScan;
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use shared::api::DatabaseEngine;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
+use tokio::sync::{Mutex, MutexGuard};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -25,6 +37,9 @@ pub struct Database {
     engine: DatabaseEngine,
     /// The SQLite database file, when there is one (not for `:memory:`).
     sqlite_file: Option<PathBuf>,
+    /// SQLite allows one writer at a time; writers that collide inside a transaction fail
+    /// with "database is locked" instead of waiting. Seltzer queues its own writes here.
+    write_gate: Arc<Mutex<()>>,
 }
 
 impl Database {
@@ -73,6 +88,7 @@ impl Database {
             pool,
             engine,
             sqlite_file,
+            write_gate: Arc::new(Mutex::new(())),
         })
     }
 
@@ -101,6 +117,14 @@ impl Database {
             .await
             .map(|_| ())
             .map_err(StorageError::Query)
+    }
+
+    /// Held while writing: queues writers on SQLite, a no-op on PostgreSQL.
+    async fn write_gate(&self) -> Option<MutexGuard<'_, ()>> {
+        match self.engine {
+            DatabaseEngine::Sqlite => Some(self.write_gate.lock().await),
+            DatabaseEngine::Postgres => None,
+        }
     }
 
     pub fn engine(&self) -> DatabaseEngine {

@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use server::http::assets::Assets;
+use server::ingest::IngestConfig;
 use server::{AppState, Database, router};
 use tower::ServiceExt;
 
@@ -76,7 +77,7 @@ fn fake_dist() -> tempfile::TempDir {
 async fn app_on(test_db: &TestDb, assets: Assets) -> (Router, Database) {
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();
-    (router(AppState::new(db.clone(), assets)), db)
+    (router(AppState::new(db.clone(), assets, IngestConfig::default())), db)
 }
 
 async fn health_reports_version_and_engine(test_db: TestDb) {

@@ -3,6 +3,8 @@
 
 mod error;
 mod health;
+mod outcome;
 
 pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};
+pub use outcome::CheckOutcome;

@@ -1,0 +1,318 @@
+//! The scan results document of `sodaCoreInsertScanResults`, parsed into what Seltzer stores.
+//! Unknown fields are ignored (newer Soda Core versions add some); a field Seltzer needs that is
+//! missing or of the wrong type is a 400 whose message names it (see `parse`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+use shared::api::CheckOutcome;
+
+use crate::timestamp::{self, EpochMillis};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanResults {
+    #[serde(deserialize_with = "non_empty")]
+    pub definition_name: String,
+    #[serde(deserialize_with = "non_empty")]
+    pub default_data_source: String,
+    #[serde(deserialize_with = "time")]
+    pub data_timestamp: EpochMillis,
+    #[serde(deserialize_with = "time")]
+    pub scan_start_timestamp: EpochMillis,
+    #[serde(deserialize_with = "time")]
+    pub scan_end_timestamp: EpochMillis,
+    #[serde(default)]
+    pub has_errors: bool,
+    #[serde(default)]
+    pub has_warnings: bool,
+    #[serde(default)]
+    pub has_failures: bool,
+    #[serde(default)]
+    pub metrics: Vec<Metric>,
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    #[serde(default)]
+    pub automated_monitoring_checks: Vec<Check>,
+    #[serde(default)]
+    pub queries: Vec<TableRef>,
+    #[serde(default)]
+    pub profiling: Vec<TableRef>,
+    #[serde(default)]
+    pub metadata: Vec<TableRef>,
+    /// The scan log, kept verbatim (level, message, timestamp, location…).
+    #[serde(default)]
+    pub logs: Vec<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metric {
+    #[serde(deserialize_with = "non_empty")]
+    pub identity: String,
+    #[serde(default)]
+    pub metric_name: String,
+    /// A number, a string (e.g. `max` of a timestamp column), a list (schema) or null.
+    #[serde(default)]
+    pub value: Value,
+    pub data_source_name: Option<String>,
+    pub table_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Check {
+    /// Soda Core's v3 identity.
+    #[serde(deserialize_with = "non_empty")]
+    pub identity: String,
+    /// v1..v4; values may be null.
+    #[serde(default)]
+    pub identities: BTreeMap<String, Option<String>>,
+    #[serde(deserialize_with = "non_empty")]
+    pub name: String,
+    #[serde(rename = "type", default = "generic")]
+    pub check_type: String,
+    #[serde(default)]
+    pub definition: String,
+    #[serde(default)]
+    pub resource_attributes: Vec<Value>,
+    pub location: Option<Location>,
+    pub data_source: Option<String>,
+    pub table: Option<String>,
+    pub column: Option<String>,
+    #[serde(default)]
+    pub metrics: Vec<String>,
+    pub outcome: Option<CheckOutcome>,
+    #[serde(default)]
+    pub diagnostics: Map<String, Value>,
+    pub group: Option<Group>,
+    pub outcome_reasons: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Location {
+    pub file_path: Option<String>,
+    pub line: Option<i64>,
+    pub col: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub identity: Option<String>,
+    pub name: Option<String>,
+}
+
+/// Anything in the document that names a table of a data source (queries, profiling,
+/// discovered tables).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableRef {
+    pub data_source: Option<String>,
+    pub table: Option<String>,
+}
+
+fn generic() -> String {
+    "generic".to_owned()
+}
+
+fn non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.trim().is_empty() {
+        return Err(serde::de::Error::custom("must not be empty"));
+    }
+    Ok(s)
+}
+
+fn time<'de, D: Deserializer<'de>>(d: D) -> Result<EpochMillis, D::Error> {
+    let s = String::deserialize(d)?;
+    timestamp::parse(&s).map_err(serde::de::Error::custom)
+}
+
+/// Parses the document, naming the offending field on error, e.g.
+/// `checks[3].outcome: unknown variant "maybe", expected one of "pass", "warn", "fail"`.
+pub fn parse(body: &Value) -> Result<ScanResults, String> {
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        if path == "." {
+            inner
+        } else {
+            format!("{path}: {inner}")
+        }
+    })
+}
+
+impl Check {
+    /// The key Seltzer files the check under: the user's `identity:` (v4) when given, else
+    /// Soda Core's v3 identity.
+    pub fn primary_identity(&self) -> &str {
+        self.identities
+            .get("v4")
+            .and_then(|v| v.as_deref())
+            .filter(|v| !v.is_empty())
+            .unwrap_or(&self.identity)
+    }
+
+    /// Every (version, identity) pair the check was sent with, v3 always included.
+    pub fn all_identities(&self) -> BTreeSet<(String, String)> {
+        let mut all: BTreeSet<(String, String)> = self
+            .identities
+            .iter()
+            .filter_map(|(version, id)| Some((version.clone(), id.clone()?)))
+            .filter(|(_, id)| !id.is_empty())
+            .collect();
+        all.insert(("v3".to_owned(), self.identity.clone()));
+        all
+    }
+
+    /// The check's value (`diagnostics.value`) when it is a number.
+    pub fn value(&self) -> Option<f64> {
+        self.diagnostics.get("value").and_then(Value::as_f64)
+    }
+
+    /// The sample files (`fileId`s) the check's diagnostics reference, with their columns.
+    pub fn sample_files(&self) -> Vec<(String, Option<Value>)> {
+        let Some(blocks) = self.diagnostics.get("blocks").and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        blocks
+            .iter()
+            .filter_map(|block| {
+                let file = block.get("file")?;
+                let id = file.get("reference")?.get("fileId")?.as_str()?;
+                (!id.is_empty()).then(|| (id.to_owned(), file.get("columns").cloned()))
+            })
+            .collect()
+    }
+}
+
+impl ScanResults {
+    /// Every check of the document, automated-monitoring ones included.
+    pub fn all_checks(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().chain(&self.automated_monitoring_checks)
+    }
+
+    /// The data source a check belongs to (the scan's default when the check names none).
+    pub fn data_source_of<'a>(&'a self, check: &'a Check) -> &'a str {
+        check
+            .data_source
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .unwrap_or(&self.default_data_source)
+    }
+
+    /// The (data source, table) pairs the document names explicitly: checks, queries,
+    /// profiling, discovered tables and schema metrics.
+    pub fn named_tables(&self) -> BTreeSet<(String, String)> {
+        let mut tables = BTreeSet::new();
+        let mut add = |ds: Option<&str>, table: Option<&str>| {
+            if let Some(table) = table.filter(|t| !t.is_empty()) {
+                let ds = ds.filter(|d| !d.is_empty()).unwrap_or(&self.default_data_source);
+                tables.insert((ds.to_owned(), table.to_owned()));
+            }
+        };
+        for check in self.all_checks() {
+            add(check.data_source.as_deref(), check.table.as_deref());
+        }
+        for t in self.queries.iter().chain(&self.profiling).chain(&self.metadata) {
+            add(t.data_source.as_deref(), t.table.as_deref());
+        }
+        for m in &self.metrics {
+            add(m.data_source_name.as_deref(), m.table_name.as_deref());
+        }
+        tables
+    }
+
+    /// Tables a metric identity names (`metric-<definition>-<data source>-<table>-…`), for
+    /// scans that aborted before any check or query named them. The identity format is
+    /// ambiguous (names may contain `-`), so the caller only trusts tables it already knows.
+    pub fn metric_table_candidates(&self) -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        let ds = &self.default_data_source;
+        let prefix = format!("metric-{}-{ds}-", self.definition_name);
+        for m in &self.metrics {
+            if let Some(rest) = m.identity.strip_prefix(&prefix)
+                && let Some((table, tail)) = rest.split_once('-')
+                && !tail.is_empty()
+            {
+                out.insert((ds.clone(), table.to_owned()));
+            }
+        }
+        out
+    }
+
+    pub fn error_log_count(&self) -> usize {
+        self.logs
+            .iter()
+            .filter(|l| l.get("level").and_then(Value::as_str) == Some("error"))
+            .count()
+    }
+
+    /// A scan failed when Soda Core says so or when it logged an error.
+    pub fn failed(&self) -> bool {
+        self.has_errors || self.error_log_count() > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn minimal() -> Value {
+        json!({
+            "definitionName": "daily",
+            "defaultDataSource": "shop",
+            "dataTimestamp": "2026-11-23T04:23:08+00:00",
+            "scanStartTimestamp": "2026-11-23T04:23:08+00:00",
+            "scanEndTimestamp": "2026-11-23T04:23:09+00:00",
+            "checks": [{
+                "identity": "7ccd1e0c",
+                "identities": {"v1": "5d4b5088", "v2": "c8fe9f11", "v3": "7ccd1e0c", "v4": null},
+                "name": "row_count > 0",
+                "table": "orders",
+                "outcome": "pass",
+                "diagnostics": {"value": 7, "blocks": []}
+            }]
+        })
+    }
+
+    #[test]
+    fn a_minimal_document_parses() {
+        let doc = parse(&minimal()).unwrap();
+        let check = &doc.checks[0];
+        assert_eq!(check.primary_identity(), "7ccd1e0c");
+        assert_eq!(check.value(), Some(7.0));
+        assert_eq!(check.all_identities().len(), 3);
+        assert_eq!(doc.data_source_of(check), "shop");
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let mut doc = minimal();
+        doc["checks"][0]["outcome"] = json!("maybe");
+        let err = parse(&doc).unwrap_err();
+        assert!(err.starts_with("checks[0].outcome: unknown variant"), "{err}");
+
+        let mut doc = minimal();
+        doc["dataTimestamp"] = json!("yesterday");
+        let err = parse(&doc).unwrap_err();
+        assert!(err.starts_with("dataTimestamp: 'yesterday' is not a timestamp"), "{err}");
+
+        let mut doc = minimal();
+        doc.as_object_mut().unwrap().remove("definitionName");
+        assert_eq!(parse(&doc).unwrap_err(), "missing field `definitionName`");
+    }
+
+    #[test]
+    fn a_custom_identity_is_the_primary_one() {
+        let mut doc = minimal();
+        doc["checks"][0]["identities"]["v4"] = json!("orders-row-count");
+        let doc = parse(&doc).unwrap();
+        assert_eq!(doc.checks[0].primary_identity(), "orders-row-count");
+        assert_eq!(doc.checks[0].all_identities().len(), 4);
+    }
+}

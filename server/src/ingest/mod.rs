@@ -1,0 +1,251 @@
+//! The Soda Cloud protocol, as Soda Core 3.5.6 speaks it (see `docs/soda-protocol.md` in the
+//! reference material): `POST /api/command`, `POST /api/query`, `POST /api/scan/upload`.
+//!
+//! Soda Core reads every response body as JSON before it looks at the status, and only logs in
+//! again after a 401 with a JSON body, so every answer here, errors included, is JSON.
+
+pub mod document;
+pub mod history_filter;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Json;
+use serde_json::{Value, json};
+use shared::api::ErrorCode;
+
+use crate::credentials;
+use crate::http::{AppState, HttpError};
+use crate::storage::NewSample;
+
+/// Settings of the ingest protocol.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// How long a login token lives; Soda Core logs in again after a 401.
+    pub token_ttl_secs: u64,
+    /// Whether Soda Core may send failed-row samples (`disableCollectingWarehouseData`).
+    pub collect_samples: bool,
+    /// The largest request body accepted (scan results documents and sample files).
+    pub max_body_bytes: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            token_ttl_secs: 24 * 60 * 60,
+            collect_samples: true,
+            max_body_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+pub(crate) fn routes(config: &IngestConfig) -> Router<AppState> {
+    Router::new()
+        .route("/command", post(command))
+        .route("/query", post(query))
+        .route("/scan/upload", post(upload))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+}
+
+/// Reads the body, turning a too-large one into a 413 that says what the limit is.
+fn body_bytes(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Bytes, HttpError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            HttpError::new(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "the request body is larger than {} bytes (SELTZER_MAX_BODY_BYTES)",
+                    state.ingest.max_body_bytes
+                ),
+            )
+        } else {
+            HttpError::bad_request(format!("cannot read the request body: {rejection}"))
+        }
+    })
+}
+
+fn json_body(bytes: &[u8]) -> Result<Value, HttpError> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| HttpError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(HttpError::bad_request("the body must be a JSON object"));
+    }
+    Ok(value)
+}
+
+fn string_field<'a>(body: &'a Value, field: &str) -> Result<&'a str, HttpError> {
+    match body.get(field) {
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(HttpError::bad_request(format!("field `{field}` must be a string"))),
+        None => Err(HttpError::bad_request(format!("missing field `{field}`"))),
+    }
+}
+
+/// The API key id behind the token, or a 401 that makes Soda Core log in again.
+async fn authenticate(state: &AppState, token: Option<&str>) -> Result<String, HttpError> {
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Err(HttpError::new(
+            ErrorCode::Unauthorized,
+            "missing token: log in with the `login` command first",
+        ));
+    };
+    state.db.authenticate_token(token).await?.ok_or_else(|| {
+        HttpError::new(
+            ErrorCode::Unauthorized,
+            "the token is unknown, expired or its API key was revoked; log in again",
+        )
+    })
+}
+
+async fn command(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, HttpError> {
+    let bytes = body_bytes(&state, body)?;
+    let mut body = json_body(&bytes)?;
+    match string_field(&body, "type")? {
+        "login" => {
+            let key_id = string_field(&body, "apiKeyId")?;
+            let secret = string_field(&body, "apiKeySecret")?;
+            let ttl_ms = i64::try_from(state.ingest.token_ttl_secs.saturating_mul(1000))
+                .unwrap_or(i64::MAX);
+            match state.db.login(key_id, secret, ttl_ms).await? {
+                Some(token) => Ok(Json(json!({"token": token.token})).into_response()),
+                None => Err(HttpError::new(
+                    ErrorCode::Unauthorized,
+                    "unknown API key id or wrong secret (create a key with `seltzer api-key create`)",
+                )),
+            }
+        }
+        "sodaCoreInsertScanResults" => {
+            let api_key = authenticate(&state, body.get("token").and_then(Value::as_str)).await?;
+            let doc = document::parse(&body).map_err(|e| {
+                HttpError::bad_request(format!("invalid scan results: {e}"))
+            })?;
+            // The payload is kept for re-processing, but never with the client's token in it.
+            if let Some(obj) = body.as_object_mut() {
+                obj.remove("token");
+            }
+            let stored = state
+                .db
+                .insert_scan(&doc, &body.to_string(), Some(&api_key))
+                .await?;
+            tracing::info!(
+                scan_id = stored.scan_id,
+                replaced = stored.replaced_scan_id,
+                definition = doc.definition_name,
+                checks = doc.checks.len(),
+                "stored scan results"
+            );
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            Ok(Json(json!({
+                "scanId": stored.scan_id.to_string(),
+                "cloudUrl": format!("http://{host}/scans/{}", stored.scan_id),
+            }))
+            .into_response())
+        }
+        other => Err(HttpError::bad_request(format!(
+            "unknown command type '{other}' (Seltzer accepts login and sodaCoreInsertScanResults)"
+        ))),
+    }
+}
+
+async fn query(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, HttpError> {
+    let bytes = body_bytes(&state, body)?;
+    let body = json_body(&bytes)?;
+    let kind = string_field(&body, "type")?;
+    let known = [
+        "sodaCoreCloudConfiguration",
+        "sodaCoreAvailableCheckAttributes",
+        "sodaCoreHistoricMeasurements",
+        "sodaCoreHistoricCheckResults",
+    ];
+    if !known.contains(&kind) {
+        return Err(HttpError::bad_request(format!(
+            "unknown query type '{kind}' (Seltzer answers {})",
+            known.join(", ")
+        )));
+    }
+    authenticate(&state, body.get("token").and_then(Value::as_str)).await?;
+    let answer = match kind {
+        "sodaCoreCloudConfiguration" => {
+            json!({"disableCollectingWarehouseData": !state.ingest.collect_samples})
+        }
+        "sodaCoreAvailableCheckAttributes" => {
+            json!({"results": state.db.list_attributes().await?})
+        }
+        "sodaCoreHistoricMeasurements" => {
+            let q = history_filter::parse(&body, "metric.identity")
+                .map_err(HttpError::bad_request)?;
+            json!({"results": state.db.historic_measurements(&q).await?})
+        }
+        _ => {
+            let q = history_filter::parse(&body, "check.identity")
+                .map_err(HttpError::bad_request)?;
+            json!({"results": state.db.historic_check_results(&q).await?})
+        }
+    };
+    Ok(Json(answer).into_response())
+}
+
+/// A failed-row sample: JSON Lines, the token in a bare `Authorization` header.
+async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, HttpError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| h.strip_prefix("Bearer ").unwrap_or(h).trim());
+    let api_key = authenticate(&state, token).await?;
+    if !state.ingest.collect_samples {
+        return Err(HttpError::new(
+            ErrorCode::Forbidden,
+            "failed-row samples are switched off on this Seltzer (SELTZER_COLLECT_SAMPLES=false)",
+        ));
+    }
+    let bytes = body_bytes(&state, body)?;
+    let content = std::str::from_utf8(&bytes)
+        .map_err(|e| HttpError::bad_request(format!("the sample file is not UTF-8: {e}")))?;
+    let mut rows = 0i64;
+    for (i, line) in content.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        serde_json::from_str::<Value>(line).map_err(|e| {
+            HttpError::bad_request(format!(
+                "line {} of the sample file is not JSON: {e}",
+                i + 1
+            ))
+        })?;
+        rows += 1;
+    }
+    let file_path = headers
+        .get("File-Path")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let file_id = format!("file-{}", credentials::random_hex(12));
+    state
+        .db
+        .insert_sample(&NewSample {
+            file_id: &file_id,
+            file_path,
+            content,
+            row_count: rows,
+            api_key_id: Some(&api_key),
+        })
+        .await?;
+    Ok(Json(json!({"fileId": file_id})).into_response())
+}

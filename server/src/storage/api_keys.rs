@@ -1,0 +1,149 @@
+//! API keys (created with `seltzer api-key create`) and the login tokens Soda Core gets for them.
+
+use sqlx::Row;
+
+use super::{Database, StorageError};
+use crate::credentials;
+use crate::timestamp::{self, EpochMillis};
+
+/// A new key: the secret exists only here and in the output of the command that made it.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub id: String,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// A token from `login`, shown to the client once.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub token: String,
+    pub expires_at: EpochMillis,
+}
+
+impl Database {
+    pub async fn create_api_key(&self, name: &str) -> Result<NewApiKey, StorageError> {
+        let id = credentials::random_hex(8);
+        let secret = credentials::random_hex(24);
+        let hash = hash_off_thread(secret.clone()).await?;
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, secret_hash, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&id)
+        .bind(name)
+        .bind(hash)
+        .bind(timestamp::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(NewApiKey { id, secret })
+    }
+
+    pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ApiKey {
+                    id: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                    created_at: timestamp::format(row.try_get(2)?),
+                    revoked_at: row
+                        .try_get::<Option<i64>, _>(3)?
+                        .map(timestamp::format),
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes a key and ends its tokens at once. False when there is no such active key.
+    pub async fn revoke_api_key(&self, id: &str) -> Result<bool, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let revoked =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(timestamp::now())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        sqlx::query("DELETE FROM api_tokens WHERE api_key_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(revoked == 1)
+    }
+
+    /// Checks an API key id and secret; on success issues a token valid for `ttl_ms`.
+    pub async fn login(
+        &self,
+        key_id: &str,
+        secret: &str,
+        ttl_ms: i64,
+    ) -> Result<Option<Token>, StorageError> {
+        let hash: Option<String> =
+            sqlx::query_scalar("SELECT secret_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL")
+                .bind(key_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(hash) = hash else {
+            return Ok(None);
+        };
+        let secret = secret.to_owned();
+        let valid = tokio::task::spawn_blocking(move || credentials::verify_secret(&secret, &hash))
+            .await
+            .map_err(|e| StorageError::Hash(e.to_string()))?;
+        if !valid {
+            return Ok(None);
+        }
+        let token = credentials::random_hex(32);
+        let now = timestamp::now();
+        let expires_at = now.saturating_add(ttl_ms);
+        // Expired tokens of this key go at the same time, so the table does not grow forever.
+        sqlx::query("DELETE FROM api_tokens WHERE api_key_id = $1 AND expires_at <= $2")
+            .bind(key_id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO api_tokens (token_hash, api_key_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(credentials::hash_token(&token))
+        .bind(key_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(Some(Token { token, expires_at }))
+    }
+
+    /// The API key id behind a token, when the token is known, unexpired and its key active.
+    pub async fn authenticate_token(&self, token: &str) -> Result<Option<String>, StorageError> {
+        Ok(sqlx::query_scalar(
+            "SELECT t.api_key_id FROM api_tokens t JOIN api_keys k ON k.id = t.api_key_id \
+             WHERE t.token_hash = $1 AND t.expires_at > $2 AND k.revoked_at IS NULL",
+        )
+        .bind(credentials::hash_token(token))
+        .bind(timestamp::now())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
+
+/// argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+async fn hash_off_thread(secret: String) -> Result<String, StorageError> {
+    tokio::task::spawn_blocking(move || credentials::hash_secret(&secret))
+        .await
+        .map_err(|e| StorageError::Hash(e.to_string()))?
+        .map_err(|e| StorageError::Hash(e.to_string()))
+}

@@ -1,0 +1,100 @@
+//! The history Soda Core asks for while it evaluates change-over-time and anomaly checks:
+//! measurements by metric identity and check results by any identity version, newest first.
+
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use super::{Database, StorageError};
+use crate::timestamp::{self, EpochMillis};
+
+/// Which history to return: one identity, an optional data-time window, at most `limit` rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryQuery {
+    pub identity: String,
+    pub from: Option<EpochMillis>,
+    pub to: Option<EpochMillis>,
+    pub limit: i64,
+}
+
+impl Database {
+    /// `{id, identity, value, dataTime}` items, newest data time first (Soda Core takes the
+    /// first as "the previous value"). Only numeric values: the client drops the rest anyway.
+    pub async fn historic_measurements(&self, q: &HistoryQuery) -> Result<Vec<Value>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT id, metric_identity, value, data_timestamp FROM measurements \
+             WHERE metric_identity = $1 AND value IS NOT NULL \
+             AND data_timestamp >= $2 AND data_timestamp <= $3 \
+             ORDER BY data_timestamp DESC, id DESC LIMIT $4",
+        )
+        .bind(&q.identity)
+        .bind(q.from.unwrap_or(i64::MIN))
+        .bind(q.to.unwrap_or(i64::MAX))
+        .bind(q.limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get(0)?;
+                let identity: String = row.try_get(1)?;
+                let value: f64 = row.try_get(2)?;
+                let data_time: i64 = row.try_get(3)?;
+                Ok(json!({
+                    "id": id.to_string(),
+                    "identity": identity,
+                    "value": value,
+                    "dataTime": timestamp::format(data_time),
+                }))
+            })
+            .collect()
+    }
+
+    /// Past results of the check(s) known under `identity` (any version: anomaly detection asks
+    /// by v1), newest first, each with the id of the measurement it judged.
+    pub async fn historic_check_results(&self, q: &HistoryQuery) -> Result<Vec<Value>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT cr.id, c.identity, m.id, c.check_type, cr.definition, c.file_path, \
+             c.line, c.col, c.metrics, s.name, d.name, c.column_name, cr.outcome, cr.diagnostics, \
+             cr.data_timestamp \
+             FROM check_identities ci \
+             JOIN check_results cr ON cr.check_id = ci.check_id \
+             JOIN checks c ON c.id = cr.check_id \
+             JOIN data_sources s ON s.id = c.data_source_id \
+             LEFT JOIN datasets d ON d.id = c.dataset_id \
+             LEFT JOIN measurements m ON m.scan_id = cr.scan_id AND m.metric_identity = cr.metric_identity \
+             WHERE ci.identity = $1 AND cr.data_timestamp >= $2 AND cr.data_timestamp <= $3 \
+             ORDER BY cr.data_timestamp DESC, cr.id DESC LIMIT $4",
+        )
+        .bind(&q.identity)
+        .bind(q.from.unwrap_or(i64::MIN))
+        .bind(q.to.unwrap_or(i64::MAX))
+        .bind(q.limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let measurement_id: Option<i64> = row.try_get(2)?;
+                let metrics: String = row.try_get(8)?;
+                let diagnostics: String = row.try_get(13)?;
+                let data_time: i64 = row.try_get(14)?;
+                Ok(json!({
+                    "identity": row.try_get::<String, _>(1)?,
+                    "measurementId": measurement_id.map(|id| id.to_string()),
+                    "type": row.try_get::<String, _>(3)?,
+                    "definition": row.try_get::<String, _>(4)?,
+                    "location": {
+                        "filePath": row.try_get::<Option<String>, _>(5)?,
+                        "line": row.try_get::<Option<i64>, _>(6)?,
+                        "col": row.try_get::<Option<i64>, _>(7)?,
+                    },
+                    "metrics": serde_json::from_str::<Value>(&metrics).unwrap_or(Value::Null),
+                    "dataSource": row.try_get::<String, _>(9)?,
+                    "table": row.try_get::<Option<String>, _>(10)?,
+                    "column": row.try_get::<Option<String>, _>(11)?,
+                    "outcome": row.try_get::<Option<String>, _>(12)?,
+                    "diagnostics": serde_json::from_str::<Value>(&diagnostics).unwrap_or(Value::Null),
+                    "dataTime": timestamp::format(data_time),
+                }))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,528 @@
+//! Storing one scan results document: everything in one transaction, so a scan is stored
+//! completely or not at all. Also keeps the rollups current (each check's latest result, each
+//! dataset's last scan and whether it failed), so no page ever scans the whole history.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::{Value, json};
+use sqlx::{Any, Row, Transaction};
+
+use super::{Database, StorageError};
+use crate::ingest::document::{Check, ScanResults};
+use crate::timestamp;
+
+/// What `insert_scan` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredScan {
+    pub scan_id: i64,
+    /// The scan with the same definition and data timestamp that this one replaced.
+    pub replaced_scan_id: Option<i64>,
+}
+
+type Tx = Transaction<'static, Any>;
+
+impl Database {
+    /// Stores a parsed scan results document (`payload` is the raw body, kept verbatim).
+    pub async fn insert_scan(
+        &self,
+        doc: &ScanResults,
+        payload: &str,
+        api_key_id: Option<&str>,
+    ) -> Result<StoredScan, StorageError> {
+        let _gate = self.write_gate().await;
+        let mut tx = self.pool.begin().await?;
+        let definition_id = upsert_scan_definition(&mut tx, &doc.definition_name).await?;
+
+        let replaced = replace_existing(&mut tx, definition_id, doc.data_timestamp).await?;
+        let scan_id = insert_scan_row(&mut tx, doc, definition_id, payload, api_key_id).await?;
+
+        let mut names = NameCache::default();
+        let covered = covered_datasets(&mut tx, &mut names, doc, definition_id, scan_id).await?;
+        for &dataset_id in &covered {
+            sqlx::query("INSERT INTO scan_datasets (scan_id, dataset_id) VALUES ($1, $2)")
+                .bind(scan_id)
+                .bind(dataset_id)
+                .execute(&mut *tx)
+                .await?;
+            // A backfill (older data timestamp) never displaces a newer scan's status.
+            sqlx::query(
+                "UPDATE datasets SET last_scan_id = $1, last_scan_data_timestamp = $2, \
+                 last_scan_failed = $3 WHERE id = $4 \
+                 AND (last_scan_data_timestamp IS NULL OR last_scan_data_timestamp <= $2)",
+            )
+            .bind(scan_id)
+            .bind(doc.data_timestamp)
+            .bind(doc.failed())
+            .bind(dataset_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        for check in doc.all_checks() {
+            insert_check_result(&mut tx, &mut names, doc, check, scan_id).await?;
+        }
+        for metric in &doc.metrics {
+            let (number, other) = match metric.value.as_f64() {
+                Some(n) => (Some(n), None),
+                None if metric.value.is_null() => (None, None),
+                None => (None, Some(metric.value.to_string())),
+            };
+            sqlx::query(
+                "INSERT INTO measurements (scan_id, metric_identity, metric_name, value, value_json, data_timestamp) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(scan_id)
+            .bind(&metric.identity)
+            .bind(&metric.metric_name)
+            .bind(number)
+            .bind(other)
+            .bind(doc.data_timestamp)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        if let Some(old) = &replaced {
+            finish_replacement(&mut tx, old, definition_id, doc.data_timestamp, scan_id).await?;
+        }
+        tx.commit().await?;
+        Ok(StoredScan {
+            scan_id,
+            replaced_scan_id: replaced.map(|r| r.scan_id),
+        })
+    }
+}
+
+/// Ids of data sources and datasets met while storing one scan.
+#[derive(Default)]
+struct NameCache {
+    data_sources: HashMap<String, i64>,
+    datasets: HashMap<(i64, String), i64>,
+}
+
+impl NameCache {
+    async fn data_source(&mut self, tx: &mut Tx, name: &str) -> Result<i64, StorageError> {
+        if let Some(&id) = self.data_sources.get(name) {
+            return Ok(id);
+        }
+        sqlx::query("INSERT INTO data_sources (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .execute(&mut **tx)
+            .await?;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM data_sources WHERE name = $1")
+            .bind(name)
+            .fetch_one(&mut **tx)
+            .await?;
+        self.data_sources.insert(name.to_owned(), id);
+        Ok(id)
+    }
+
+    async fn dataset(
+        &mut self,
+        tx: &mut Tx,
+        data_source: &str,
+        name: &str,
+    ) -> Result<i64, StorageError> {
+        let ds = self.data_source(tx, data_source).await?;
+        if let Some(&id) = self.datasets.get(&(ds, name.to_owned())) {
+            return Ok(id);
+        }
+        sqlx::query(
+            "INSERT INTO datasets (data_source_id, name) VALUES ($1, $2) \
+             ON CONFLICT (data_source_id, name) DO NOTHING",
+        )
+        .bind(ds)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+        let id: i64 =
+            sqlx::query_scalar("SELECT id FROM datasets WHERE data_source_id = $1 AND name = $2")
+                .bind(ds)
+                .bind(name)
+                .fetch_one(&mut **tx)
+                .await?;
+        self.datasets.insert((ds, name.to_owned()), id);
+        Ok(id)
+    }
+
+    /// The dataset's id if it is already stored (does not create it).
+    async fn existing_dataset(
+        &mut self,
+        tx: &mut Tx,
+        data_source: &str,
+        name: &str,
+    ) -> Result<Option<i64>, StorageError> {
+        Ok(sqlx::query_scalar(
+            "SELECT d.id FROM datasets d JOIN data_sources s ON s.id = d.data_source_id \
+             WHERE s.name = $1 AND d.name = $2",
+        )
+        .bind(data_source)
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?)
+    }
+}
+
+async fn upsert_scan_definition(tx: &mut Tx, name: &str) -> Result<i64, StorageError> {
+    sqlx::query("INSERT INTO scan_definitions (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    Ok(
+        sqlx::query_scalar("SELECT id FROM scan_definitions WHERE name = $1")
+            .bind(name)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
+}
+
+/// The scan an overwrite removed, with what is needed to repair the rollups afterwards.
+struct Replaced {
+    scan_id: i64,
+    old_results: Value,
+    check_ids: Vec<i64>,
+    dataset_ids: Vec<i64>,
+}
+
+/// Removes an earlier scan with the same definition and data timestamp (its results,
+/// measurements and coverage go with it), remembering what it held for the audit table.
+async fn replace_existing(
+    tx: &mut Tx,
+    definition_id: i64,
+    data_timestamp: i64,
+) -> Result<Option<Replaced>, StorageError> {
+    let old: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM scans WHERE scan_definition_id = $1 AND data_timestamp = $2")
+            .bind(definition_id)
+            .bind(data_timestamp)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some(old) = old else {
+        return Ok(None);
+    };
+    let rows = sqlx::query(
+        "SELECT c.identity, cr.outcome, cr.value, cr.check_id FROM check_results cr \
+         JOIN checks c ON c.id = cr.check_id WHERE cr.scan_id = $1 ORDER BY cr.id",
+    )
+    .bind(old)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut old_results = Vec::with_capacity(rows.len());
+    let mut check_ids = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let identity: String = row.try_get(0)?;
+        let outcome: Option<String> = row.try_get(1)?;
+        let value: Option<f64> = row.try_get(2)?;
+        old_results.push(json!({"identity": identity, "outcome": outcome, "value": value}));
+        check_ids.push(row.try_get(3)?);
+    }
+    let dataset_ids: Vec<i64> =
+        sqlx::query_scalar("SELECT dataset_id FROM scan_datasets WHERE scan_id = $1")
+            .bind(old)
+            .fetch_all(&mut **tx)
+            .await?;
+    sqlx::query("DELETE FROM scans WHERE id = $1")
+        .bind(old)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Some(Replaced {
+        scan_id: old,
+        old_results: Value::Array(old_results),
+        check_ids,
+        dataset_ids,
+    }))
+}
+
+async fn insert_scan_row(
+    tx: &mut Tx,
+    doc: &ScanResults,
+    definition_id: i64,
+    payload: &str,
+    api_key_id: Option<&str>,
+) -> Result<i64, StorageError> {
+    let (mut pass, mut warn, mut fail, mut not_evaluated) = (0i64, 0i64, 0i64, 0i64);
+    for check in doc.all_checks() {
+        match check.outcome.map(|o| o.as_str()) {
+            Some("pass") => pass += 1,
+            Some("warn") => warn += 1,
+            Some(_) => fail += 1,
+            None => not_evaluated += 1,
+        }
+    }
+    let logs = serde_json::to_string(&doc.logs).unwrap_or_else(|_| "[]".to_owned());
+    Ok(sqlx::query_scalar(
+        "INSERT INTO scans (scan_definition_id, default_data_source, data_timestamp, \
+         scan_start_timestamp, scan_end_timestamp, received_at, has_errors, has_warnings, \
+         has_failures, pass_count, warn_count, fail_count, not_evaluated_count, error_count, \
+         logs, payload, api_key_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         RETURNING id",
+    )
+    .bind(definition_id)
+    .bind(&doc.default_data_source)
+    .bind(doc.data_timestamp)
+    .bind(doc.scan_start_timestamp)
+    .bind(doc.scan_end_timestamp)
+    .bind(timestamp::now())
+    .bind(doc.failed())
+    .bind(doc.has_warnings)
+    .bind(doc.has_failures)
+    .bind(pass)
+    .bind(warn)
+    .bind(fail)
+    .bind(not_evaluated)
+    .bind(i64::try_from(doc.error_log_count()).unwrap_or(i64::MAX))
+    .bind(logs)
+    .bind(payload)
+    .bind(api_key_id)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// The datasets the scan covered. Tables the document names explicitly, plus tables that
+/// metric identities name and Seltzer already knows. A scan that failed before naming any
+/// table (an unreachable data source) covers what the same scan definition covered last time,
+/// so those datasets show that their scan failed.
+async fn covered_datasets(
+    tx: &mut Tx,
+    names: &mut NameCache,
+    doc: &ScanResults,
+    definition_id: i64,
+    scan_id: i64,
+) -> Result<BTreeSet<i64>, StorageError> {
+    let mut covered = BTreeSet::new();
+    for (ds, table) in doc.named_tables() {
+        covered.insert(names.dataset(tx, &ds, &table).await?);
+    }
+    for (ds, table) in doc.metric_table_candidates() {
+        if let Some(id) = names.existing_dataset(tx, &ds, &table).await? {
+            covered.insert(id);
+        }
+    }
+    if covered.is_empty() && doc.failed() {
+        let previous: Vec<i64> = sqlx::query_scalar(
+            "SELECT sd.dataset_id FROM scan_datasets sd WHERE sd.scan_id = \
+             (SELECT id FROM scans WHERE scan_definition_id = $1 AND id <> $2 \
+              ORDER BY data_timestamp DESC, id DESC LIMIT 1)",
+        )
+        .bind(definition_id)
+        .bind(scan_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        covered.extend(previous);
+    }
+    Ok(covered)
+}
+
+async fn insert_check_result(
+    tx: &mut Tx,
+    names: &mut NameCache,
+    doc: &ScanResults,
+    check: &Check,
+    scan_id: i64,
+) -> Result<(), StorageError> {
+    let data_source = doc.data_source_of(check);
+    let data_source_id = names.data_source(tx, data_source).await?;
+    let dataset_id = match check.table.as_deref().filter(|t| !t.is_empty()) {
+        Some(table) => Some(names.dataset(tx, data_source, table).await?),
+        None => None,
+    };
+    let identity = check.primary_identity();
+    let location = check.location.as_ref();
+    let attributes = Value::Array(check.resource_attributes.clone()).to_string();
+    let metrics = json!(check.metrics).to_string();
+    let group = check.group.as_ref();
+
+    sqlx::query(
+        "INSERT INTO checks (identity, data_source_id, dataset_id, name, check_type, definition, \
+         file_path, line, col, column_name, attributes, metrics, group_identity, group_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         ON CONFLICT (identity) DO NOTHING",
+    )
+    .bind(identity)
+    .bind(data_source_id)
+    .bind(dataset_id)
+    .bind(&check.name)
+    .bind(&check.check_type)
+    .bind(&check.definition)
+    .bind(location.and_then(|l| l.file_path.clone()))
+    .bind(location.and_then(|l| l.line))
+    .bind(location.and_then(|l| l.col))
+    .bind(check.column.as_deref())
+    .bind(&attributes)
+    .bind(&metrics)
+    .bind(group.and_then(|g| g.identity.clone()))
+    .bind(group.and_then(|g| g.name.clone()))
+    .execute(&mut **tx)
+    .await?;
+    let check_id: i64 = sqlx::query_scalar("SELECT id FROM checks WHERE identity = $1")
+        .bind(identity)
+        .fetch_one(&mut **tx)
+        .await?;
+    for (version, id) in check.all_identities() {
+        sqlx::query(
+            "INSERT INTO check_identities (identity, version, check_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (identity, version, check_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(version)
+        .bind(check_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+
+    let outcome = check.outcome.map(|o| o.as_str());
+    let value = check.value();
+    let result_id: i64 = sqlx::query_scalar(
+        "INSERT INTO check_results (check_id, scan_id, data_timestamp, outcome, value, \
+         diagnostics, outcome_reasons, metric_identity, name, definition) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(check_id)
+    .bind(scan_id)
+    .bind(doc.data_timestamp)
+    .bind(outcome)
+    .bind(value)
+    .bind(Value::Object(check.diagnostics.clone()).to_string())
+    .bind(check.outcome_reasons.as_ref().map(Value::to_string))
+    .bind(check.metrics.first().map(String::as_str))
+    .bind(&check.name)
+    .bind(&check.definition)
+    .fetch_one(&mut **tx)
+    .await?;
+
+    // The check's description and latest result follow its newest data timestamp; a backfill
+    // only adds history.
+    sqlx::query(
+        "UPDATE checks SET name = $1, check_type = $2, definition = $3, file_path = $4, \
+         line = $5, col = $6, column_name = $7, attributes = $8, metrics = $9, dataset_id = $10, \
+         latest_result_id = $11, latest_data_timestamp = $12, latest_outcome = $13, \
+         latest_value = $14, latest_scan_id = $15 \
+         WHERE id = $16 AND (latest_data_timestamp IS NULL OR latest_data_timestamp <= $12)",
+    )
+    .bind(&check.name)
+    .bind(&check.check_type)
+    .bind(&check.definition)
+    .bind(location.and_then(|l| l.file_path.clone()))
+    .bind(location.and_then(|l| l.line))
+    .bind(location.and_then(|l| l.col))
+    .bind(check.column.as_deref())
+    .bind(&attributes)
+    .bind(&metrics)
+    .bind(dataset_id)
+    .bind(result_id)
+    .bind(doc.data_timestamp)
+    .bind(outcome)
+    .bind(value)
+    .bind(scan_id)
+    .bind(check_id)
+    .execute(&mut **tx)
+    .await?;
+
+    for (file_id, columns) in check.sample_files() {
+        sqlx::query("UPDATE samples SET check_result_id = $1, columns = $2 WHERE file_id = $3")
+            .bind(result_id)
+            .bind(columns.map(|c| c.to_string()))
+            .bind(file_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// After an overwrite: record what was replaced, and re-point rollups that still pointed at
+/// the removed scan (a check or dataset the new scan no longer reports).
+async fn finish_replacement(
+    tx: &mut Tx,
+    old: &Replaced,
+    definition_id: i64,
+    data_timestamp: i64,
+    new_scan_id: i64,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO scan_overwrites (replaced_at, scan_definition_id, data_timestamp, \
+         old_scan_id, new_scan_id, old_results) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(timestamp::now())
+    .bind(definition_id)
+    .bind(data_timestamp)
+    .bind(old.scan_id)
+    .bind(new_scan_id)
+    .bind(old.old_results.to_string())
+    .execute(&mut **tx)
+    .await?;
+
+    for &check_id in &old.check_ids {
+        let points_at_old: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM checks WHERE id = $1 AND latest_scan_id = $2",
+        )
+        .bind(check_id)
+        .bind(old.scan_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if points_at_old.is_none() {
+            continue;
+        }
+        let latest = sqlx::query(
+            "SELECT id, data_timestamp, outcome, value, scan_id FROM check_results \
+             WHERE check_id = $1 ORDER BY data_timestamp DESC, id DESC LIMIT 1",
+        )
+        .bind(check_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let (id, ts, outcome, value, scan): (
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+            Option<f64>,
+            Option<i64>,
+        ) = match &latest {
+            Some(row) => (
+                Some(row.try_get(0)?),
+                Some(row.try_get(1)?),
+                row.try_get(2)?,
+                row.try_get(3)?,
+                Some(row.try_get(4)?),
+            ),
+            None => (None, None, None, None, None),
+        };
+        sqlx::query(
+            "UPDATE checks SET latest_result_id = $1, latest_data_timestamp = $2, \
+             latest_outcome = $3, latest_value = $4, latest_scan_id = $5 WHERE id = $6",
+        )
+        .bind(id)
+        .bind(ts)
+        .bind(outcome)
+        .bind(value)
+        .bind(scan)
+        .bind(check_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+
+    for &dataset_id in &old.dataset_ids {
+        let latest = sqlx::query(
+            "SELECT s.id, s.data_timestamp, s.has_errors FROM scan_datasets sd \
+             JOIN scans s ON s.id = sd.scan_id WHERE sd.dataset_id = $1 \
+             ORDER BY s.data_timestamp DESC, s.id DESC LIMIT 1",
+        )
+        .bind(dataset_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let (id, ts, failed): (Option<i64>, Option<i64>, bool) = match &latest {
+            Some(row) => (Some(row.try_get(0)?), Some(row.try_get(1)?), row.try_get(2)?),
+            None => (None, None, false),
+        };
+        sqlx::query(
+            "UPDATE datasets SET last_scan_id = $1, last_scan_data_timestamp = $2, \
+             last_scan_failed = $3 WHERE id = $4 AND last_scan_id = $5",
+        )
+        .bind(id)
+        .bind(ts)
+        .bind(failed)
+        .bind(dataset_id)
+        .bind(old.scan_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
