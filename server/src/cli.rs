@@ -231,7 +231,10 @@ async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
                             .revoked_at
                             .as_ref()
                             .map_or("active".to_owned(), |t| format!("revoked {t}"));
-                        println!("{}  {}  created {}  {state}", key.id, key.name, key.created_at);
+                        println!(
+                            "{}  {}  created {}  {state}",
+                            key.id, key.name, key.created_at
+                        );
                     }
                 }
             }
@@ -267,9 +270,15 @@ async fn attribute(command: AttributeCommand) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             db.close().await;
             if !created {
-                return Err(format!("an attribute named '{}' exists already", definition.name));
+                return Err(format!(
+                    "an attribute named '{}' exists already",
+                    definition.name
+                ));
             }
-            println!("attribute '{}' ({}) created", definition.name, definition.attribute_type);
+            println!(
+                "attribute '{}' ({}) created",
+                definition.name, definition.attribute_type
+            );
         }
         AttributeCommand::List { format, database } => {
             let db = open(&database).await?;
@@ -291,7 +300,10 @@ async fn attribute(command: AttributeCommand) -> Result<(), String> {
         }
         AttributeCommand::Delete { name, database } => {
             let db = open(&database).await?;
-            let deleted = db.delete_attribute(&name).await.map_err(|e| e.to_string())?;
+            let deleted = db
+                .delete_attribute(&name)
+                .await
+                .map_err(|e| e.to_string())?;
             db.close().await;
             if !deleted {
                 return Err(format!("no attribute named '{name}'"));

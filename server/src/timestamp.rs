@@ -18,11 +18,13 @@ fn to_millis(t: OffsetDateTime) -> EpochMillis {
 /// Parses an RFC 3339 / ISO-8601 time with an offset (`2021-04-28T07:00:00+00:00`, `…Z`).
 /// Soda Core always sends an explicit offset; a time without one is ambiguous and refused.
 pub fn parse(text: &str) -> Result<EpochMillis, String> {
-    OffsetDateTime::parse(text, &Rfc3339).map(to_millis).map_err(|_| {
-        format!(
-            "'{text}' is not a timestamp with a UTC offset, such as 2026-11-23T04:23:08+00:00"
-        )
-    })
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map(to_millis)
+        .map_err(|_| {
+            format!(
+                "'{text}' is not a timestamp with a UTC offset, such as 2026-11-23T04:23:08+00:00"
+            )
+        })
 }
 
 /// `2026-11-23T04:23:08Z`, or with milliseconds when they are not zero.

@@ -1,5 +1,6 @@
 -- The scan-results store fed by Soda Core's Soda Cloud protocol. Times are UTC epoch
 -- milliseconds (BIGINT): they sort and compare the same on both engines. JSON is kept as TEXT.
+-- Flags are BIGINT 0/1: sqlx's Any driver cannot decode SQLite's boolean columns.
 
 -- API keys: the secret only as an argon2 hash; tokens (from `login`) only as SHA-256 hashes.
 CREATE TABLE api_keys (
@@ -40,7 +41,7 @@ CREATE TABLE datasets (
     name TEXT NOT NULL,
     last_scan_id BIGINT,
     last_scan_data_timestamp BIGINT,
-    last_scan_failed BOOLEAN NOT NULL DEFAULT FALSE,
+    last_scan_failed BIGINT NOT NULL DEFAULT 0,
     UNIQUE (data_source_id, name)
 );
 
@@ -59,9 +60,9 @@ CREATE TABLE scans (
     scan_start_timestamp BIGINT NOT NULL,
     scan_end_timestamp BIGINT NOT NULL,
     received_at BIGINT NOT NULL,
-    has_errors BOOLEAN NOT NULL,
-    has_warnings BOOLEAN NOT NULL,
-    has_failures BOOLEAN NOT NULL,
+    has_errors BIGINT NOT NULL,
+    has_warnings BIGINT NOT NULL,
+    has_failures BIGINT NOT NULL,
     pass_count BIGINT NOT NULL,
     warn_count BIGINT NOT NULL,
     fail_count BIGINT NOT NULL,

@@ -210,14 +210,21 @@ impl ScanResults {
         let mut tables = BTreeSet::new();
         let mut add = |ds: Option<&str>, table: Option<&str>| {
             if let Some(table) = table.filter(|t| !t.is_empty()) {
-                let ds = ds.filter(|d| !d.is_empty()).unwrap_or(&self.default_data_source);
+                let ds = ds
+                    .filter(|d| !d.is_empty())
+                    .unwrap_or(&self.default_data_source);
                 tables.insert((ds.to_owned(), table.to_owned()));
             }
         };
         for check in self.all_checks() {
             add(check.data_source.as_deref(), check.table.as_deref());
         }
-        for t in self.queries.iter().chain(&self.profiling).chain(&self.metadata) {
+        for t in self
+            .queries
+            .iter()
+            .chain(&self.profiling)
+            .chain(&self.metadata)
+        {
             add(t.data_source.as_deref(), t.table.as_deref());
         }
         for m in &self.metrics {
@@ -295,12 +302,18 @@ mod tests {
         let mut doc = minimal();
         doc["checks"][0]["outcome"] = json!("maybe");
         let err = parse(&doc).unwrap_err();
-        assert!(err.starts_with("checks[0].outcome: unknown variant"), "{err}");
+        assert!(
+            err.starts_with("checks[0].outcome: unknown variant"),
+            "{err}"
+        );
 
         let mut doc = minimal();
         doc["dataTimestamp"] = json!("yesterday");
         let err = parse(&doc).unwrap_err();
-        assert!(err.starts_with("dataTimestamp: 'yesterday' is not a timestamp"), "{err}");
+        assert!(
+            err.starts_with("dataTimestamp: 'yesterday' is not a timestamp"),
+            "{err}"
+        );
 
         let mut doc = minimal();
         doc.as_object_mut().unwrap().remove("definitionName");

@@ -43,7 +43,12 @@ pub fn parse(body: &Value, identity_column: &str) -> Result<HistoryQuery, String
     Ok(query)
 }
 
-fn visit(node: &Value, path: &str, identity_column: &str, q: &mut HistoryQuery) -> Result<(), String> {
+fn visit(
+    node: &Value,
+    path: &str,
+    identity_column: &str,
+    q: &mut HistoryQuery,
+) -> Result<(), String> {
     let kind = node
         .get("type")
         .and_then(Value::as_str)
@@ -55,7 +60,12 @@ fn visit(node: &Value, path: &str, identity_column: &str, q: &mut HistoryQuery) 
                 .and_then(Value::as_array)
                 .ok_or_else(|| format!("{path}.andExpressions: missing or not a list"))?;
             for (i, part) in parts.iter().enumerate() {
-                visit(part, &format!("{path}.andExpressions[{i}]"), identity_column, q)?;
+                visit(
+                    part,
+                    &format!("{path}.andExpressions[{i}]"),
+                    identity_column,
+                    q,
+                )?;
             }
             Ok(())
         }
@@ -130,8 +140,14 @@ mod tests {
         ]}});
         let q = parse(&body, "metric.identity").unwrap();
         assert_eq!(q.identity, "metric-d-shop-orders-row_count");
-        assert_eq!(q.from, Some(timestamp::parse("2026-11-16T00:00:00Z").unwrap()));
-        assert_eq!(q.to, Some(timestamp::parse("2026-11-16T23:59:59Z").unwrap()));
+        assert_eq!(
+            q.from,
+            Some(timestamp::parse("2026-11-16T00:00:00Z").unwrap())
+        );
+        assert_eq!(
+            q.to,
+            Some(timestamp::parse("2026-11-16T23:59:59Z").unwrap())
+        );
         assert_eq!(q.limit, DEFAULT_LIMIT);
     }
 
@@ -142,17 +158,27 @@ mod tests {
         let body = json!({"limit": 99_999_999, "filter": equals("check.identity", "x")});
         assert_eq!(parse(&body, "check.identity").unwrap().limit, MAX_LIMIT);
         let body = json!({"limit": -1, "filter": equals("check.identity", "x")});
-        assert_eq!(parse(&body, "check.identity").unwrap_err(), "limit: must be a positive integer");
+        assert_eq!(
+            parse(&body, "check.identity").unwrap_err(),
+            "limit: must be a positive integer"
+        );
     }
 
     #[test]
     fn errors_name_the_node() {
         let body = json!({"filter": {"type": "and", "andExpressions": [{"type": "or"}]}});
         let err = parse(&body, "metric.identity").unwrap_err();
-        assert!(err.starts_with("filter.andExpressions[0].type: unsupported filter 'or'"), "{err}");
+        assert!(
+            err.starts_with("filter.andExpressions[0].type: unsupported filter 'or'"),
+            "{err}"
+        );
         let body = json!({"filter": equals("check.identity", "x")});
         let err = parse(&body, "metric.identity").unwrap_err();
         assert!(err.contains("cannot filter on 'check.identity'"), "{err}");
-        assert!(parse(&json!({}), "metric.identity").unwrap_err().contains("filter"));
+        assert!(
+            parse(&json!({}), "metric.identity")
+                .unwrap_err()
+                .contains("filter")
+        );
     }
 }

@@ -7,6 +7,7 @@
 pub mod document;
 pub mod history_filter;
 
+use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -14,7 +15,6 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::Json;
 use serde_json::{Value, json};
 use shared::api::ErrorCode;
 
@@ -80,7 +80,9 @@ fn json_body(bytes: &[u8]) -> Result<Value, HttpError> {
 fn string_field<'a>(body: &'a Value, field: &str) -> Result<&'a str, HttpError> {
     match body.get(field) {
         Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(HttpError::bad_request(format!("field `{field}` must be a string"))),
+        Some(_) => Err(HttpError::bad_request(format!(
+            "field `{field}` must be a string"
+        ))),
         None => Err(HttpError::bad_request(format!("missing field `{field}`"))),
     }
 }
@@ -112,8 +114,8 @@ async fn command(
         "login" => {
             let key_id = string_field(&body, "apiKeyId")?;
             let secret = string_field(&body, "apiKeySecret")?;
-            let ttl_ms = i64::try_from(state.ingest.token_ttl_secs.saturating_mul(1000))
-                .unwrap_or(i64::MAX);
+            let ttl_ms =
+                i64::try_from(state.ingest.token_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
             match state.db.login(key_id, secret, ttl_ms).await? {
                 Some(token) => Ok(Json(json!({"token": token.token})).into_response()),
                 None => Err(HttpError::new(
@@ -124,9 +126,8 @@ async fn command(
         }
         "sodaCoreInsertScanResults" => {
             let api_key = authenticate(&state, body.get("token").and_then(Value::as_str)).await?;
-            let doc = document::parse(&body).map_err(|e| {
-                HttpError::bad_request(format!("invalid scan results: {e}"))
-            })?;
+            let doc = document::parse(&body)
+                .map_err(|e| HttpError::bad_request(format!("invalid scan results: {e}")))?;
             // The payload is kept for re-processing, but never with the client's token in it.
             if let Some(obj) = body.as_object_mut() {
                 obj.remove("token");
@@ -186,13 +187,13 @@ async fn query(
             json!({"results": state.db.list_attributes().await?})
         }
         "sodaCoreHistoricMeasurements" => {
-            let q = history_filter::parse(&body, "metric.identity")
-                .map_err(HttpError::bad_request)?;
+            let q =
+                history_filter::parse(&body, "metric.identity").map_err(HttpError::bad_request)?;
             json!({"results": state.db.historic_measurements(&q).await?})
         }
         _ => {
-            let q = history_filter::parse(&body, "check.identity")
-                .map_err(HttpError::bad_request)?;
+            let q =
+                history_filter::parse(&body, "check.identity").map_err(HttpError::bad_request)?;
             json!({"results": state.db.historic_check_results(&q).await?})
         }
     };

@@ -57,9 +57,7 @@ impl Database {
                     id: row.try_get(0)?,
                     name: row.try_get(1)?,
                     created_at: timestamp::format(row.try_get(2)?),
-                    revoked_at: row
-                        .try_get::<Option<i64>, _>(3)?
-                        .map(timestamp::format),
+                    revoked_at: row.try_get::<Option<i64>, _>(3)?.map(timestamp::format),
                 })
             })
             .collect()
@@ -90,11 +88,12 @@ impl Database {
         secret: &str,
         ttl_ms: i64,
     ) -> Result<Option<Token>, StorageError> {
-        let hash: Option<String> =
-            sqlx::query_scalar("SELECT secret_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL")
-                .bind(key_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let hash: Option<String> = sqlx::query_scalar(
+            "SELECT secret_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(hash) = hash else {
             return Ok(None);
         };

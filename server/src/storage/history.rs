@@ -19,7 +19,10 @@ pub struct HistoryQuery {
 impl Database {
     /// `{id, identity, value, dataTime}` items, newest data time first (Soda Core takes the
     /// first as "the previous value"). Only numeric values: the client drops the rest anyway.
-    pub async fn historic_measurements(&self, q: &HistoryQuery) -> Result<Vec<Value>, StorageError> {
+    pub async fn historic_measurements(
+        &self,
+        q: &HistoryQuery,
+    ) -> Result<Vec<Value>, StorageError> {
         let rows = sqlx::query(
             "SELECT id, metric_identity, value, data_timestamp FROM measurements \
              WHERE metric_identity = $1 AND value IS NOT NULL \
@@ -50,7 +53,10 @@ impl Database {
 
     /// Past results of the check(s) known under `identity` (any version: anomaly detection asks
     /// by v1), newest first, each with the id of the measurement it judged.
-    pub async fn historic_check_results(&self, q: &HistoryQuery) -> Result<Vec<Value>, StorageError> {
+    pub async fn historic_check_results(
+        &self,
+        q: &HistoryQuery,
+    ) -> Result<Vec<Value>, StorageError> {
         let rows = sqlx::query(
             "SELECT DISTINCT cr.id, c.identity, m.id, c.check_type, cr.definition, c.file_path, \
              c.line, c.col, c.metrics, s.name, d.name, c.column_name, cr.outcome, cr.diagnostics, \

@@ -21,6 +21,14 @@ pub struct StoredScan {
 
 type Tx = Transaction<'static, Any>;
 
+/// A nullable number as a bind parameter. sqlx 0.9's Any driver binds a NULL `f64` as a
+/// PostgreSQL `float4`, and the statement cached with that type then rejects every later real
+/// `f64` ("incorrect binary data format"). Text binds as text whether NULL or not; the SQL
+/// casts it back (`CAST($n AS DOUBLE PRECISION)`). `f64`'s `Display` round-trips exactly.
+fn nullable_number(value: Option<f64>) -> Option<String> {
+    value.map(|v| v.to_string())
+}
+
 impl Database {
     /// Stores a parsed scan results document (`payload` is the raw body, kept verbatim).
     pub async fn insert_scan(
@@ -52,7 +60,7 @@ impl Database {
             )
             .bind(scan_id)
             .bind(doc.data_timestamp)
-            .bind(doc.failed())
+            .bind(i64::from(doc.failed()))
             .bind(dataset_id)
             .execute(&mut *tx)
             .await?;
@@ -69,12 +77,12 @@ impl Database {
             };
             sqlx::query(
                 "INSERT INTO measurements (scan_id, metric_identity, metric_name, value, value_json, data_timestamp) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                 VALUES ($1, $2, $3, CAST($4 AS DOUBLE PRECISION), $5, $6)",
             )
             .bind(scan_id)
             .bind(&metric.identity)
             .bind(&metric.metric_name)
-            .bind(number)
+            .bind(nullable_number(number))
             .bind(other)
             .bind(doc.data_timestamp)
             .execute(&mut *tx)
@@ -190,12 +198,13 @@ async fn replace_existing(
     definition_id: i64,
     data_timestamp: i64,
 ) -> Result<Option<Replaced>, StorageError> {
-    let old: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM scans WHERE scan_definition_id = $1 AND data_timestamp = $2")
-            .bind(definition_id)
-            .bind(data_timestamp)
-            .fetch_optional(&mut **tx)
-            .await?;
+    let old: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM scans WHERE scan_definition_id = $1 AND data_timestamp = $2",
+    )
+    .bind(definition_id)
+    .bind(data_timestamp)
+    .fetch_optional(&mut **tx)
+    .await?;
     let Some(old) = old else {
         return Ok(None);
     };
@@ -263,9 +272,9 @@ async fn insert_scan_row(
     .bind(doc.scan_start_timestamp)
     .bind(doc.scan_end_timestamp)
     .bind(timestamp::now())
-    .bind(doc.failed())
-    .bind(doc.has_warnings)
-    .bind(doc.has_failures)
+    .bind(i64::from(doc.failed()))
+    .bind(i64::from(doc.has_warnings))
+    .bind(i64::from(doc.has_failures))
     .bind(pass)
     .bind(warn)
     .bind(fail)
@@ -375,13 +384,13 @@ async fn insert_check_result(
     let result_id: i64 = sqlx::query_scalar(
         "INSERT INTO check_results (check_id, scan_id, data_timestamp, outcome, value, \
          diagnostics, outcome_reasons, metric_identity, name, definition) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+         VALUES ($1, $2, $3, $4, CAST($5 AS DOUBLE PRECISION), $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(check_id)
     .bind(scan_id)
     .bind(doc.data_timestamp)
     .bind(outcome)
-    .bind(value)
+    .bind(nullable_number(value))
     .bind(Value::Object(check.diagnostics.clone()).to_string())
     .bind(check.outcome_reasons.as_ref().map(Value::to_string))
     .bind(check.metrics.first().map(String::as_str))
@@ -396,7 +405,7 @@ async fn insert_check_result(
         "UPDATE checks SET name = $1, check_type = $2, definition = $3, file_path = $4, \
          line = $5, col = $6, column_name = $7, attributes = $8, metrics = $9, dataset_id = $10, \
          latest_result_id = $11, latest_data_timestamp = $12, latest_outcome = $13, \
-         latest_value = $14, latest_scan_id = $15 \
+         latest_value = CAST($14 AS DOUBLE PRECISION), latest_scan_id = $15 \
          WHERE id = $16 AND (latest_data_timestamp IS NULL OR latest_data_timestamp <= $12)",
     )
     .bind(&check.name)
@@ -412,7 +421,7 @@ async fn insert_check_result(
     .bind(result_id)
     .bind(doc.data_timestamp)
     .bind(outcome)
-    .bind(value)
+    .bind(nullable_number(value))
     .bind(scan_id)
     .bind(check_id)
     .execute(&mut **tx)
@@ -452,13 +461,12 @@ async fn finish_replacement(
     .await?;
 
     for &check_id in &old.check_ids {
-        let points_at_old: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM checks WHERE id = $1 AND latest_scan_id = $2",
-        )
-        .bind(check_id)
-        .bind(old.scan_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+        let points_at_old: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM checks WHERE id = $1 AND latest_scan_id = $2")
+                .bind(check_id)
+                .bind(old.scan_id)
+                .fetch_optional(&mut **tx)
+                .await?;
         if points_at_old.is_none() {
             continue;
         }
@@ -487,12 +495,13 @@ async fn finish_replacement(
         };
         sqlx::query(
             "UPDATE checks SET latest_result_id = $1, latest_data_timestamp = $2, \
-             latest_outcome = $3, latest_value = $4, latest_scan_id = $5 WHERE id = $6",
+             latest_outcome = $3, latest_value = CAST($4 AS DOUBLE PRECISION), \
+             latest_scan_id = $5 WHERE id = $6",
         )
         .bind(id)
         .bind(ts)
         .bind(outcome)
-        .bind(value)
+        .bind(nullable_number(value))
         .bind(scan)
         .bind(check_id)
         .execute(&mut **tx)
@@ -509,7 +518,11 @@ async fn finish_replacement(
         .fetch_optional(&mut **tx)
         .await?;
         let (id, ts, failed): (Option<i64>, Option<i64>, bool) = match &latest {
-            Some(row) => (Some(row.try_get(0)?), Some(row.try_get(1)?), row.try_get(2)?),
+            Some(row) => (
+                Some(row.try_get(0)?),
+                Some(row.try_get(1)?),
+                row.try_get::<i64, _>(2)? != 0,
+            ),
             None => (None, None, false),
         };
         sqlx::query(
@@ -518,7 +531,7 @@ async fn finish_replacement(
         )
         .bind(id)
         .bind(ts)
-        .bind(failed)
+        .bind(i64::from(failed))
         .bind(dataset_id)
         .bind(old.scan_id)
         .execute(&mut **tx)

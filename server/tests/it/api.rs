@@ -2,56 +2,12 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Request, StatusCode, header};
 use server::http::assets::Assets;
 use server::ingest::IngestConfig;
 use server::{AppState, Database, router};
-use tower::ServiceExt;
 
-use crate::support::{TestDb, on_both_engines};
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn header(&self, name: &header::HeaderName) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-}
-
-async fn send(app: &Router, request: Request<Body>) -> Answer {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn get(path: &str) -> Request<Body> {
-    Request::get(path).body(Body::empty()).unwrap()
-}
+use crate::support::{TestDb, get, on_both_engines, send};
 
 /// A dist folder like Trunk's: an index, a hashed wasm and an unhashed file.
 fn fake_dist() -> tempfile::TempDir {
@@ -77,7 +33,10 @@ fn fake_dist() -> tempfile::TempDir {
 async fn app_on(test_db: &TestDb, assets: Assets) -> (Router, Database) {
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();
-    (router(AppState::new(db.clone(), assets, IngestConfig::default())), db)
+    (
+        router(AppState::new(db.clone(), assets, IngestConfig::default())),
+        db,
+    )
 }
 
 async fn health_reports_version_and_engine(test_db: TestDb) {

@@ -2,6 +2,7 @@
 //! - `storage`: the database layer on SQLite and on PostgreSQL;
 //! - `api`: the router in-process (JSON errors, health, the dashboard's files and caching);
 //! - `cli`: the real `seltzer` binary (serve on a real port, migrate, signals, exit codes);
+//! - `ingest`: Soda Core's protocol replayed from captured traffic, plus bad input;
 //! - `browser`: the dashboard in headless Chromium against a real `seltzer serve`.
 
 // A test that meets an unexpected error should stop right there, helpers included.
@@ -12,4 +13,5 @@ mod support;
 mod api;
 mod browser;
 mod cli;
+mod ingest;
 mod storage;

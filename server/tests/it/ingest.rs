@@ -1,0 +1,547 @@
+//! Soda Core's protocol, replayed from the captured traffic of real Soda Core 3.5.6 runs
+//! (`tests/data/soda-core-3.5.6/`), on both engines: what is stored must match the payloads.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+use server::http::assets::Assets;
+use server::ingest::IngestConfig;
+use server::storage::AttributeDefinition;
+use server::{AppState, Database, router};
+use sqlx::Row;
+
+use crate::support::{Answer, TestDb, on_both_engines, send};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/soda-core-3.5.6")
+}
+
+/// A Seltzer in-process with one API key and the attributes the fixtures use.
+struct Seltzer {
+    app: Router,
+    db: Database,
+    key_id: String,
+    secret: String,
+}
+
+impl Seltzer {
+    async fn start(test_db: &TestDb, config: IngestConfig) -> Self {
+        // Server errors are logged, never returned: show them in a failing test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+        let db = Database::connect(&test_db.url).await.unwrap();
+        db.migrate().await.unwrap();
+        let key = db.create_api_key("replay").await.unwrap();
+        for (name, kind, allowed) in [
+            ("owner", "text", None),
+            ("priority", "number", None),
+            (
+                "domain",
+                "singleSelect",
+                Some(json!(["sales", "marketing", "finance"])),
+            ),
+            (
+                "tags",
+                "multiSelect",
+                Some(json!(["pii", "marketing", "finance", "critical"])),
+            ),
+            ("reviewed", "checkbox", Some(json!([true, false]))),
+            ("review_date", "datetime", None),
+        ] {
+            db.create_attribute(&AttributeDefinition {
+                name: name.into(),
+                label: name.into(),
+                attribute_type: kind.into(),
+                allowed_values: allowed.map(|v| v.as_array().unwrap().clone()),
+            })
+            .await
+            .unwrap();
+        }
+        let app = router(AppState::new(db.clone(), Assets::Embedded, config));
+        Self {
+            app,
+            db,
+            key_id: key.id,
+            secret: key.secret,
+        }
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Answer {
+        let request = Request::post(path)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        send(&self.app, request).await
+    }
+
+    async fn login(&self) -> String {
+        let answer = self
+            .post(
+                "/api/command",
+                &json!({"type": "login", "apiKeyId": self.key_id, "apiKeySecret": self.secret}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK);
+        answer.json()["token"].as_str().unwrap().to_owned()
+    }
+
+    async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap()
+    }
+}
+
+/// What replaying one scenario produced.
+struct Replayed {
+    /// Each insert's request body (as sent, with our file ids) and the stored scan id.
+    inserts: Vec<(Value, i64)>,
+}
+
+/// Replays a scenario's requests in order, with a real login and our own file ids, and checks
+/// every answer is a 200 with the JSON Soda Core reads.
+async fn replay(seltzer: &Seltzer, scenario: &str) -> Replayed {
+    let dir = fixtures().join(scenario).join("requests");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut token = None;
+    let mut file_ids: HashMap<String, String> = HashMap::new();
+    let mut inserts = Vec::new();
+    for file in files {
+        let captured: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let request = &captured["request"];
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if name.contains("_login") {
+            token = Some(seltzer.login().await);
+            continue;
+        }
+        let token = token.clone().expect("a login before other requests");
+        if request["path"] == "/api/scan/upload" {
+            let req = Request::post("/api/scan/upload")
+                .header("Authorization", &token)
+                .header(
+                    "File-Path",
+                    request["headers"]["File-Path"].as_str().unwrap(),
+                )
+                .header("Content-Type", "application/octet-stream")
+                .body(Body::from(
+                    request["body_text"].as_str().unwrap().to_owned(),
+                ))
+                .unwrap();
+            let answer = send(&seltzer.app, req).await;
+            assert_eq!(answer.status, StatusCode::OK, "{name}");
+            let ours = answer.json()["fileId"].as_str().unwrap().to_owned();
+            if let Some(theirs) = captured["response"]["body"]["fileId"].as_str() {
+                file_ids.insert(theirs.to_owned(), ours);
+            }
+            continue;
+        }
+        let mut text = request["body"].to_string();
+        for (theirs, ours) in &file_ids {
+            text = text.replace(theirs, ours);
+        }
+        let mut body: Value = serde_json::from_str(&text).unwrap();
+        body["token"] = json!(token);
+        let answer = seltzer.post(request["path"].as_str().unwrap(), &body).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "{name}: {}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        let reply = answer.json();
+        match body["type"].as_str().unwrap() {
+            "sodaCoreInsertScanResults" => {
+                let scan_id: i64 = reply["scanId"].as_str().unwrap().parse().unwrap();
+                assert!(
+                    reply["cloudUrl"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with(&format!("/scans/{scan_id}"))
+                );
+                inserts.push((body, scan_id));
+            }
+            "sodaCoreCloudConfiguration" => {
+                assert_eq!(reply, json!({"disableCollectingWarehouseData": false}));
+            }
+            _ => assert!(reply["results"].is_array(), "{name}: {reply}"),
+        }
+    }
+    Replayed { inserts }
+}
+
+/// Asserts that what Seltzer stored for a scan is what the payload said.
+async fn assert_stored(seltzer: &Seltzer, payload: &Value, scan_id: i64) {
+    let pool = seltzer.db.pool();
+    let checks: Vec<&Value> = payload["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(
+            payload["automatedMonitoringChecks"]
+                .as_array()
+                .into_iter()
+                .flatten(),
+        )
+        .collect();
+    let rows = sqlx::query(
+        "SELECT c.identity, cr.outcome, cr.value, cr.name FROM check_results cr \
+         JOIN checks c ON c.id = cr.check_id WHERE cr.scan_id = $1",
+    )
+    .bind(scan_id)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows.len(),
+        checks.len(),
+        "one result per check of the payload"
+    );
+    let stored: HashMap<String, (Option<String>, Option<f64>, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get::<String, _>(0).unwrap(),
+                (
+                    r.try_get(1).unwrap(),
+                    r.try_get(2).unwrap(),
+                    r.try_get(3).unwrap(),
+                ),
+            )
+        })
+        .collect();
+    for check in &checks {
+        let identity = check["identities"]["v4"]
+            .as_str()
+            .unwrap_or_else(|| check["identity"].as_str().unwrap());
+        let (outcome, value, name) = stored
+            .get(identity)
+            .unwrap_or_else(|| panic!("{identity} stored"));
+        assert_eq!(
+            outcome.as_deref(),
+            check["outcome"].as_str(),
+            "{identity} outcome"
+        );
+        assert_eq!(
+            *value,
+            check["diagnostics"]["value"].as_f64(),
+            "{identity} value"
+        );
+        assert_eq!(name, check["name"].as_str().unwrap());
+    }
+
+    let measurements: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM measurements WHERE scan_id = $1")
+            .bind(scan_id)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        measurements as usize,
+        payload["metrics"].as_array().unwrap().len()
+    );
+
+    let references: Vec<&str> = checks
+        .iter()
+        .flat_map(|c| c["diagnostics"]["blocks"].as_array().into_iter().flatten())
+        .filter_map(|b| b["file"]["reference"]["fileId"].as_str())
+        .filter(|id| !id.is_empty())
+        .collect();
+    for file_id in &references {
+        let linked: Option<i64> = sqlx::query_scalar(
+            "SELECT s.check_result_id FROM samples s JOIN check_results cr ON cr.id = s.check_result_id \
+             WHERE s.file_id = $1 AND cr.scan_id = $2",
+        )
+        .bind(*file_id)
+        .bind(scan_id)
+        .fetch_optional(pool)
+        .await
+        .unwrap();
+        assert!(
+            linked.is_some(),
+            "sample {file_id} is linked to its check result"
+        );
+    }
+
+    let errors = payload["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["level"] == "error");
+    let (has_errors, logs, stored_payload): (i64, String, String) =
+        sqlx::query_as("SELECT has_errors, logs, payload FROM scans WHERE id = $1")
+            .bind(scan_id)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let has_errors = has_errors != 0;
+    assert_eq!(
+        has_errors,
+        payload["hasErrors"].as_bool().unwrap() || errors
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&logs).unwrap(),
+        payload["logs"]
+    );
+    let mut expected = payload.clone();
+    expected.as_object_mut().unwrap().remove("token");
+    assert_eq!(
+        serde_json::from_str::<Value>(&stored_payload).unwrap(),
+        expected,
+        "payload kept, token dropped"
+    );
+    if has_errors {
+        let healthy: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM datasets d JOIN scan_datasets sd ON sd.dataset_id = d.id \
+             WHERE sd.scan_id = $1 AND d.last_scan_id = $1 AND d.last_scan_failed = 0",
+        )
+        .bind(scan_id)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(healthy, 0, "datasets whose last scan failed say so");
+    }
+}
+
+/// Every captured scenario, replayed into one database in turn, stores what it sent.
+async fn every_captured_scenario_is_stored_as_sent(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    let mut scenarios: Vec<String> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().join("requests").is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    scenarios.sort();
+    let mut inserts = 0;
+    for scenario in &scenarios {
+        let replayed = replay(&seltzer, scenario).await;
+        for (payload, scan_id) in &replayed.inserts {
+            assert_stored(&seltzer, payload, *scan_id).await;
+            inserts += 1;
+        }
+    }
+    assert!(inserts >= 30, "{inserts} inserts replayed");
+    assert_eq!(seltzer.count("SELECT COUNT(*) FROM scans").await, inserts);
+}
+
+/// s12 builds 14 days of history with `-t`; Soda Core then reads it newest first.
+async fn history_comes_back_newest_first(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    let replayed = replay(&seltzer, "s12_history_backfill").await;
+    assert_eq!(replayed.inserts.len(), 14);
+    let identity = replayed.inserts[0].0["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metricName"] == "row_count")
+        .unwrap()["identity"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = seltzer.login().await;
+    let answer = seltzer
+        .post(
+            "/api/query",
+            &json!({"type": "sodaCoreHistoricMeasurements", "token": token, "filter": {"type": "and",
+                "andExpressions": [{"type": "equals", "left": {"type": "columnValue", "columnName": "metric.identity"},
+                "right": {"type": "string", "value": identity}}]}}),
+        )
+        .await;
+    let results = answer.json()["results"].as_array().unwrap().clone();
+    assert_eq!(results.len(), 14);
+    let times: Vec<&str> = results
+        .iter()
+        .map(|r| r["dataTime"].as_str().unwrap())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(times, sorted, "newest data time first");
+    for r in &results {
+        assert_eq!(r["identity"], identity.as_str());
+        assert!(r["value"].is_number());
+        assert!(r["id"].is_string());
+    }
+    // The anomaly check's results come back by its v1 identity, joined to their measurement.
+    let anomaly = replayed.inserts.last().unwrap().0["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "anomalyDetection")
+        .cloned();
+    if let Some(check) = anomaly {
+        let v1 = check["identities"]["v1"].as_str().unwrap();
+        let answer = seltzer
+            .post(
+                "/api/query",
+                &json!({"type": "sodaCoreHistoricCheckResults", "token": token, "limit": 1000, "filter": {"type": "and",
+                    "andExpressions": [{"type": "equals", "left": {"type": "columnValue", "columnName": "check.identity"},
+                    "right": {"type": "string", "value": v1}}]}}),
+            )
+            .await;
+        let results = answer.json()["results"].as_array().unwrap().clone();
+        assert!(!results.is_empty(), "check results found by v1 identity");
+        assert!(results.iter().all(|r| r["measurementId"].is_string()));
+    }
+}
+
+/// The same definition and data timestamp sent twice: the second replaces the first, and the
+/// audit table remembers what was replaced.
+async fn a_resent_scan_overwrites_and_is_audited(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    let first = replay(&seltzer, "s01_first_scan").await;
+    let results_before = seltzer.count("SELECT COUNT(*) FROM check_results").await;
+    let second = replay(&seltzer, "s01_first_scan").await;
+    let (old_id, new_id) = (first.inserts[0].1, second.inserts[0].1);
+    assert_ne!(old_id, new_id);
+    assert_eq!(seltzer.count("SELECT COUNT(*) FROM scans").await, 1);
+    assert_eq!(
+        seltzer.count("SELECT COUNT(*) FROM check_results").await,
+        results_before
+    );
+    let (old, new, old_results): (i64, i64, String) =
+        sqlx::query_as("SELECT old_scan_id, new_scan_id, old_results FROM scan_overwrites")
+            .fetch_one(seltzer.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((old, new), (old_id, new_id));
+    let old_results: Value = serde_json::from_str(&old_results).unwrap();
+    assert_eq!(old_results.as_array().unwrap().len() as i64, results_before);
+    let stale: i64 = seltzer
+        .count("SELECT COUNT(*) FROM checks WHERE latest_scan_id IS NOT NULL AND latest_scan_id NOT IN (SELECT id FROM scans)")
+        .await;
+    assert_eq!(stale, 0, "latest results point at the surviving scan");
+    assert_stored(&seltzer, &second.inserts[0].0, new_id).await;
+}
+
+/// A backfill (s03, data timestamp in 2021) arrives after today's scan (s01): it joins the
+/// history but the latest result of each check stays today's.
+async fn a_backfill_never_displaces_the_latest_result(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    let today = replay(&seltzer, "s01_first_scan").await.inserts[0].1;
+    let backfill = replay(&seltzer, "s03_data_timestamp_backfill")
+        .await
+        .inserts[0]
+        .1;
+    let displaced: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM checks c WHERE c.latest_scan_id = $1 \
+         AND EXISTS (SELECT 1 FROM check_results r WHERE r.check_id = c.id AND r.scan_id = $2)",
+    )
+    .bind(backfill)
+    .bind(today)
+    .fetch_one(seltzer.db.pool())
+    .await
+    .unwrap();
+    let in_both: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM checks c \
+         WHERE EXISTS (SELECT 1 FROM check_results r WHERE r.check_id = c.id AND r.scan_id = $1) \
+         AND EXISTS (SELECT 1 FROM check_results r WHERE r.check_id = c.id AND r.scan_id = $2)",
+    )
+    .bind(today)
+    .bind(backfill)
+    .fetch_one(seltzer.db.pool())
+    .await
+    .unwrap();
+    assert!(in_both > 20, "the two scans share most checks ({in_both})");
+    assert_eq!(
+        displaced, 0,
+        "no check reported today has the backfill as its latest result"
+    );
+    let status: Vec<i64> = sqlx::query_scalar(
+        "SELECT d.last_scan_id FROM datasets d JOIN scan_datasets sd ON sd.dataset_id = d.id \
+         WHERE sd.scan_id = $1",
+    )
+    .bind(today)
+    .fetch_all(seltzer.db.pool())
+    .await
+    .unwrap();
+    assert!(!status.is_empty() && status.iter().all(|scan| *scan == today));
+}
+
+/// A good scan of `orders` by the definition `definition`, at `data_timestamp`.
+fn good_orders_scan(token: &str, definition: &str, data_timestamp: &str) -> Value {
+    json!({
+        "type": "sodaCoreInsertScanResults", "token": token,
+        "definitionName": definition, "defaultDataSource": "shop",
+        "dataTimestamp": data_timestamp,
+        "scanStartTimestamp": data_timestamp, "scanEndTimestamp": data_timestamp,
+        "hasErrors": false, "hasWarnings": false, "hasFailures": false,
+        "metrics": [], "logs": [],
+        "checks": [{"identity": "aaaa0001", "identities": {"v1": "1", "v2": "2", "v3": "aaaa0001"},
+            "name": "row_count > 0", "table": "orders", "outcome": "pass", "diagnostics": {"value": 3}}],
+    })
+}
+
+async fn orders_status(seltzer: &Seltzer) -> (i64, bool) {
+    let (scan, failed): (i64, i64) =
+        sqlx::query_as("SELECT last_scan_id, last_scan_failed FROM datasets WHERE name = 'orders'")
+            .fetch_one(seltzer.db.pool())
+            .await
+            .unwrap();
+    (scan, failed != 0)
+}
+
+/// A scan that aborted (s04) marks its datasets "scan failed" until a later successful scan.
+async fn a_failed_scan_marks_its_datasets_until_a_later_success(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    let failed = replay(&seltzer, "s04_unknown_column_scan_abort")
+        .await
+        .inserts[0]
+        .1;
+    assert_eq!(orders_status(&seltzer).await, (failed, true));
+    // s05, a later scan, could not evaluate one check: still a failed scan.
+    let failed_again = replay(&seltzer, "s05_check_evaluation_error").await.inserts[0].1;
+    assert_eq!(orders_status(&seltzer).await, (failed_again, true));
+    // An older successful scan (a backfill) does not clear it; a newer one does.
+    let token = seltzer.login().await;
+    let older = good_orders_scan(&token, "shop_errors", "2026-11-01T00:00:00+00:00");
+    assert_eq!(
+        seltzer.post("/api/command", &older).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(orders_status(&seltzer).await, (failed_again, true));
+    let newer = good_orders_scan(&token, "shop_errors", "2026-11-24T00:00:00+00:00");
+    let answer = seltzer.post("/api/command", &newer).await;
+    let ok: i64 = answer.json()["scanId"].as_str().unwrap().parse().unwrap();
+    assert_eq!(orders_status(&seltzer).await, (ok, false));
+}
+
+/// A data source that cannot be reached names no table; the datasets the same scan definition
+/// covered last time are marked instead.
+async fn an_unreachable_data_source_marks_the_definitions_datasets(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    let token = seltzer.login().await;
+    let good = json!({
+        "type": "sodaCoreInsertScanResults", "token": token,
+        "definitionName": "shop_broken", "defaultDataSource": "shop",
+        "dataTimestamp": "2026-11-22T04:00:00+00:00",
+        "scanStartTimestamp": "2026-11-22T04:00:00+00:00", "scanEndTimestamp": "2026-11-22T04:00:01+00:00",
+        "hasErrors": false, "hasWarnings": false, "hasFailures": false,
+        "metrics": [], "logs": [],
+        "checks": [{"identity": "aaaa0001", "identities": {"v1": "1", "v2": "2", "v3": "aaaa0001"},
+            "name": "row_count > 0", "table": "orders", "outcome": "pass", "diagnostics": {"value": 3}}],
+    });
+    assert_eq!(
+        seltzer.post("/api/command", &good).await.status,
+        StatusCode::OK
+    );
+    let broken = replay(&seltzer, "s07_broken_data_source").await.inserts[0].1;
+    assert_eq!(orders_status(&seltzer).await, (broken, true));
+}
+
+on_both_engines!(
+    every_captured_scenario_is_stored_as_sent,
+    history_comes_back_newest_first,
+    a_resent_scan_overwrites_and_is_audited,
+    a_backfill_never_displaces_the_latest_result,
+    a_failed_scan_marks_its_datasets_until_a_later_success,
+    an_unreachable_data_source_marks_the_definitions_datasets,
+);
