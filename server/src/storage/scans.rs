@@ -21,6 +21,9 @@ pub struct StoredScan {
 
 type Tx = Transaction<'static, Any>;
 
+/// (result id, data timestamp, outcome, value, scan id) of one check result.
+type ResultSummary = (i64, i64, Option<String>, Option<f64>, i64);
+
 /// A nullable number as a bind parameter. sqlx 0.9's Any driver binds a NULL `f64` as a
 /// PostgreSQL `float4`, and the statement cached with that type then rejects every later real
 /// `f64` ("incorrect binary data format"). Text binds as text whether NULL or not; the SQL
@@ -470,27 +473,17 @@ async fn finish_replacement(
         if points_at_old.is_none() {
             continue;
         }
-        let latest = sqlx::query(
+        let latest: Option<ResultSummary> = sqlx::query_as(
             "SELECT id, data_timestamp, outcome, value, scan_id FROM check_results \
              WHERE check_id = $1 ORDER BY data_timestamp DESC, id DESC LIMIT 1",
         )
         .bind(check_id)
         .fetch_optional(&mut **tx)
         .await?;
-        let (id, ts, outcome, value, scan): (
-            Option<i64>,
-            Option<i64>,
-            Option<String>,
-            Option<f64>,
-            Option<i64>,
-        ) = match &latest {
-            Some(row) => (
-                Some(row.try_get(0)?),
-                Some(row.try_get(1)?),
-                row.try_get(2)?,
-                row.try_get(3)?,
-                Some(row.try_get(4)?),
-            ),
+        let (id, ts, outcome, value, scan) = match latest {
+            Some((id, ts, outcome, value, scan)) => {
+                (Some(id), Some(ts), outcome, value, Some(scan))
+            }
             None => (None, None, None, None, None),
         };
         sqlx::query(

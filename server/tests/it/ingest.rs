@@ -21,15 +21,15 @@ fn fixtures() -> PathBuf {
 }
 
 /// A Seltzer in-process with one API key and the attributes the fixtures use.
-struct Seltzer {
-    app: Router,
-    db: Database,
-    key_id: String,
-    secret: String,
+pub struct Seltzer {
+    pub app: Router,
+    pub db: Database,
+    pub key_id: String,
+    pub secret: String,
 }
 
 impl Seltzer {
-    async fn start(test_db: &TestDb, config: IngestConfig) -> Self {
+    pub async fn start(test_db: &TestDb, config: IngestConfig) -> Self {
         // Server errors are logged, never returned: show them in a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let db = Database::connect(&test_db.url).await.unwrap();
@@ -69,7 +69,17 @@ impl Seltzer {
         }
     }
 
-    async fn post(&self, path: &str, body: &Value) -> Answer {
+    /// Another Seltzer on the same database and key, with another configuration.
+    pub fn reopen(other: &Self, config: IngestConfig) -> Self {
+        Self {
+            app: router(AppState::new(other.db.clone(), Assets::Embedded, config)),
+            db: other.db.clone(),
+            key_id: other.key_id.clone(),
+            secret: other.secret.clone(),
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Answer {
         let request = Request::post(path)
             .header("content-type", "application/json")
             .body(Body::from(body.to_string()))
@@ -77,7 +87,7 @@ impl Seltzer {
         send(&self.app, request).await
     }
 
-    async fn login(&self) -> String {
+    pub async fn login(&self) -> String {
         let answer = self
             .post(
                 "/api/command",
@@ -88,7 +98,7 @@ impl Seltzer {
         answer.json()["token"].as_str().unwrap().to_owned()
     }
 
-    async fn count(&self, sql: &'static str) -> i64 {
+    pub async fn count(&self, sql: &'static str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(self.db.pool())
             .await
@@ -467,7 +477,7 @@ async fn a_backfill_never_displaces_the_latest_result(test_db: TestDb) {
 }
 
 /// A good scan of `orders` by the definition `definition`, at `data_timestamp`.
-fn good_orders_scan(token: &str, definition: &str, data_timestamp: &str) -> Value {
+pub fn good_orders_scan(token: &str, definition: &str, data_timestamp: &str) -> Value {
     json!({
         "type": "sodaCoreInsertScanResults", "token": token,
         "definitionName": definition, "defaultDataSource": "shop",
@@ -519,16 +529,7 @@ async fn a_failed_scan_marks_its_datasets_until_a_later_success(test_db: TestDb)
 async fn an_unreachable_data_source_marks_the_definitions_datasets(test_db: TestDb) {
     let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
     let token = seltzer.login().await;
-    let good = json!({
-        "type": "sodaCoreInsertScanResults", "token": token,
-        "definitionName": "shop_broken", "defaultDataSource": "shop",
-        "dataTimestamp": "2026-11-22T04:00:00+00:00",
-        "scanStartTimestamp": "2026-11-22T04:00:00+00:00", "scanEndTimestamp": "2026-11-22T04:00:01+00:00",
-        "hasErrors": false, "hasWarnings": false, "hasFailures": false,
-        "metrics": [], "logs": [],
-        "checks": [{"identity": "aaaa0001", "identities": {"v1": "1", "v2": "2", "v3": "aaaa0001"},
-            "name": "row_count > 0", "table": "orders", "outcome": "pass", "diagnostics": {"value": 3}}],
-    });
+    let good = good_orders_scan(&token, "shop_broken", "2026-11-22T04:00:00+00:00");
     assert_eq!(
         seltzer.post("/api/command", &good).await.status,
         StatusCode::OK

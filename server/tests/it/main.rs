@@ -2,7 +2,8 @@
 //! - `storage`: the database layer on SQLite and on PostgreSQL;
 //! - `api`: the router in-process (JSON errors, health, the dashboard's files and caching);
 //! - `cli`: the real `seltzer` binary (serve on a real port, migrate, signals, exit codes);
-//! - `ingest`: Soda Core's protocol replayed from captured traffic, plus bad input;
+//! - `ingest`: Soda Core's protocol replayed from captured traffic;
+//! - `ingest_errors`: bad input, token expiry and revocation, concurrent scans;
 //! - `browser`: the dashboard in headless Chromium against a real `seltzer serve`.
 
 // A test that meets an unexpected error should stop right there, helpers included.
@@ -14,4 +15,5 @@ mod api;
 mod browser;
 mod cli;
 mod ingest;
+mod ingest_errors;
 mod storage;
