@@ -110,3 +110,152 @@ fn a_dist_override_without_index_html_is_refused() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("has no index.html"));
 }
+
+/// `seltzer api-key create|list|revoke`: the secret is printed once and works for `login`;
+/// a revoked key is refused.
+async fn api_keys_are_managed_from_the_command_line(test_db: TestDb) {
+    let out = seltzer()
+        .args([
+            "api-key",
+            "create",
+            "--name",
+            "airflow",
+            "--format",
+            "json",
+            "--database-url",
+            &test_db.url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (id, secret) = (key["id"].as_str().unwrap(), key["secret"].as_str().unwrap());
+    assert!(id.len() >= 16 && secret.len() >= 32);
+
+    let out = seltzer()
+        .args([
+            "api-key",
+            "list",
+            "--format",
+            "json",
+            "--database-url",
+            &test_db.url,
+        ])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains(id) && listed.contains("airflow"),
+        "{listed}"
+    );
+    assert!(!listed.contains(secret), "the secret is never listed");
+
+    let db = server::Database::connect(&test_db.url).await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT secret_hash FROM api_keys")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert!(stored.starts_with("$argon2") && !stored.contains(secret));
+    assert!(db.login(id, secret, 60_000).await.unwrap().is_some());
+    assert!(db.login(id, "wrong", 60_000).await.unwrap().is_none());
+
+    let out = seltzer()
+        .args(["api-key", "revoke", id, "--database-url", &test_db.url])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(db.login(id, secret, 60_000).await.unwrap().is_none());
+    let again = seltzer()
+        .args(["api-key", "revoke", id, "--database-url", &test_db.url])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no active API key"));
+    db.close().await;
+}
+
+/// `seltzer attribute create|list|delete`, with the definitions Soda Core will check against.
+async fn attributes_are_managed_from_the_command_line(test_db: TestDb) {
+    let run = |args: &[&str]| {
+        seltzer()
+            .args(args)
+            .args(["--database-url", &test_db.url])
+            .output()
+            .unwrap()
+    };
+    assert!(
+        run(&["attribute", "create", "--name", "owner", "--type", "text"])
+            .status
+            .success()
+    );
+    assert!(
+        run(&[
+            "attribute",
+            "create",
+            "--name",
+            "domain",
+            "--type",
+            "singleselect",
+            "--allowed-value",
+            "sales",
+            "--allowed-value",
+            "finance"
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        run(&[
+            "attribute",
+            "create",
+            "--name",
+            "reviewed",
+            "--type",
+            "checkbox",
+            "--label",
+            "Reviewed"
+        ])
+        .status
+        .success()
+    );
+
+    let bad_type = run(&["attribute", "create", "--name", "x", "--type", "color"]);
+    assert_eq!(bad_type.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad_type.stderr).contains("unknown attribute type 'color'"));
+    let no_values = run(&[
+        "attribute",
+        "create",
+        "--name",
+        "tags",
+        "--type",
+        "multiSelect",
+    ]);
+    assert!(String::from_utf8_lossy(&no_values.stderr).contains("--allowed-value"));
+    let duplicate = run(&["attribute", "create", "--name", "owner", "--type", "text"]);
+    assert!(String::from_utf8_lossy(&duplicate.stderr).contains("exists already"));
+
+    let listed: serde_json::Value =
+        serde_json::from_slice(&run(&["attribute", "list", "--format", "json"]).stdout).unwrap();
+    assert_eq!(
+        listed,
+        serde_json::json!([
+            {"name": "domain", "label": "domain", "type": "singleSelect", "allowedValues": ["sales", "finance"]},
+            {"name": "owner", "label": "owner", "type": "text"},
+            {"name": "reviewed", "label": "Reviewed", "type": "checkbox", "allowedValues": [true, false]},
+        ])
+    );
+    assert!(run(&["attribute", "delete", "owner"]).status.success());
+    assert_eq!(
+        run(&["attribute", "delete", "owner"]).status.code(),
+        Some(1)
+    );
+}
+
+on_both_engines!(
+    api_keys_are_managed_from_the_command_line,
+    attributes_are_managed_from_the_command_line,
+);
