@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
-# Installs what building (and, with --browser, testing) Seltzer needs, skipping whatever is
-# already there, so a second run takes seconds. Sourced by scripts/run.sh and scripts/test.sh.
+# Installs what building Seltzer needs, skipping whatever is already there, so a second run
+# takes seconds. Sourced by scripts/run.sh and scripts/test.sh. For the tests:
+#   --browser  Debian's chromium and chromium-driver
+#   --soda     a cached virtualenv with Soda Core 3.5.6 from PyPI (the real client)
 #
 # Never downloads a prebuilt tool from outside the package registries: Rust tools come from
 # crates.io (cargo install), JavaScript from npm (package-lock.json), the browser from Debian.
 
 seltzer_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# Where the Soda Core virtualenv lives (the tests look there too).
+SELTZER_SODA_VENV=${SELTZER_SODA_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/seltzer/soda-core-3.5.6}
+export SELTZER_SODA_VENV
+
 seltzer_setup() {
-  local with_browser=${1:-}
+  local with_browser="" with_soda=""
+  for flag in "$@"; do
+    case "$flag" in
+      --browser) with_browser=1 ;;
+      --soda) with_soda=1 ;;
+      *) echo "seltzer_setup: unknown flag $flag" >&2; return 2 ;;
+    esac
+  done
   export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 
   local missing_components=()
@@ -50,12 +63,22 @@ seltzer_setup() {
     npm ci --no-audit --no-fund --loglevel=error
   fi
 
-  if [ "$with_browser" = "--browser" ] && ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
+  if [ -n "$with_browser" ] && ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
     seltzer_log "apt-get install chromium chromium-driver (for the browser tests)"
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+  fi
+
+  # Soda Core 3.5.6 imports distutils, so it needs Python <= 3.11 (or setuptools); DuckDB is
+  # pinned below 1.1 by soda-core-duckdb.
+  if [ -n "$with_soda" ] && [ ! -x "$SELTZER_SODA_VENV/bin/soda" ]; then
+    seltzer_log "python3 -m venv $SELTZER_SODA_VENV; pip install soda-core-duckdb==3.5.6"
+    rm -rf "$SELTZER_SODA_VENV"
+    python3 -m venv "$SELTZER_SODA_VENV"
+    "$SELTZER_SODA_VENV/bin/pip" install -q --upgrade pip
+    "$SELTZER_SODA_VENV/bin/pip" install -q "soda-core-duckdb==3.5.6" "duckdb<1.1.0" setuptools
   fi
 }
 
@@ -79,5 +102,5 @@ seltzer_build_frontend() {
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
   cd "$(dirname "$0")/.."
-  seltzer_setup "${1:-}"
+  seltzer_setup "$@"
 fi

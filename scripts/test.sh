@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy (host and wasm32), the wasm size budget, all
-# workspace tests (storage on SQLite and PostgreSQL, the real binary, the browser tests) and the
-# shared crate's tests as wasm in headless Chromium. Installs what it needs first.
+# workspace tests (storage and ingest on SQLite and PostgreSQL, the real binary, real Soda Core
+# from PyPI, the browser tests) and the shared crate's tests as wasm in headless Chromium.
+# Installs what it needs first.
 #
 # PostgreSQL: SELTZER_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres).
 # Without one, its tests are skipped with a reason, except under CI=true where they fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-seltzer_setup --browser
+seltzer_setup --browser --soda
 
 seltzer_log "cargo fmt --check"
 cargo fmt --all --check

@@ -4,6 +4,7 @@
 //! - `cli`: the real `seltzer` binary (serve on a real port, migrate, signals, exit codes);
 //! - `ingest`: Soda Core's protocol replayed from captured traffic;
 //! - `ingest_errors`: bad input, token expiry and revocation, concurrent scans;
+//! - `soda_core`: real Soda Core from PyPI running its scenarios against `seltzer serve`;
 //! - `browser`: the dashboard in headless Chromium against a real `seltzer serve`.
 
 // A test that meets an unexpected error should stop right there, helpers included.
@@ -16,4 +17,5 @@ mod browser;
 mod cli;
 mod ingest;
 mod ingest_errors;
+mod soda_core;
 mod storage;

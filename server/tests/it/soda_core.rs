@@ -1,0 +1,163 @@
+//! End to end with the real client: Soda Core 3.5.6 from PyPI (`soda scan`, in the virtualenv
+//! that `scripts/setup.sh --soda` caches) runs the scenarios of `tests/soda-client/` against a
+//! running `seltzer serve`, and Seltzer must store what it sent while Soda Core prints no Soda
+//! Cloud error (the script checks its output for them).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::json;
+use server::Database;
+use server::storage::AttributeDefinition;
+
+use crate::support::{RunningServer, TestDb, on_both_engines, skip_or_fail};
+
+/// The virtualenv with `soda-core-duckdb==3.5.6`.
+fn soda_venv() -> Option<PathBuf> {
+    let venv = std::env::var_os("SELTZER_SODA_VENV").map_or_else(
+        || {
+            let cache = std::env::var_os("XDG_CACHE_HOME").map_or_else(
+                || Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
+                PathBuf::from,
+            );
+            cache.join("seltzer/soda-core-3.5.6")
+        },
+        PathBuf::from,
+    );
+    if venv.join("bin/soda").is_file() {
+        Some(venv)
+    } else {
+        skip_or_fail(&format!(
+            "no Soda Core virtualenv at {} (scripts/setup.sh --soda creates it)",
+            venv.display()
+        ));
+        None
+    }
+}
+
+/// The check attributes the scenarios' checks use (s09 uses others on purpose).
+async fn define_attributes(db: &Database) {
+    for (name, kind, allowed) in [
+        ("owner", "text", None),
+        ("priority", "number", None),
+        (
+            "domain",
+            "singleSelect",
+            Some(json!(["sales", "marketing", "finance"])),
+        ),
+        (
+            "tags",
+            "multiSelect",
+            Some(json!(["pii", "marketing", "finance", "critical"])),
+        ),
+        ("reviewed", "checkbox", Some(json!([true, false]))),
+        ("review_date", "datetime", None),
+    ] {
+        let definition = AttributeDefinition {
+            name: name.into(),
+            label: name.into(),
+            attribute_type: kind.into(),
+            allowed_values: allowed.map(|v| v.as_array().cloned().unwrap_or_default()),
+        };
+        assert!(db.create_attribute(&definition).await.unwrap());
+    }
+}
+
+/// Runs `reproduce.sh` (selected scenarios) against the server; panics with Soda's complaints.
+fn reproduce(
+    venv: &Path,
+    work: &Path,
+    port: &str,
+    key: &server::storage::NewApiKey,
+    only: Option<&str>,
+) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/soda-client/reproduce.sh");
+    let mut cmd = Command::new("bash");
+    cmd.arg(script)
+        .arg("--venv")
+        .arg(venv)
+        .arg("--work")
+        .arg(work)
+        .args(["--backfill-days", "4"])
+        .env("SODA_API_KEY_ID", &key.id)
+        .env("SODA_API_KEY_SECRET", &key.secret);
+    if let Some(only) = only {
+        cmd.args(["--only", only]);
+    }
+    let out = cmd
+        .args(["127.0.0.1", port, "http"])
+        .output()
+        .expect("run reproduce.sh");
+    assert!(
+        out.status.success(),
+        "Soda Core reported Soda Cloud errors:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn real_soda_core_scans_are_stored(test_db: TestDb) {
+    let Some(venv) = soda_venv() else {
+        return;
+    };
+    let db = Database::connect(&test_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let key = db.create_api_key("soda-core e2e").await.unwrap();
+    define_attributes(&db).await;
+    let server = RunningServer::start(&test_db.url, &[]);
+    let port = server.addr.rsplit(':').next().unwrap().to_owned();
+    let work = tempfile::tempdir().unwrap();
+
+    // Every portable scenario: first scan, history, -t backfill, aborted and failing scans,
+    // samples, attributes, the Python API, anomaly checks over history built by backfills.
+    reproduce(&venv, work.path(), &port, &key, None);
+    let pool = db.pool();
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    };
+    let overwrites_before = count("SELECT COUNT(*) FROM scan_overwrites").await;
+    // The same -t backfill again: it replaces the earlier one instead of adding a point.
+    reproduce(&venv, work.path(), &port, &key, Some("s03"));
+    assert_eq!(
+        count("SELECT COUNT(*) FROM scan_overwrites").await,
+        overwrites_before + 1
+    );
+    let backfill = server::timestamp::parse("2021-04-28T07:00:00Z").unwrap();
+    let backfills: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scans WHERE data_timestamp = $1")
+        .bind(backfill)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(backfills, 1);
+
+    // s02's change-over-time checks were evaluated against the history stored by s01.
+    let change_results = count(
+        "SELECT COUNT(*) FROM check_results WHERE name LIKE 'change %' AND outcome IS NOT NULL",
+    )
+    .await;
+    assert!(
+        change_results > 0,
+        "change-over-time checks evaluated from Seltzer's history"
+    );
+    // Failed-row samples arrived and are linked to their check results.
+    assert!(count("SELECT COUNT(*) FROM samples WHERE check_result_id IS NOT NULL").await > 0);
+    // Check attributes arrived with the checks.
+    assert!(count("SELECT COUNT(*) FROM checks WHERE attributes LIKE '%data-team%'").await > 0);
+    // s12 built 4 days of history plus s13's today: the row count metric has 5 points.
+    let points = count(
+        "SELECT COUNT(*) FROM measurements WHERE metric_identity LIKE 'metric-shop_history-%-row_count'",
+    )
+    .await;
+    assert!(points >= 5, "{points} row_count points for shop_history");
+    // The aborted and failed scans are stored with their errors.
+    assert!(
+        count("SELECT COUNT(*) FROM scans WHERE has_errors = 1 AND error_count > 0").await >= 4
+    );
+    drop(server);
+    db.close().await;
+}
+
+on_both_engines!(real_soda_core_scans_are_stored);
