@@ -5,6 +5,7 @@
 
 mod api_keys;
 mod attributes;
+mod batch;
 mod error;
 mod history;
 mod samples;

@@ -5,8 +5,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Value, json};
+use shared::api::DatabaseEngine;
 use sqlx::{Any, Row, Transaction};
 
+use super::batch::{self, Placeholders};
 use super::{Database, StorageError};
 use crate::ingest::document::{Check, ScanResults};
 use crate::timestamp;
@@ -49,6 +51,11 @@ impl Database {
 
         let mut names = NameCache::default();
         let covered = covered_datasets(&mut tx, &mut names, doc, definition_id, scan_id).await?;
+        insert_check_results(&mut tx, self.engine, &mut names, doc, scan_id).await?;
+        insert_measurements(&mut tx, self.engine, doc, scan_id).await?;
+
+        // Dataset statuses last: PostgreSQL holds these rows' locks until commit, and every
+        // scan of a dataset needs them, so the shorter the better.
         for &dataset_id in &covered {
             sqlx::query("INSERT INTO scan_datasets (scan_id, dataset_id) VALUES ($1, $2)")
                 .bind(scan_id)
@@ -65,29 +72,6 @@ impl Database {
             .bind(doc.data_timestamp)
             .bind(i64::from(doc.failed()))
             .bind(dataset_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-
-        for check in doc.all_checks() {
-            insert_check_result(&mut tx, &mut names, doc, check, scan_id).await?;
-        }
-        for metric in &doc.metrics {
-            let (number, other) = match metric.value.as_f64() {
-                Some(n) => (Some(n), None),
-                None if metric.value.is_null() => (None, None),
-                None => (None, Some(metric.value.to_string())),
-            };
-            sqlx::query(
-                "INSERT INTO measurements (scan_id, metric_identity, metric_name, value, value_json, data_timestamp) \
-                 VALUES ($1, $2, $3, CAST($4 AS DOUBLE PRECISION), $5, $6)",
-            )
-            .bind(scan_id)
-            .bind(&metric.identity)
-            .bind(&metric.metric_name)
-            .bind(nullable_number(number))
-            .bind(other)
-            .bind(doc.data_timestamp)
             .execute(&mut *tx)
             .await?;
         }
@@ -325,118 +309,223 @@ async fn covered_datasets(
     Ok(covered)
 }
 
-async fn insert_check_result(
+/// One check of the document with everything resolved that its rows need.
+struct CheckRow<'a> {
+    check: &'a Check,
+    data_source_id: i64,
+    dataset_id: Option<i64>,
+    attributes: String,
+    metrics: String,
+}
+
+/// Stores every check of the document: upserts the checks, records their identities, inserts
+/// the results and moves each check's description and latest result forward, all in
+/// multi-row statements.
+async fn insert_check_results(
     tx: &mut Tx,
+    engine: DatabaseEngine,
     names: &mut NameCache,
     doc: &ScanResults,
-    check: &Check,
     scan_id: i64,
 ) -> Result<(), StorageError> {
-    let data_source = doc.data_source_of(check);
-    let data_source_id = names.data_source(tx, data_source).await?;
-    let dataset_id = match check.table.as_deref().filter(|t| !t.is_empty()) {
-        Some(table) => Some(names.dataset(tx, data_source, table).await?),
-        None => None,
-    };
-    let identity = check.primary_identity();
-    let location = check.location.as_ref();
-    let attributes = Value::Array(check.resource_attributes.clone()).to_string();
-    let metrics = json!(check.metrics).to_string();
-    let group = check.group.as_ref();
-
-    sqlx::query(
-        "INSERT INTO checks (identity, data_source_id, dataset_id, name, check_type, definition, \
-         file_path, line, col, column_name, attributes, metrics, group_identity, group_name) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-         ON CONFLICT (identity) DO NOTHING",
-    )
-    .bind(identity)
-    .bind(data_source_id)
-    .bind(dataset_id)
-    .bind(&check.name)
-    .bind(&check.check_type)
-    .bind(&check.definition)
-    .bind(location.and_then(|l| l.file_path.clone()))
-    .bind(location.and_then(|l| l.line))
-    .bind(location.and_then(|l| l.col))
-    .bind(check.column.as_deref())
-    .bind(&attributes)
-    .bind(&metrics)
-    .bind(group.and_then(|g| g.identity.clone()))
-    .bind(group.and_then(|g| g.name.clone()))
-    .execute(&mut **tx)
-    .await?;
-    let check_id: i64 = sqlx::query_scalar("SELECT id FROM checks WHERE identity = $1")
-        .bind(identity)
-        .fetch_one(&mut **tx)
-        .await?;
-    for (version, id) in check.all_identities() {
-        sqlx::query(
-            "INSERT INTO check_identities (identity, version, check_id) VALUES ($1, $2, $3) \
-             ON CONFLICT (identity, version, check_id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(version)
-        .bind(check_id)
-        .execute(&mut **tx)
-        .await?;
+    let mut rows = Vec::new();
+    for check in doc.all_checks() {
+        let data_source = doc.data_source_of(check);
+        let data_source_id = names.data_source(tx, data_source).await?;
+        let dataset_id = match check.table.as_deref().filter(|t| !t.is_empty()) {
+            Some(table) => Some(names.dataset(tx, data_source, table).await?),
+            None => None,
+        };
+        rows.push(CheckRow {
+            check,
+            data_source_id,
+            dataset_id,
+            attributes: Value::Array(check.resource_attributes.clone()).to_string(),
+            metrics: json!(check.metrics).to_string(),
+        });
     }
 
-    let outcome = check.outcome.map(|o| o.as_str());
-    let value = check.value();
-    let result_id: i64 = sqlx::query_scalar(
-        "INSERT INTO check_results (check_id, scan_id, data_timestamp, outcome, value, \
-         diagnostics, outcome_reasons, metric_identity, name, definition) \
-         VALUES ($1, $2, $3, $4, CAST($5 AS DOUBLE PRECISION), $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind(check_id)
-    .bind(scan_id)
-    .bind(doc.data_timestamp)
-    .bind(outcome)
-    .bind(nullable_number(value))
-    .bind(Value::Object(check.diagnostics.clone()).to_string())
-    .bind(check.outcome_reasons.as_ref().map(Value::to_string))
-    .bind(check.metrics.first().map(String::as_str))
-    .bind(&check.name)
-    .bind(&check.definition)
-    .fetch_one(&mut **tx)
-    .await?;
+    // One row per identity (PostgreSQL refuses an upsert that touches a row twice); a document
+    // that repeats an identity keeps its last check.
+    let mut seen = std::collections::HashSet::new();
+    let mut unique: Vec<&CheckRow<'_>> = rows
+        .iter()
+        .rev()
+        .filter(|r| seen.insert(r.check.primary_identity()))
+        .collect();
+    unique.reverse();
 
-    // The check's description and latest result follow its newest data timestamp; a backfill
-    // only adds history.
+    let mut check_ids: HashMap<String, i64> = HashMap::with_capacity(rows.len());
+    for chunk in unique.chunks(batch::ROWS_PER_STATEMENT) {
+        let mut p = Placeholders::new(engine);
+        let values = p.values(chunk.len(), &[""; 14]);
+        let sql = format!(
+            "INSERT INTO checks (identity, data_source_id, dataset_id, name, check_type, \
+             definition, file_path, line, col, column_name, attributes, metrics, group_identity, \
+             group_name) VALUES {} ON CONFLICT (identity) DO UPDATE SET \
+             data_source_id = excluded.data_source_id, dataset_id = excluded.dataset_id, \
+             name = excluded.name, check_type = excluded.check_type, \
+             definition = excluded.definition, file_path = excluded.file_path, \
+             line = excluded.line, col = excluded.col, column_name = excluded.column_name, \
+             attributes = excluded.attributes, metrics = excluded.metrics, \
+             group_identity = excluded.group_identity, group_name = excluded.group_name \
+             WHERE checks.latest_data_timestamp IS NULL OR checks.latest_data_timestamp <= {}",
+            values,
+            p.next()
+        );
+        let mut q = batch::query(sql);
+        for row in chunk {
+            let (check, location, group) = (
+                row.check,
+                row.check.location.as_ref(),
+                row.check.group.as_ref(),
+            );
+            q = q
+                .bind(check.primary_identity().to_owned())
+                .bind(row.data_source_id)
+                .bind(row.dataset_id)
+                .bind(check.name.clone())
+                .bind(check.check_type.clone())
+                .bind(check.definition.clone())
+                .bind(location.and_then(|l| l.file_path.clone()))
+                .bind(location.and_then(|l| l.line))
+                .bind(location.and_then(|l| l.col))
+                .bind(check.column.clone())
+                .bind(row.attributes.clone())
+                .bind(row.metrics.clone())
+                .bind(group.and_then(|g| g.identity.clone()))
+                .bind(group.and_then(|g| g.name.clone()));
+        }
+        q.bind(doc.data_timestamp).execute(&mut **tx).await?;
+
+        let sql = format!(
+            "SELECT identity, id FROM checks WHERE identity IN ({})",
+            Placeholders::new(engine).list(chunk.len())
+        );
+        let mut q = batch::query_as::<(String, i64)>(sql);
+        for row in chunk {
+            q = q.bind(row.check.primary_identity().to_owned());
+        }
+        check_ids.extend(q.fetch_all(&mut **tx).await?);
+    }
+    let check_id = |row: &CheckRow<'_>| -> Result<i64, StorageError> {
+        check_ids
+            .get(row.check.primary_identity())
+            .copied()
+            .ok_or_else(|| StorageError::Query(sqlx::Error::RowNotFound))
+    };
+
+    let mut identities = Vec::new();
+    for row in &rows {
+        let id = check_id(row)?;
+        identities.extend(
+            row.check
+                .all_identities()
+                .into_iter()
+                .map(|(v, i)| (i, v, id)),
+        );
+    }
+    for chunk in identities.chunks(batch::ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO check_identities (identity, version, check_id) VALUES {} \
+             ON CONFLICT (identity, version, check_id) DO NOTHING",
+            Placeholders::new(engine).values(chunk.len(), &[""; 3])
+        );
+        let mut q = batch::query(sql);
+        for (identity, version, id) in chunk {
+            q = q.bind(identity.clone()).bind(version.clone()).bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+
+    // check id -> result id of this scan.
+    let mut result_ids: HashMap<i64, i64> = HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(batch::ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO check_results (check_id, scan_id, data_timestamp, outcome, value, \
+             diagnostics, outcome_reasons, metric_identity, name, definition) VALUES {} \
+             RETURNING check_id, id",
+            Placeholders::new(engine).values(
+                chunk.len(),
+                &["", "", "", "", "DOUBLE PRECISION", "", "", "", "", ""]
+            )
+        );
+        let mut q = batch::query_as::<(i64, i64)>(sql);
+        for row in chunk {
+            let check = row.check;
+            q = q
+                .bind(check_id(row)?)
+                .bind(scan_id)
+                .bind(doc.data_timestamp)
+                .bind(check.outcome.map(|o| o.as_str()))
+                .bind(nullable_number(check.value()))
+                .bind(Value::Object(check.diagnostics.clone()).to_string())
+                .bind(check.outcome_reasons.as_ref().map(Value::to_string))
+                .bind(check.metrics.first().cloned())
+                .bind(check.name.clone())
+                .bind(check.definition.clone());
+        }
+        result_ids.extend(q.fetch_all(&mut **tx).await?);
+    }
+
+    // Each check's latest result moves forward; a backfill (older data timestamp) only adds
+    // history. (The upsert above moved the description forward under the same rule.)
     sqlx::query(
-        "UPDATE checks SET name = $1, check_type = $2, definition = $3, file_path = $4, \
-         line = $5, col = $6, column_name = $7, attributes = $8, metrics = $9, dataset_id = $10, \
-         latest_result_id = $11, latest_data_timestamp = $12, latest_outcome = $13, \
-         latest_value = CAST($14 AS DOUBLE PRECISION), latest_scan_id = $15 \
-         WHERE id = $16 AND (latest_data_timestamp IS NULL OR latest_data_timestamp <= $12)",
+        "UPDATE checks SET latest_result_id = r.id, latest_data_timestamp = r.data_timestamp, \
+         latest_outcome = r.outcome, latest_value = r.value, latest_scan_id = r.scan_id \
+         FROM check_results r WHERE r.scan_id = $1 AND checks.id = r.check_id \
+         AND (checks.latest_data_timestamp IS NULL \
+              OR checks.latest_data_timestamp <= r.data_timestamp)",
     )
-    .bind(&check.name)
-    .bind(&check.check_type)
-    .bind(&check.definition)
-    .bind(location.and_then(|l| l.file_path.clone()))
-    .bind(location.and_then(|l| l.line))
-    .bind(location.and_then(|l| l.col))
-    .bind(check.column.as_deref())
-    .bind(&attributes)
-    .bind(&metrics)
-    .bind(dataset_id)
-    .bind(result_id)
-    .bind(doc.data_timestamp)
-    .bind(outcome)
-    .bind(nullable_number(value))
     .bind(scan_id)
-    .bind(check_id)
     .execute(&mut **tx)
     .await?;
 
-    for (file_id, columns) in check.sample_files() {
-        sqlx::query("UPDATE samples SET check_result_id = $1, columns = $2 WHERE file_id = $3")
-            .bind(result_id)
-            .bind(columns.map(|c| c.to_string()))
-            .bind(file_id)
-            .execute(&mut **tx)
-            .await?;
+    // Samples uploaded before the results arrive are linked to the result that references them.
+    for row in &rows {
+        for (file_id, columns) in row.check.sample_files() {
+            sqlx::query("UPDATE samples SET check_result_id = $1, columns = $2 WHERE file_id = $3")
+                .bind(result_ids.get(&check_id(row)?).copied())
+                .bind(columns.map(|c| c.to_string()))
+                .bind(file_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Every metric value, numeric ones as numbers (the history Soda Core asks for) and the rest
+/// (timestamps as text, schema lists) as JSON.
+async fn insert_measurements(
+    tx: &mut Tx,
+    engine: DatabaseEngine,
+    doc: &ScanResults,
+    scan_id: i64,
+) -> Result<(), StorageError> {
+    for chunk in doc.metrics.chunks(batch::ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO measurements (scan_id, metric_identity, metric_name, value, value_json, \
+             data_timestamp) VALUES {}",
+            Placeholders::new(engine)
+                .values(chunk.len(), &["", "", "", "DOUBLE PRECISION", "", ""])
+        );
+        let mut q = batch::query(sql);
+        for metric in chunk {
+            let (number, other) = match metric.value.as_f64() {
+                Some(n) => (Some(n), None),
+                None if metric.value.is_null() => (None, None),
+                None => (None, Some(metric.value.to_string())),
+            };
+            q = q
+                .bind(scan_id)
+                .bind(metric.identity.clone())
+                .bind(metric.metric_name.clone())
+                .bind(nullable_number(number))
+                .bind(other)
+                .bind(doc.data_timestamp);
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(())
 }
