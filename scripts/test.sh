@@ -31,7 +31,7 @@ cargo clippy --locked --offline --all-targets -- -D warnings
 seltzer_log "cargo clippy (wasm32: shared, frontend)"
 cargo clippy --locked --offline -p shared -p frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
 
-seltzer_log "cargo test (shared, server: SQLite, PostgreSQL, the binary, the browser)"
+seltzer_log "cargo test (shared; server on SQLite and PostgreSQL: storage, ingest, real Soda Core, the binary, the browser)"
 cargo test --locked --offline
 
 seltzer_log "cargo test -p shared as wasm in headless Chromium"
