@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use server::http::assets::Assets;
 use server::ingest::IngestConfig;
 use server::{AppState, Database, router};
+use shared::api::Role;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use tower::ServiceExt;
 
@@ -90,7 +91,7 @@ async fn send_scan(app: &axum::Router, body: String) -> Duration {
 async fn replay(url: &str) -> Figures {
     let db = Database::connect(url).await.expect("connect");
     db.migrate().await.expect("migrate");
-    let key = db.create_api_key("bench").await.expect("key");
+    let key = db.create_api_key("bench", Role::Viewer).await.expect("key");
     let token = db
         .login(&key.id, &key.secret, 3_600_000)
         .await

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use shared::api::Role;
+
 use crate::ingest::IngestConfig;
 use crate::storage::{ATTRIBUTE_TYPES, AttributeDefinition};
 use crate::{Database, ServeConfig};
@@ -38,6 +40,46 @@ enum Command {
     /// Manage the check attributes Soda Core accepts (it skips scans using unknown ones).
     #[command(subcommand)]
     Attribute(AttributeCommand),
+    /// Manage the people who sign in to the dashboard.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input (never from an argument).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// viewer (reads everything), editor (also deletes scans, manages attributes) or admin
+        /// (also manages users and API keys).
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Disable a user: their sessions end at once.
+    Disable {
+        email: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Set a new password (read from standard input); the user's sessions end.
+    SetPassword {
+        email: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| format!("'{text}' is not a role: use viewer, editor or admin"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -47,6 +89,9 @@ enum ApiKeyCommand {
         /// What the key is for, e.g. "airflow production".
         #[arg(long)]
         name: String,
+        /// What the key may do in Seltzer's API; sending scans needs no more than viewer.
+        #[arg(long, value_parser = parse_role, default_value = "viewer")]
+        role: Role,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         #[command(flatten)]
@@ -162,6 +207,7 @@ pub fn main() -> ExitCode {
             Command::Migrate(args) => migrate(&args.database_url).await.map_err(|e| e.to_string()),
             Command::ApiKey(command) => api_key(command).await,
             Command::Attribute(command) => attribute(command).await,
+            Command::User(command) => user(command).await,
         }
     });
     match outcome {
@@ -199,6 +245,7 @@ async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
     match command {
         ApiKeyCommand::Create {
             name,
+            role,
             format,
             database,
         } => {
@@ -206,7 +253,10 @@ async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
                 return Err("--name must not be empty".to_owned());
             }
             let db = open(&database).await?;
-            let key = db.create_api_key(&name).await.map_err(|e| e.to_string())?;
+            let key = db
+                .create_api_key(&name, role)
+                .await
+                .map_err(|e| e.to_string())?;
             match format {
                 Format::Json => println!(
                     "{}",
@@ -309,6 +359,93 @@ async fn attribute(command: AttributeCommand) -> Result<(), String> {
                 return Err(format!("no attribute named '{name}'"));
             }
             println!("attribute '{name}' deleted");
+        }
+    }
+    Ok(())
+}
+
+/// Reads a password from standard input: the first line, without its line end. On a terminal
+/// it asks first.
+fn read_password() -> Result<String, String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        eprint!("Password: ");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.chars().count() < 12 {
+        return Err("the password must have at least 12 characters".to_owned());
+    }
+    Ok(password)
+}
+
+async fn user(command: UserCommand) -> Result<(), String> {
+    match command {
+        UserCommand::Create {
+            email,
+            role,
+            database,
+        } => {
+            let email = email.trim().to_lowercase();
+            if !email.contains('@') {
+                return Err(format!("'{email}' is not an email address"));
+            }
+            let password = read_password()?;
+            let db = open(&database).await?;
+            let created = db
+                .create_user(&email, role, &password)
+                .await
+                .map_err(|e| e.to_string())?;
+            db.close().await;
+            if !created {
+                return Err(format!("a user with the email '{email}' exists already"));
+            }
+            println!("user {email} ({}) created", role.as_str());
+        }
+        UserCommand::List { format, database } => {
+            let db = open(&database).await?;
+            let users = db.list_users().await.map_err(|e| e.to_string())?;
+            db.close().await;
+            match format {
+                Format::Json => println!("{}", to_json(&users)),
+                Format::Text => {
+                    for u in &users {
+                        let state = if u.disabled { "disabled" } else { "active" };
+                        println!(
+                            "{}  {}  {state}  created {}",
+                            u.email,
+                            u.role.as_str(),
+                            u.created_at
+                        );
+                    }
+                }
+            }
+        }
+        UserCommand::Disable { email, database } => {
+            let db = open(&database).await?;
+            let done = db.disable_user(&email).await.map_err(|e| e.to_string())?;
+            db.close().await;
+            if !done {
+                return Err(format!("no user with the email '{email}'"));
+            }
+            println!("user {email} disabled; their sessions have ended");
+        }
+        UserCommand::SetPassword { email, database } => {
+            let password = read_password()?;
+            let db = open(&database).await?;
+            let done = db
+                .set_password(&email, &password)
+                .await
+                .map_err(|e| e.to_string())?;
+            db.close().await;
+            if !done {
+                return Err(format!("no user with the email '{email}'"));
+            }
+            println!("password of {email} changed; their sessions have ended");
         }
     }
     Ok(())

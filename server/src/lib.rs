@@ -75,10 +75,20 @@ pub async fn run(config: ServeConfig) -> Result<(), RunError> {
         "listening on http://{addr}"
     );
 
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(RunError::Serve)?;
+    if db.count_users().await? == 0 {
+        tracing::warn!(
+            "no user can sign in yet: create the first admin with \
+             `seltzer user create --email you@example.com --role admin` (password on stdin)"
+        );
+    }
+    // The peer address feeds sign-in throttling.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(RunError::Serve)?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -105,8 +105,10 @@ CREATE TABLE checks (
     latest_data_timestamp BIGINT,
     latest_outcome TEXT,
     latest_value DOUBLE PRECISION,
-    latest_scan_id BIGINT
+    latest_scan_id BIGINT,
+    created_at BIGINT NOT NULL
 );
+CREATE INDEX checks_by_name ON checks (name);
 CREATE INDEX checks_by_dataset ON checks (dataset_id);
 CREATE INDEX checks_by_data_source ON checks (data_source_id);
 

@@ -2,8 +2,10 @@
 //! and, for every other path, the dashboard.
 
 pub mod assets;
+pub mod auth;
 mod error;
 mod health;
+mod v1;
 
 pub use error::HttpError;
 
@@ -26,6 +28,7 @@ pub struct AppState {
     pub db: Database,
     pub assets: Arc<Assets>,
     pub ingest: Arc<IngestConfig>,
+    pub verified_keys: Arc<auth::VerifiedKeys>,
 }
 
 impl AppState {
@@ -34,6 +37,7 @@ impl AppState {
             db,
             assets: Arc::new(assets),
             ingest: Arc::new(ingest),
+            verified_keys: Arc::default(),
         }
     }
 }
@@ -43,6 +47,8 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(health::routes())
         .merge(ingest::routes(&state.ingest))
+        .merge(auth::routes())
+        .merge(v1::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
     Router::new()

@@ -95,7 +95,12 @@ async fn authenticate(state: &AppState, token: Option<&str>) -> Result<String, H
             "missing token: log in with the `login` command first",
         ));
     };
-    state.db.authenticate_token(token).await?.ok_or_else(|| {
+    let key = state
+        .db
+        .authenticate_token(token)
+        .await?
+        .map(|(id, _role)| id);
+    key.ok_or_else(|| {
         HttpError::new(
             ErrorCode::Unauthorized,
             "the token is unknown, expired or its API key was revoked; log in again",

@@ -1,5 +1,6 @@
 //! API keys (created with `seltzer api-key create`) and the login tokens Soda Core gets for them.
 
+use shared::api::Role;
 use sqlx::Row;
 
 use super::{Database, StorageError};
@@ -17,6 +18,7 @@ pub struct NewApiKey {
 pub struct ApiKey {
     pub id: String,
     pub name: String,
+    pub role: String,
     pub created_at: String,
     pub revoked_at: Option<String>,
 }
@@ -29,17 +31,19 @@ pub struct Token {
 }
 
 impl Database {
-    pub async fn create_api_key(&self, name: &str) -> Result<NewApiKey, StorageError> {
+    /// A new key acting as `role` (for keys made by a signed-in user: that user's role).
+    pub async fn create_api_key(&self, name: &str, role: Role) -> Result<NewApiKey, StorageError> {
         let id = credentials::random_hex(8);
         let secret = credentials::random_hex(24);
         let hash = hash_off_thread(secret.clone()).await?;
         sqlx::query(
-            "INSERT INTO api_keys (id, name, secret_hash, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO api_keys (id, name, secret_hash, created_at, role) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&id)
         .bind(name)
         .bind(hash)
         .bind(timestamp::now())
+        .bind(role.as_str())
         .execute(&self.pool)
         .await?;
         Ok(NewApiKey { id, secret })
@@ -47,7 +51,7 @@ impl Database {
 
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StorageError> {
         let rows = sqlx::query(
-            "SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+            "SELECT id, name, created_at, revoked_at, role FROM api_keys ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -56,6 +60,7 @@ impl Database {
                 Ok(ApiKey {
                     id: row.try_get(0)?,
                     name: row.try_get(1)?,
+                    role: row.try_get(4)?,
                     created_at: timestamp::format(row.try_get(2)?),
                     revoked_at: row.try_get::<Option<i64>, _>(3)?.map(timestamp::format),
                 })
@@ -126,21 +131,37 @@ impl Database {
         Ok(Some(Token { token, expires_at }))
     }
 
-    /// The API key id behind a token, when the token is known, unexpired and its key active.
-    pub async fn authenticate_token(&self, token: &str) -> Result<Option<String>, StorageError> {
-        Ok(sqlx::query_scalar(
-            "SELECT t.api_key_id FROM api_tokens t JOIN api_keys k ON k.id = t.api_key_id \
+    /// The API key (id, role) behind a token, when the token is known, unexpired and its key
+    /// active.
+    pub async fn authenticate_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<(String, Role)>, StorageError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT t.api_key_id, k.role FROM api_tokens t JOIN api_keys k ON k.id = t.api_key_id \
              WHERE t.token_hash = $1 AND t.expires_at > $2 AND k.revoked_at IS NULL",
         )
         .bind(credentials::hash_token(token))
         .bind(timestamp::now())
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        Ok(row.and_then(|(id, role)| Some((id, Role::parse(&role)?))))
+    }
+
+    /// The active key's (secret hash, role), for HTTP Basic `id:secret`.
+    pub async fn api_key_secret(&self, id: &str) -> Result<Option<(String, Role)>, StorageError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT secret_hash, role FROM api_keys WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|(hash, role)| Some((hash, Role::parse(&role)?))))
     }
 }
 
 /// argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-async fn hash_off_thread(secret: String) -> Result<String, StorageError> {
+pub(super) async fn hash_off_thread(secret: String) -> Result<String, StorageError> {
     tokio::task::spawn_blocking(move || credentials::hash_secret(&secret))
         .await
         .map_err(|e| StorageError::Hash(e.to_string()))?

@@ -14,7 +14,7 @@ use sqlx::query::{Query, QueryAs};
 use sqlx::{Any, AssertSqlSafe, FromRow};
 
 /// Rows per statement: well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
-/// for the widest rows Seltzer writes (14 columns).
+/// for the widest rows Seltzer writes (15 columns).
 pub const ROWS_PER_STATEMENT: usize = 200;
 
 /// Hands out the next placeholder in textual order.

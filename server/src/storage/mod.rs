@@ -6,17 +6,23 @@
 mod api_keys;
 mod attributes;
 mod batch;
+mod checks;
+mod datasets;
 mod error;
 mod history;
 mod samples;
 mod scans;
+mod users;
 
 pub use api_keys::{ApiKey, NewApiKey, Token};
 pub use attributes::{ATTRIBUTE_TYPES, AttributeDefinition};
+pub use checks::{CheckSelection, CheckSummary};
+pub use datasets::{DatasetFilter, DatasetSummary};
 pub use error::StorageError;
 pub use history::HistoryQuery;
 pub use samples::NewSample;
 pub use scans::StoredScan;
+pub use users::{SessionUser, User};
 
 use std::path::PathBuf;
 use std::str::FromStr;

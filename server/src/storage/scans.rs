@@ -355,14 +355,15 @@ async fn insert_check_results(
         .collect();
     unique.reverse();
 
+    let now = timestamp::now();
     let mut check_ids: HashMap<String, i64> = HashMap::with_capacity(rows.len());
     for chunk in unique.chunks(batch::ROWS_PER_STATEMENT) {
         let mut p = Placeholders::new(engine);
-        let values = p.values(chunk.len(), &[""; 14]);
+        let values = p.values(chunk.len(), &[""; 15]);
         let sql = format!(
             "INSERT INTO checks (identity, data_source_id, dataset_id, name, check_type, \
              definition, file_path, line, col, column_name, attributes, metrics, group_identity, \
-             group_name) VALUES {} ON CONFLICT (identity) DO UPDATE SET \
+             group_name, created_at) VALUES {} ON CONFLICT (identity) DO UPDATE SET \
              data_source_id = excluded.data_source_id, dataset_id = excluded.dataset_id, \
              name = excluded.name, check_type = excluded.check_type, \
              definition = excluded.definition, file_path = excluded.file_path, \
@@ -394,7 +395,8 @@ async fn insert_check_results(
                 .bind(row.attributes.clone())
                 .bind(row.metrics.clone())
                 .bind(group.and_then(|g| g.identity.clone()))
-                .bind(group.and_then(|g| g.name.clone()));
+                .bind(group.and_then(|g| g.name.clone()))
+                .bind(now);
         }
         q.bind(doc.data_timestamp).execute(&mut **tx).await?;
 

@@ -43,6 +43,11 @@ async fn migrate_then_serve_then_sigterm(test_db: TestDb) {
         log.iter().any(|l| l.contains("stopped")),
         "shutdown is logged: {log:#?}"
     );
+    assert!(
+        log.iter()
+            .any(|l| l.contains("seltzer user create --email you@example.com --role admin")),
+        "a fresh install says how to create the first admin: {log:#?}"
+    );
 }
 
 on_both_engines!(migrate_then_serve_then_sigterm);
@@ -259,3 +264,122 @@ on_both_engines!(
     api_keys_are_managed_from_the_command_line,
     attributes_are_managed_from_the_command_line,
 );
+
+/// `seltzer user create|list|disable|set-password`: passwords come from standard input only.
+async fn users_are_managed_from_the_command_line(test_db: TestDb) {
+    use std::io::Write as _;
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = seltzer()
+            .args(args)
+            .args(["--database-url", &test_db.url])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let created = run(
+        &[
+            "user",
+            "create",
+            "--email",
+            "Ada@Example.com",
+            "--role",
+            "admin",
+        ],
+        "a long enough password\n",
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let short = run(
+        &[
+            "user",
+            "create",
+            "--email",
+            "bob@example.com",
+            "--role",
+            "viewer",
+        ],
+        "short\n",
+    );
+    assert_eq!(short.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+    let bad_role = run(
+        &[
+            "user",
+            "create",
+            "--email",
+            "bob@example.com",
+            "--role",
+            "owner",
+        ],
+        "",
+    );
+    assert_eq!(bad_role.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("viewer, editor or admin"));
+
+    let db = server::Database::connect(&test_db.url).await.unwrap();
+    assert!(
+        db.sign_in("ada@example.com", "a long enough password", 60_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        run(
+            &["user", "set-password", "ada@example.com"],
+            "another long password\n"
+        )
+        .status
+        .success()
+    );
+    assert!(
+        db.sign_in("ada@example.com", "a long enough password", 60_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.sign_in("ada@example.com", "another long password", 60_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let listed = String::from_utf8_lossy(&run(&["user", "list", "--format", "json"], "").stdout)
+        .into_owned();
+    assert!(
+        listed.contains("ada@example.com")
+            && listed.contains("admin")
+            && !listed.contains("argon2")
+    );
+    assert!(
+        run(&["user", "disable", "ada@example.com"], "")
+            .status
+            .success()
+    );
+    assert!(
+        db.sign_in("ada@example.com", "another long password", 60_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        run(&["user", "disable", "nobody@example.com"], "")
+            .status
+            .code(),
+        Some(1)
+    );
+    db.close().await;
+}
+
+on_both_engines!(users_are_managed_from_the_command_line);

@@ -12,6 +12,7 @@ use server::http::assets::Assets;
 use server::ingest::IngestConfig;
 use server::storage::AttributeDefinition;
 use server::{AppState, Database, router};
+use shared::api::Role;
 use sqlx::Row;
 
 use crate::support::{Answer, TestDb, on_both_engines, send};
@@ -34,7 +35,7 @@ impl Seltzer {
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let db = Database::connect(&test_db.url).await.unwrap();
         db.migrate().await.unwrap();
-        let key = db.create_api_key("replay").await.unwrap();
+        let key = db.create_api_key("replay", Role::Viewer).await.unwrap();
         for (name, kind, allowed) in [
             ("owner", "text", None),
             ("priority", "number", None),
@@ -107,14 +108,14 @@ impl Seltzer {
 }
 
 /// What replaying one scenario produced.
-struct Replayed {
+pub struct Replayed {
     /// Each insert's request body (as sent, with our file ids) and the stored scan id.
-    inserts: Vec<(Value, i64)>,
+    pub inserts: Vec<(Value, i64)>,
 }
 
 /// Replays a scenario's requests in order, with a real login and our own file ids, and checks
 /// every answer is a 200 with the JSON Soda Core reads.
-async fn replay(seltzer: &Seltzer, scenario: &str) -> Replayed {
+pub async fn replay(seltzer: &Seltzer, scenario: &str) -> Replayed {
     let dir = fixtures().join(scenario).join("requests");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

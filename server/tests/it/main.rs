@@ -2,6 +2,7 @@
 //! - `storage`: the database layer on SQLite and on PostgreSQL;
 //! - `api`: the router in-process (JSON errors, health, the dashboard's files and caching);
 //! - `cli`: the real `seltzer` binary (serve on a real port, migrate, signals, exit codes);
+//! - `api_access`: sign-in, sessions, roles and the Soda Cloud v1-compatible API;
 //! - `ingest`: Soda Core's protocol replayed from captured traffic;
 //! - `ingest_errors`: bad input, token expiry and revocation, concurrent scans;
 //! - `soda_core`: real Soda Core from PyPI running its scenarios against `seltzer serve`;
@@ -13,6 +14,7 @@
 mod support;
 
 mod api;
+mod api_access;
 mod browser;
 mod cli;
 mod ingest;

@@ -9,6 +9,7 @@ use std::process::Command;
 use serde_json::json;
 use server::Database;
 use server::storage::AttributeDefinition;
+use shared::api::Role;
 
 use crate::support::{RunningServer, TestDb, on_both_engines, skip_or_fail};
 
@@ -102,7 +103,10 @@ async fn real_soda_core_scans_are_stored(test_db: TestDb) {
     };
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();
-    let key = db.create_api_key("soda-core e2e").await.unwrap();
+    let key = db
+        .create_api_key("soda-core e2e", Role::Viewer)
+        .await
+        .unwrap();
     define_attributes(&db).await;
     let server = RunningServer::start(&test_db.url, &[]);
     let port = server.addr.rsplit(':').next().unwrap().to_owned();

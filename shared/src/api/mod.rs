@@ -1,10 +1,12 @@
 //! The JSON bodies of Seltzer's own HTTP API, shared by the server (which produces them) and the
 //! frontend (which decodes them), so the two can never disagree on a field name.
 
+mod auth;
 mod error;
 mod health;
 mod outcome;
 
+pub use auth::{LoginRequest, Me, Role};
 pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};
 pub use outcome::CheckOutcome;

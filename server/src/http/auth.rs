@@ -1,0 +1,294 @@
+//! Who is calling, and sign-in. Three ways in, each resolving to a `Caller` with a role:
+//! - the dashboard's session cookie (from `POST /api/auth/login`); mutating requests made with
+//!   it must come from Seltzer's own origin (CSRF);
+//! - HTTP Basic `api_key_id:api_key_secret`, as Soda Cloud's API v1 takes it;
+//! - `Authorization: Bearer <token>` with a token from the `login` command.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN, REFERER, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use shared::api::{ErrorCode, LoginRequest, Me, Role};
+
+use super::{AppState, HttpError};
+use crate::credentials;
+use crate::timestamp;
+
+const SESSION_COOKIE: &str = "seltzer_session";
+/// A dashboard session lasts 12 hours.
+const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
+/// Failed sign-ins are counted over 15 minutes: 5 per account, 20 per address.
+const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
+const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub role: Role,
+    pub email: Option<String>,
+    pub api_key_id: Option<String>,
+}
+
+impl Caller {
+    /// A 403 unless the caller's role is at least `needed`.
+    pub fn require(&self, needed: Role) -> Result<(), HttpError> {
+        if self.role >= needed {
+            Ok(())
+        } else {
+            Err(HttpError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "this needs the {} role; you are {}",
+                    needed.as_str(),
+                    self.role.as_str()
+                ),
+            ))
+        }
+    }
+}
+
+/// API key secrets already verified with argon2, by key id (the SHA-256 of the secret): argon2
+/// on every API request would cost tens of milliseconds each. Revocation is still checked in
+/// the database on every request.
+#[derive(Debug, Default)]
+pub struct VerifiedKeys(Mutex<HashMap<String, String>>);
+
+impl VerifiedKeys {
+    fn is_verified(&self, id: &str, secret_hash: &str) -> bool {
+        self.0
+            .lock()
+            .map(|m| m.get(id).is_some_and(|h| h == secret_hash))
+            .unwrap_or(false)
+    }
+
+    fn remember(&self, id: &str, secret_hash: String) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(id.to_owned(), secret_hash);
+        }
+    }
+}
+
+fn unauthorized(message: &str) -> HttpError {
+    HttpError::new(ErrorCode::Unauthorized, message)
+}
+
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A mutating request carried by a cookie must come from this server's own pages: its
+/// `Origin` (or `Referer`) must name the host it was sent to.
+fn same_origin(parts: &Parts) -> bool {
+    let Some(host) = parts.headers.get(HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let source = parts
+        .headers
+        .get(ORIGIN)
+        .or_else(|| parts.headers.get(REFERER))
+        .and_then(|h| h.to_str().ok());
+    source.is_some_and(|s| {
+        let without_scheme = s.split_once("://").map_or(s, |(_, rest)| rest);
+        without_scheme.split('/').next() == Some(host)
+    })
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+        if let Some(auth) = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+        {
+            if let Some(encoded) = auth.strip_prefix("Basic ") {
+                return basic(state, encoded.trim()).await;
+            }
+            if let Some(token) = auth.strip_prefix("Bearer ") {
+                let (id, role) = state
+                    .db
+                    .authenticate_token(token.trim())
+                    .await?
+                    .ok_or_else(|| unauthorized("the bearer token is unknown or expired"))?;
+                return Ok(Caller {
+                    role,
+                    email: None,
+                    api_key_id: Some(id),
+                });
+            }
+            return Err(unauthorized(
+                "unsupported Authorization header: use Basic (API key id:secret) or Bearer",
+            ));
+        }
+        let token = session_token(&parts.headers).ok_or_else(|| {
+            unauthorized("sign in, or send an API key (HTTP Basic api_key_id:api_key_secret)")
+        })?;
+        let user = state
+            .db
+            .session_user(&token)
+            .await?
+            .ok_or_else(|| unauthorized("your session has ended; sign in again"))?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe && !same_origin(parts) {
+            return Err(HttpError::new(
+                ErrorCode::Forbidden,
+                "cross-site request refused: send it from Seltzer's own pages",
+            ));
+        }
+        Ok(Caller {
+            role: user.role,
+            email: Some(user.email),
+            api_key_id: None,
+        })
+    }
+}
+
+async fn basic(state: &AppState, encoded: &str) -> Result<Caller, HttpError> {
+    let bad =
+        || unauthorized("invalid Basic credentials: expected base64 of api_key_id:api_key_secret");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = text.split_once(':').ok_or_else(bad)?;
+    let wrong = || unauthorized("unknown API key id or wrong secret");
+    let (hash, role) = state.db.api_key_secret(id).await?.ok_or_else(wrong)?;
+    let secret_sha = credentials::hash_token(secret);
+    if !state.verified_keys.is_verified(id, &secret_sha) {
+        let secret = secret.to_owned();
+        let valid = tokio::task::spawn_blocking(move || credentials::verify_secret(&secret, &hash))
+            .await
+            .unwrap_or(false);
+        if !valid {
+            return Err(wrong());
+        }
+        state.verified_keys.remember(id, secret_sha);
+    }
+    Ok(Caller {
+        role,
+        email: None,
+        api_key_id: Some(id.to_owned()),
+    })
+}
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/auth/me", get(me))
+}
+
+fn cookie(value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
+    ))
+    .unwrap_or(HeaderValue::from_static("seltzer_session=; Path=/; Max-Age=0"))
+}
+
+/// Served over https (directly or behind a proxy that says so), cookies are `Secure`.
+fn over_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    parts: axum::extract::Request,
+) -> Result<Response, HttpError> {
+    let address = parts
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    let body = axum::body::to_bytes(parts.into_body(), 64 * 1024)
+        .await
+        .map_err(|_| HttpError::bad_request("the sign-in body is too large"))?;
+    let request: LoginRequest = serde_json::from_slice(&body).map_err(|e| {
+        HttpError::bad_request(format!("expected {{\"email\": …, \"password\": …}}: {e}"))
+    })?;
+    let email = request.email.trim().to_lowercase();
+    let account_key = format!("account:{email}");
+    let address_key = format!("address:{address}");
+    let since = timestamp::now() - THROTTLE_WINDOW_MS;
+    if state.db.login_failures(&account_key, since).await? >= MAX_FAILURES_PER_ACCOUNT
+        || state.db.login_failures(&address_key, since).await? >= MAX_FAILURES_PER_ADDRESS
+    {
+        return Err(HttpError::new(
+            ErrorCode::TooManyRequests,
+            "too many failed sign-ins; try again in 15 minutes",
+        ));
+    }
+    let Some((token, user)) = state
+        .db
+        .sign_in(&email, &request.password, SESSION_TTL_MS)
+        .await?
+    else {
+        state
+            .db
+            .record_login_failure(&[account_key, address_key], since)
+            .await?;
+        return Err(unauthorized("wrong email or password"));
+    };
+    state.db.clear_login_failures(&account_key).await?;
+    let me = Me {
+        email: Some(user.email),
+        api_key_id: None,
+        role: user.role,
+    };
+    let mut response = Json(me).into_response();
+    response.headers_mut().insert(
+        SET_COOKIE,
+        cookie(&token, SESSION_TTL_MS / 1000, over_https(&headers)),
+    );
+    Ok(response)
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    if caller.email.is_some()
+        && let Some(token) = session_token(&headers)
+    {
+        state.db.end_session(&token).await?;
+    }
+    let mut response = Json(serde_json::json!({"signedOut": true})).into_response();
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, cookie("", 0, over_https(&headers)));
+    Ok(response)
+}
+
+async fn me(caller: Caller) -> Json<Me> {
+    Json(Me {
+        email: caller.email,
+        api_key_id: caller.api_key_id,
+        role: caller.role,
+    })
+}

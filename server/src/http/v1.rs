@@ -1,0 +1,257 @@
+//! The subset of Soda Cloud's public API v1 that Seltzer can answer: same paths, parameters,
+//! paging and field names (`reference/soda-cloud-public-api-v1.yaml`), so scripts written
+//! against Soda Cloud work here. Authentication: HTTP Basic with an API key, or a session.
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header::HOST};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::auth::Caller;
+use super::{AppState, HttpError};
+use crate::storage::{CheckSelection, CheckSummary, DatasetFilter, DatasetSummary};
+use crate::timestamp;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/test-login", get(test_login))
+        .route("/v1/checks", get(checks))
+        .route("/v1/datasets", get(datasets))
+}
+
+/// Query parameters, checked one by one so a bad one gets a message that names it.
+struct Params(HashMap<String, String>);
+
+impl Params {
+    fn from(
+        query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    ) -> Result<Self, HttpError> {
+        query
+            .map(|Query(q)| Self(q))
+            .map_err(|e| HttpError::bad_request(format!("invalid query string: {e}")))
+    }
+
+    fn text(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn int(&self, name: &str, default: i64, min: i64, max: i64) -> Result<i64, HttpError> {
+        match self.text(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    HttpError::bad_request(format!("{name} must be an integer from {min} to {max}"))
+                }),
+        }
+    }
+
+    /// Soda Cloud's paging: `size` 10–1000 (default 10), `page` from 0.
+    fn paging(&self) -> Result<(i64, i64), HttpError> {
+        let size = self.int("size", 10, 10, 1000)?;
+        let page = self.int("page", 0, 0, i64::from(i32::MAX))?;
+        Ok((page, size))
+    }
+}
+
+/// The dashboard's address as the caller reached it, for `cloudUrl`.
+fn origin(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+fn page(content: Vec<Value>, page: i64, size: i64, total: i64) -> Value {
+    let total_pages = (total + size - 1) / size;
+    json!({
+        "content": Value::Array(content),
+        "totalElements": total,
+        "totalPages": total_pages,
+        "number": page,
+        "size": size,
+        "first": page == 0,
+        "last": page + 1 >= total_pages,
+    })
+}
+
+async fn test_login(_caller: Caller) -> Json<Value> {
+    Json(json!({"organisationName": "Seltzer"}))
+}
+
+async fn checks(
+    State(state): State<AppState>,
+    _caller: Caller,
+    headers: HeaderMap,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Json<Value>, HttpError> {
+    let params = Params::from(query)?;
+    let (page_number, size) = params.paging()?;
+    let selection = match (params.text("checkIds"), params.text("datasetId")) {
+        (Some(_), _)
+            if ["page", "size", "datasetId"]
+                .iter()
+                .any(|p| params.text(p).is_some()) =>
+        {
+            return Err(HttpError::bad_request(
+                "checkIds cannot be combined with page, size or datasetId",
+            ));
+        }
+        (Some(ids), _) => {
+            let ids = ids
+                .split(',')
+                .map(|id| id.trim().parse::<i64>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| {
+                    HttpError::bad_request("checkIds must be a comma-separated list of check ids")
+                })?;
+            if ids.len() > 1000 {
+                return Err(HttpError::bad_request("checkIds takes at most 1000 ids"));
+            }
+            CheckSelection::Ids(ids)
+        }
+        (None, Some(dataset)) => CheckSelection::Dataset(
+            dataset
+                .parse()
+                .map_err(|_| HttpError::bad_request("datasetId must be a dataset id"))?,
+        ),
+        (None, None) => CheckSelection::All,
+    };
+    let (size, offset) = match selection {
+        CheckSelection::Ids(ref ids) => (ids.len().max(1) as i64, 0),
+        _ => (size, page_number * size),
+    };
+    let (checks, total) = state.db.list_checks(&selection, offset, size).await?;
+    let origin = origin(&headers);
+    let content = checks.iter().map(|c| check_json(c, &origin)).collect();
+    Ok(Json(page(content, page_number, size, total)))
+}
+
+fn check_json(c: &CheckSummary, origin: &str) -> Value {
+    let attributes: Value = serde_json::from_str::<Vec<Value>>(&c.attributes)
+        .map(|list| {
+            list.iter()
+                .filter_map(|a| {
+                    let name = a.get("name")?.as_str()?;
+                    let value = match a.get("value")? {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    Some((name.to_owned(), Value::String(value)))
+                })
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        })
+        .unwrap_or_else(|_| json!({}));
+    let datasets: Vec<Value> = match (c.dataset_id, &c.dataset_name) {
+        (Some(id), Some(name)) => vec![json!({
+            "id": id.to_string(),
+            "name": name,
+            "qualifiedName": format!("{}.{name}", c.data_source),
+            "cloudUrl": format!("{origin}/datasets/{id}"),
+        })],
+        _ => Vec::new(),
+    };
+    json!({
+        "id": c.id.to_string(),
+        "name": c.name,
+        "evaluationStatus": c.latest_outcome.as_deref().unwrap_or("notEvaluated"),
+        "lastCheckResultValue": c.latest_result_id.map(|id| json!({
+            "id": id.to_string(),
+            "value": c.latest_value,
+            "dataTimestamp": c.latest_data_timestamp.map(timestamp::format),
+        })),
+        "lastCheckRunTime": c.last_run.map(timestamp::format),
+        "datasets": datasets,
+        "column": c.column,
+        "definition": c.definition,
+        "attributes": attributes,
+        "checkType": c.check_type,
+        "group": c.group_identity.as_ref().map(|identity| json!({
+            "identity": identity,
+            "name": c.group_name,
+            "groupType": "groupBy",
+        })),
+        "createdAt": timestamp::format(c.created_at),
+        "lastUpdated": c.last_run.map(timestamp::format),
+        "incidents": [],
+        "agreements": [],
+        "cloudUrl": format!("{origin}/checks/{}", c.id),
+    })
+}
+
+async fn datasets(
+    State(state): State<AppState>,
+    _caller: Caller,
+    headers: HeaderMap,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Json<Value>, HttpError> {
+    let params = Params::from(query)?;
+    let (page_number, size) = params.paging()?;
+    let search = params.text("search");
+    if search.is_some_and(|s| s.chars().count() > 200) {
+        return Err(HttpError::bad_request(
+            "search is limited to 200 characters",
+        ));
+    }
+    let filter = DatasetFilter {
+        search: search.map(str::to_owned),
+        data_source: params.text("datasourceName").map(str::to_owned),
+        updated_since: params
+            .text("from")
+            .map(|t| timestamp::parse(t).map_err(|e| HttpError::bad_request(format!("from: {e}"))))
+            .transpose()?,
+    };
+    let (datasets, total) = state
+        .db
+        .list_datasets(&filter, page_number * size, size)
+        .await?;
+    let origin = origin(&headers);
+    let content = datasets.iter().map(|d| dataset_json(d, &origin)).collect();
+    Ok(Json(page(content, page_number, size, total)))
+}
+
+fn dataset_json(d: &DatasetSummary, origin: &str) -> Value {
+    let quality = if d.checks == 0 {
+        Value::Null
+    } else if d.failing > 0 {
+        json!("fail")
+    } else if d.warning > 0 {
+        json!("warn")
+    } else {
+        json!("pass")
+    };
+    json!({
+        "id": d.id.to_string(),
+        "name": d.name,
+        "label": d.name,
+        "qualifiedName": format!("{}.{}", d.data_source, d.name),
+        "datasource": {"name": d.data_source, "label": d.data_source},
+        "lastUpdated": d.last_updated.map(timestamp::format),
+        "checks": d.checks,
+        "incidents": 0,
+        // Seltzer's health: how many of the dataset's checks fail or warn now.
+        "healthStatus": d.failing + d.warning,
+        "dataQualityStatus": quality,
+        "lastScanFailed": d.last_scan_failed,
+        "lastScanId": d.last_scan_id.map(|id| id.to_string()),
+        "cloudUrl": format!("{origin}/datasets/{}", d.id),
+        "owners": [],
+        "tags": [],
+        "attributes": {},
+    })
+}

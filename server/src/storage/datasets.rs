@@ -1,0 +1,131 @@
+//! Reading datasets with their status (kept current at ingest) and check counts.
+
+use sqlx::Row;
+
+use super::batch::{self, Placeholders};
+use super::{Database, StorageError};
+
+#[derive(Debug, Clone)]
+pub struct DatasetSummary {
+    pub id: i64,
+    pub name: String,
+    pub data_source: String,
+    pub last_scan_id: Option<i64>,
+    pub last_scan_failed: bool,
+    /// When the last scan that covered it ended.
+    pub last_updated: Option<i64>,
+    pub checks: i64,
+    pub failing: i64,
+    pub warning: i64,
+}
+
+/// Which datasets to list.
+#[derive(Debug, Clone, Default)]
+pub struct DatasetFilter {
+    /// Part of the dataset name, any case.
+    pub search: Option<String>,
+    pub data_source: Option<String>,
+    /// Only datasets scanned at or after this time.
+    pub updated_since: Option<i64>,
+}
+
+impl Database {
+    /// A page of datasets by name then data source, and how many match in all.
+    pub async fn list_datasets(
+        &self,
+        filter: &DatasetFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<DatasetSummary>, i64), StorageError> {
+        let mut p = Placeholders::new(self.engine);
+        let mut conditions = Vec::new();
+        let mut binds: Vec<BindValue> = Vec::new();
+        if let Some(search) = &filter.search {
+            conditions.push(format!("LOWER(d.name) LIKE {} ESCAPE '\\'", p.next()));
+            binds.push(BindValue::Text(format!(
+                "%{}%",
+                escape_like(&search.to_lowercase())
+            )));
+        }
+        if let Some(ds) = &filter.data_source {
+            conditions.push(format!("s.name = {}", p.next()));
+            binds.push(BindValue::Text(ds.clone()));
+        }
+        if let Some(since) = filter.updated_since {
+            conditions.push(format!("sc.scan_end_timestamp >= {}", p.next()));
+            binds.push(BindValue::Int(since));
+        }
+        let condition = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let from = "FROM datasets d JOIN data_sources s ON s.id = d.data_source_id \
+                    LEFT JOIN scans sc ON sc.id = d.last_scan_id";
+        let count_sql = format!("SELECT COUNT(*) {from} {condition}");
+        let sql = format!(
+            "SELECT d.id, d.name, s.name, d.last_scan_id, d.last_scan_failed, sc.scan_end_timestamp, \
+             (SELECT COUNT(*) FROM checks c WHERE c.dataset_id = d.id), \
+             (SELECT COUNT(*) FROM checks c WHERE c.dataset_id = d.id AND c.latest_outcome = 'fail'), \
+             (SELECT COUNT(*) FROM checks c WHERE c.dataset_id = d.id AND c.latest_outcome = 'warn') \
+             {from} {condition} ORDER BY d.name, s.name, d.id LIMIT {} OFFSET {}",
+            p.next(),
+            p.next()
+        );
+        let mut count = batch::query_as::<(i64,)>(count_sql);
+        let mut q = batch::query(sql);
+        for b in &binds {
+            match b {
+                BindValue::Text(t) => {
+                    count = count.bind(t.clone());
+                    q = q.bind(t.clone());
+                }
+                BindValue::Int(i) => {
+                    count = count.bind(*i);
+                    q = q.bind(*i);
+                }
+            }
+        }
+        let (total,) = count.fetch_one(&self.pool).await?;
+        let rows = q.bind(limit).bind(offset).fetch_all(&self.pool).await?;
+        let datasets = rows
+            .iter()
+            .map(|row| {
+                Ok(DatasetSummary {
+                    id: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                    data_source: row.try_get(2)?,
+                    last_scan_id: row.try_get(3)?,
+                    last_scan_failed: row.try_get::<i64, _>(4)? != 0,
+                    last_updated: row.try_get(5)?,
+                    checks: row.try_get(6)?,
+                    failing: row.try_get(7)?,
+                    warning: row.try_get(8)?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok((datasets, total))
+    }
+}
+
+enum BindValue {
+    Text(String),
+    Int(i64),
+}
+
+/// `%`, `_` and `\` match themselves in a search, not as LIKE wildcards.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
+    }
+}

@@ -1,0 +1,378 @@
+//! Sign-in, sessions, roles, and the Soda Cloud v1-compatible read API, on both engines.
+
+use axum::body::Body;
+use axum::http::header::SET_COOKIE;
+use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use serde_json::{Value, json};
+use server::ingest::IngestConfig;
+use shared::api::Role;
+
+use crate::support::{Answer, TestDb, on_both_engines, send};
+
+use super::ingest::{Seltzer, replay};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn request(
+    seltzer: &Seltzer,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Answer {
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "localhost");
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let body = match body {
+        Some(json) => {
+            builder = builder.header("content-type", "application/json");
+            Body::from(json.to_string())
+        }
+        None => Body::empty(),
+    };
+    send(&seltzer.app, builder.body(body).unwrap()).await
+}
+
+async fn sign_in(seltzer: &Seltzer, email: &str, password: &str) -> Answer {
+    request(
+        seltzer,
+        "POST",
+        "/api/auth/login",
+        &[],
+        Some(json!({"email": email, "password": password})),
+    )
+    .await
+}
+
+fn session_cookie(answer: &Answer) -> String {
+    let set = answer.header(&SET_COOKIE).to_owned();
+    set.split(';').next().unwrap().to_owned()
+}
+
+fn basic(id: &str, secret: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+    )
+}
+
+async fn sessions_follow_sign_in_and_sign_out(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    assert!(
+        seltzer
+            .db
+            .create_user("ada@example.com", Role::Admin, PASSWORD)
+            .await
+            .unwrap()
+    );
+    assert!(
+        seltzer
+            .db
+            .create_user("vic@example.com", Role::Viewer, PASSWORD)
+            .await
+            .unwrap()
+    );
+
+    let wrong = sign_in(&seltzer, "ada@example.com", "not the password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.json()["code"], "unauthorized");
+    assert!(wrong.header(&SET_COOKIE).is_empty());
+    let unknown = sign_in(&seltzer, "nobody@example.com", PASSWORD).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        unknown.json()["message"],
+        wrong.json()["message"],
+        "no hint which emails exist"
+    );
+
+    let ok = sign_in(&seltzer, "Ada@Example.com", PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(
+        ok.json(),
+        json!({"email": "ada@example.com", "apiKeyId": null, "role": "admin"})
+    );
+    let set_cookie = ok.header(&SET_COOKIE).to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    let cookie = session_cookie(&ok);
+
+    let me = request(
+        &seltzer,
+        "GET",
+        "/api/auth/me",
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
+    assert_eq!(me.json()["email"], "ada@example.com");
+    assert_eq!(
+        request(&seltzer, "GET", "/api/auth/me", &[], None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A mutating request carried by the cookie alone, from another site: refused (CSRF).
+    let forged = request(
+        &seltzer,
+        "POST",
+        "/api/auth/logout",
+        &[("cookie", &cookie), ("origin", "https://evil.example")],
+        None,
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let no_origin = request(
+        &seltzer,
+        "POST",
+        "/api/auth/logout",
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
+    assert_eq!(no_origin.status, StatusCode::FORBIDDEN);
+    let out = request(
+        &seltzer,
+        "POST",
+        "/api/auth/logout",
+        &[("cookie", &cookie), ("origin", "http://localhost")],
+        None,
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert!(out.header(&SET_COOKIE).contains("Max-Age=0"));
+    let after = request(
+        &seltzer,
+        "GET",
+        "/api/auth/me",
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+
+    // Disabling a user ends their sessions and their sign-ins.
+    let vic = session_cookie(&sign_in(&seltzer, "vic@example.com", PASSWORD).await);
+    assert!(seltzer.db.disable_user("vic@example.com").await.unwrap());
+    assert_eq!(
+        request(&seltzer, "GET", "/api/auth/me", &[("cookie", &vic)], None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        sign_in(&seltzer, "vic@example.com", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let stored: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE email = 'ada@example.com'")
+            .fetch_one(seltzer.db.pool())
+            .await
+            .unwrap();
+    assert!(stored.starts_with("$argon2") && !stored.contains(PASSWORD));
+}
+
+async fn failed_sign_ins_are_throttled_per_account(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    assert!(
+        seltzer
+            .db
+            .create_user("ada@example.com", Role::Admin, PASSWORD)
+            .await
+            .unwrap()
+    );
+    for _ in 0..5 {
+        assert_eq!(
+            sign_in(&seltzer, "ada@example.com", "guess").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let throttled = sign_in(&seltzer, "ada@example.com", PASSWORD).await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        throttled.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("15 minutes")
+    );
+}
+
+async fn v1_api_answers_like_soda_cloud(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    replay(&seltzer, "s01_first_scan").await;
+    replay(&seltzer, "s04_unknown_column_scan_abort").await;
+    let key = seltzer
+        .db
+        .create_api_key("script", Role::Viewer)
+        .await
+        .unwrap();
+    let auth = basic(&key.id, &key.secret);
+    let get = |path: &str| {
+        let auth = auth.clone();
+        let path = path.to_owned();
+        let seltzer = &seltzer;
+        async move { request(seltzer, "GET", &path, &[("authorization", &auth)], None).await }
+    };
+
+    assert_eq!(
+        get("/api/v1/test-login").await.json(),
+        json!({"organisationName": "Seltzer"})
+    );
+    for path in ["/api/v1/test-login", "/api/v1/checks", "/api/v1/datasets"] {
+        let anonymous = request(&seltzer, "GET", path, &[], None).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{path}");
+        let wrong = request(
+            &seltzer,
+            "GET",
+            path,
+            &[("authorization", &basic(&key.id, "nope"))],
+            None,
+        )
+        .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+
+    let total = seltzer.count("SELECT COUNT(*) FROM checks").await;
+    let first = get("/api/v1/checks").await.json();
+    assert_eq!(first["totalElements"], total);
+    assert_eq!(first["size"], 10);
+    assert_eq!(first["number"], 0);
+    assert_eq!(first["first"], true);
+    assert_eq!(first["totalPages"], (total + 9) / 10);
+    let content = first["content"].as_array().unwrap();
+    assert_eq!(content.len(), 10);
+    let names: Vec<&str> = content
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted, "sorted by name");
+    for check in content {
+        assert!(
+            ["pass", "warn", "fail", "notEvaluated"]
+                .contains(&check["evaluationStatus"].as_str().unwrap())
+        );
+        assert!(
+            check["cloudUrl"]
+                .as_str()
+                .unwrap()
+                .starts_with("http://localhost/checks/")
+        );
+        assert!(check["createdAt"].is_string() && check["incidents"].is_array());
+    }
+    let attributed = get("/api/v1/checks?size=1000").await.json();
+    let with_owner = attributed["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["attributes"]["owner"] == "data-team")
+        .expect("a check with attributes");
+    assert_eq!(with_owner["attributes"]["priority"], "2");
+    let dataset_name = with_owner["datasets"][0]["name"].as_str().unwrap();
+    assert!(
+        ["orders", "customers"].contains(&dataset_name),
+        "{dataset_name}"
+    );
+
+    let last_page = get(&format!("/api/v1/checks?page={}", (total + 9) / 10 - 1))
+        .await
+        .json();
+    assert_eq!(last_page["last"], true);
+    let beyond = get("/api/v1/checks?page=999").await.json();
+    assert_eq!(beyond["content"], json!([]));
+    let dataset_id = with_owner["datasets"][0]["id"].as_str().unwrap();
+    let of_dataset = get(&format!("/api/v1/checks?size=1000&datasetId={dataset_id}"))
+        .await
+        .json();
+    assert!(
+        of_dataset["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["datasets"][0]["name"] == dataset_name)
+    );
+    let two: Vec<&str> = content
+        .iter()
+        .take(2)
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let by_ids = get(&format!("/api/v1/checks?checkIds={}", two.join(",")))
+        .await
+        .json();
+    assert_eq!(by_ids["totalElements"], 2);
+
+    for (path, message) in [
+        (
+            "/api/v1/checks?size=5",
+            "size must be an integer from 10 to 1000",
+        ),
+        ("/api/v1/checks?size=abc", "size must be"),
+        ("/api/v1/checks?page=-1", "page must be"),
+        ("/api/v1/checks?checkIds=1&page=2", "cannot be combined"),
+        (
+            "/api/v1/checks?checkIds=1;DROP%20TABLE%20checks",
+            "comma-separated list",
+        ),
+        ("/api/v1/datasets?from=yesterday", "from:"),
+    ] {
+        let answer = get(path).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            answer.json()["message"].as_str().unwrap().contains(message),
+            "{path}: {}",
+            answer.json()
+        );
+    }
+    let long = format!("/api/v1/datasets?search={}", "x".repeat(300));
+    assert_eq!(get(&long).await.status, StatusCode::BAD_REQUEST);
+
+    let datasets = get("/api/v1/datasets?size=100").await.json();
+    let orders = datasets["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "orders")
+        .unwrap();
+    assert_eq!(orders["datasource"]["name"], "shop");
+    assert_eq!(
+        orders["lastScanFailed"], true,
+        "s04 aborted on orders after s01"
+    );
+    assert!(orders["checks"].as_i64().unwrap() > 0);
+    let searched = get("/api/v1/datasets?search=ORD").await.json();
+    assert!(
+        searched["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["name"].as_str().unwrap().contains("ord"))
+    );
+    assert!(searched["totalElements"].as_i64().unwrap() >= 1);
+    let injected = get("/api/v1/datasets?search=%25'%20OR%201%3D1%20--").await;
+    assert_eq!(injected.status, StatusCode::OK);
+    assert_eq!(injected.json()["totalElements"], 0);
+    assert_eq!(
+        get("/api/v1/datasets?datasourceName=elsewhere")
+            .await
+            .json()["totalElements"],
+        0
+    );
+    assert_eq!(
+        seltzer.count("SELECT COUNT(*) FROM checks").await,
+        total,
+        "nothing dropped"
+    );
+}
+
+on_both_engines!(
+    sessions_follow_sign_in_and_sign_out,
+    failed_sign_ins_are_throttled_per_account,
+    v1_api_answers_like_soda_cloud,
+);
