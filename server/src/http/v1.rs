@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header::HOST};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 
 use super::auth::Caller;
 use super::{AppState, HttpError};
-use crate::storage::{CheckSelection, CheckSummary, DatasetFilter, DatasetSummary};
+use shared::api::Role;
+
+use crate::storage::{CheckSelection, CheckSummary, DatasetFilter, DatasetSummary, ScanDetail};
 use crate::timestamp;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -21,6 +23,109 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/v1/test-login", get(test_login))
         .route("/v1/checks", get(checks))
         .route("/v1/datasets", get(datasets))
+        .route("/v1/scans/{scan_id}", get(scan).delete(delete_scan))
+        .route("/v1/scans/{scan_id}/logs", get(scan_logs))
+}
+
+fn scan_id(text: &str) -> Result<i64, HttpError> {
+    text.parse()
+        .map_err(|_| HttpError::not_found(format!("no scan with id '{text}'")))
+}
+
+async fn load_scan(state: &AppState, id_text: &str) -> Result<ScanDetail, HttpError> {
+    state
+        .db
+        .scan(scan_id(id_text)?)
+        .await?
+        .ok_or_else(|| HttpError::not_found(format!("no scan with id '{id_text}'")))
+}
+
+/// Soda Cloud's scan state for a finished scan.
+fn scan_state(scan: &ScanDetail) -> &'static str {
+    if scan.has_errors {
+        "completedWithErrors"
+    } else if scan.fail_count > 0 {
+        "completedWithFailures"
+    } else if scan.warn_count > 0 {
+        "completedWithWarnings"
+    } else {
+        "completed"
+    }
+}
+
+async fn scan(
+    State(state): State<AppState>,
+    _caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, HttpError> {
+    let scan = load_scan(&state, &id).await?;
+    let origin = origin(&headers);
+    let checks: Vec<Value> = scan
+        .checks
+        .iter()
+        .map(|(id, outcome)| {
+            json!({"id": id.to_string(), "evaluationStatus": outcome.as_deref().unwrap_or("notEvaluated")})
+        })
+        .collect();
+    Ok(Json(json!({
+        "id": scan.id.to_string(),
+        "scanDefinition": {"id": scan.definition_id.to_string(), "name": scan.definition_name},
+        "state": scan_state(&scan),
+        "created": timestamp::format(scan.received_at),
+        "submitted": timestamp::format(scan.received_at),
+        "started": timestamp::format(scan.started),
+        "ended": timestamp::format(scan.ended),
+        "scanTime": timestamp::format(scan.data_timestamp),
+        "errors": scan.error_count,
+        "failures": scan.fail_count,
+        "warnings": scan.warn_count,
+        "checks": checks,
+        "cloudUrl": format!("{origin}/scans/{}", scan.id),
+    })))
+}
+
+async fn scan_logs(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Json<Value>, HttpError> {
+    let params = Params::from(query)?;
+    let (page_number, size) = params.paging()?;
+    let scan = load_scan(&state, &id).await?;
+    let logs: Vec<Value> = serde_json::from_str(&scan.logs).unwrap_or_default();
+    let total = i64::try_from(logs.len()).unwrap_or(i64::MAX);
+    let start = usize::try_from(page_number.saturating_mul(size)).unwrap_or(usize::MAX);
+    let content = logs
+        .iter()
+        .skip(start)
+        .take(usize::try_from(size).unwrap_or(0))
+        .map(|log| {
+            json!({
+                "index": log.get("index"),
+                "level": log.get("level"),
+                "message": log.get("message"),
+                "timestamp": log.get("timestamp"),
+            })
+        })
+        .collect();
+    Ok(Json(page(content, page_number, size, total)))
+}
+
+/// Deleting a scan needs the editor role; checks and datasets fall back to what remains.
+async fn delete_scan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, HttpError> {
+    caller.require(Role::Editor)?;
+    let scan_id = scan_id(&id)?;
+    if !state.db.delete_scan(scan_id).await? {
+        return Err(HttpError::not_found(format!("no scan with id '{id}'")));
+    }
+    tracing::info!(scan_id, by = ?caller.email.or(caller.api_key_id), "scan deleted");
+    Ok(Json(json!({"id": id, "deleted": true})))
 }
 
 /// Query parameters, checked one by one so a bad one gets a message that names it.

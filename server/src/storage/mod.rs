@@ -11,6 +11,7 @@ mod datasets;
 mod error;
 mod history;
 mod samples;
+mod scan_details;
 mod scans;
 mod users;
 
@@ -21,6 +22,7 @@ pub use datasets::{DatasetFilter, DatasetSummary};
 pub use error::StorageError;
 pub use history::HistoryQuery;
 pub use samples::NewSample;
+pub use scan_details::ScanDetail;
 pub use scans::StoredScan;
 pub use users::{SessionUser, User};
 

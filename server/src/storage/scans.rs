@@ -35,6 +35,24 @@ fn nullable_number(value: Option<f64>) -> Option<String> {
 }
 
 impl Database {
+    /// Deletes a scan (its results, measurements and coverage) and moves every check's latest
+    /// result and every dataset's status back to what remains. False when there is no such scan.
+    pub async fn delete_scan(&self, scan_id: i64) -> Result<bool, StorageError> {
+        let _gate = self.write_gate().await;
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM scans WHERE id = $1")
+            .bind(scan_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Ok(false);
+        }
+        let removed = remove_scan(&mut tx, scan_id).await?;
+        repair_rollups(&mut tx, &removed).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Stores a parsed scan results document (`payload` is the raw body, kept verbatim).
     pub async fn insert_scan(
         &self,
@@ -192,9 +210,15 @@ async fn replace_existing(
     .bind(data_timestamp)
     .fetch_optional(&mut **tx)
     .await?;
-    let Some(old) = old else {
-        return Ok(None);
-    };
+    match old {
+        Some(old) => Ok(Some(remove_scan(tx, old).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Deletes a scan with its results, measurements and coverage, and returns what it held.
+/// The caller repairs the rollups that pointed at it (`repair_rollups`).
+async fn remove_scan(tx: &mut Tx, old: i64) -> Result<Replaced, StorageError> {
     let rows = sqlx::query(
         "SELECT c.identity, cr.outcome, cr.value, cr.check_id FROM check_results cr \
          JOIN checks c ON c.id = cr.check_id WHERE cr.scan_id = $1 ORDER BY cr.id",
@@ -220,12 +244,12 @@ async fn replace_existing(
         .bind(old)
         .execute(&mut **tx)
         .await?;
-    Ok(Some(Replaced {
+    Ok(Replaced {
         scan_id: old,
         old_results: Value::Array(old_results),
         check_ids,
         dataset_ids,
-    }))
+    })
 }
 
 async fn insert_scan_row(
@@ -553,7 +577,12 @@ async fn finish_replacement(
     .bind(old.old_results.to_string())
     .execute(&mut **tx)
     .await?;
+    repair_rollups(tx, old).await
+}
 
+/// Re-points rollups that still point at a removed scan: a check's latest result and a
+/// dataset's last scan fall back to the newest that remain.
+async fn repair_rollups(tx: &mut Tx, old: &Replaced) -> Result<(), StorageError> {
     for &check_id in &old.check_ids {
         let points_at_old: Option<i64> =
             sqlx::query_scalar("SELECT id FROM checks WHERE id = $1 AND latest_scan_id = $2")

@@ -371,7 +371,158 @@ async fn v1_api_answers_like_soda_cloud(test_db: TestDb) {
     );
 }
 
+/// `/api/v1/scans/{id}` and its logs; deleting needs an editor and rolls checks and datasets
+/// back to the scans that remain.
+async fn v1_scans_read_and_delete(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    let first = replay(&seltzer, "s01_first_scan").await.inserts[0].1;
+    let second = replay(&seltzer, "s02_second_scan_with_history").await;
+    let (payload, latest) = &second.inserts[0];
+    let viewer = seltzer
+        .db
+        .create_api_key("reader", Role::Viewer)
+        .await
+        .unwrap();
+    let editor = seltzer
+        .db
+        .create_api_key("cleaner", Role::Editor)
+        .await
+        .unwrap();
+    let (as_viewer, as_editor) = (
+        basic(&viewer.id, &viewer.secret),
+        basic(&editor.id, &editor.secret),
+    );
+
+    let scan = request(
+        &seltzer,
+        "GET",
+        &format!("/api/v1/scans/{latest}"),
+        &[("authorization", &as_viewer)],
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(scan["id"], latest.to_string());
+    assert_eq!(scan["scanDefinition"]["name"], "shop_daily");
+    assert_eq!(scan["state"], "completedWithFailures");
+    assert_eq!(
+        scan["checks"].as_array().unwrap().len(),
+        payload["checks"].as_array().unwrap().len()
+    );
+    assert_eq!(scan["scanTime"], "2026-11-23T04:23:11Z");
+    assert!(scan["failures"].as_i64().unwrap() > 0);
+
+    let log_count = payload["logs"].as_array().unwrap().len() as i64;
+    let logs = request(
+        &seltzer,
+        "GET",
+        &format!("/api/v1/scans/{latest}/logs?size=10&page=1"),
+        &[("authorization", &as_viewer)],
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(logs["totalElements"], log_count);
+    let content = logs["content"].as_array().unwrap();
+    assert_eq!(content.len() as i64, (log_count - 10).clamp(0, 10));
+    assert_eq!(content[0]["message"], payload["logs"][10]["message"]);
+    assert!(content[0]["level"].is_string() && content[0]["timestamp"].is_string());
+
+    for missing in [
+        "/api/v1/scans/999999",
+        "/api/v1/scans/abc",
+        "/api/v1/scans/abc/logs",
+    ] {
+        let answer = request(
+            &seltzer,
+            "GET",
+            missing,
+            &[("authorization", &as_viewer)],
+            None,
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{missing}");
+        assert_eq!(answer.json()["code"], "not_found");
+    }
+
+    let path = format!("/api/v1/scans/{latest}");
+    let denied = request(
+        &seltzer,
+        "DELETE",
+        &path,
+        &[("authorization", &as_viewer)],
+        None,
+    )
+    .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    assert!(
+        denied.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("editor")
+    );
+    assert_eq!(seltzer.count("SELECT COUNT(*) FROM scans").await, 2);
+    let deleted = request(
+        &seltzer,
+        "DELETE",
+        &path,
+        &[("authorization", &as_editor)],
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    assert_eq!(
+        request(
+            &seltzer,
+            "GET",
+            &path,
+            &[("authorization", &as_viewer)],
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        request(
+            &seltzer,
+            "DELETE",
+            &path,
+            &[("authorization", &as_editor)],
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    // Checks s01 also reported have s01's result as their latest again; nothing points at the
+    // deleted scan.
+    let stale = seltzer.count("SELECT COUNT(*) FROM checks WHERE latest_scan_id IS NOT NULL AND latest_scan_id NOT IN (SELECT id FROM scans)").await;
+    assert_eq!(stale, 0);
+    let from_first: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM checks WHERE latest_scan_id = $1")
+            .bind(first)
+            .fetch_one(seltzer.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        from_first,
+        seltzer
+            .count("SELECT COUNT(DISTINCT check_id) FROM check_results")
+            .await
+    );
+    let datasets_on_first: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM datasets WHERE last_scan_id = $1")
+            .bind(first)
+            .fetch_one(seltzer.db.pool())
+            .await
+            .unwrap();
+    assert!(datasets_on_first > 0);
+    assert_eq!(seltzer.count("SELECT COUNT(*) FROM datasets WHERE last_scan_id IS NOT NULL AND last_scan_id NOT IN (SELECT id FROM scans)").await, 0);
+}
+
 on_both_engines!(
+    v1_scans_read_and_delete,
     sessions_follow_sign_in_and_sign_out,
     failed_sign_ins_are_throttled_per_account,
     v1_api_answers_like_soda_cloud,
