@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod auth;
+mod checks;
 mod error;
 mod health;
 mod v1;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ingest::routes(&state.ingest))
         .merge(auth::routes())
         .merge(v1::routes())
+        .merge(checks::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
     Router::new()

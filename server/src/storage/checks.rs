@@ -28,6 +28,7 @@ pub struct CheckSummary {
     pub created_at: i64,
     pub group_identity: Option<String>,
     pub group_name: Option<String>,
+    pub scan_definition: Option<String>,
 }
 
 /// Which checks to list.
@@ -41,9 +42,11 @@ pub enum CheckSelection {
 
 const COLUMNS: &str = "c.id, c.name, c.check_type, c.definition, c.column_name, c.attributes, \
     c.dataset_id, d.name, s.name, c.latest_result_id, c.latest_outcome, c.latest_value, \
-    c.latest_data_timestamp, sc.scan_end_timestamp, c.created_at, c.group_identity, c.group_name \
+    c.latest_data_timestamp, sc.scan_end_timestamp, c.created_at, c.group_identity, c.group_name, \
+    sd.name \
     FROM checks c JOIN data_sources s ON s.id = c.data_source_id \
-    LEFT JOIN datasets d ON d.id = c.dataset_id LEFT JOIN scans sc ON sc.id = c.latest_scan_id";
+    LEFT JOIN datasets d ON d.id = c.dataset_id LEFT JOIN scans sc ON sc.id = c.latest_scan_id \
+    LEFT JOIN scan_definitions sd ON sd.id = sc.scan_definition_id";
 
 impl Database {
     /// A page of checks by name, and how many there are in all.
@@ -83,32 +86,37 @@ impl Database {
             count = count.bind(*id);
         }
         let (total,) = count.fetch_one(&self.pool).await?;
-        let checks = rows
-            .iter()
-            .map(|row| {
-                Ok(CheckSummary {
-                    id: row.try_get(0)?,
-                    name: row.try_get(1)?,
-                    check_type: row.try_get(2)?,
-                    definition: row.try_get(3)?,
-                    column: row.try_get(4)?,
-                    attributes: row.try_get(5)?,
-                    dataset_id: row.try_get(6)?,
-                    dataset_name: row.try_get(7)?,
-                    data_source: row.try_get(8)?,
-                    latest_result_id: row.try_get(9)?,
-                    latest_outcome: row.try_get(10)?,
-                    latest_value: row.try_get(11)?,
-                    latest_data_timestamp: row.try_get(12)?,
-                    last_run: row.try_get(13)?,
-                    created_at: row.try_get(14)?,
-                    group_identity: row.try_get(15)?,
-                    group_name: row.try_get(16)?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        Ok((checks, total))
+        Ok((summaries(&rows)?, total))
     }
+}
+
+fn summaries(rows: &[sqlx::any::AnyRow]) -> Result<Vec<CheckSummary>, StorageError> {
+    let checks = rows
+        .iter()
+        .map(|row| {
+            Ok(CheckSummary {
+                id: row.try_get(0)?,
+                name: row.try_get(1)?,
+                check_type: row.try_get(2)?,
+                definition: row.try_get(3)?,
+                column: row.try_get(4)?,
+                attributes: row.try_get(5)?,
+                dataset_id: row.try_get(6)?,
+                dataset_name: row.try_get(7)?,
+                data_source: row.try_get(8)?,
+                latest_result_id: row.try_get(9)?,
+                latest_outcome: row.try_get(10)?,
+                latest_value: row.try_get(11)?,
+                latest_data_timestamp: row.try_get(12)?,
+                last_run: row.try_get(13)?,
+                created_at: row.try_get(14)?,
+                group_identity: row.try_get(15)?,
+                group_name: row.try_get(16)?,
+                scan_definition: row.try_get(17)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(checks)
 }
 
 fn condition_for_count(engine: DatabaseEngine, selection: &CheckSelection) -> String {
@@ -117,5 +125,249 @@ fn condition_for_count(engine: DatabaseEngine, selection: &CheckSelection) -> St
         CheckSelection::All => String::new(),
         CheckSelection::Dataset(_) => format!("WHERE c.dataset_id = {}", p.next()),
         CheckSelection::Ids(ids) => format!("WHERE c.id IN ({})", p.list(ids.len())),
+    }
+}
+
+/// The dashboard's filters over checks (all optional, combined with AND).
+#[derive(Debug, Clone, Default)]
+pub struct CheckFilter {
+    /// `pass`, `warn`, `fail`, or `notEvaluated`.
+    pub outcome: Option<String>,
+    pub dataset_id: Option<i64>,
+    pub data_source: Option<String>,
+    /// An attribute the check carries, by name and value.
+    pub attribute: Option<(String, String)>,
+    /// Part of the check's name, dataset, column or definition, any case.
+    pub search: Option<String>,
+}
+
+/// Sort orders for the checks list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CheckSort {
+    #[default]
+    Name,
+    /// Worst first: fail, warn, not evaluated, pass.
+    Outcome,
+    Dataset,
+    /// Newest data timestamp first.
+    DataTimestamp,
+    Value,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+impl Database {
+    /// A page of checks for the dashboard, how many match, and the counts per outcome for the
+    /// same filters without the outcome one.
+    pub async fn search_checks(
+        &self,
+        filter: &CheckFilter,
+        sort: CheckSort,
+        descending: bool,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<CheckSummary>, i64, [i64; 4]), StorageError> {
+        let (where_all, binds_all) = self.check_conditions(filter, true);
+        let (where_rest, binds_rest) = self.check_conditions(filter, false);
+        let direction = if descending { "DESC" } else { "ASC" };
+        let order = match sort {
+            CheckSort::Name => format!("c.name {direction}"),
+            CheckSort::Outcome => format!(
+                "CASE c.latest_outcome WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 WHEN 'pass' THEN 3 \
+                 ELSE 2 END {direction}, c.name"
+            ),
+            CheckSort::Dataset => format!("d.name {direction}, c.name"),
+            CheckSort::DataTimestamp => format!(
+                "c.latest_data_timestamp {}, c.name",
+                if descending { "ASC" } else { "DESC" }
+            ),
+            CheckSort::Value => format!("c.latest_value {direction}, c.name"),
+        };
+        let mut p = Placeholders::new(self.engine);
+        let where_sql = where_all.render(&mut p);
+        let sql = format!(
+            "SELECT {COLUMNS} {where_sql} ORDER BY {order}, c.id LIMIT {} OFFSET {}",
+            p.next(),
+            p.next()
+        );
+        let rows = bind_all(batch::query(sql), &binds_all)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+
+        let mut p = Placeholders::new(self.engine);
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM checks c LEFT JOIN datasets d ON d.id = c.dataset_id \
+             JOIN data_sources s ON s.id = c.data_source_id {}",
+            where_all.render(&mut p)
+        );
+        let (total,) = bind_all_as(batch::query_as::<(i64,)>(count_sql), &binds_all)
+            .fetch_one(&self.pool)
+            .await?;
+
+        let mut p = Placeholders::new(self.engine);
+        let counts_sql = format!(
+            "SELECT COALESCE(c.latest_outcome, 'notEvaluated'), COUNT(*) FROM checks c \
+             LEFT JOIN datasets d ON d.id = c.dataset_id \
+             JOIN data_sources s ON s.id = c.data_source_id {} \
+             GROUP BY COALESCE(c.latest_outcome, 'notEvaluated')",
+            where_rest.render(&mut p)
+        );
+        let mut counts = [0i64; 4];
+        for (outcome, n) in bind_all_as(batch::query_as::<(String, i64)>(counts_sql), &binds_rest)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let slot = match outcome.as_str() {
+                "pass" => 0,
+                "warn" => 1,
+                "fail" => 2,
+                _ => 3,
+            };
+            counts[slot] += n;
+        }
+        Ok((summaries(&rows)?, total, counts))
+    }
+
+    fn check_conditions(
+        &self,
+        filter: &CheckFilter,
+        with_outcome: bool,
+    ) -> (Conditions, Vec<Bind>) {
+        let mut conditions = Conditions::default();
+        let mut binds = Vec::new();
+        if with_outcome && let Some(outcome) = &filter.outcome {
+            if outcome == "notEvaluated" {
+                conditions.push("c.latest_outcome IS NULL");
+            } else {
+                conditions.push("c.latest_outcome = ?");
+                binds.push(Bind::Text(outcome.clone()));
+            }
+        }
+        if let Some(id) = filter.dataset_id {
+            conditions.push("c.dataset_id = ?");
+            binds.push(Bind::Int(id));
+        }
+        if let Some(ds) = &filter.data_source {
+            conditions.push("s.name = ?");
+            binds.push(Bind::Text(ds.clone()));
+        }
+        if let Some((name, value)) = &filter.attribute {
+            // Attributes are stored as Soda Core sent them, a compact JSON list of
+            // {"name","value"} objects (keys sorted), so one entry is one substring.
+            let entry = serde_json::json!({"name": name, "value": value}).to_string();
+            conditions.push("c.attributes LIKE ? ESCAPE '\\'");
+            binds.push(Bind::Text(format!("%{}%", escape_like(&entry))));
+        }
+        if let Some(search) = &filter.search {
+            let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+            conditions.push(
+                "(LOWER(c.name) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(d.name, '')) LIKE ? ESCAPE '\\' \
+                 OR LOWER(COALESCE(c.column_name, '')) LIKE ? ESCAPE '\\')",
+            );
+            for _ in 0..3 {
+                binds.push(Bind::Text(pattern.clone()));
+            }
+        }
+        (conditions, binds)
+    }
+}
+
+/// SQL conditions written with `?` markers, numbered for the engine when rendered.
+#[derive(Debug, Default)]
+struct Conditions(Vec<String>);
+
+impl Conditions {
+    fn push(&mut self, sql: &str) {
+        self.0.push(sql.to_owned());
+    }
+
+    fn render(&self, p: &mut Placeholders) -> String {
+        if self.0.is_empty() {
+            return String::new();
+        }
+        let mut out = String::from("WHERE ");
+        for (i, condition) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" AND ");
+            }
+            for (j, piece) in condition.split('?').enumerate() {
+                if j > 0 {
+                    out.push_str(&p.next());
+                }
+                out.push_str(piece);
+            }
+        }
+        out
+    }
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    binds: &[Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for b in binds {
+        q = match b {
+            Bind::Text(t) => q.bind(t.clone()),
+            Bind::Int(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+fn bind_all_as<'q, T>(
+    mut q: sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments>,
+    binds: &[Bind],
+) -> sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments> {
+    for b in binds {
+        q = match b {
+            Bind::Text(t) => q.bind(t.clone()),
+            Bind::Int(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+/// `%`, `_` and `\` match themselves, not as LIKE wildcards.
+pub(super) fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// One result of a check's history: (result id, scan id, data timestamp, value, outcome,
+/// diagnostics JSON).
+pub type HistoryRow = (i64, i64, i64, Option<f64>, Option<String>, String);
+
+impl Database {
+    /// A check's results with data timestamps in [from, to], oldest first.
+    pub async fn check_history(
+        &self,
+        check_id: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<HistoryRow>, StorageError> {
+        Ok(sqlx::query_as(
+            "SELECT id, scan_id, data_timestamp, value, outcome, diagnostics FROM check_results \
+             WHERE check_id = $1 AND data_timestamp >= $2 AND data_timestamp <= $3 \
+             ORDER BY data_timestamp, id",
+        )
+        .bind(check_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn check_exists(&self, check_id: i64) -> Result<bool, StorageError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM checks WHERE id = $1")
+            .bind(check_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
     }
 }

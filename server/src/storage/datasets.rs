@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::batch::{self, Placeholders};
+use super::checks::escape_like;
 use super::{Database, StorageError};
 
 #[derive(Debug, Clone)]
@@ -111,13 +112,6 @@ impl Database {
 enum BindValue {
     Text(String),
     Int(i64),
-}
-
-/// `%`, `_` and `\` match themselves in a search, not as LIKE wildcards.
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 #[cfg(test)]

@@ -521,7 +521,167 @@ async fn v1_scans_read_and_delete(test_db: TestDb) {
     assert_eq!(seltzer.count("SELECT COUNT(*) FROM datasets WHERE last_scan_id IS NOT NULL AND last_scan_id NOT IN (SELECT id FROM scans)").await, 0);
 }
 
+/// The dashboard's checks list (filters, sorting, paging, counts) and a check's history.
+async fn dashboard_checks_and_history(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    replay(&seltzer, "s01_first_scan").await;
+    replay(&seltzer, "s02_second_scan_with_history").await;
+    let backfills = replay(&seltzer, "s12_history_backfill").await;
+    assert!(
+        seltzer
+            .db
+            .create_user("vic@example.com", Role::Viewer, PASSWORD)
+            .await
+            .unwrap()
+    );
+    let cookie = session_cookie(&sign_in(&seltzer, "vic@example.com", PASSWORD).await);
+    let get = |path: String| {
+        let cookie = cookie.clone();
+        let seltzer = &seltzer;
+        async move { request(seltzer, "GET", &path, &[("cookie", &cookie)], None).await }
+    };
+
+    let total = seltzer.count("SELECT COUNT(*) FROM checks").await;
+    let all = get("/api/checks?size=500".into()).await.json();
+    assert_eq!(all["total"], total);
+    let counts = &all["counts"];
+    let sum: i64 = ["pass", "warn", "fail", "notEvaluated"]
+        .iter()
+        .map(|k| counts[*k].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, total);
+    let items = all["items"].as_array().unwrap();
+    assert_eq!(items.len() as i64, total);
+    let names: Vec<&str> = items.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted);
+
+    let failing = get("/api/checks?outcome=fail&size=500".into()).await.json();
+    assert_eq!(failing["total"], counts["fail"]);
+    assert!(
+        failing["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["outcome"] == "fail")
+    );
+    assert_eq!(
+        failing["counts"], *counts,
+        "counts ignore the outcome filter"
+    );
+    let worst_first = get("/api/checks?sort=outcome".into()).await.json();
+    assert_eq!(worst_first["items"][0]["outcome"], "fail");
+    let paged = get("/api/checks?size=5&page=1".into()).await.json();
+    assert_eq!(paged["items"].as_array().unwrap().len(), 5);
+    assert_eq!(paged["items"][0]["name"], items[5]["name"]);
+
+    let owned = get("/api/checks?attribute=owner%3Ddata-team".into())
+        .await
+        .json();
+    assert!(owned["total"].as_i64().unwrap() >= 1);
+    for c in owned["items"].as_array().unwrap() {
+        assert!(
+            c["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["name"] == "owner" && a["value"] == "data-team")
+        );
+    }
+    let searched = get("/api/checks?search=CUSTOMERS&size=500".into())
+        .await
+        .json();
+    assert!(searched["total"].as_i64().unwrap() >= 1);
+    for c in searched["items"].as_array().unwrap() {
+        let haystack = format!("{} {} {}", c["name"], c["dataset"], c["column"]).to_lowercase();
+        assert!(haystack.contains("customers"), "{haystack}");
+    }
+    assert_eq!(
+        get("/api/checks?dataSource=elsewhere".into()).await.json()["total"],
+        0
+    );
+    let injected = get("/api/checks?search=%27%3B%20DELETE%20FROM%20checks%3B%20--".into()).await;
+    assert_eq!(injected.status, StatusCode::OK);
+    assert_eq!(seltzer.count("SELECT COUNT(*) FROM checks").await, total);
+    for (path, message) in [
+        ("/api/checks?outcome=maybe", "outcome 'maybe'"),
+        ("/api/checks?size=0", "size must be"),
+        ("/api/checks?sort=colour", "sort 'colour'"),
+        ("/api/checks?order=up", "order 'up'"),
+        ("/api/checks?attribute=owner", "name=value"),
+    ] {
+        let answer = get(path.into()).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            answer.json()["message"].as_str().unwrap().contains(message),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        request(&seltzer, "GET", "/api/checks", &[], None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A check with 14 days of history (s12 backfills, one result a day).
+    let identity = backfills.inserts[0].0["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["diagnostics"].get("fail").is_some())
+        .expect("a check with a fail zone")["identity"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM checks WHERE identity = $1")
+        .bind(&identity)
+        .fetch_one(seltzer.db.pool())
+        .await
+        .unwrap();
+    let history = get(format!("/api/checks/{id}/history")).await.json();
+    let points = history["points"].as_array().unwrap();
+    assert_eq!(points.len(), 14);
+    assert_eq!(history["totalPoints"], 14);
+    assert_eq!(history["downsampled"], false);
+    let times: Vec<&str> = points
+        .iter()
+        .map(|p| p["dataTimestamp"].as_str().unwrap())
+        .collect();
+    let mut ordered = times.clone();
+    ordered.sort_unstable();
+    assert_eq!(times, ordered, "oldest first");
+    assert!(
+        points.iter().all(|p| p["fail"].is_object()),
+        "the fail zone in force at each point"
+    );
+    let few = get(format!("/api/checks/{id}/history?maxPoints=3"))
+        .await
+        .json();
+    assert!(few["points"].as_array().unwrap().len() <= 3);
+    assert_eq!(few["downsampled"], true);
+    let recent = get(format!(
+        "/api/checks/{id}/history?from={}",
+        times[10].replace(':', "%3A")
+    ))
+    .await
+    .json();
+    assert_eq!(recent["points"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        get("/api/checks/999999/history".into()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(format!("/api/checks/{id}/history?from=soon"))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
 on_both_engines!(
+    dashboard_checks_and_history,
     v1_scans_read_and_delete,
     sessions_follow_sign_in_and_sign_out,
     failed_sign_ins_are_throttled_per_account,

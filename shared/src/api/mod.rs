@@ -2,11 +2,13 @@
 //! frontend (which decodes them), so the two can never disagree on a field name.
 
 mod auth;
+mod checks;
 mod error;
 mod health;
 mod outcome;
 
 pub use auth::{LoginRequest, Me, Role};
+pub use checks::{Attribute, CheckHistory, CheckList, CheckListItem, HistoryPoint, OutcomeCounts};
 pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};
 pub use outcome::CheckOutcome;

@@ -1,0 +1,290 @@
+//! Seltzer's own check endpoints, typed in `shared::api` for the dashboard:
+//! - `GET /api/checks`: the check results list with filters, sorting, paging and the counts
+//!   per outcome;
+//! - `GET /api/checks/{id}/history`: a check's trend, with the warn and fail zones in force at
+//!   each point, downsampled for long ranges.
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::Value;
+use shared::api::{
+    Attribute, CheckHistory, CheckList, CheckListItem, CheckOutcome, HistoryPoint, OutcomeCounts,
+};
+use shared::sodacl::Zone;
+use shared::sodacl::threshold::SodaBounds;
+
+use super::auth::Caller;
+use super::{AppState, HttpError};
+use crate::storage::{CheckFilter, CheckSort, CheckSummary, HistoryRow};
+use crate::timestamp;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/checks", get(list))
+        .route("/checks/{check_id}/history", get(history))
+}
+
+type RawQuery = Result<Query<HashMap<String, String>>, QueryRejection>;
+
+fn params(query: RawQuery) -> Result<HashMap<String, String>, HttpError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| HttpError::bad_request(format!("invalid query string: {e}")))
+}
+
+fn text<'a>(q: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    q.get(name).map(String::as_str).filter(|v| !v.is_empty())
+}
+
+fn int(
+    q: &HashMap<String, String>,
+    name: &str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, HttpError> {
+    match text(q, name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| {
+                HttpError::bad_request(format!("{name} must be an integer from {min} to {max}"))
+            }),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    _caller: Caller,
+    query: RawQuery,
+) -> Result<Json<CheckList>, HttpError> {
+    let q = params(query)?;
+    let outcome = match text(&q, "outcome") {
+        None => None,
+        Some(o @ ("pass" | "warn" | "fail" | "notEvaluated")) => Some(o.to_owned()),
+        Some(other) => {
+            return Err(HttpError::bad_request(format!(
+                "outcome '{other}' is not one of pass, warn, fail, notEvaluated"
+            )));
+        }
+    };
+    let attribute = text(&q, "attribute")
+        .map(|a| {
+            a.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| HttpError::bad_request("attribute must be written name=value"))
+        })
+        .transpose()?;
+    let search = text(&q, "search").map(str::to_owned);
+    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(HttpError::bad_request(
+            "search is limited to 200 characters",
+        ));
+    }
+    let filter = CheckFilter {
+        outcome,
+        dataset_id: text(&q, "datasetId")
+            .map(|d| {
+                d.parse()
+                    .map_err(|_| HttpError::bad_request("datasetId must be a dataset id"))
+            })
+            .transpose()?,
+        data_source: text(&q, "dataSource").map(str::to_owned),
+        attribute,
+        search,
+    };
+    let sort = match text(&q, "sort").unwrap_or("name") {
+        "name" => CheckSort::Name,
+        "outcome" => CheckSort::Outcome,
+        "dataset" => CheckSort::Dataset,
+        "dataTimestamp" => CheckSort::DataTimestamp,
+        "value" => CheckSort::Value,
+        other => {
+            return Err(HttpError::bad_request(format!(
+                "sort '{other}' is not one of name, outcome, dataset, dataTimestamp, value"
+            )));
+        }
+    };
+    let descending = match text(&q, "order").unwrap_or("asc") {
+        "asc" => false,
+        "desc" => true,
+        other => {
+            return Err(HttpError::bad_request(format!(
+                "order '{other}' is not asc or desc"
+            )));
+        }
+    };
+    let page = int(&q, "page", 0, 0, i64::from(i32::MAX))?;
+    let size = int(&q, "size", 50, 1, 500)?;
+    let (checks, total, [pass, warn, fail, not_evaluated]) = state
+        .db
+        .search_checks(&filter, sort, descending, page * size, size)
+        .await?;
+    Ok(Json(CheckList {
+        items: checks.iter().map(list_item).collect(),
+        total,
+        page,
+        size,
+        counts: OutcomeCounts {
+            pass,
+            warn,
+            fail,
+            not_evaluated,
+        },
+    }))
+}
+
+fn list_item(c: &CheckSummary) -> CheckListItem {
+    let attributes = serde_json::from_str::<Vec<Value>>(&c.attributes)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| {
+            Some(Attribute {
+                name: a.get("name")?.as_str()?.to_owned(),
+                value: match a.get("value")? {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                },
+            })
+        })
+        .collect();
+    CheckListItem {
+        id: c.id,
+        name: c.name.clone(),
+        outcome: c.latest_outcome.as_deref().and_then(CheckOutcome::parse),
+        dataset_id: c.dataset_id,
+        dataset: c.dataset_name.clone(),
+        data_source: c.data_source.clone(),
+        column: c.column.clone(),
+        value: c.latest_value,
+        data_timestamp: c.latest_data_timestamp.map(timestamp::format),
+        scan_definition: c.scan_definition.clone(),
+        attributes,
+    }
+}
+
+async fn history(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    query: RawQuery,
+) -> Result<Json<CheckHistory>, HttpError> {
+    let not_found = || HttpError::not_found(format!("no check with id '{id}'"));
+    let check_id: i64 = id.parse().map_err(|_| not_found())?;
+    if !state.db.check_exists(check_id).await? {
+        return Err(not_found());
+    }
+    let q = params(query)?;
+    let time = |name: &str| {
+        text(&q, name)
+            .map(|t| {
+                timestamp::parse(t).map_err(|e| HttpError::bad_request(format!("{name}: {e}")))
+            })
+            .transpose()
+    };
+    let to = time("to")?.unwrap_or(i64::MAX);
+    let from = match (time("from")?, text(&q, "days")) {
+        (Some(_), Some(_)) => return Err(HttpError::bad_request("give from or days, not both")),
+        (Some(from), None) => from,
+        (None, Some(_)) => timestamp::now() - int(&q, "days", 30, 1, 36_500)? * 86_400_000,
+        (None, None) => i64::MIN,
+    };
+    let max_points = usize::try_from(int(&q, "maxPoints", 1000, 2, 10_000)?).unwrap_or(1000);
+    let rows = state.db.check_history(check_id, from, to).await?;
+    let total_points = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    let (rows, downsampled) = downsample(rows, max_points);
+    Ok(Json(CheckHistory {
+        check_id,
+        points: rows.iter().map(point).collect(),
+        total_points,
+        downsampled,
+    }))
+}
+
+fn point(row: &HistoryRow) -> HistoryPoint {
+    let (result_id, scan_id, data_timestamp, value, outcome, diagnostics) = row;
+    let diagnostics: Value = serde_json::from_str(diagnostics).unwrap_or(Value::Null);
+    let zone = |key: &str| {
+        diagnostics
+            .get(key)
+            .filter(|v| v.is_object())
+            .and_then(|v| serde_json::from_value::<SodaBounds>(v.clone()).ok())
+            .filter(|b| *b != SodaBounds::default())
+            .map(|b| Zone::from_soda_bounds(&b))
+    };
+    HistoryPoint {
+        result_id: *result_id,
+        scan_id: *scan_id,
+        data_timestamp: timestamp::format(*data_timestamp),
+        value: *value,
+        outcome: outcome.as_deref().and_then(CheckOutcome::parse),
+        fail: zone("fail"),
+        warn: zone("warn"),
+    }
+}
+
+/// Keeps at most `max` points for a chart: the time range is cut into `max` equal buckets and
+/// each keeps its worst result (fail, then warn, then not evaluated, then pass; the latest on
+/// ties), so a failure never disappears from a long range.
+fn downsample(rows: Vec<HistoryRow>, max: usize) -> (Vec<HistoryRow>, bool) {
+    if rows.len() <= max {
+        return (rows, false);
+    }
+    let (first, last) = (rows[0].2, rows[rows.len() - 1].2);
+    let span = i128::from(last - first).max(1);
+    let rank = |o: &Option<String>| match o.as_deref() {
+        Some("fail") => 3,
+        Some("warn") => 2,
+        None => 1,
+        _ => 0,
+    };
+    let mut buckets: Vec<Option<HistoryRow>> = vec![None; max];
+    for row in rows {
+        let offset = i128::from(row.2 - first) * (max as i128 - 1) / span;
+        let slot = usize::try_from(offset).unwrap_or(0).min(max - 1);
+        let keep = match &buckets[slot] {
+            Some(kept) => rank(&row.4) >= rank(&kept.4),
+            None => true,
+        };
+        if keep {
+            buckets[slot] = Some(row);
+        }
+    }
+    (buckets.into_iter().flatten().collect(), true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(t: i64, outcome: Option<&str>) -> HistoryRow {
+        (
+            t,
+            1,
+            t,
+            Some(t as f64),
+            outcome.map(str::to_owned),
+            "{}".to_owned(),
+        )
+    }
+
+    #[test]
+    fn downsampling_keeps_failures_and_the_order() {
+        let rows: Vec<HistoryRow> = (0..1000)
+            .map(|t| row(t, Some(if t == 501 { "fail" } else { "pass" })))
+            .collect();
+        let (kept, downsampled) = downsample(rows, 10);
+        assert!(downsampled);
+        assert!(kept.len() <= 10);
+        assert!(kept.iter().any(|r| r.4.as_deref() == Some("fail")));
+        assert!(kept.windows(2).all(|w| w[0].2 < w[1].2));
+        let (all, downsampled) = downsample(vec![row(1, None), row(2, None)], 10);
+        assert_eq!((all.len(), downsampled), (2, false));
+    }
+}
