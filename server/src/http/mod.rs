@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod auth;
 mod checks;
+mod datasets;
 mod error;
 mod health;
 mod v1;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(v1::routes())
         .merge(checks::routes())
+        .merge(datasets::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
     Router::new()

@@ -109,6 +109,59 @@ impl Database {
     }
 }
 
+/// A dataset's own row: (name, data source, last scan id, last scan failed).
+pub type DatasetRow = (String, String, Option<i64>, bool);
+
+/// One scan's outcome counts for a dataset: (scan id, data timestamp, outcome, checks).
+pub type HealthRow = (i64, i64, Option<String>, i64);
+
+impl Database {
+    pub async fn dataset(&self, id: i64) -> Result<Option<DatasetRow>, StorageError> {
+        let row: Option<(String, String, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT d.name, s.name, d.last_scan_id, d.last_scan_failed FROM datasets d \
+             JOIN data_sources s ON s.id = d.data_source_id WHERE d.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(name, ds, scan, failed)| (name, ds, scan, failed != 0)))
+    }
+
+    /// The dataset's checks per latest outcome (`None`: not evaluated).
+    pub async fn dataset_outcomes(
+        &self,
+        id: i64,
+    ) -> Result<Vec<(Option<String>, i64)>, StorageError> {
+        Ok(sqlx::query_as(
+            "SELECT latest_outcome, COUNT(*) FROM checks WHERE dataset_id = $1 GROUP BY latest_outcome",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Outcome counts per scan for the dataset's checks, newest scans first, at most `scans`.
+    pub async fn dataset_health(
+        &self,
+        id: i64,
+        scans: i64,
+    ) -> Result<Vec<HealthRow>, StorageError> {
+        Ok(sqlx::query_as(
+            "SELECT cr.scan_id, cr.data_timestamp, cr.outcome, COUNT(*) FROM check_results cr \
+             JOIN checks c ON c.id = cr.check_id \
+             WHERE c.dataset_id = $1 AND cr.scan_id IN (\
+               SELECT sd.scan_id FROM scan_datasets sd JOIN scans s ON s.id = sd.scan_id \
+               WHERE sd.dataset_id = $1 ORDER BY s.data_timestamp DESC LIMIT $2) \
+             GROUP BY cr.scan_id, cr.data_timestamp, cr.outcome \
+             ORDER BY cr.data_timestamp DESC, cr.scan_id DESC",
+        )
+        .bind(id)
+        .bind(scans)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
 enum BindValue {
     Text(String),
     Int(i64),

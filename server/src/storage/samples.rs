@@ -32,6 +32,28 @@ impl Database {
         Ok(())
     }
 
+    /// The sample files of a check result: (file id, file path, JSON Lines text, columns).
+    pub async fn samples_of_result(
+        &self,
+        check_result_id: i64,
+    ) -> Result<Vec<(String, String, String, Option<String>)>, StorageError> {
+        Ok(sqlx::query_as(
+            "SELECT file_id, file_path, content, columns FROM samples \
+             WHERE check_result_id = $1 ORDER BY uploaded_at, file_id",
+        )
+        .bind(check_result_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn check_result_exists(&self, id: i64) -> Result<bool, StorageError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM check_results WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// The stored rows of a sample file: (file path, JSON Lines text, linked check result).
     pub async fn sample(
         &self,

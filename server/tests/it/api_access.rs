@@ -680,7 +680,108 @@ async fn dashboard_checks_and_history(test_db: TestDb) {
     );
 }
 
+/// A dataset's status says "scan failed" with the errors of the failing scan; its health is
+/// counted per scan; failed rows come back as sent.
+async fn dataset_detail_and_samples(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    let first = replay(&seltzer, "s01_first_scan").await.inserts[0].1;
+    replay(&seltzer, "s04_unknown_column_scan_abort").await;
+    let key = seltzer
+        .db
+        .create_api_key("reader", Role::Viewer)
+        .await
+        .unwrap();
+    let auth = basic(&key.id, &key.secret);
+    let get = |path: String| {
+        let auth = auth.clone();
+        let seltzer = &seltzer;
+        async move { request(seltzer, "GET", &path, &[("authorization", &auth)], None).await }
+    };
+    let orders: i64 = sqlx::query_scalar("SELECT id FROM datasets WHERE name = 'orders'")
+        .fetch_one(seltzer.db.pool())
+        .await
+        .unwrap();
+    let detail = get(format!("/api/datasets/{orders}")).await.json();
+    assert_eq!(detail["name"], "orders");
+    assert_eq!(detail["dataSource"], "shop");
+    assert_eq!(detail["status"], "scanFailed");
+    assert_eq!(detail["lastScan"]["definition"], "shop_errors");
+    assert_eq!(detail["lastScan"]["hasErrors"], true);
+    let errors = detail["scanErrors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.as_str().unwrap().contains("no_such_column")),
+        "{errors:?}"
+    );
+    let counts = &detail["counts"];
+    let sum: i64 = ["pass", "warn", "fail", "notEvaluated"]
+        .iter()
+        .map(|k| counts[*k].as_i64().unwrap())
+        .sum();
+    let checks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM checks WHERE dataset_id = $1")
+        .bind(orders)
+        .fetch_one(seltzer.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(sum, checks);
+    let health = detail["health"].as_array().unwrap();
+    assert_eq!(health.len(), 1, "only s01 had check results for orders");
+    assert_eq!(health[0]["scanId"], first);
+    let in_first: i64 = ["pass", "warn", "fail", "notEvaluated"]
+        .iter()
+        .map(|k| health[0][*k].as_i64().unwrap())
+        .sum();
+    assert_eq!(in_first, checks);
+    assert_eq!(
+        get("/api/datasets/999999".into()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get("/api/datasets/x".into()).await.json()["code"],
+        "not_found"
+    );
+
+    let (result_id, file_id): (i64, String) = sqlx::query_as(
+        "SELECT check_result_id, file_id FROM samples WHERE check_result_id IS NOT NULL ORDER BY file_id LIMIT 1",
+    )
+    .fetch_one(seltzer.db.pool())
+    .await
+    .unwrap();
+    let samples = get(format!("/api/check-results/{result_id}/samples"))
+        .await
+        .json();
+    let file = samples["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["fileId"] == file_id.as_str())
+        .unwrap();
+    let rows = file["rows"].as_array().unwrap();
+    assert!(!rows.is_empty() && rows.iter().all(Value::is_array));
+    let columns = file["columns"].as_array().unwrap();
+    assert!(!columns.is_empty() && columns.iter().all(|c| c["name"].is_string()));
+    assert_eq!(rows[0].as_array().unwrap().len(), columns.len());
+    assert_eq!(
+        get("/api/check-results/999999/samples".into()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        request(
+            &seltzer,
+            "GET",
+            &format!("/api/datasets/{orders}"),
+            &[],
+            None
+        )
+        .await
+        .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
 on_both_engines!(
+    dataset_detail_and_samples,
     dashboard_checks_and_history,
     v1_scans_read_and_delete,
     sessions_follow_sign_in_and_sign_out,

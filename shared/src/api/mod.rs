@@ -3,12 +3,14 @@
 
 mod auth;
 mod checks;
+mod datasets;
 mod error;
 mod health;
 mod outcome;
 
 pub use auth::{LoginRequest, Me, Role};
 pub use checks::{Attribute, CheckHistory, CheckList, CheckListItem, HistoryPoint, OutcomeCounts};
+pub use datasets::{DatasetDetail, DatasetStatus, HealthPoint, SampleFile, Samples, ScanRef};
 pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};
 pub use outcome::CheckOutcome;

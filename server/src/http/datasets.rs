@@ -1,0 +1,146 @@
+//! Seltzer's own dataset and sample endpoints, typed in `shared::api`:
+//! - `GET /api/datasets/{id}`: status ("scan failed" with the failing scan's errors), checks
+//!   by outcome, and health over time (outcome counts per scan);
+//! - `GET /api/check-results/{id}/samples`: the failed rows of one check result.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::Value;
+use shared::api::{
+    DatasetDetail, DatasetStatus, HealthPoint, OutcomeCounts, SampleFile, Samples, ScanRef,
+};
+
+use super::auth::Caller;
+use super::{AppState, HttpError};
+use crate::timestamp;
+
+/// Scans shown in a dataset's health chart.
+const HEALTH_SCANS: i64 = 200;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/datasets/{dataset_id}", get(dataset))
+        .route("/check-results/{result_id}/samples", get(samples))
+}
+
+async fn dataset(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<DatasetDetail>, HttpError> {
+    let not_found = || HttpError::not_found(format!("no dataset with id '{id}'"));
+    let dataset_id: i64 = id.parse().map_err(|_| not_found())?;
+    let (name, data_source, last_scan_id, last_scan_failed) =
+        state.db.dataset(dataset_id).await?.ok_or_else(not_found)?;
+
+    let last_scan = match last_scan_id {
+        Some(scan_id) => state.db.scan(scan_id).await?,
+        None => None,
+    };
+    let scan_errors = match &last_scan {
+        Some(scan) if last_scan_failed => serde_json::from_str::<Vec<Value>>(&scan.logs)
+            .unwrap_or_default()
+            .iter()
+            .filter(|log| log.get("level").and_then(Value::as_str) == Some("error"))
+            .filter_map(|log| {
+                log.get("message")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let status = match (&last_scan, last_scan_failed) {
+        (None, _) => DatasetStatus::NotScanned,
+        (Some(_), true) => DatasetStatus::ScanFailed,
+        (Some(_), false) => DatasetStatus::Ok,
+    };
+
+    let mut counts = OutcomeCounts::default();
+    for (outcome, n) in state.db.dataset_outcomes(dataset_id).await? {
+        match outcome.as_deref() {
+            Some("pass") => counts.pass += n,
+            Some("warn") => counts.warn += n,
+            Some("fail") => counts.fail += n,
+            _ => counts.not_evaluated += n,
+        }
+    }
+
+    // (data timestamp, scan id) -> point, oldest first.
+    let mut health: BTreeMap<(i64, i64), HealthPoint> = BTreeMap::new();
+    for (scan_id, data_timestamp, outcome, n) in
+        state.db.dataset_health(dataset_id, HEALTH_SCANS).await?
+    {
+        let point = health
+            .entry((data_timestamp, scan_id))
+            .or_insert_with(|| HealthPoint {
+                scan_id,
+                data_timestamp: timestamp::format(data_timestamp),
+                pass: 0,
+                warn: 0,
+                fail: 0,
+                not_evaluated: 0,
+            });
+        match outcome.as_deref() {
+            Some("pass") => point.pass += n,
+            Some("warn") => point.warn += n,
+            Some("fail") => point.fail += n,
+            _ => point.not_evaluated += n,
+        }
+    }
+
+    Ok(Json(DatasetDetail {
+        id: dataset_id,
+        name,
+        data_source,
+        status,
+        last_scan: last_scan.map(|scan| ScanRef {
+            id: scan.id,
+            definition: scan.definition_name,
+            data_timestamp: timestamp::format(scan.data_timestamp),
+            ended: timestamp::format(scan.ended),
+            has_errors: scan.has_errors,
+        }),
+        scan_errors,
+        counts,
+        health: health.into_values().collect(),
+    }))
+}
+
+async fn samples(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Samples>, HttpError> {
+    let not_found = || HttpError::not_found(format!("no check result with id '{id}'"));
+    let result_id: i64 = id.parse().map_err(|_| not_found())?;
+    if !state.db.check_result_exists(result_id).await? {
+        return Err(not_found());
+    }
+    let files = state
+        .db
+        .samples_of_result(result_id)
+        .await?
+        .into_iter()
+        .map(|(file_id, file_path, content, columns)| SampleFile {
+            file_id,
+            file_path,
+            columns: columns
+                .and_then(|c| serde_json::from_str(&c).ok())
+                .unwrap_or(Value::Array(Vec::new())),
+            // Lines were checked to be JSON on upload.
+            rows: content
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect(),
+        })
+        .collect();
+    Ok(Json(Samples {
+        check_result_id: result_id,
+        files,
+    }))
+}

@@ -1,0 +1,76 @@
+//! `GET /api/datasets/{id}`: a dataset's status, its checks by outcome and its health over
+//! time; `GET /api/check-results/{id}/samples`: the failed rows Soda Core sent for a result.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::OutcomeCounts;
+
+/// Whether the latest scan of the dataset worked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DatasetStatus {
+    /// The newest scan covering it succeeded.
+    Ok,
+    /// The newest scan covering it failed (errors or an abort): its checks may be stale.
+    ScanFailed,
+    /// No scan covered it yet.
+    NotScanned,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanRef {
+    pub id: i64,
+    pub definition: String,
+    pub data_timestamp: String,
+    pub ended: String,
+    pub has_errors: bool,
+}
+
+/// Checks by outcome in one scan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthPoint {
+    pub scan_id: i64,
+    pub data_timestamp: String,
+    pub pass: i64,
+    pub warn: i64,
+    pub fail: i64,
+    pub not_evaluated: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetDetail {
+    pub id: i64,
+    pub name: String,
+    pub data_source: String,
+    pub status: DatasetStatus,
+    pub last_scan: Option<ScanRef>,
+    /// When the last scan failed: the messages of its error logs, so the page can say why.
+    pub scan_errors: Vec<String>,
+    /// The dataset's checks by their latest outcome.
+    pub counts: OutcomeCounts,
+    /// Oldest first, one point per scan that had results for the dataset.
+    pub health: Vec<HealthPoint>,
+}
+
+/// One uploaded sample file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SampleFile {
+    pub file_id: String,
+    pub file_path: String,
+    /// `[{"name": …, "type": …}]` as Soda Core described them.
+    pub columns: Value,
+    /// One JSON array per row, in column order.
+    pub rows: Vec<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Samples {
+    pub check_result_id: i64,
+    pub files: Vec<SampleFile>,
+}
