@@ -7,6 +7,7 @@ mod checks;
 mod datasets;
 mod error;
 mod health;
+mod scans;
 mod v1;
 
 pub use error::HttpError;
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(v1::routes())
         .merge(checks::routes())
         .merge(datasets::routes())
+        .merge(scans::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
     Router::new()

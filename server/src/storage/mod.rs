@@ -22,7 +22,7 @@ pub use datasets::{DatasetFilter, DatasetRow, DatasetSummary, HealthRow};
 pub use error::StorageError;
 pub use history::HistoryQuery;
 pub use samples::NewSample;
-pub use scan_details::ScanDetail;
+pub use scan_details::{ScanCheckRow, ScanDetail, ScanFilter, ScanRow};
 pub use scans::StoredScan;
 pub use users::{SessionUser, User};
 

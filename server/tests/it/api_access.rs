@@ -780,7 +780,127 @@ async fn dataset_detail_and_samples(test_db: TestDb) {
     );
 }
 
+/// The scans list with its filters, and one scan with its checks and log, errors first.
+async fn scans_list_and_detail(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    let ok = replay(&seltzer, "s01_first_scan").await.inserts[0].1;
+    let aborted = replay(&seltzer, "s04_unknown_column_scan_abort")
+        .await
+        .inserts[0]
+        .1;
+    let errored = replay(&seltzer, "s05_check_evaluation_error").await;
+    let (errored_payload, errored_id) = &errored.inserts[0];
+    let key = seltzer
+        .db
+        .create_api_key("reader", Role::Viewer)
+        .await
+        .unwrap();
+    let auth = basic(&key.id, &key.secret);
+    let get = |path: String| {
+        let auth = auth.clone();
+        let seltzer = &seltzer;
+        async move { request(seltzer, "GET", &path, &[("authorization", &auth)], None).await }
+    };
+    let all = get("/api/scans".into()).await.json();
+    assert_eq!(all["total"], 3);
+    let ids: Vec<i64> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [*errored_id, aborted, ok],
+        "newest data timestamp first"
+    );
+    assert_eq!(all["items"][2]["definition"], "shop_daily");
+    assert!(all["items"][2]["pass"].as_i64().unwrap() > 0);
+    assert_eq!(
+        get("/api/scans?failed=true".into()).await.json()["total"],
+        2
+    );
+    assert_eq!(
+        get("/api/scans?failed=false".into()).await.json()["items"][0]["id"],
+        ok
+    );
+    assert_eq!(
+        get("/api/scans?definition=shop_daily".into()).await.json()["total"],
+        1
+    );
+    let customers: i64 = sqlx::query_scalar("SELECT id FROM datasets WHERE name = 'customers'")
+        .fetch_one(seltzer.db.pool())
+        .await
+        .unwrap();
+    let of_customers = get(format!("/api/scans?datasetId={customers}"))
+        .await
+        .json();
+    assert!(of_customers["total"].as_i64().unwrap() >= 2);
+    assert_eq!(
+        get("/api/scans?from=2030-01-01T00:00:00Z".into())
+            .await
+            .json()["total"],
+        0
+    );
+
+    let detail = get(format!("/api/scans/{errored_id}")).await.json();
+    assert_eq!(detail["scan"]["hasErrors"], true);
+    assert_eq!(
+        detail["checks"].as_array().unwrap().len(),
+        errored_payload["checks"].as_array().unwrap().len()
+    );
+    let logs = detail["logs"].as_array().unwrap();
+    assert_eq!(
+        logs.len(),
+        errored_payload["logs"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        logs[0]["level"], "error",
+        "errors first when the scan failed"
+    );
+    assert_eq!(logs[0]["location"]["line"], 6);
+    let only_errors = get(format!("/api/scans/{errored_id}?level=error"))
+        .await
+        .json();
+    assert!(
+        only_errors["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["level"] == "error")
+    );
+    let in_order = get(format!("/api/scans/{ok}")).await.json();
+    let indexes: Vec<i64> = in_order["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["index"].as_i64().unwrap())
+        .collect();
+    assert!(
+        indexes.windows(2).all(|w| w[0] < w[1]),
+        "a good scan's log stays in order"
+    );
+
+    for (path, message) in [
+        ("/api/scans?failed=maybe".to_owned(), "failed 'maybe'"),
+        ("/api/scans?size=1000".to_owned(), "size must be"),
+        (format!("/api/scans/{ok}?level=loud"), "level 'loud'"),
+    ] {
+        let answer = get(path.clone()).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            answer.json()["message"].as_str().unwrap().contains(message),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        get("/api/scans/424242".into()).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 on_both_engines!(
+    scans_list_and_detail,
     dataset_detail_and_samples,
     dashboard_checks_and_history,
     v1_scans_read_and_delete,

@@ -7,6 +7,7 @@ mod datasets;
 mod error;
 mod health;
 mod outcome;
+mod scans;
 
 pub use auth::{LoginRequest, Me, Role};
 pub use checks::{Attribute, CheckHistory, CheckList, CheckListItem, HistoryPoint, OutcomeCounts};
@@ -14,3 +15,4 @@ pub use datasets::{DatasetDetail, DatasetStatus, HealthPoint, SampleFile, Sample
 pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};
 pub use outcome::CheckOutcome;
+pub use scans::{ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog};

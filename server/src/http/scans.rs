@@ -1,0 +1,197 @@
+//! Seltzer's own scan endpoints, typed in `shared::api`:
+//! - `GET /api/scans`: scans with counts and errors, newest data timestamp first;
+//! - `GET /api/scans/{id}`: one scan with its checks and its log (errors first when it failed).
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::Value;
+use shared::api::{CheckOutcome, ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog};
+
+use super::auth::Caller;
+use super::{AppState, HttpError};
+use crate::storage::{ScanFilter, ScanRow};
+use crate::timestamp;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/scans", get(list))
+        .route("/scans/{scan_id}", get(detail))
+}
+
+type RawQuery = Result<Query<HashMap<String, String>>, QueryRejection>;
+
+fn params(query: RawQuery) -> Result<HashMap<String, String>, HttpError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| HttpError::bad_request(format!("invalid query string: {e}")))
+}
+
+fn item(s: &ScanRow) -> ScanListItem {
+    ScanListItem {
+        id: s.id,
+        definition: s.definition.clone(),
+        data_source: s.data_source.clone(),
+        data_timestamp: timestamp::format(s.data_timestamp),
+        started: timestamp::format(s.started),
+        ended: timestamp::format(s.ended),
+        duration_ms: (s.ended - s.started).max(0),
+        received: timestamp::format(s.received_at),
+        pass: s.pass,
+        warn: s.warn,
+        fail: s.fail,
+        not_evaluated: s.not_evaluated,
+        errors: s.errors,
+        has_errors: s.has_errors,
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    _caller: Caller,
+    query: RawQuery,
+) -> Result<Json<ScanList>, HttpError> {
+    let q = params(query)?;
+    let text = |name: &str| q.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    let int = |name: &str, default: i64, min: i64, max: i64| match text(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| {
+                HttpError::bad_request(format!("{name} must be an integer from {min} to {max}"))
+            }),
+    };
+    let time = |name: &str| {
+        text(name)
+            .map(|t| {
+                timestamp::parse(t).map_err(|e| HttpError::bad_request(format!("{name}: {e}")))
+            })
+            .transpose()
+    };
+    let failed = match text("failed") {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => {
+            return Err(HttpError::bad_request(format!(
+                "failed '{other}' is not true or false"
+            )));
+        }
+    };
+    let filter = ScanFilter {
+        definition: text("definition").map(str::to_owned),
+        dataset_id: text("datasetId")
+            .map(|d| {
+                d.parse()
+                    .map_err(|_| HttpError::bad_request("datasetId must be a dataset id"))
+            })
+            .transpose()?,
+        failed,
+        from: time("from")?,
+        to: time("to")?,
+    };
+    let page = int("page", 0, 0, i64::from(i32::MAX))?;
+    let size = int("size", 50, 1, 500)?;
+    let (scans, total) = state.db.list_scans(&filter, page * size, size).await?;
+    Ok(Json(ScanList {
+        items: scans.iter().map(item).collect(),
+        total,
+        page,
+        size,
+    }))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    query: RawQuery,
+) -> Result<Json<ScanDetailView>, HttpError> {
+    let not_found = || HttpError::not_found(format!("no scan with id '{id}'"));
+    let scan_id: i64 = id.parse().map_err(|_| not_found())?;
+    let scan = state.db.scan(scan_id).await?.ok_or_else(not_found)?;
+    let q = params(query)?;
+    let levels: Option<Vec<String>> = q
+        .get("level")
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').map(|s| s.trim().to_lowercase()).collect());
+    if let Some(bad) = levels
+        .iter()
+        .flatten()
+        .find(|l| !["debug", "info", "warning", "error"].contains(&l.as_str()))
+    {
+        return Err(HttpError::bad_request(format!(
+            "level '{bad}' is not one of debug, info, warning, error"
+        )));
+    }
+
+    let mut logs: Vec<ScanLog> = serde_json::from_str::<Vec<Value>>(&scan.logs)
+        .unwrap_or_default()
+        .iter()
+        .map(|log| ScanLog {
+            index: log.get("index").and_then(Value::as_i64),
+            level: log
+                .get("level")
+                .and_then(Value::as_str)
+                .unwrap_or("info")
+                .to_owned(),
+            message: log
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            timestamp: log
+                .get("timestamp")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            location: log.get("location").filter(|l| !l.is_null()).cloned(),
+        })
+        .filter(|log| levels.as_ref().is_none_or(|l| l.contains(&log.level)))
+        .collect();
+    if scan.has_errors {
+        // Stable: errors keep their order among themselves, the rest too.
+        logs.sort_by_key(|log| log.level != "error");
+    }
+
+    let checks = state
+        .db
+        .scan_checks(scan_id)
+        .await?
+        .into_iter()
+        .map(
+            |(check_id, result_id, name, dataset, outcome, value)| ScanCheck {
+                check_id,
+                result_id,
+                name,
+                dataset,
+                outcome: outcome.as_deref().and_then(CheckOutcome::parse),
+                value,
+            },
+        )
+        .collect();
+    let row = ScanRow {
+        id: scan.id,
+        definition: scan.definition_name.clone(),
+        data_source: scan.data_source.clone(),
+        data_timestamp: scan.data_timestamp,
+        started: scan.started,
+        ended: scan.ended,
+        received_at: scan.received_at,
+        pass: scan.pass_count,
+        warn: scan.warn_count,
+        fail: scan.fail_count,
+        not_evaluated: scan.not_evaluated_count,
+        errors: scan.error_count,
+        has_errors: scan.has_errors,
+    };
+    Ok(Json(ScanDetailView {
+        scan: item(&row),
+        checks,
+        logs,
+    }))
+}

@@ -1,0 +1,67 @@
+//! `GET /api/scans` and `GET /api/scans/{id}`: scans with their counts, checks and logs.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::CheckOutcome;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanListItem {
+    pub id: i64,
+    pub definition: String,
+    pub data_source: String,
+    pub data_timestamp: String,
+    pub started: String,
+    pub ended: String,
+    pub duration_ms: i64,
+    pub received: String,
+    pub pass: i64,
+    pub warn: i64,
+    pub fail: i64,
+    pub not_evaluated: i64,
+    /// Error logs in the scan.
+    pub errors: i64,
+    pub has_errors: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanList {
+    /// Newest data timestamp first.
+    pub items: Vec<ScanListItem>,
+    pub total: i64,
+    pub page: i64,
+    pub size: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanCheck {
+    pub check_id: i64,
+    pub result_id: i64,
+    pub name: String,
+    pub dataset: Option<String>,
+    pub outcome: Option<CheckOutcome>,
+    pub value: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanLog {
+    pub index: Option<i64>,
+    pub level: String,
+    pub message: String,
+    pub timestamp: Option<String>,
+    /// `{filePath, line, col}` when Soda Core located the message in a checks file.
+    pub location: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanDetailView {
+    pub scan: ScanListItem,
+    pub checks: Vec<ScanCheck>,
+    /// Errors first when the scan failed, then in the order Soda Core logged them.
+    pub logs: Vec<ScanLog>,
+}
