@@ -11,7 +11,7 @@ use tracing_subscriber::EnvFilter;
 use shared::api::Role;
 
 use crate::ingest::IngestConfig;
-use crate::storage::{ATTRIBUTE_TYPES, AttributeDefinition};
+use crate::storage::AttributeDefinition;
 use crate::{Database, ServeConfig};
 
 /// The SQLite file in the working directory, created on first start.
@@ -312,7 +312,8 @@ async fn attribute(command: AttributeCommand) -> Result<(), String> {
             allowed_values,
             database,
         } => {
-            let definition = attribute_definition(name, &attribute_type, label, allowed_values)?;
+            let definition =
+                AttributeDefinition::checked(name, &attribute_type, label, allowed_values)?;
             let db = open(&database).await?;
             let created = db
                 .create_attribute(&definition)
@@ -449,51 +450,6 @@ async fn user(command: UserCommand) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Checks an attribute definition the way Soda Core will use it.
-fn attribute_definition(
-    name: String,
-    attribute_type: &str,
-    label: Option<String>,
-    allowed_values: Vec<String>,
-) -> Result<AttributeDefinition, String> {
-    if name.trim().is_empty() {
-        return Err("--name must not be empty".to_owned());
-    }
-    let Some(canonical) = ATTRIBUTE_TYPES
-        .iter()
-        .find(|t| t.eq_ignore_ascii_case(attribute_type))
-    else {
-        return Err(format!(
-            "unknown attribute type '{attribute_type}': use one of {}",
-            ATTRIBUTE_TYPES.join(", ")
-        ));
-    };
-    let allowed = match *canonical {
-        "checkbox" => Some(vec![serde_json::json!(true), serde_json::json!(false)]),
-        "singleSelect" | "multiSelect" if allowed_values.is_empty() => {
-            return Err(format!(
-                "a {canonical} attribute needs its values: add --allowed-value VALUE (repeat it)"
-            ));
-        }
-        "singleSelect" | "multiSelect" => Some(
-            allowed_values
-                .into_iter()
-                .map(serde_json::Value::String)
-                .collect(),
-        ),
-        _ if !allowed_values.is_empty() => {
-            return Err(format!("a {canonical} attribute takes no --allowed-value"));
-        }
-        _ => None,
-    };
-    Ok(AttributeDefinition {
-        label: label.unwrap_or_else(|| name.clone()),
-        name,
-        attribute_type: (*canonical).to_owned(),
-        allowed_values: allowed,
-    })
 }
 
 /// Logs to stdout; `RUST_LOG` overrides the default level (info for Seltzer, warn for the rest).

@@ -1,6 +1,7 @@
 //! The HTTP surface: `/api/...` (one module per area; Soda Core's protocol lives in `ingest`)
 //! and, for every other path, the dashboard.
 
+mod admin;
 pub mod assets;
 pub mod auth;
 mod checks;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(checks::routes())
         .merge(datasets::routes())
         .merge(scans::routes())
+        .merge(admin::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
     Router::new()

@@ -29,6 +29,51 @@ pub struct AttributeDefinition {
     pub allowed_values: Option<Vec<Value>>,
 }
 
+impl AttributeDefinition {
+    /// A definition checked the way Soda Core will use it: a known type (any case), allowed
+    /// values where the type needs them (checkbox: true and false), none where it takes none.
+    pub fn checked(
+        name: String,
+        attribute_type: &str,
+        label: Option<String>,
+        allowed_values: Vec<String>,
+    ) -> Result<Self, String> {
+        if name.trim().is_empty() {
+            return Err("the name must not be empty".to_owned());
+        }
+        let Some(canonical) = ATTRIBUTE_TYPES
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(attribute_type))
+        else {
+            return Err(format!(
+                "unknown attribute type '{attribute_type}': use one of {}",
+                ATTRIBUTE_TYPES.join(", ")
+            ));
+        };
+        let allowed = match *canonical {
+            "checkbox" => Some(vec![serde_json::json!(true), serde_json::json!(false)]),
+            "singleSelect" | "multiSelect" if allowed_values.is_empty() => {
+                return Err(format!(
+                    "a {canonical} attribute needs its values: add --allowed-value VALUE (repeat it)"
+                ));
+            }
+            "singleSelect" | "multiSelect" => {
+                Some(allowed_values.into_iter().map(Value::String).collect())
+            }
+            _ if !allowed_values.is_empty() => {
+                return Err(format!("a {canonical} attribute takes no --allowed-value"));
+            }
+            _ => None,
+        };
+        Ok(Self {
+            label: label.unwrap_or_else(|| name.clone()),
+            name,
+            attribute_type: (*canonical).to_owned(),
+            allowed_values: allowed,
+        })
+    }
+}
+
 impl Database {
     /// Stores a definition. False when one with that name exists.
     pub async fn create_attribute(&self, def: &AttributeDefinition) -> Result<bool, StorageError> {

@@ -1,0 +1,186 @@
+//! Managing Seltzer over the API, by role:
+//! - check attribute definitions: read by anyone signed in, changed by editors and admins;
+//! - API keys and users: admins only. A new key's secret is in the answer once, never again.
+
+use axum::extract::{Path, State};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::api::{ErrorCode, Role};
+
+use super::auth::Caller;
+use super::{AppState, HttpError};
+use crate::storage::AttributeDefinition;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/attributes", get(list_attributes).post(create_attribute))
+        .route("/attributes/{name}", delete(delete_attribute))
+        .route("/api-keys", get(list_keys).post(create_key))
+        .route("/api-keys/{id}", delete(revoke_key))
+        .route("/users", get(list_users).post(create_user))
+        .route("/users/{email}/disable", axum::routing::post(disable_user))
+}
+
+fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8], shape: &str) -> Result<T, HttpError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| HttpError::bad_request(format!("expected {shape}: {e}")))
+}
+
+async fn list_attributes(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Vec<AttributeDefinition>>, HttpError> {
+    Ok(Json(state.db.list_attributes().await?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewAttribute {
+    name: String,
+    #[serde(rename = "type")]
+    attribute_type: String,
+    label: Option<String>,
+    #[serde(default)]
+    allowed_values: Vec<String>,
+}
+
+async fn create_attribute(
+    State(state): State<AppState>,
+    caller: Caller,
+    bytes: axum::body::Bytes,
+) -> Result<Json<AttributeDefinition>, HttpError> {
+    caller.require(Role::Editor)?;
+    let new: NewAttribute = body(
+        &bytes,
+        "{\"name\", \"type\", \"label\"?, \"allowedValues\"?}",
+    )?;
+    let definition =
+        AttributeDefinition::checked(new.name, &new.attribute_type, new.label, new.allowed_values)
+            .map_err(HttpError::bad_request)?;
+    if !state.db.create_attribute(&definition).await? {
+        return Err(HttpError::new(
+            ErrorCode::Conflict,
+            format!("an attribute named '{}' exists already", definition.name),
+        ));
+    }
+    Ok(Json(definition))
+}
+
+async fn delete_attribute(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, HttpError> {
+    caller.require(Role::Editor)?;
+    if !state.db.delete_attribute(&name).await? {
+        return Err(HttpError::not_found(format!("no attribute named '{name}'")));
+    }
+    Ok(Json(json!({"name": name, "deleted": true})))
+}
+
+async fn list_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, HttpError> {
+    caller.require(Role::Admin)?;
+    Ok(Json(json!(state.db.list_api_keys().await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewKey {
+    name: String,
+    role: Option<Role>,
+}
+
+async fn create_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, HttpError> {
+    caller.require(Role::Admin)?;
+    let new: NewKey = body(&bytes, "{\"name\", \"role\"?}")?;
+    if new.name.trim().is_empty() {
+        return Err(HttpError::bad_request("name must not be empty"));
+    }
+    let role = new.role.unwrap_or(Role::Viewer);
+    let key = state.db.create_api_key(new.name.trim(), role).await?;
+    Ok(Json(
+        json!({"id": key.id, "secret": key.secret, "name": new.name.trim(), "role": role}),
+    ))
+}
+
+async fn revoke_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, HttpError> {
+    caller.require(Role::Admin)?;
+    if !state.db.revoke_api_key(&id).await? {
+        return Err(HttpError::not_found(format!(
+            "no active API key with id '{id}'"
+        )));
+    }
+    Ok(Json(json!({"id": id, "revoked": true})))
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, HttpError> {
+    caller.require(Role::Admin)?;
+    Ok(Json(json!(state.db.list_users().await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    email: String,
+    role: Role,
+    password: String,
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, HttpError> {
+    caller.require(Role::Admin)?;
+    let new: NewUser = body(&bytes, "{\"email\", \"role\", \"password\"}")?;
+    let email = new.email.trim().to_lowercase();
+    if !email.contains('@') {
+        return Err(HttpError::bad_request(format!(
+            "email: '{email}' is not an email address"
+        )));
+    }
+    if new.password.chars().count() < 12 {
+        return Err(HttpError::bad_request("password: at least 12 characters"));
+    }
+    if !state
+        .db
+        .create_user(&email, new.role, &new.password)
+        .await?
+    {
+        return Err(HttpError::new(
+            ErrorCode::Conflict,
+            format!("a user with the email '{email}' exists already"),
+        ));
+    }
+    Ok(Json(json!({"email": email, "role": new.role})))
+}
+
+async fn disable_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(email): Path<String>,
+) -> Result<Json<Value>, HttpError> {
+    caller.require(Role::Admin)?;
+    if !state.db.disable_user(&email).await? {
+        return Err(HttpError::not_found(format!(
+            "no user with the email '{email}'"
+        )));
+    }
+    Ok(Json(json!({"email": email, "disabled": true})))
+}
