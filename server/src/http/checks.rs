@@ -8,6 +8,8 @@ use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
@@ -25,7 +27,125 @@ use crate::timestamp;
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/checks", get(list))
+        .route("/checks.csv", get(list_csv))
         .route("/checks/{check_id}/history", get(history))
+        .route("/checks/{check_id}/history.csv", get(history_csv))
+}
+
+/// The most rows one CSV export holds.
+const CSV_MAX_ROWS: i64 = 100_000;
+
+/// One CSV field: quoted when it holds a comma, quote or line break (RFC 4180).
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+fn csv_line(fields: &[String]) -> String {
+    let mut line = fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push_str("\r\n");
+    line
+}
+
+fn csv_response(file_name: &str, body: String) -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The checks list as CSV: the same filters and order as `GET /api/checks`, every page.
+async fn list_csv(
+    state: State<AppState>,
+    _caller: Caller,
+    query: RawQuery,
+) -> Result<Response, HttpError> {
+    let q = params(query)?;
+    let (filter, sort, descending) = list_query(&q)?;
+    let (checks, _, _) = state
+        .db
+        .search_checks(&filter, sort, descending, 0, CSV_MAX_ROWS)
+        .await?;
+    let mut body = csv_line(
+        &[
+            "id",
+            "name",
+            "outcome",
+            "value",
+            "data_timestamp",
+            "dataset",
+            "data_source",
+            "column",
+            "scan_definition",
+            "attributes",
+        ]
+        .map(str::to_owned),
+    );
+    for c in checks.iter().map(list_item) {
+        let attributes = c
+            .attributes
+            .iter()
+            .map(|a| format!("{}={}", a.name, a.value))
+            .collect::<Vec<_>>()
+            .join("; ");
+        body.push_str(&csv_line(&[
+            c.id.to_string(),
+            c.name,
+            c.outcome.map_or("notEvaluated", |o| o.as_str()).to_owned(),
+            opt(c.value),
+            opt(c.data_timestamp),
+            opt(c.dataset),
+            c.data_source,
+            opt(c.column),
+            opt(c.scan_definition),
+            attributes,
+        ]));
+    }
+    Ok(csv_response("checks.csv", body))
+}
+
+/// A check's history as CSV (same range parameters as the JSON, never downsampled).
+async fn history_csv(
+    state: State<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    query: RawQuery,
+) -> Result<Response, HttpError> {
+    let check_id = id.0.clone();
+    let mut q = params(query)?;
+    q.insert("maxPoints".to_owned(), "10000".to_owned());
+    let Json(history) = history(state, caller, id, Ok(Query(q))).await?;
+    let mut body = csv_line(
+        &["data_timestamp", "value", "outcome", "result_id", "scan_id"].map(str::to_owned),
+    );
+    for p in &history.points {
+        body.push_str(&csv_line(&[
+            p.data_timestamp.clone(),
+            opt(p.value),
+            p.outcome.map_or("notEvaluated", |o| o.as_str()).to_owned(),
+            p.result_id.to_string(),
+            p.scan_id.to_string(),
+        ]));
+    }
+    Ok(csv_response(&format!("check-{check_id}-history.csv"), body))
 }
 
 type RawQuery = Result<Query<HashMap<String, String>>, QueryRejection>;
@@ -65,61 +185,7 @@ async fn list(
     query: RawQuery,
 ) -> Result<Json<CheckList>, HttpError> {
     let q = params(query)?;
-    let outcome = match text(&q, "outcome") {
-        None => None,
-        Some(o @ ("pass" | "warn" | "fail" | "notEvaluated")) => Some(o.to_owned()),
-        Some(other) => {
-            return Err(HttpError::bad_request(format!(
-                "outcome '{other}' is not one of pass, warn, fail, notEvaluated"
-            )));
-        }
-    };
-    let attribute = text(&q, "attribute")
-        .map(|a| {
-            a.split_once('=')
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .ok_or_else(|| HttpError::bad_request("attribute must be written name=value"))
-        })
-        .transpose()?;
-    let search = text(&q, "search").map(str::to_owned);
-    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
-        return Err(HttpError::bad_request(
-            "search is limited to 200 characters",
-        ));
-    }
-    let filter = CheckFilter {
-        outcome,
-        dataset_id: text(&q, "datasetId")
-            .map(|d| {
-                d.parse()
-                    .map_err(|_| HttpError::bad_request("datasetId must be a dataset id"))
-            })
-            .transpose()?,
-        data_source: text(&q, "dataSource").map(str::to_owned),
-        attribute,
-        search,
-    };
-    let sort = match text(&q, "sort").unwrap_or("name") {
-        "name" => CheckSort::Name,
-        "outcome" => CheckSort::Outcome,
-        "dataset" => CheckSort::Dataset,
-        "dataTimestamp" => CheckSort::DataTimestamp,
-        "value" => CheckSort::Value,
-        other => {
-            return Err(HttpError::bad_request(format!(
-                "sort '{other}' is not one of name, outcome, dataset, dataTimestamp, value"
-            )));
-        }
-    };
-    let descending = match text(&q, "order").unwrap_or("asc") {
-        "asc" => false,
-        "desc" => true,
-        other => {
-            return Err(HttpError::bad_request(format!(
-                "order '{other}' is not asc or desc"
-            )));
-        }
-    };
+    let (filter, sort, descending) = list_query(&q)?;
     let page = int(&q, "page", 0, 0, i64::from(i32::MAX))?;
     let size = int(&q, "size", 50, 1, 500)?;
     let (checks, total, [pass, warn, fail, not_evaluated]) = state
@@ -138,6 +204,66 @@ async fn list(
             not_evaluated,
         },
     }))
+}
+
+/// The filters and order of the checks list, from its query parameters.
+fn list_query(q: &HashMap<String, String>) -> Result<(CheckFilter, CheckSort, bool), HttpError> {
+    let outcome = match text(q, "outcome") {
+        None => None,
+        Some(o @ ("pass" | "warn" | "fail" | "notEvaluated")) => Some(o.to_owned()),
+        Some(other) => {
+            return Err(HttpError::bad_request(format!(
+                "outcome '{other}' is not one of pass, warn, fail, notEvaluated"
+            )));
+        }
+    };
+    let attribute = text(q, "attribute")
+        .map(|a| {
+            a.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| HttpError::bad_request("attribute must be written name=value"))
+        })
+        .transpose()?;
+    let search = text(q, "search").map(str::to_owned);
+    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(HttpError::bad_request(
+            "search is limited to 200 characters",
+        ));
+    }
+    let filter = CheckFilter {
+        outcome,
+        dataset_id: text(q, "datasetId")
+            .map(|d| {
+                d.parse()
+                    .map_err(|_| HttpError::bad_request("datasetId must be a dataset id"))
+            })
+            .transpose()?,
+        data_source: text(q, "dataSource").map(str::to_owned),
+        attribute,
+        search,
+    };
+    let sort = match text(q, "sort").unwrap_or("name") {
+        "name" => CheckSort::Name,
+        "outcome" => CheckSort::Outcome,
+        "dataset" => CheckSort::Dataset,
+        "dataTimestamp" => CheckSort::DataTimestamp,
+        "value" => CheckSort::Value,
+        other => {
+            return Err(HttpError::bad_request(format!(
+                "sort '{other}' is not one of name, outcome, dataset, dataTimestamp, value"
+            )));
+        }
+    };
+    let descending = match text(q, "order").unwrap_or("asc") {
+        "asc" => false,
+        "desc" => true,
+        other => {
+            return Err(HttpError::bad_request(format!(
+                "order '{other}' is not asc or desc"
+            )));
+        }
+    };
+    Ok((filter, sort, descending))
 }
 
 fn list_item(c: &CheckSummary) -> CheckListItem {
@@ -272,6 +398,14 @@ mod tests {
             outcome.map(str::to_owned),
             "{}".to_owned(),
         )
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("row_count > 0"), "row_count > 0");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_line(&["x".into(), "y\nz".into()]), "x,\"y\nz\"\r\n");
     }
 
     #[test]
