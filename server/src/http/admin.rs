@@ -7,6 +7,7 @@ use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use shared::api::ApiError;
 use shared::api::{ErrorCode, Role};
 
 use super::auth::Caller;
@@ -28,6 +29,7 @@ fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8], shape: &str) -> Result<T, Ht
         .map_err(|e| HttpError::bad_request(format!("expected {shape}: {e}")))
 }
 
+#[utoipa::path(get, path = "/api/attributes", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Check attribute definitions"), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list_attributes(
     State(state): State<AppState>,
     _caller: Caller,
@@ -46,6 +48,7 @@ struct NewAttribute {
     allowed_values: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/api/attributes", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Created (editor)"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "It exists already", body = ApiError)))]
 async fn create_attribute(
     State(state): State<AppState>,
     caller: Caller,
@@ -68,6 +71,7 @@ async fn create_attribute(
     Ok(Json(definition))
 }
 
+#[utoipa::path(delete, path = "/api/attributes/{name}", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Attribute name")), responses((status = 200, description = "Deleted (editor)"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn delete_attribute(
     State(state): State<AppState>,
     caller: Caller,
@@ -80,6 +84,7 @@ async fn delete_attribute(
     Ok(Json(json!({"name": name, "deleted": true})))
 }
 
+#[utoipa::path(get, path = "/api/api-keys", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "API keys, never their secrets (admin)"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
 async fn list_keys(
     State(state): State<AppState>,
     caller: Caller,
@@ -95,6 +100,7 @@ struct NewKey {
     role: Option<Role>,
 }
 
+#[utoipa::path(post, path = "/api/api-keys", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "The key and its secret, shown once (admin)"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
 async fn create_key(
     State(state): State<AppState>,
     caller: Caller,
@@ -112,6 +118,7 @@ async fn create_key(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/api-keys/{id}", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("id" = String, Path, description = "API key id")), responses((status = 200, description = "Revoked (admin)"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn revoke_key(
     State(state): State<AppState>,
     caller: Caller,
@@ -126,6 +133,7 @@ async fn revoke_key(
     Ok(Json(json!({"id": id, "revoked": true})))
 }
 
+#[utoipa::path(get, path = "/api/users", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Users (admin)"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
 async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
@@ -142,6 +150,7 @@ struct NewUser {
     password: String,
 }
 
+#[utoipa::path(post, path = "/api/users", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Created (admin)"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "It exists already", body = ApiError)))]
 async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -171,6 +180,7 @@ async fn create_user(
     Ok(Json(json!({"email": email, "role": new.role})))
 }
 
+#[utoipa::path(post, path = "/api/users/{email}/disable", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("email" = String, Path, description = "The user")), responses((status = 200, description = "Disabled; sessions ended (admin)"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn disable_user(
     State(state): State<AppState>,
     caller: Caller,

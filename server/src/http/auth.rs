@@ -4,6 +4,7 @@
 //! - HTTP Basic `api_key_id:api_key_secret`, as Soda Cloud's API v1 takes it;
 //! - `Authorization: Bearer <token>` with a token from the `login` command.
 
+use shared::api::ApiError;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -216,6 +217,7 @@ fn over_https(headers: &HeaderMap) -> bool {
         .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest, responses((status = 200, description = "Signed in; the session cookie is set", body = Me), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 429, description = "Too many failed sign-ins", body = ApiError)))]
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -268,6 +270,7 @@ async fn login(
     Ok(response)
 }
 
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Signed out"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
 async fn logout(
     State(state): State<AppState>,
     caller: Caller,
@@ -285,6 +288,7 @@ async fn logout(
     Ok(response)
 }
 
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, body = Me), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn me(caller: Caller) -> Json<Me> {
     Json(Me {
         email: caller.email,

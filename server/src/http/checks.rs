@@ -4,6 +4,7 @@
 //! - `GET /api/checks/{id}/history`: a check's trend, with the warn and fail zones in force at
 //!   each point, downsampled for long ranges.
 
+use shared::api::ApiError;
 use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
@@ -73,6 +74,7 @@ fn opt<T: ToString>(value: Option<T>) -> String {
 }
 
 /// The checks list as CSV: the same filters and order as `GET /api/checks`, every page.
+#[utoipa::path(get, path = "/api/checks.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("outcome" = Option<String>, Query, description = "As for /api/checks"), ("search" = Option<String>, Query, description = "As for /api/checks")), responses((status = 200, description = "text/csv"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list_csv(
     state: State<AppState>,
     _caller: Caller,
@@ -123,6 +125,7 @@ async fn list_csv(
 }
 
 /// A check's history as CSV (same range parameters as the JSON, never downsampled).
+#[utoipa::path(get, path = "/api/checks/{checkId}/history.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id")), responses((status = 200, description = "text/csv"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn history_csv(
     state: State<AppState>,
     caller: Caller,
@@ -179,6 +182,7 @@ fn int(
     }
 }
 
+#[utoipa::path(get, path = "/api/checks", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("outcome" = Option<String>, Query, description = "pass, warn, fail or notEvaluated"), ("datasetId" = Option<i64>, Query, description = "Dataset id"), ("dataSource" = Option<String>, Query, description = "Data source name"), ("attribute" = Option<String>, Query, description = "name=value"), ("search" = Option<String>, Query, description = "Part of the name, dataset or column"), ("sort" = Option<String>, Query, description = "name, outcome, dataset, dataTimestamp or value"), ("order" = Option<String>, Query, description = "asc or desc"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 50)")), responses((status = 200, body = CheckList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list(
     State(state): State<AppState>,
     _caller: Caller,
@@ -295,6 +299,7 @@ fn list_item(c: &CheckSummary) -> CheckListItem {
     }
 }
 
+#[utoipa::path(get, path = "/api/checks/{checkId}/history", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), ("from" = Option<String>, Query, description = "RFC 3339"), ("to" = Option<String>, Query, description = "RFC 3339"), ("days" = Option<i64>, Query, description = "The last N days (instead of from)"), ("maxPoints" = Option<i64>, Query, description = "2 to 10000 (default 1000)")), responses((status = 200, body = CheckHistory), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn history(
     State(state): State<AppState>,
     _caller: Caller,

@@ -3,6 +3,7 @@
 //!   by outcome, and health over time (outcome counts per scan);
 //! - `GET /api/check-results/{id}/samples`: the failed rows of one check result.
 
+use shared::api::ApiError;
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
@@ -26,6 +27,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/check-results/{result_id}/samples", get(samples))
 }
 
+#[utoipa::path(get, path = "/api/datasets/{datasetId}", tag = "datasets", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("datasetId" = i64, Path, description = "Dataset id")), responses((status = 200, body = DatasetDetail), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn dataset(
     State(state): State<AppState>,
     _caller: Caller,
@@ -110,6 +112,7 @@ async fn dataset(
     }))
 }
 
+#[utoipa::path(get, path = "/api/check-results/{resultId}/samples", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("resultId" = i64, Path, description = "Check result id")), responses((status = 200, body = Samples), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn samples(
     State(state): State<AppState>,
     _caller: Caller,

@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use shared::api::ApiError;
 use shared::api::Health;
 
 use super::{AppState, HttpError};
@@ -12,6 +13,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/health", get(health))
 }
 
+#[utoipa::path(get, path = "/api/health", tag = "system", responses((status = 200, body = Health), (status = 503, description = "The database is unreachable", body = ApiError)))]
 async fn health(State(state): State<AppState>) -> Result<Json<Health>, HttpError> {
     state.db.ping().await?;
     Ok(Json(Health {

@@ -8,6 +8,7 @@ mod checks;
 mod datasets;
 mod error;
 mod health;
+pub mod openapi;
 mod scans;
 mod v1;
 
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(datasets::routes())
         .merge(scans::routes())
         .merge(admin::routes())
+        .merge(openapi::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
     Router::new()

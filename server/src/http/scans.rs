@@ -2,6 +2,7 @@
 //! - `GET /api/scans`: scans with counts and errors, newest data timestamp first;
 //! - `GET /api/scans/{id}`: one scan with its checks and its log (errors first when it failed).
 
+use shared::api::ApiError;
 use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
@@ -49,6 +50,7 @@ fn item(s: &ScanRow) -> ScanListItem {
     }
 }
 
+#[utoipa::path(get, path = "/api/scans", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("definition" = Option<String>, Query, description = "Scan definition name"), ("datasetId" = Option<i64>, Query, description = "Dataset id"), ("failed" = Option<bool>, Query, description = "true or false"), ("from" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("to" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 50)")), responses((status = 200, body = ScanList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list(
     State(state): State<AppState>,
     _caller: Caller,
@@ -106,6 +108,7 @@ async fn list(
     }))
 }
 
+#[utoipa::path(get, path = "/api/scans/{scanId}", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = i64, Path, description = "Scan id"), ("level" = Option<String>, Query, description = "Comma-separated: debug, info, warning, error")), responses((status = 200, body = ScanDetailView), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn detail(
     State(state): State<AppState>,
     _caller: Caller,

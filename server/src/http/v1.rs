@@ -2,6 +2,7 @@
 //! paging and field names (`reference/soda-cloud-public-api-v1.yaml`), so scripts written
 //! against Soda Cloud work here. Authentication: HTTP Basic with an API key, or a session.
 
+use shared::api::ApiError;
 use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
@@ -53,6 +54,7 @@ fn scan_state(scan: &ScanDetail) -> &'static str {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/scans/{scanId}", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = String, Path, description = "Scan id")), responses((status = 200, description = "Soda Cloud PublicApiScanStatusResponse"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn scan(
     State(state): State<AppState>,
     _caller: Caller,
@@ -85,6 +87,7 @@ async fn scan(
     })))
 }
 
+#[utoipa::path(get, path = "/api/v1/scans/{scanId}/logs", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = String, Path, description = "Scan id"), ("page" = Option<i32>, Query, description = "Page number from 0"), ("size" = Option<i32>, Query, description = "Page size, 10 to 1000 (default 10)")), responses((status = 200, description = "Soda Cloud PublicApiScanLogsResponse"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn scan_logs(
     State(state): State<AppState>,
     _caller: Caller,
@@ -114,6 +117,7 @@ async fn scan_logs(
 }
 
 /// Deleting a scan needs the editor role; checks and datasets fall back to what remains.
+#[utoipa::path(delete, path = "/api/v1/scans/{scanId}", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = String, Path, description = "Scan id")), responses((status = 200, description = "Deleted; checks and datasets fall back to the remaining scans"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn delete_scan(
     State(state): State<AppState>,
     caller: Caller,
@@ -194,10 +198,12 @@ fn page(content: Vec<Value>, page: i64, size: i64, total: i64) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/test-login", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "{\"organisationName\": \"Seltzer\"}"), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn test_login(_caller: Caller) -> Json<Value> {
     Json(json!({"organisationName": "Seltzer"}))
 }
 
+#[utoipa::path(get, path = "/api/v1/checks", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkIds" = Option<String>, Query, description = "Comma-separated check ids (at most 1000; not with other parameters)"), ("datasetId" = Option<String>, Query, description = "Only the checks of this dataset"), ("page" = Option<i32>, Query, description = "Page number from 0"), ("size" = Option<i32>, Query, description = "Page size, 10 to 1000 (default 10)")), responses((status = 200, description = "Soda Cloud PublicApiChecksResponse"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn checks(
     State(state): State<AppState>,
     _caller: Caller,
@@ -299,6 +305,7 @@ fn check_json(c: &CheckSummary, origin: &str) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/datasets", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("search" = Option<String>, Query, description = "Part of the dataset name, any case (at most 200 characters)"), ("datasourceName" = Option<String>, Query, description = "Only datasets of this data source"), ("from" = Option<String>, Query, description = "Only datasets scanned at or after this RFC 3339 time"), ("page" = Option<i32>, Query, description = "Page number from 0"), ("size" = Option<i32>, Query, description = "Page size, 10 to 1000 (default 10)")), responses((status = 200, description = "Soda Cloud PublicApiDatasetsResponse, plus lastScanFailed and lastScanId"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn datasets(
     State(state): State<AppState>,
     _caller: Caller,

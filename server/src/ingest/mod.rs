@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
+use shared::api::ApiError;
 use shared::api::ErrorCode;
 
 use crate::credentials;
@@ -108,6 +109,7 @@ async fn authenticate(state: &AppState, token: Option<&str>) -> Result<String, H
     })
 }
 
+#[utoipa::path(post, path = "/api/command", tag = "soda-core", description = "Soda Core's commands: login (API key id and secret in the body) and sodaCoreInsertScanResults (token in the body).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
 async fn command(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -164,6 +166,7 @@ async fn command(
     }
 }
 
+#[utoipa::path(post, path = "/api/query", tag = "soda-core", description = "Soda Core's queries (token in the body): cloud configuration, check attributes, historic measurements and check results.", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn query(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -206,6 +209,7 @@ async fn query(
 }
 
 /// A failed-row sample: JSON Lines, the token in a bare `Authorization` header.
+#[utoipa::path(post, path = "/api/scan/upload", tag = "soda-core", description = "A failed-row sample file (JSON Lines); the token in a bare Authorization header.", responses((status = 200, description = "{\"fileId\"}"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
 async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,

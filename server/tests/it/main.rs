@@ -3,6 +3,7 @@
 //! - `api`: the router in-process (JSON errors, health, the dashboard's files and caching);
 //! - `cli`: the real `seltzer` binary (serve on a real port, migrate, signals, exit codes);
 //! - `api_access`: sign-in, sessions, roles and the Soda Cloud v1-compatible API;
+//! - `openapi`: the OpenAPI snapshot, and every route walked for credentials and roles;
 //! - `ingest`: Soda Core's protocol replayed from captured traffic;
 //! - `ingest_errors`: bad input, token expiry and revocation, concurrent scans;
 //! - `soda_core`: real Soda Core from PyPI running its scenarios against `seltzer serve`;
@@ -19,5 +20,6 @@ mod browser;
 mod cli;
 mod ingest;
 mod ingest_errors;
+mod openapi;
 mod soda_core;
 mod storage;

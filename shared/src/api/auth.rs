@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Roles, weakest first: a viewer reads everything; an editor also deletes scans and manages
 /// check attributes; an admin also manages users and API keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
@@ -33,6 +34,7 @@ impl Role {
 
 /// `POST /api/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
@@ -40,6 +42,7 @@ pub struct LoginRequest {
 
 /// `GET /api/auth/me` and the answer to a sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Me {
     /// The signed-in person's email, or `None` for a program using an API key.

@@ -8,6 +8,7 @@ use crate::sodacl::Zone;
 
 /// One check with its latest result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckListItem {
     pub id: i64,
@@ -26,6 +27,7 @@ pub struct CheckListItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attribute {
     pub name: String,
     pub value: String,
@@ -33,6 +35,7 @@ pub struct Attribute {
 
 /// Checks per latest outcome, for the counts above the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OutcomeCounts {
     pub pass: i64,
@@ -42,6 +45,7 @@ pub struct OutcomeCounts {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckList {
     pub items: Vec<CheckListItem>,
@@ -56,6 +60,7 @@ pub struct CheckList {
 
 /// One result in a check's history, with the fail and warn zones in force for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryPoint {
     pub result_id: i64,
@@ -68,6 +73,7 @@ pub struct HistoryPoint {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckHistory {
     pub check_id: i64,

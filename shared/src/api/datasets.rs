@@ -8,6 +8,7 @@ use super::OutcomeCounts;
 
 /// Whether the latest scan of the dataset worked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum DatasetStatus {
     /// The newest scan covering it succeeded.
@@ -19,6 +20,7 @@ pub enum DatasetStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScanRef {
     pub id: i64,
@@ -30,6 +32,7 @@ pub struct ScanRef {
 
 /// Checks by outcome in one scan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct HealthPoint {
     pub scan_id: i64,
@@ -41,6 +44,7 @@ pub struct HealthPoint {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DatasetDetail {
     pub id: i64,
@@ -58,17 +62,21 @@ pub struct DatasetDetail {
 
 /// One uploaded sample file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SampleFile {
     pub file_id: String,
     pub file_path: String,
     /// `[{"name": …, "type": …}]` as Soda Core described them.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub columns: Value,
     /// One JSON array per row, in column order.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub rows: Vec<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Samples {
     pub check_result_id: i64,

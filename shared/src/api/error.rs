@@ -6,6 +6,7 @@ use std::fmt;
 /// The body of every error response of Seltzer's API: a stable machine-readable `code` and a
 /// message a person can act on. Internal details are logged by the server, never put here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
@@ -31,6 +32,7 @@ impl std::error::Error for ApiError {}
 /// Stable error codes. Clients match on these, so a variant's wire name never changes; new
 /// variants may be added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The request is malformed or a field is invalid (HTTP 400).

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::CheckOutcome;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScanListItem {
     pub id: i64,
@@ -26,6 +27,7 @@ pub struct ScanListItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScanList {
     /// Newest data timestamp first.
@@ -36,6 +38,7 @@ pub struct ScanList {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScanCheck {
     pub check_id: i64,
@@ -47,6 +50,7 @@ pub struct ScanCheck {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScanLog {
     pub index: Option<i64>,
@@ -54,10 +58,12 @@ pub struct ScanLog {
     pub message: String,
     pub timestamp: Option<String>,
     /// `{filePath, line, col}` when Soda Core located the message in a checks file.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub location: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScanDetailView {
     pub scan: ScanListItem,

@@ -16,6 +16,7 @@ use crate::api::CheckOutcome;
 /// `{gt, gte, lt, lte, split}`. Non-split: every set bound holds. Split: the lower half
 /// (`gte`/`gt`) **or** the upper half (`lt`/`lte`) holds.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Zone {
     pub gt: Option<f64>,
     pub gte: Option<f64>,
@@ -220,6 +221,7 @@ impl Zone {
 
 /// Soda Core's own spelling of a zone, in check result diagnostics.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SodaBounds {
     pub greater_than: Option<f64>,
@@ -248,6 +250,7 @@ fn number(text: &str, whole: &str) -> Result<f64, ThresholdError> {
 
 /// The fail and warn zones of a check.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Thresholds {
     pub fail: Option<Zone>,
     pub warn: Option<Zone>,
