@@ -4,16 +4,13 @@
 //! - `GET /api/checks/{id}/history`: a check's trend, with the warn and fail zones in force at
 //!   each point, downsampled for long ranges.
 
-use shared::api::ApiError;
-use std::collections::HashMap;
-
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
+use shared::api::ApiError;
 use shared::api::{
     Attribute, CheckHistory, CheckList, CheckListItem, CheckOutcome, HistoryPoint, OutcomeCounts,
 };
@@ -21,6 +18,7 @@ use shared::sodacl::Zone;
 use shared::sodacl::threshold::SodaBounds;
 
 use super::auth::Caller;
+use super::params::{Params, RawQuery};
 use super::{AppState, HttpError};
 use crate::storage::{CheckFilter, CheckSort, CheckSummary, HistoryRow};
 use crate::timestamp;
@@ -80,7 +78,7 @@ async fn list_csv(
     _caller: Caller,
     query: RawQuery,
 ) -> Result<Response, HttpError> {
-    let q = params(query)?;
+    let q = Params::from(query)?;
     let (filter, sort, descending) = list_query(&q)?;
     let (checks, _, _) = state
         .db
@@ -127,15 +125,13 @@ async fn list_csv(
 /// A check's history as CSV (same range parameters as the JSON, never downsampled).
 #[utoipa::path(get, path = "/api/checks/{checkId}/history.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id")), responses((status = 200, description = "text/csv"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn history_csv(
-    state: State<AppState>,
-    caller: Caller,
-    id: Path<String>,
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(check_id): Path<String>,
     query: RawQuery,
 ) -> Result<Response, HttpError> {
-    let check_id = id.0.clone();
-    let mut q = params(query)?;
-    q.insert("maxPoints".to_owned(), "10000".to_owned());
-    let Json(history) = history(state, caller, id, Ok(Query(q))).await?;
+    let q = Params::from(query)?.with("maxPoints", "10000");
+    let history = load_history(&state, &check_id, &q).await?;
     let mut body = csv_line(
         &["data_timestamp", "value", "outcome", "result_id", "scan_id"].map(str::to_owned),
     );
@@ -151,47 +147,15 @@ async fn history_csv(
     Ok(csv_response(&format!("check-{check_id}-history.csv"), body))
 }
 
-type RawQuery = Result<Query<HashMap<String, String>>, QueryRejection>;
-
-fn params(query: RawQuery) -> Result<HashMap<String, String>, HttpError> {
-    query
-        .map(|Query(q)| q)
-        .map_err(|e| HttpError::bad_request(format!("invalid query string: {e}")))
-}
-
-fn text<'a>(q: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
-    q.get(name).map(String::as_str).filter(|v| !v.is_empty())
-}
-
-fn int(
-    q: &HashMap<String, String>,
-    name: &str,
-    default: i64,
-    min: i64,
-    max: i64,
-) -> Result<i64, HttpError> {
-    match text(q, name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (min..=max).contains(n))
-            .ok_or_else(|| {
-                HttpError::bad_request(format!("{name} must be an integer from {min} to {max}"))
-            }),
-    }
-}
-
 #[utoipa::path(get, path = "/api/checks", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("outcome" = Option<String>, Query, description = "pass, warn, fail or notEvaluated"), ("datasetId" = Option<i64>, Query, description = "Dataset id"), ("dataSource" = Option<String>, Query, description = "Data source name"), ("attribute" = Option<String>, Query, description = "name=value"), ("search" = Option<String>, Query, description = "Part of the name, dataset or column"), ("sort" = Option<String>, Query, description = "name, outcome, dataset, dataTimestamp or value"), ("order" = Option<String>, Query, description = "asc or desc"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 50)")), responses((status = 200, body = CheckList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list(
     State(state): State<AppState>,
     _caller: Caller,
     query: RawQuery,
 ) -> Result<Json<CheckList>, HttpError> {
-    let q = params(query)?;
+    let q = Params::from(query)?;
     let (filter, sort, descending) = list_query(&q)?;
-    let page = int(&q, "page", 0, 0, i64::from(i32::MAX))?;
-    let size = int(&q, "size", 50, 1, 500)?;
+    let (page, size) = q.paging(50, 1, 500)?;
     let (checks, total, [pass, warn, fail, not_evaluated]) = state
         .db
         .search_checks(&filter, sort, descending, page * size, size)
@@ -211,8 +175,8 @@ async fn list(
 }
 
 /// The filters and order of the checks list, from its query parameters.
-fn list_query(q: &HashMap<String, String>) -> Result<(CheckFilter, CheckSort, bool), HttpError> {
-    let outcome = match text(q, "outcome") {
+fn list_query(q: &Params) -> Result<(CheckFilter, CheckSort, bool), HttpError> {
+    let outcome = match q.text("outcome") {
         None => None,
         Some(o @ ("pass" | "warn" | "fail" | "notEvaluated")) => Some(o.to_owned()),
         Some(other) => {
@@ -221,32 +185,23 @@ fn list_query(q: &HashMap<String, String>) -> Result<(CheckFilter, CheckSort, bo
             )));
         }
     };
-    let attribute = text(q, "attribute")
+    let attribute = q
+        .text("attribute")
         .map(|a| {
             a.split_once('=')
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .ok_or_else(|| HttpError::bad_request("attribute must be written name=value"))
         })
         .transpose()?;
-    let search = text(q, "search").map(str::to_owned);
-    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
-        return Err(HttpError::bad_request(
-            "search is limited to 200 characters",
-        ));
-    }
+    let search = q.search()?;
     let filter = CheckFilter {
         outcome,
-        dataset_id: text(q, "datasetId")
-            .map(|d| {
-                d.parse()
-                    .map_err(|_| HttpError::bad_request("datasetId must be a dataset id"))
-            })
-            .transpose()?,
-        data_source: text(q, "dataSource").map(str::to_owned),
+        dataset_id: q.id("datasetId", "a dataset id")?,
+        data_source: q.text("dataSource").map(str::to_owned),
         attribute,
         search,
     };
-    let sort = match text(q, "sort").unwrap_or("name") {
+    let sort = match q.text("sort").unwrap_or("name") {
         "name" => CheckSort::Name,
         "outcome" => CheckSort::Outcome,
         "dataset" => CheckSort::Dataset,
@@ -258,7 +213,7 @@ fn list_query(q: &HashMap<String, String>) -> Result<(CheckFilter, CheckSort, bo
             )));
         }
     };
-    let descending = match text(q, "order").unwrap_or("asc") {
+    let descending = match q.text("order").unwrap_or("asc") {
         "asc" => false,
         "desc" => true,
         other => {
@@ -306,36 +261,34 @@ async fn history(
     Path(id): Path<String>,
     query: RawQuery,
 ) -> Result<Json<CheckHistory>, HttpError> {
+    let q = Params::from(query)?;
+    Ok(Json(load_history(&state, &id, &q).await?))
+}
+
+/// The history the JSON and the CSV both serve.
+async fn load_history(state: &AppState, id: &str, q: &Params) -> Result<CheckHistory, HttpError> {
     let not_found = || HttpError::not_found(format!("no check with id '{id}'"));
     let check_id: i64 = id.parse().map_err(|_| not_found())?;
     if !state.db.check_exists(check_id).await? {
         return Err(not_found());
     }
-    let q = params(query)?;
-    let time = |name: &str| {
-        text(&q, name)
-            .map(|t| {
-                timestamp::parse(t).map_err(|e| HttpError::bad_request(format!("{name}: {e}")))
-            })
-            .transpose()
-    };
-    let to = time("to")?.unwrap_or(i64::MAX);
-    let from = match (time("from")?, text(&q, "days")) {
+    let to = q.time("to")?.unwrap_or(i64::MAX);
+    let from = match (q.time("from")?, q.text("days")) {
         (Some(_), Some(_)) => return Err(HttpError::bad_request("give from or days, not both")),
         (Some(from), None) => from,
-        (None, Some(_)) => timestamp::now() - int(&q, "days", 30, 1, 36_500)? * 86_400_000,
+        (None, Some(_)) => timestamp::now() - q.int("days", 30, 1, 36_500)? * 86_400_000,
         (None, None) => i64::MIN,
     };
-    let max_points = usize::try_from(int(&q, "maxPoints", 1000, 2, 10_000)?).unwrap_or(1000);
+    let max_points = usize::try_from(q.int("maxPoints", 1000, 2, 10_000)?).unwrap_or(1000);
     let rows = state.db.check_history(check_id, from, to).await?;
     let total_points = i64::try_from(rows.len()).unwrap_or(i64::MAX);
     let (rows, downsampled) = downsample(rows, max_points);
-    Ok(Json(CheckHistory {
+    Ok(CheckHistory {
         check_id,
         points: rows.iter().map(point).collect(),
         total_points,
         downsampled,
-    }))
+    })
 }
 
 fn point(row: &HistoryRow) -> HistoryPoint {

@@ -9,6 +9,7 @@ mod datasets;
 mod error;
 mod health;
 pub mod openapi;
+mod params;
 mod scans;
 mod v1;
 

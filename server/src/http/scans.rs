@@ -2,17 +2,15 @@
 //! - `GET /api/scans`: scans with counts and errors, newest data timestamp first;
 //! - `GET /api/scans/{id}`: one scan with its checks and its log (errors first when it failed).
 
-use shared::api::ApiError;
-use std::collections::HashMap;
-
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
+use shared::api::ApiError;
 use shared::api::{CheckOutcome, ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog};
 
 use super::auth::Caller;
+use super::params::{Params, RawQuery};
 use super::{AppState, HttpError};
 use crate::storage::{ScanFilter, ScanRow};
 use crate::timestamp;
@@ -21,14 +19,6 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/scans", get(list))
         .route("/scans/{scan_id}", get(detail))
-}
-
-type RawQuery = Result<Query<HashMap<String, String>>, QueryRejection>;
-
-fn params(query: RawQuery) -> Result<HashMap<String, String>, HttpError> {
-    query
-        .map(|Query(q)| q)
-        .map_err(|e| HttpError::bad_request(format!("invalid query string: {e}")))
 }
 
 fn item(s: &ScanRow) -> ScanListItem {
@@ -56,26 +46,8 @@ async fn list(
     _caller: Caller,
     query: RawQuery,
 ) -> Result<Json<ScanList>, HttpError> {
-    let q = params(query)?;
-    let text = |name: &str| q.get(name).map(String::as_str).filter(|v| !v.is_empty());
-    let int = |name: &str, default: i64, min: i64, max: i64| match text(name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (min..=max).contains(n))
-            .ok_or_else(|| {
-                HttpError::bad_request(format!("{name} must be an integer from {min} to {max}"))
-            }),
-    };
-    let time = |name: &str| {
-        text(name)
-            .map(|t| {
-                timestamp::parse(t).map_err(|e| HttpError::bad_request(format!("{name}: {e}")))
-            })
-            .transpose()
-    };
-    let failed = match text("failed") {
+    let q = Params::from(query)?;
+    let failed = match q.text("failed") {
         None => None,
         Some("true") => Some(true),
         Some("false") => Some(false),
@@ -86,19 +58,13 @@ async fn list(
         }
     };
     let filter = ScanFilter {
-        definition: text("definition").map(str::to_owned),
-        dataset_id: text("datasetId")
-            .map(|d| {
-                d.parse()
-                    .map_err(|_| HttpError::bad_request("datasetId must be a dataset id"))
-            })
-            .transpose()?,
+        definition: q.text("definition").map(str::to_owned),
+        dataset_id: q.id("datasetId", "a dataset id")?,
         failed,
-        from: time("from")?,
-        to: time("to")?,
+        from: q.time("from")?,
+        to: q.time("to")?,
     };
-    let page = int("page", 0, 0, i64::from(i32::MAX))?;
-    let size = int("size", 50, 1, 500)?;
+    let (page, size) = q.paging(50, 1, 500)?;
     let (scans, total) = state.db.list_scans(&filter, page * size, size).await?;
     Ok(Json(ScanList {
         items: scans.iter().map(item).collect(),
@@ -118,10 +84,9 @@ async fn detail(
     let not_found = || HttpError::not_found(format!("no scan with id '{id}'"));
     let scan_id: i64 = id.parse().map_err(|_| not_found())?;
     let scan = state.db.scan(scan_id).await?.ok_or_else(not_found)?;
-    let q = params(query)?;
+    let q = Params::from(query)?;
     let levels: Option<Vec<String>> = q
-        .get("level")
-        .filter(|l| !l.is_empty())
+        .text("level")
         .map(|l| l.split(',').map(|s| s.trim().to_lowercase()).collect());
     if let Some(bad) = levels
         .iter()

@@ -2,17 +2,15 @@
 //! paging and field names (`reference/soda-cloud-public-api-v1.yaml`), so scripts written
 //! against Soda Cloud work here. Authentication: HTTP Basic with an API key, or a session.
 
-use shared::api::ApiError;
-use std::collections::HashMap;
-
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header::HOST};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use shared::api::ApiError;
 
 use super::auth::Caller;
+use super::params::{Params, RawQuery};
 use super::{AppState, HttpError};
 use shared::api::Role;
 
@@ -92,10 +90,10 @@ async fn scan_logs(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<String>,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    query: RawQuery,
 ) -> Result<Json<Value>, HttpError> {
     let params = Params::from(query)?;
-    let (page_number, size) = params.paging()?;
+    let (page_number, size) = params.paging(10, 10, 1000)?;
     let scan = load_scan(&state, &id).await?;
     let logs: Vec<Value> = serde_json::from_str(&scan.logs).unwrap_or_default();
     let total = i64::try_from(logs.len()).unwrap_or(i64::MAX);
@@ -130,46 +128,6 @@ async fn delete_scan(
     }
     tracing::info!(scan_id, by = ?caller.email.or(caller.api_key_id), "scan deleted");
     Ok(Json(json!({"id": id, "deleted": true})))
-}
-
-/// Query parameters, checked one by one so a bad one gets a message that names it.
-struct Params(HashMap<String, String>);
-
-impl Params {
-    fn from(
-        query: Result<Query<HashMap<String, String>>, QueryRejection>,
-    ) -> Result<Self, HttpError> {
-        query
-            .map(|Query(q)| Self(q))
-            .map_err(|e| HttpError::bad_request(format!("invalid query string: {e}")))
-    }
-
-    fn text(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-    }
-
-    fn int(&self, name: &str, default: i64, min: i64, max: i64) -> Result<i64, HttpError> {
-        match self.text(name) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| {
-                    HttpError::bad_request(format!("{name} must be an integer from {min} to {max}"))
-                }),
-        }
-    }
-
-    /// Soda Cloud's paging: `size` 10–1000 (default 10), `page` from 0.
-    fn paging(&self) -> Result<(i64, i64), HttpError> {
-        let size = self.int("size", 10, 10, 1000)?;
-        let page = self.int("page", 0, 0, i64::from(i32::MAX))?;
-        Ok((page, size))
-    }
 }
 
 /// The dashboard's address as the caller reached it, for `cloudUrl`.
@@ -208,10 +166,10 @@ async fn checks(
     State(state): State<AppState>,
     _caller: Caller,
     headers: HeaderMap,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    query: RawQuery,
 ) -> Result<Json<Value>, HttpError> {
     let params = Params::from(query)?;
-    let (page_number, size) = params.paging()?;
+    let (page_number, size) = params.paging(10, 10, 1000)?;
     let selection = match (params.text("checkIds"), params.text("datasetId")) {
         (Some(_), _)
             if ["page", "size", "datasetId"]
@@ -310,23 +268,14 @@ async fn datasets(
     State(state): State<AppState>,
     _caller: Caller,
     headers: HeaderMap,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    query: RawQuery,
 ) -> Result<Json<Value>, HttpError> {
     let params = Params::from(query)?;
-    let (page_number, size) = params.paging()?;
-    let search = params.text("search");
-    if search.is_some_and(|s| s.chars().count() > 200) {
-        return Err(HttpError::bad_request(
-            "search is limited to 200 characters",
-        ));
-    }
+    let (page_number, size) = params.paging(10, 10, 1000)?;
     let filter = DatasetFilter {
-        search: search.map(str::to_owned),
+        search: params.search()?,
         data_source: params.text("datasourceName").map(str::to_owned),
-        updated_since: params
-            .text("from")
-            .map(|t| timestamp::parse(t).map_err(|e| HttpError::bad_request(format!("from: {e}"))))
-            .transpose()?,
+        updated_since: params.time("from")?,
     };
     let (datasets, total) = state
         .db

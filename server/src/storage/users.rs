@@ -230,5 +230,17 @@ impl Database {
     }
 }
 
+/// Ends every session of the user with this email (after a password change or disabling).
+async fn end_sessions_of(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    email: &str,
+) -> Result<(), StorageError> {
+    sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE email = $1)")
+        .bind(email)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// An argon2 hash of a random secret nobody knows: verified against when the email is unknown.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2VsdHplcmR1bW15c2FsdA$3V7kbt9rM4dJ0b0lA8Ytx2Ty0JbU4p6m2m3Yq7c5Y0o";

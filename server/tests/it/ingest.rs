@@ -21,6 +21,35 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/soda-core-3.5.6")
 }
 
+/// The check attributes the fixtures' checks use (s09 uses others on purpose).
+pub async fn define_fixture_attributes(db: &Database) {
+    for (name, kind, allowed) in [
+        ("owner", "text", None),
+        ("priority", "number", None),
+        (
+            "domain",
+            "singleSelect",
+            Some(json!(["sales", "marketing", "finance"])),
+        ),
+        (
+            "tags",
+            "multiSelect",
+            Some(json!(["pii", "marketing", "finance", "critical"])),
+        ),
+        ("reviewed", "checkbox", Some(json!([true, false]))),
+        ("review_date", "datetime", None),
+    ] {
+        db.create_attribute(&AttributeDefinition {
+            name: name.into(),
+            label: name.into(),
+            attribute_type: kind.into(),
+            allowed_values: allowed.map(|v| v.as_array().unwrap().clone()),
+        })
+        .await
+        .unwrap();
+    }
+}
+
 /// A Seltzer in-process with one API key and the attributes the fixtures use.
 pub struct Seltzer {
     pub app: Router,
@@ -36,31 +65,7 @@ impl Seltzer {
         let db = Database::connect(&test_db.url).await.unwrap();
         db.migrate().await.unwrap();
         let key = db.create_api_key("replay", Role::Viewer).await.unwrap();
-        for (name, kind, allowed) in [
-            ("owner", "text", None),
-            ("priority", "number", None),
-            (
-                "domain",
-                "singleSelect",
-                Some(json!(["sales", "marketing", "finance"])),
-            ),
-            (
-                "tags",
-                "multiSelect",
-                Some(json!(["pii", "marketing", "finance", "critical"])),
-            ),
-            ("reviewed", "checkbox", Some(json!([true, false]))),
-            ("review_date", "datetime", None),
-        ] {
-            db.create_attribute(&AttributeDefinition {
-                name: name.into(),
-                label: name.into(),
-                attribute_type: kind.into(),
-                allowed_values: allowed.map(|v| v.as_array().unwrap().clone()),
-            })
-            .await
-            .unwrap();
-        }
+        define_fixture_attributes(&db).await;
         let app = router(AppState::new(db.clone(), Assets::Embedded, config));
         Self {
             app,

@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::json;
 use server::Database;
-use server::storage::AttributeDefinition;
 use shared::api::Role;
 
 use crate::support::{RunningServer, TestDb, on_both_engines, skip_or_fail};
+
+use super::ingest::define_fixture_attributes;
 
 /// The virtualenv with `soda-core-duckdb==3.5.6`.
 fn soda_venv() -> Option<PathBuf> {
@@ -33,34 +33,6 @@ fn soda_venv() -> Option<PathBuf> {
             venv.display()
         ));
         None
-    }
-}
-
-/// The check attributes the scenarios' checks use (s09 uses others on purpose).
-async fn define_attributes(db: &Database) {
-    for (name, kind, allowed) in [
-        ("owner", "text", None),
-        ("priority", "number", None),
-        (
-            "domain",
-            "singleSelect",
-            Some(json!(["sales", "marketing", "finance"])),
-        ),
-        (
-            "tags",
-            "multiSelect",
-            Some(json!(["pii", "marketing", "finance", "critical"])),
-        ),
-        ("reviewed", "checkbox", Some(json!([true, false]))),
-        ("review_date", "datetime", None),
-    ] {
-        let definition = AttributeDefinition {
-            name: name.into(),
-            label: name.into(),
-            attribute_type: kind.into(),
-            allowed_values: allowed.map(|v| v.as_array().cloned().unwrap_or_default()),
-        };
-        assert!(db.create_attribute(&definition).await.unwrap());
     }
 }
 
@@ -107,7 +79,7 @@ async fn real_soda_core_scans_are_stored(test_db: TestDb) {
         .create_api_key("soda-core e2e", Role::Viewer)
         .await
         .unwrap();
-    define_attributes(&db).await;
+    define_fixture_attributes(&db).await;
     let server = RunningServer::start(&test_db.url, &[]);
     let port = server.addr.rsplit(':').next().unwrap().to_owned();
     let work = tempfile::tempdir().unwrap();
