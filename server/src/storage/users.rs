@@ -83,12 +83,7 @@ impl Database {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        sqlx::query(
-            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE email = $1)",
-        )
-        .bind(email)
-        .execute(&mut *tx)
-        .await?;
+        end_sessions_of(&mut tx, email).await?;
         tx.commit().await?;
         Ok(changed == 1)
     }
@@ -103,12 +98,7 @@ impl Database {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        sqlx::query(
-            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE email = $1)",
-        )
-        .bind(email)
-        .execute(&mut *tx)
-        .await?;
+        end_sessions_of(&mut tx, email).await?;
         tx.commit().await?;
         Ok(changed == 1)
     }
