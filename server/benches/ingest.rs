@@ -168,7 +168,7 @@ async fn ceiling(url: &str) -> f64 {
     .expect("scan");
     let check_id: i64 = sqlx::query_scalar(
         "INSERT INTO checks (identity, data_source_id, name, check_type, definition, attributes, \
-         metrics) VALUES ('bench', 1, 'bench', 'generic', '', '[]', '[]') RETURNING id",
+         metrics, created_at) VALUES ('bench', 1, 'bench', 'generic', '', '[]', '[]', 0) RETURNING id",
     )
     .fetch_one(pool)
     .await
