@@ -1,0 +1,273 @@
+//! What reading a checks file produces: the checks (typed, each with its source position) and
+//! the diagnostics. Both serialize to the JSON contract of `seltzer validate --format json`.
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use super::grammar::{ChangeOverTime, format_number};
+use super::identity::Identities;
+use super::threshold::Zone;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+/// Who else reports a problem, and when: the corpus comparison and the editor both need to know
+/// whether Soda Core would stop at parse time, only fail when the scan runs, or accept it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Soda Core reports it while reading the file.
+    SodaParse,
+    /// Soda Core only finds out when the scan runs (the check or the whole scan then fails).
+    SodaScan,
+    /// Soda Core accepts it silently; Seltzer reports it because it is certainly a mistake.
+    Seltzer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    #[serde(skip)]
+    pub severity: Severity,
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckKind {
+    Metric,
+    ChangeOverTime,
+    AnomalyScore,
+    AnomalyDetection,
+    Freshness,
+    Schema,
+    Reference,
+    RowCountComparison,
+    FailedRowsCondition,
+    FailedRowsQuery,
+    Distribution,
+    GroupBy,
+    GroupEvolution,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Dataset,
+    DataSource,
+    ForEachDataset,
+    GroupBy,
+    /// Created by an `automated monitoring` section.
+    AutomatedMonitoring,
+}
+
+/// One bound of a zone as written: a number, a duration (freshness), or text that is only
+/// resolved when the check is evaluated (`${MAX_ROWS}`, `1e3`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bound {
+    Number(f64),
+    Duration(f64),
+    Text(String),
+}
+
+impl Serialize for Bound {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Bound::Number(n) => s.serialize_f64(*n),
+            Bound::Text(t) => s.serialize_str(t),
+            Bound::Duration(secs) => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("duration_seconds", secs)?;
+                m.serialize_entry("text", &timedelta_text(*secs))?;
+                m.end()
+            }
+        }
+    }
+}
+
+/// Python's `str(timedelta)` for whole seconds: `1 day, 2:00:00`, `0:30:00`.
+pub fn timedelta_text(seconds: f64) -> String {
+    // Durations come from whole `d`/`h`/`m` units, so they are whole seconds.
+    let total = seconds.max(0.0).round() as u64;
+    let days = total / 86_400;
+    let rest = total % 86_400;
+    let hms = format!("{}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
+    match days {
+        0 => hms,
+        1 => format!("1 day, {hms}"),
+        d => format!("{d} days, {hms}"),
+    }
+}
+
+impl Bound {
+    pub fn has_variable(&self) -> bool {
+        matches!(self, Bound::Text(t) if t.contains("${"))
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Bound::Number(n) => format_number(*n),
+            Bound::Duration(s) => timedelta_text(*s),
+            Bound::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// A zone with its bounds as written: the values for which the condition is true (see
+/// `threshold::Zone`, which is its resolved, numeric form).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct ZoneSpec {
+    pub gt: Option<Bound>,
+    pub gte: Option<Bound>,
+    pub lt: Option<Bound>,
+    pub lte: Option<Bound>,
+    pub split_zone: bool,
+}
+
+impl ZoneSpec {
+    /// The inverse zone (Soda Core's `ThresholdCfg.get_inverse`).
+    pub fn inverse(&self) -> Self {
+        let has_lower = self.gt.is_some() || self.gte.is_some();
+        let has_upper = self.lt.is_some() || self.lte.is_some();
+        ZoneSpec {
+            gte: self.lt.clone(),
+            gt: self.lte.clone(),
+            lt: self.gte.clone(),
+            lte: self.gt.clone(),
+            split_zone: if has_lower && has_upper {
+                !self.split_zone
+            } else {
+                self.split_zone
+            },
+        }
+    }
+
+    pub fn bounds(&self) -> impl Iterator<Item = &Bound> {
+        [&self.gt, &self.gte, &self.lt, &self.lte]
+            .into_iter()
+            .flatten()
+    }
+
+    /// The numeric zone, with text bounds resolved by `resolve` (`None` when one cannot be
+    /// read as a number — Soda Core then errors and does not evaluate the check).
+    pub fn resolve(&self, resolve: &dyn Fn(&str) -> Option<f64>) -> Option<Zone> {
+        let bound = |b: &Option<Bound>| -> Option<Option<f64>> {
+            match b {
+                None => Some(None),
+                Some(Bound::Number(n) | Bound::Duration(n)) => Some(Some(*n)),
+                Some(Bound::Text(t)) => resolve(t).map(Some),
+            }
+        };
+        Some(Zone {
+            gt: bound(&self.gt)?,
+            gte: bound(&self.gte)?,
+            lt: bound(&self.lt)?,
+            lte: bound(&self.lte)?,
+            split: self.split_zone,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum MetricArg {
+    Number(f64),
+    Text(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub dataset: Option<String>,
+    pub kind: CheckKind,
+    pub metric_name: Option<String>,
+    pub column: Option<String>,
+    pub line: u32,
+    pub col: u32,
+    pub source_line: String,
+    pub name: Option<String>,
+    /// The v3 identity (what Soda Core sends as `identity`), or the configured one (v4).
+    pub identity: Option<String>,
+    pub fail: Option<ZoneSpec>,
+    pub warn: Option<ZoneSpec>,
+    pub scope: Scope,
+    pub source_header: String,
+    pub filter_name: Option<String>,
+    pub metric_args: Option<Vec<MetricArg>>,
+    pub identities: Option<Identities>,
+    pub change_over_time: Option<ChangeOverTimeSpec>,
+    /// Freshness: the span (seconds) past which the check fails / warns.
+    pub fail_older_than: Option<f64>,
+    pub warn_older_than: Option<f64>,
+    /// The name Soda Core reports for the result (configured name or the generated one,
+    /// variables resolved).
+    pub display_name: String,
+    #[serde(skip)]
+    pub source_configurations: Option<serde_json::Value>,
+    /// The configuration as read (positions, quoting): identities are computed from it once
+    /// the whole file is known.
+    #[serde(skip)]
+    pub config_node: Option<super::yaml::Node>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeOverTimeSpec {
+    pub last_measurements: u32,
+    pub last_aggregation: String,
+    pub same_day_last_week: bool,
+    pub percent: bool,
+}
+
+impl From<&ChangeOverTime> for ChangeOverTimeSpec {
+    fn from(c: &ChangeOverTime) -> Self {
+        ChangeOverTimeSpec {
+            last_measurements: c.last_measurements.unwrap_or(1),
+            last_aggregation: c
+                .last_aggregation
+                .clone()
+                .unwrap_or_else(|| "min".to_owned()),
+            same_day_last_week: c.same_day_last_week,
+            percent: c.percent,
+        }
+    }
+}
+
+/// Everything known about one checks file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub file: String,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+    pub checks: Vec<Check>,
+    #[serde(skip)]
+    pub infos: Vec<Diagnostic>,
+    /// Soda Core would stop reading the file at a problem (`Could not add SodaCL file`): the
+    /// checks after it are not loaded.
+    #[serde(skip)]
+    pub aborted: bool,
+}
+
+impl Report {
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// Every diagnostic, in file order.
+    pub fn diagnostics(&self) -> Vec<&Diagnostic> {
+        let mut all: Vec<&Diagnostic> = self
+            .errors
+            .iter()
+            .chain(&self.warnings)
+            .chain(&self.infos)
+            .collect();
+        all.sort_by_key(|d| (d.line, d.col, d.severity));
+        all
+    }
+}
