@@ -24,9 +24,22 @@ struct Case {
     expected: Value,
 }
 
+/// The shared corpus, and Seltzer's own cases judged by the same oracle (`sodacl-extra/`).
 fn corpus() -> Vec<Case> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sodacl-corpus");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
+    ["sodacl-corpus", "sodacl-extra"]
+        .iter()
+        .flat_map(|d| {
+            cases_in(
+                &Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/data")
+                    .join(d),
+            )
+        })
+        .collect()
+}
+
+fn cases_in(dir: &Path) -> Vec<Case> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.to_string_lossy().ends_with(".expected.json"))

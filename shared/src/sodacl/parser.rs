@@ -559,7 +559,7 @@ impl Walker<'_> {
     }
 
     fn check_item(&mut self, item: &Node, section: &Section) -> Walk {
-        let (line_node, config): (&Node, Option<&Node>) = match &item.value {
+        let (line_node, mut config): (&Node, Option<&Node>) = match &item.value {
             Y::Scalar {
                 kind: Scalar::Str, ..
             } => (item, None),
@@ -657,23 +657,22 @@ impl Walker<'_> {
                         ),
                     ));
                 }
-                Y::Scalar { text, .. } => {
+                Y::Scalar { .. } | Y::Seq(_) => {
+                    // Soda Core reports it and reads the check without its configuration
+                    // (a list then makes the whole scan fail).
+                    let what = if matches!(c.value, Y::Seq(_)) {
+                        "a list; remove the '-' before the keys (Soda Core then aborts the whole scan)"
+                    } else {
+                        "text"
+                    };
                     self.error(
-                        c.pos,
+                        pos,
                         format!(
-                            "Check configuration details should be object/dict, but was str: {text}"
+                            "Check configuration details should be object/dict, but was {}: the configuration of '{line}' must be a mapping of keys (name:, fail:, …), not {what}",
+                            type_name(c)
                         ),
                     );
-                    return Ok(());
-                }
-                Y::Seq(_) => {
-                    self.scan_error(
-                        c.pos,
-                        format!(
-                            "the configuration of '{line}' must be a mapping of keys (name:, fail:, …), not a list; remove the '-' before the keys (Soda Core aborts the whole scan)"
-                        ),
-                    );
-                    return Ok(());
+                    config = None;
                 }
             }
         }
@@ -1501,7 +1500,7 @@ impl Walker<'_> {
             let name = k.scalar_text().unwrap_or_default();
             if !known.contains(&name) {
                 self.error(
-                    k.pos,
+                    key_pos,
                     format!(
                         "Invalid {} validation \"{name}\"{}",
                         if groups { "group evolution" } else { "schema" },

@@ -307,6 +307,33 @@ fn opening_quote_before(source: &str, char_index: usize) -> Option<Pos> {
     candidate
 }
 
+impl Builder {
+    /// Where an empty node sits: after the `-` or `:` that ends the last non-blank line before
+    /// the token yaml-rust2 marked (comments aside).
+    fn after_indicator(&self, index: usize) -> Option<Pos> {
+        let text: String = self.chars[..index.min(self.chars.len())].iter().collect();
+        let before_line = &text[..text.rfind('\n')?];
+        let mut line_no = u32::try_from(before_line.matches('\n').count()).ok()? + 1;
+        for line in before_line.rsplit('\n') {
+            let content = match line.find(" #") {
+                Some(i) => &line[..i],
+                None if line.trim_start().starts_with('#') => "",
+                None => line,
+            };
+            let content = content.trim_end();
+            if !content.is_empty() {
+                let col = u32::try_from(content.chars().count()).ok()?;
+                return Some(Pos {
+                    line: line_no,
+                    col: col + 2,
+                });
+            }
+            line_no -= 1;
+        }
+        None
+    }
+}
+
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
@@ -320,8 +347,18 @@ impl MarkedEventReceiver for Builder {
                     TScalarStyle::Literal => (Style::Literal, Scalar::Str),
                     TScalarStyle::Folded => (Style::Folded, Scalar::Str),
                 };
+                let mut at = pos(&mark);
+                // yaml-rust2 reports an empty node as a plain `~` marked at the next token.
+                let empty = style == Style::Plain
+                    && (text.is_empty()
+                        || (text == "~" && self.chars.get(mark.index()) != Some(&'~')));
+                if empty {
+                    // An empty value is marked at the next token; it belongs right after the
+                    // `-` or `:` that introduced it.
+                    at = self.after_indicator(mark.index()).unwrap_or(at);
+                }
                 let node = Node {
-                    pos: pos(&mark),
+                    pos: at,
                     value: Value::Scalar { text, style, kind },
                     flow: false,
                 };
