@@ -20,6 +20,8 @@ use shared::sodacl::{Check, Options, Origin, Report, Scope, parse};
 
 struct Case {
     name: String,
+    /// The files next to the checks file (for `sql_file`).
+    companions: std::collections::BTreeSet<String>,
     source: String,
     expected: Value,
 }
@@ -51,6 +53,10 @@ fn cases_in(dir: &Path) -> Vec<Case> {
             let json = p.file_name().unwrap().to_string_lossy().into_owned();
             let name = json.trim_end_matches(".expected.json").to_owned();
             Case {
+                companions: std::fs::read_dir(dir)
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect(),
                 source: std::fs::read_to_string(dir.join(format!("{name}.yml"))).unwrap(),
                 expected: serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap(),
                 name,
@@ -73,6 +79,7 @@ fn options(case: &Case) -> Options {
             .unwrap()
             .to_owned(),
         variables,
+        companion_files: Some(case.companions.clone()),
     }
 }
 

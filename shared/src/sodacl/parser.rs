@@ -7,7 +7,7 @@
 //! (thresholds it ignores, strings it splits into characters…). See `docs` in `mod.rs` for the
 //! list of deliberate differences.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::catalogue::{self, FORMATS, METRIC_KEYS, METRICS, VALIDITY_KEYS, did_you_mean};
 use super::grammar::{
@@ -30,6 +30,9 @@ pub struct Options {
     pub data_source: String,
     /// Scan variables (`soda scan -v NAME=VALUE`).
     pub variables: BTreeMap<String, String>,
+    /// The files next to the checks file (for `sql_file` references), when known; `None` in the
+    /// browser, where the file system is out of reach.
+    pub companion_files: Option<BTreeSet<String>>,
 }
 
 impl Default for Options {
@@ -38,6 +41,7 @@ impl Default for Options {
             file_name: "checks.yml".to_owned(),
             data_source: "corpus_duckdb".to_owned(),
             variables: BTreeMap::new(),
+            companion_files: None,
         }
     }
 }
@@ -190,7 +194,7 @@ impl Walker<'_> {
                                 .unwrap_or(text);
                             if !pattern.contains('.') {
                                 self.error(
-                                    entry.pos,
+                                    key.pos,
                                     format!("Invalid column expression: {text} - must be in the form of table.column"),
                                 );
                             }
@@ -216,7 +220,7 @@ impl Walker<'_> {
                     && list.as_seq().is_none()
                 {
                     self.error(
-                            list.pos,
+                            key.pos,
                             "Content of \"datasets\" must be a list of include and/or exclude expressions",
                         );
                 }
@@ -974,6 +978,10 @@ impl Walker<'_> {
                 if kind == CheckKind::Distribution {
                     continue;
                 }
+                if key == "failed rows sql_file" {
+                    self.sql_file(v)?;
+                    continue;
+                }
                 if METRIC_KEYS.contains(&key.as_str()) {
                     if key == "filter" && v.as_str().is_none() && !v.is_null() {
                         return Err(self.abort(v.pos, "'filter' must be a SQL condition (text)"));
@@ -1015,6 +1023,9 @@ impl Walker<'_> {
                             k.pos,
                             format!("'{key}' must be text, but was {}", type_name(v)),
                         );
+                    }
+                    if suffix == "sql_file" {
+                        self.sql_file(v)?;
                     }
                     continue;
                 }
@@ -1242,6 +1253,22 @@ impl Walker<'_> {
         check.warn_older_than = warn_older_than;
         self.report.checks.push(check);
         Ok(())
+    }
+
+    /// A `sql_file` must exist next to the checks file: Soda Core stops reading the file when it
+    /// does not.
+    fn sql_file(&mut self, v: &Node) -> Walk {
+        let (Some(files), Some(path)) = (&self.options.companion_files, v.as_str()) else {
+            return Ok(());
+        };
+        let name = path.trim_start_matches("./");
+        if files.contains(name) {
+            return Ok(());
+        }
+        Err(self.abort(
+            v.pos,
+            &format!("the SQL file '{path}' does not exist next to the checks file"),
+        ))
     }
 
     /// A reversed `between` is reported (and still evaluated) by Soda Core.
@@ -1557,7 +1584,7 @@ impl Walker<'_> {
                         self.error(k.pos, "\"with optional columns\" must be a list of strings");
                     } else if !has_mismatching {
                         self.error(
-                            k.pos,
+                            key_pos,
                             "\"with optional columns\" is only allowed together with \"when mismatching columns\"",
                         );
                     }

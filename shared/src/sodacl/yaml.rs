@@ -163,6 +163,9 @@ impl Node {
     }
 }
 
+/// Collections nested deeper than this are refused (a checks file needs a handful).
+const MAX_DEPTH: usize = 64;
+
 /// Parses one YAML document. An empty document (or only comments) is `Ok(None)`.
 pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
     let mut builder = Builder {
@@ -170,12 +173,26 @@ pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
         ..Builder::default()
     };
     let mut parser = Parser::new_from_str(source);
-    let loaded = parser.load(&mut builder, false);
-    if let Some(err) = builder.error.take() {
-        return Err(err);
-    }
-    if let Err(err) = loaded {
-        return Err(builder.locate(source, err.marker(), err.info()));
+    // Pulled event by event so that a hostile nesting depth stops the parse at once.
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break,
+            Ok((event, mark)) => {
+                if matches!(event, Event::SequenceStart(..) | Event::MappingStart(..))
+                    && builder.stack.len() >= MAX_DEPTH
+                {
+                    return Err(YamlError {
+                        pos: pos(&mark),
+                        message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                    });
+                }
+                builder.on_event(event, mark);
+                if let Some(err) = builder.error.take() {
+                    return Err(err);
+                }
+            }
+            Err(err) => return Err(builder.locate(source, err.marker(), err.info())),
+        }
     }
     Ok(builder.root)
 }
@@ -428,6 +445,13 @@ impl MarkedEventReceiver for Builder {
                     node.pos = pos(&mark);
                     self.push_node(node, 0);
                 }
+            }
+            Event::DocumentStart if self.root.is_some() => {
+                self.error = Some(YamlError {
+                    pos: pos(&mark),
+                    message: "a checks file holds one YAML document; remove the second '---'"
+                        .to_owned(),
+                });
             }
             Event::Nothing
             | Event::StreamStart

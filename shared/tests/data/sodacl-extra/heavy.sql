@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM shipments WHERE weight_kg > 10

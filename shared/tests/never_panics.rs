@@ -1,0 +1,217 @@
+//! The SodaCL reader never panics, whatever it is given: a property test over arbitrary text and
+//! over YAML-shaped inputs made by mutating every corpus file (characters inserted, deleted and
+//! swapped, lines duplicated and re-indented, SodaCL tokens spliced in). Deterministic: the
+//! generator is seeded, so a failure names the input that caused it.
+
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use shared::sodacl::evaluate::{Measurement, outcome};
+use shared::sodacl::variables::Variables;
+use shared::sodacl::{Options, parse};
+
+/// xorshift64*: small, seeded, good enough to explore inputs.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % (n.max(1) as u64)).unwrap()
+    }
+}
+
+const TOKENS: &[&str] = &[
+    ":",
+    "- ",
+    "  ",
+    "\n",
+    "\t",
+    "\"",
+    "'",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "#",
+    "&a",
+    "*a",
+    "!!str ",
+    "${",
+    "}",
+    "${X}",
+    "(",
+    ")",
+    " > ",
+    " < ",
+    " = ",
+    " between ",
+    " and ",
+    " not ",
+    "%",
+    "1d",
+    "12h",
+    "-5.",
+    ".5",
+    "1e3",
+    "when ",
+    "fail: ",
+    "warn: ",
+    "name: ",
+    "checks for ",
+    "filter ",
+    "for each dataset ",
+    "configurations for ",
+    "variables:",
+    "schema:",
+    "failed rows:",
+    "group by:",
+    "row_count",
+    "missing_count(",
+    "freshness(",
+    "change for ",
+    "anomaly score for ",
+    "anomaly detection for ",
+    "values in ",
+    " must exist in ",
+    "row_count same as ",
+    "|",
+    ">",
+    "---",
+    "...",
+    "~",
+    "null",
+    "é",
+    "\u{1F600}",
+    "\u{0}",
+    "\r\n",
+    "\\",
+    "? ",
+    "!",
+    ";",
+];
+
+fn mutate(rng: &mut Rng, source: &str) -> String {
+    let mut chars: Vec<char> = source.chars().collect();
+    for _ in 0..=rng.below(6) {
+        let at = rng.below(chars.len() + 1);
+        match rng.below(6) {
+            0 if !chars.is_empty() => {
+                let end = (at + rng.below(8)).min(chars.len());
+                chars.drain(at.min(end)..end);
+            }
+            1 => {
+                let token = TOKENS[rng.below(TOKENS.len())];
+                chars.splice(at..at, token.chars());
+            }
+            2 if chars.len() > 1 => {
+                let other = rng.below(chars.len());
+                let at = at.min(chars.len() - 1);
+                chars.swap(at, other);
+            }
+            3 => {
+                // Duplicate or re-indent a line.
+                let text: String = chars.iter().collect();
+                let mut lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
+                let i = rng.below(lines.len());
+                if rng.below(2) == 0 {
+                    let copy = lines[i].clone();
+                    lines.insert(i, copy);
+                } else {
+                    let indent = " ".repeat(rng.below(9));
+                    lines[i] = format!("{indent}{}", lines[i].trim_start());
+                }
+                chars = lines.join("\n").chars().collect();
+            }
+            4 => {
+                let c = char::from_u32(u32::try_from(rng.below(0x250)).unwrap()).unwrap_or('?');
+                chars.insert(at, c);
+            }
+            _ => chars.truncate(at),
+        }
+    }
+    chars.into_iter().collect()
+}
+
+fn exercise(source: &str) {
+    let report = parse(source, &Options::default());
+    // Everything downstream of the reader must hold up too.
+    let vars = Variables::default();
+    for check in &report.checks {
+        for value in [None, Some(0.0), Some(-1.5), Some(f64::NAN), Some(1e300)] {
+            let _ = outcome(
+                check,
+                Measurement {
+                    value,
+                    previous: Some(0.0),
+                },
+                &vars,
+            );
+        }
+    }
+    let _ = serde_json::to_string(&report).unwrap();
+    for d in report.diagnostics() {
+        assert!(d.line >= 1 && d.col >= 1, "{source:?}: {d:?}");
+    }
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    for open in ["[", "{a: ", "- "] {
+        let text = open.repeat(100_000);
+        let report = parse(&text, &Options::default());
+        assert!(report.has_errors());
+    }
+    let nested = format!(
+        "checks for t:\n  - row_count > 0:\n      filter: {}",
+        "[".repeat(50_000)
+    );
+    assert!(parse(&nested, &Options::default()).has_errors());
+}
+
+#[test]
+fn arbitrary_text_never_panics() {
+    let mut rng = Rng(0x5EED_0001);
+    for _ in 0..20_000 {
+        let len = rng.below(120);
+        let text: String = (0..len)
+            .map(|_| {
+                if rng.below(3) == 0 {
+                    TOKENS[rng.below(TOKENS.len())].to_owned()
+                } else {
+                    char::from_u32(u32::try_from(rng.below(0x80)).unwrap())
+                        .unwrap_or(' ')
+                        .to_string()
+                }
+            })
+            .collect();
+        exercise(&text);
+    }
+}
+
+#[test]
+fn mutated_corpus_files_never_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sodacl-corpus");
+    let mut sources: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    sources.sort();
+    let mut rng = Rng(0x5EED_0002);
+    for source in &sources {
+        exercise(source);
+        for _ in 0..150 {
+            exercise(&mutate(&mut rng, source));
+        }
+    }
+}
