@@ -43,6 +43,25 @@ enum Command {
     /// Manage the people who sign in to the dashboard.
     #[command(subcommand)]
     User(UserCommand),
+    /// Validate SodaCL checks files as Soda Core reads them, and more strictly: exit 0 when no
+    /// file has an error, 1 when one has, 2 on usage or I/O errors.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+struct ValidateArgs {
+    /// `text` (compiler-style `file:line:col: error: message`) or `json` (see the README).
+    #[arg(long, value_enum, default_value = "text")]
+    format: crate::validate::OutputFormat,
+    /// A scan variable, as `soda scan -v NAME=VALUE` sets it (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    /// The data source the checks run on (part of the check identities).
+    #[arg(long, default_value = "corpus_duckdb")]
+    data_source: String,
+    /// The checks files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -182,6 +201,10 @@ struct ServeArgs {
 /// success, 1 when the command failed, 2 for usage errors (clap's convention).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Validate(args) = &cli.command {
+        // No database, no runtime, no logging: a pure function of the files.
+        return crate::validate::run(&args.files, args.format, &args.vars, &args.data_source);
+    }
     init_tracing();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -208,6 +231,7 @@ pub fn main() -> ExitCode {
             Command::ApiKey(command) => api_key(command).await,
             Command::Attribute(command) => attribute(command).await,
             Command::User(command) => user(command).await,
+            Command::Validate(_) => Ok(()),
         }
     });
     match outcome {

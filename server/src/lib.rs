@@ -11,6 +11,7 @@ pub mod http;
 pub mod ingest;
 pub mod storage;
 pub mod timestamp;
+pub mod validate;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

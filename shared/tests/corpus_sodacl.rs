@@ -79,7 +79,12 @@ fn options(case: &Case) -> Options {
             .unwrap()
             .to_owned(),
         variables,
-        companion_files: Some(case.companions.clone()),
+        file_exists: Some({
+            let companions = case.companions.clone();
+            shared::sodacl::FileCheck(std::sync::Arc::new(move |path: &str| {
+                companions.contains(path.trim_start_matches("./"))
+            }))
+        }),
     }
 }
 
@@ -279,7 +284,7 @@ fn check_case(case: &Case) -> Vec<String> {
             let Some(check) = report.checks.iter().find(|c| {
                 Some(u64::from(c.line)) == line
                     && Some(u64::from(c.col)) == col
-                    && c.scope == Scope::Dataset
+                    && matches!(c.scope, Scope::Dataset | Scope::DataSource)
                     && c.source_line == r["source_line"].as_str().unwrap_or_default()
             }) else {
                 continue;

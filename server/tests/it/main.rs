@@ -23,3 +23,4 @@ mod ingest_errors;
 mod openapi;
 mod soda_core;
 mod storage;
+mod validate;

@@ -19,5 +19,5 @@ pub mod variables;
 pub mod yaml;
 
 pub use model::{Check, CheckKind, Diagnostic, Origin, Report, Scope, Severity, ZoneSpec};
-pub use parser::{Options, parse};
+pub use parser::{FileCheck, Options, parse};
 pub use threshold::{ThresholdError, Thresholds, Zone, split_inline_threshold};

@@ -7,7 +7,7 @@
 //! (thresholds it ignores, strings it splits into characters…). See `docs` in `mod.rs` for the
 //! list of deliberate differences.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use super::catalogue::{self, FORMATS, METRIC_KEYS, METRICS, VALIDITY_KEYS, did_you_mean};
 use super::grammar::{
@@ -30,9 +30,19 @@ pub struct Options {
     pub data_source: String,
     /// Scan variables (`soda scan -v NAME=VALUE`).
     pub variables: BTreeMap<String, String>,
-    /// The files next to the checks file (for `sql_file` references), when known; `None` in the
-    /// browser, where the file system is out of reach.
-    pub companion_files: Option<BTreeSet<String>>,
+    /// Whether a file named by a `sql_file` key exists (its path is relative to the checks
+    /// file); `None` where the file system is out of reach (the browser).
+    pub file_exists: Option<FileCheck>,
+}
+
+/// A question about the checks file's neighbourhood: does this relative path exist?
+#[derive(Clone)]
+pub struct FileCheck(pub std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for FileCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FileCheck")
+    }
 }
 
 impl Default for Options {
@@ -41,7 +51,7 @@ impl Default for Options {
             file_name: "checks.yml".to_owned(),
             data_source: "corpus_duckdb".to_owned(),
             variables: BTreeMap::new(),
-            companion_files: None,
+            file_exists: None,
         }
     }
 }
@@ -433,7 +443,7 @@ impl Walker<'_> {
     /// before it computes the identity, so those lists count with the column's values appended.
     fn identify(&mut self) {
         for check in &mut self.report.checks {
-            if check.scope != Scope::Dataset {
+            if !matches!(check.scope, Scope::Dataset | Scope::DataSource) {
                 continue;
             }
             let mut config = check.config_node.clone();
@@ -1033,7 +1043,14 @@ impl Walker<'_> {
                     k.pos,
                     format!(
                         "Skipping unsupported check configuration: {key}{}",
-                        did_you_mean(&key, METRIC_KEYS.iter().chain(VALIDITY_KEYS).copied())
+                        Some(did_you_mean(
+                            &key,
+                            METRIC_KEYS.iter().chain(VALIDITY_KEYS).copied()
+                        ))
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| {
+                            " — not a key of this check; Soda Core ignores it".to_owned()
+                        })
                     ),
                 );
             }
@@ -1126,7 +1143,7 @@ impl Walker<'_> {
                 None => self.scan_error(
                     metric_pos,
                     format!(
-                        "unknown metric '{}'{} — for a metric of your own, add '{} query:' or '{} expression:' to the check",
+                        "unknown metric '{}'{} (a metric of your own needs a '{} query:' or '{} expression:' key)",
                         m.metric,
                         did_you_mean(&m.metric, METRICS.iter().map(|(n, _)| *n)),
                         m.metric,
@@ -1258,11 +1275,10 @@ impl Walker<'_> {
     /// A `sql_file` must exist next to the checks file: Soda Core stops reading the file when it
     /// does not.
     fn sql_file(&mut self, v: &Node) -> Walk {
-        let (Some(files), Some(path)) = (&self.options.companion_files, v.as_str()) else {
+        let (Some(exists), Some(path)) = (&self.options.file_exists, v.as_str()) else {
             return Ok(());
         };
-        let name = path.trim_start_matches("./");
-        if files.contains(name) {
+        if (exists.0)(path) {
             return Ok(());
         }
         Err(self.abort(

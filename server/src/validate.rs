@@ -1,0 +1,143 @@
+//! `seltzer validate`: checks files read by the `shared` SodaCL engine, reported the way a
+//! compiler reports (text) or as the stable JSON contract documented in the README.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde::Serialize;
+use shared::sodacl::{Check, Diagnostic, FileCheck, Options, parse};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+/// One file's verdict in the JSON contract.
+#[derive(Serialize)]
+struct FileReport<'a> {
+    file: &'a str,
+    errors: &'a [Diagnostic],
+    warnings: &'a [Diagnostic],
+    checks: &'a [Check],
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    files: Vec<FileReport<'a>>,
+}
+
+/// Exit codes: 0 when no file has an error, 1 when one has, 2 on usage or I/O errors.
+pub fn run(
+    files: &[std::path::PathBuf],
+    format: OutputFormat,
+    vars: &[String],
+    data_source: &str,
+) -> ExitCode {
+    let mut variables = BTreeMap::new();
+    for var in vars {
+        match var.split_once('=') {
+            Some((name, value)) if !name.is_empty() => {
+                variables.insert(name.to_owned(), value.to_owned());
+            }
+            _ => {
+                eprintln!("error: --var expects NAME=VALUE, got '{var}'");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut reports = Vec::new();
+    for path in files {
+        let source = match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => {
+                    eprintln!("error: {}: not UTF-8 text", path.display());
+                    return ExitCode::from(2);
+                }
+            },
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        };
+        let options = Options {
+            file_name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            data_source: data_source.to_owned(),
+            variables: variables.clone(),
+            file_exists: Some(next_to(path)),
+        };
+        reports.push((path.display().to_string(), parse(&source, &options)));
+    }
+    let any_error = reports.iter().any(|(_, r)| r.has_errors());
+    let mut out = std::io::stdout().lock();
+    let written = match format {
+        OutputFormat::Json => {
+            let output = Output {
+                files: reports
+                    .iter()
+                    .map(|(file, r)| FileReport {
+                        file,
+                        errors: &r.errors,
+                        warnings: &r.warnings,
+                        checks: &r.checks,
+                    })
+                    .collect(),
+            };
+            serde_json::to_writer(&mut out, &output)
+                .map_err(std::io::Error::other)
+                .and_then(|()| writeln!(out))
+        }
+        OutputFormat::Text => (|| {
+            let (mut errors, mut warnings) = (0, 0);
+            for (file, report) in &reports {
+                for d in report.diagnostics() {
+                    let level = match d.severity {
+                        shared::sodacl::Severity::Error => "error",
+                        shared::sodacl::Severity::Warning => "warning",
+                        shared::sodacl::Severity::Info => continue,
+                    };
+                    writeln!(out, "{file}:{}:{}: {level}: {}", d.line, d.col, d.message)?;
+                }
+                errors += report.errors.len();
+                warnings += report.warnings.len();
+            }
+            let checks: usize = reports.iter().map(|(_, r)| r.checks.len()).sum();
+            writeln!(
+                out,
+                "{} file{}, {checks} check{}: {errors} error{}, {warnings} warning{}",
+                reports.len(),
+                plural(reports.len()),
+                plural(checks),
+                plural(errors),
+                plural(warnings)
+            )
+        })(),
+    };
+    if let Err(e) = written {
+        eprintln!("error: cannot write the report: {e}");
+        return ExitCode::from(2);
+    }
+    if any_error {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `sql_file` paths are relative to the checks file's directory.
+fn next_to(path: &Path) -> FileCheck {
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    FileCheck(std::sync::Arc::new(move |relative: &str| {
+        dir.join(relative).is_file()
+    }))
+}
