@@ -200,14 +200,13 @@ fn json_checks_match_soda_core_on_the_corpus() {
             if let Some((_, identity)) = identities
                 .iter()
                 .find(|(loc, _)| loc == &json!({"line": line, "col": col}))
+                && &mine["identity"] != identity
             {
-                if &mine["identity"] != identity {
-                    differences.push(format!(
-                        "{}:{line}: identity: Soda {identity} / validate {}",
-                        path.display(),
-                        mine["identity"]
-                    ));
-                }
+                differences.push(format!(
+                    "{}:{line}: identity: Soda {identity} / validate {}",
+                    path.display(),
+                    mine["identity"]
+                ));
             }
         }
     }
