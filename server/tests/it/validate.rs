@@ -103,7 +103,10 @@ fn variables_and_the_data_source_reach_the_checks() {
         "vars.yml",
         "checks for ${DS}:\n  - row_count > ${MIN}\n",
     );
-    let (code, out) = json_output(&["--var", "DS=orders", "--var", "MIN=5"], &[file.clone()]);
+    let (code, out) = json_output(
+        &["--var", "DS=orders", "--var", "MIN=5"],
+        std::slice::from_ref(&file),
+    );
     assert_eq!(code, 0, "{out}");
     let check = &out["files"][0]["checks"][0];
     assert_eq!(check["dataset"], "orders");
@@ -114,7 +117,7 @@ fn variables_and_the_data_source_reach_the_checks() {
     // The data source is part of the identity.
     let (_, other) = json_output(
         &["--var", "DS=orders", "--data-source", "warehouse"],
-        &[file.clone()],
+        std::slice::from_ref(&file),
     );
     assert_ne!(
         other["files"][0]["checks"][0]["identity"],
