@@ -7,11 +7,13 @@
 //! - for every executed check with an outcome, the same outcome from the recorded value;
 //! - every problem Seltzer says Soda Core finds at scan time did make the scan log an error.
 
-#![cfg(not(target_arch = "wasm32"))]
+//!
+//! The corpus is compiled in (see `build.rs`), so the same test runs natively and as wasm in
+//! headless Chromium.
+
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde_json::{Value, json};
 use shared::sodacl::evaluate::{Measurement, outcome};
@@ -26,41 +28,21 @@ struct Case {
     expected: Value,
 }
 
+include!(concat!(env!("OUT_DIR"), "/sodacl_corpus.rs"));
+
 /// The shared corpus, and Seltzer's own cases judged by the same oracle (`sodacl-extra/`).
 fn corpus() -> Vec<Case> {
-    ["sodacl-corpus", "sodacl-extra"]
+    CORPUS
         .iter()
-        .flat_map(|d| {
-            cases_in(
-                &Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("tests/data")
-                    .join(d),
-            )
-        })
-        .collect()
-}
-
-fn cases_in(dir: &Path) -> Vec<Case> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".expected.json"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            let json = p.file_name().unwrap().to_string_lossy().into_owned();
-            let name = json.trim_end_matches(".expected.json").to_owned();
-            Case {
-                companions: std::fs::read_dir(dir)
-                    .unwrap()
-                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                    .collect(),
-                source: std::fs::read_to_string(dir.join(format!("{name}.yml"))).unwrap(),
-                expected: serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap(),
-                name,
-            }
+        .map(|(dir, name, yml, expected)| Case {
+            name: (*name).to_owned(),
+            companions: COMPANIONS
+                .iter()
+                .filter(|(d, _)| d == dir)
+                .map(|(_, f)| (*f).to_owned())
+                .collect(),
+            source: (*yml).to_owned(),
+            expected: serde_json::from_str(expected).unwrap(),
         })
         .collect()
 }
@@ -359,7 +341,11 @@ fn check_case(case: &Case) -> Vec<String> {
     problems
 }
 
-#[test]
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn every_corpus_file_agrees_with_soda_core() {
     let cases = corpus();
     assert!(cases.len() >= 150, "corpus incomplete: {}", cases.len());
