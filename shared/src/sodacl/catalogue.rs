@@ -127,43 +127,73 @@ pub const METRIC_KEYS: &[&str] = &[
     "take_over_existing_anomaly_score_check",
 ];
 
-/// Edit distance counting a swap of two neighbours as one edit (optimal string alignment).
+/// Edit distance counting a swap of two neighbours as one edit (optimal string alignment),
+/// over three rolling rows.
 pub fn distance(a: &str, b: &str) -> usize {
+    bounded_distance(a, b, usize::MAX)
+}
+
+/// [`distance`], giving up (returning more than `limit`) as soon as a whole row exceeds it.
+fn bounded_distance(a: &str, b: &str, limit: usize) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
+    let width = b.len() + 1;
+    let mut rows = vec![0usize; 3 * width];
+    let (mut before, mut prev, mut cur) = (0, width, 2 * width);
+    for (j, cell) in rows[prev..prev + width].iter_mut().enumerate() {
         *cell = j;
     }
     for i in 1..=a.len() {
+        rows[cur] = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
+            let mut best = (rows[prev + j] + 1)
+                .min(rows[cur + j - 1] + 1)
+                .min(rows[prev + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
+                best = best.min(rows[before + j - 2] + 1);
             }
-            d[i][j] = best;
+            rows[cur + j] = best;
         }
+        if rows[cur..cur + width].iter().all(|d| *d > limit) {
+            return limit.saturating_add(1);
+        }
+        (before, prev, cur) = (prev, cur, before);
     }
-    d[a.len()][b.len()]
+    rows[prev + b.len()]
 }
 
 /// The closest known name, if it is close enough to be a likely typo.
 pub fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).clamp(1, 3);
     let normalised = word.replace(['_', '-'], " ").to_lowercase();
+    let length = word.chars().count();
+    let known: Vec<&'a str> = known.into_iter().collect();
+    // The common mistake first: underscores or case instead of the spaced, lower-case name.
+    if let Some(exact) = known
+        .iter()
+        .find(|c| c.len() == normalised.len() && c.replace('_', " ") == normalised)
+    {
+        return Some(exact);
+    }
     let mut best: Option<(&str, usize)> = None;
     for candidate in known {
-        let d = distance(word, candidate).min(distance(&normalised, &candidate.replace('_', " ")));
+        // Lengths further apart than the limit cannot be within it.
+        if candidate.chars().count().abs_diff(length) > limit {
+            continue;
+        }
+        let mut d = bounded_distance(word, candidate, limit);
+        if d > 0 && (candidate.contains('_') || normalised != word) {
+            d = d.min(bounded_distance(
+                &normalised,
+                &candidate.replace('_', " "),
+                limit,
+            ));
+        }
         if best.is_none_or(|(_, bd)| d < bd) {
             best = Some((candidate, d));
         }
     }
-    let limit = (word.chars().count() / 3).clamp(1, 3);
     best.filter(|(_, d)| *d <= limit).map(|(c, _)| c)
 }
 

@@ -176,9 +176,16 @@ fn lex(text: &str) -> Result<Vec<Token>, SyntaxError> {
             }
         };
         for lit in LITERALS {
-            let n = lit.chars().count();
-            if rest.len() >= n && rest[..n].iter().copied().eq(lit.chars()) {
-                consider(n, Kind::Lit(lit));
+            // Literals are ASCII: bytes and chars coincide.
+            let bytes = lit.as_bytes();
+            if rest.len() >= bytes.len()
+                && u32::from(bytes[0]) == u32::from(rest[0])
+                && rest[..bytes.len()]
+                    .iter()
+                    .zip(bytes)
+                    .all(|(c, b)| u32::from(*c) == u32::from(*b))
+            {
+                consider(bytes.len(), Kind::Lit(lit));
             }
         }
         consider(time_unit_len(rest), Kind::TimeUnit);
