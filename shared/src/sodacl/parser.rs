@@ -832,18 +832,25 @@ impl Walker<'_> {
                                     self.error(pos, format!("Invalid staleness threshold \"{text}\" — write 'when > 1d' (a duration)"));
                                 }
                             }
-                            _ => self
-                                .error(k.pos, format!("Invalid freshness configuration key {key}")),
+                            _ => self.error(
+                                pos,
+                                format!(
+                                    "Invalid freshness configuration key {key}{}",
+                                    if key == "filter" {
+                                        " (Soda Core still applies it)"
+                                    } else {
+                                        ""
+                                    }
+                                ),
+                            ),
                         }
                     }
                 }
-                if threshold.is_none()
-                    && has_alert
-                    && config.and_then(|c| c.get("filter")).is_none()
-                {
+                if threshold.is_none() && config.and_then(|c| c.get("filter")).is_none() {
+                    let _ = has_alert;
                     return Err(self.abort(
                         pos,
-                        "a deprecated 'freshness using' check with warn/fail but no 'filter'",
+                        "a deprecated 'freshness using' check without '< duration' on the line needs a 'filter' key; better, write 'freshness(column) < 1d'",
                     ));
                 }
                 let mut check = self.make(CheckKind::Freshness, line, pos, config, section);
@@ -1064,6 +1071,9 @@ impl Walker<'_> {
         let configured_warn = config.and_then(|c| c.get("warn"));
         let (mut fail, mut warn) = (None, None);
         match &m.threshold {
+            Some(LineThreshold::Condition(_)) if kind == CheckKind::AnomalyScore => {
+                // Soda Core keeps no zone; the scan then refuses the threshold (below).
+            }
             Some(LineThreshold::Condition(c)) => {
                 self.between_order(c, pos, line);
                 fail = Some(zone(c).inverse());
@@ -1842,8 +1852,8 @@ impl Walker<'_> {
     ) -> Walk {
         if line == "failed rows" {
             if config.and_then(|c| c.get("fail query")).is_none() {
+                // Soda Core keeps the check, whose empty query then fails the scan.
                 self.error(pos, "fail query is required: the data source 'checks:' section only supports 'failed rows' with 'fail query'");
-                return Ok(());
             }
             let mut check = self.make(CheckKind::FailedRowsQuery, line, pos, config, section);
             check.fail = self.alert(config.and_then(|c| c.get("fail")), pos);
