@@ -1009,11 +1009,15 @@ pub fn parse_check(line: &str) -> Result<CheckLine, SyntaxError> {
 }
 
 /// Parses the condition after `when ` in a `warn:` / `fail:` configuration.
-pub fn parse_condition(text: &str) -> Result<Condition, SyntaxError> {
+///
+/// Soda Core's grammar rule for these conditions does not end at the end of the text: words
+/// after a complete condition are silently ignored (`when between 1 and 5 and 6` means
+/// `between 1 and 5`). The condition comes back with the position of such ignored text.
+pub fn parse_condition(text: &str) -> Result<(Condition, Option<usize>), SyntaxError> {
     let mut p = P::new(text)?;
     let c = p.threshold()?;
-    p.end()?;
-    Ok(c)
+    let ignored = p.peek().map(|t| t.at);
+    Ok((c, ignored))
 }
 
 /// Parses a section header (other than the fixed ones: `checks`, `variables`, …).

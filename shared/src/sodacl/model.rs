@@ -183,12 +183,22 @@ pub enum MetricArg {
     Text(String),
 }
 
+impl MetricArg {
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            MetricArg::Text(t) => Some(t),
+            MetricArg::Number(_) => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
     pub dataset: Option<String>,
     pub kind: CheckKind,
     pub metric_name: Option<String>,
-    pub column: Option<String>,
+    /// The column the check is on: text, or a number when the argument was one.
+    pub column: Option<MetricArg>,
     pub line: u32,
     pub col: u32,
     pub source_line: String,

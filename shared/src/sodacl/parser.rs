@@ -462,13 +462,17 @@ impl Walker<'_> {
                 }),
                 Some(dataset),
                 Some(column),
-            ) = (merges, config.as_mut(), &check.dataset, &check.column)
-            {
+            ) = (
+                merges,
+                config.as_mut(),
+                &check.dataset,
+                check.column.as_ref().and_then(MetricArg::as_text),
+            ) {
                 for (k, v) in entries.iter_mut() {
                     let key = k.scalar_text().unwrap_or_default().to_owned();
                     let extra = self
                         .column_lists
-                        .get(&(dataset.clone(), key, column.clone()));
+                        .get(&(dataset.clone(), key, column.to_owned()));
                     if let (Some(extra), Y::Seq(items)) = (extra, &mut v.value) {
                         items.extend(extra.as_seq().unwrap_or_default().iter().cloned());
                     }
@@ -577,7 +581,10 @@ impl Walker<'_> {
             Y::Scalar {
                 kind: Scalar::Str, ..
             } => (item, None),
-            Y::Map(entries) if !entries.is_empty() => {
+            Y::Map(entries) if entries.is_empty() => {
+                return Err(self.abort(item.pos, "an empty mapping '{}' as a check"));
+            }
+            Y::Map(entries) => {
                 let (k, v) = &entries[0];
                 if entries.len() > 1 {
                     let siblings: Vec<&str> = entries[1..]
@@ -854,7 +861,7 @@ impl Walker<'_> {
                     ));
                 }
                 let mut check = self.make(CheckKind::Freshness, line, pos, config, section);
-                check.column = Some(column);
+                check.column = Some(MetricArg::Text(column));
                 check.fail_older_than = spans[0];
                 check.warn_older_than = spans[1];
                 self.report.checks.push(check);
@@ -1254,7 +1261,10 @@ impl Walker<'_> {
 
         let column = match (m.metric.as_str(), m.args.len()) {
             ("duplicate_count" | "duplicate_percent", n) if n > 1 => None,
-            _ => m.args.first().map(Arg::text),
+            _ => m.args.first().map(|a| match a {
+                Arg::Number(n) => MetricArg::Number(*n),
+                Arg::Ident(s) => MetricArg::Text(s.clone()),
+            }),
         };
         let metric_args = (!m.args.is_empty()).then(|| {
             m.args
@@ -1361,8 +1371,23 @@ impl Walker<'_> {
             return None;
         };
         match grammar::parse_condition(condition) {
-            Ok(c) => {
+            Ok((c, ignored)) => {
                 self.between_order(&c, pos, condition);
+                if let Some(offset) = ignored {
+                    let tail: String = condition.chars().skip(offset).collect();
+                    let at = if node.style_is_plain_single_line() {
+                        Pos {
+                            line: node.pos.line,
+                            col: node.pos.col + 5 + u32::try_from(offset).unwrap_or(0),
+                        }
+                    } else {
+                        node.pos
+                    };
+                    self.trap(
+                        at,
+                        format!("'{tail}' after the condition is ignored by Soda Core; remove it or fix the condition"),
+                    );
+                }
                 Some(zone(&c))
             }
             Err(e) => {
@@ -1802,7 +1827,7 @@ impl Walker<'_> {
             && fields.as_seq().is_none()
         {
             self.error(
-                fields.pos,
+                pos,
                 format!(
                     "Invalid YAML structure: key \"fields\" must contain a list, but was {}",
                     type_name(fields)

@@ -287,8 +287,23 @@ impl Builder {
             _ => None,
         });
         let mut at = pos(mark);
+        let innermost_block = |want_seq: bool| {
+            self.stack.iter().rev().find_map(|open| match open {
+                Open::Seq {
+                    flow: false, pos, ..
+                } if want_seq => Some(*pos),
+                Open::Map {
+                    flow: false, pos, ..
+                } if !want_seq => Some(*pos),
+                _ => None,
+            })
+        };
         if let Some(open) = flow_open {
             at = open;
+        } else if info.contains("block collection") || info.contains("block sequence") {
+            at = innermost_block(true).unwrap_or(at);
+        } else if info.contains("block mapping") {
+            at = innermost_block(false).unwrap_or(at);
         } else if info.contains("quoted scalar") {
             // The opening quote: the last quote character before the problem that starts a
             // scalar (ruamel's context mark).
