@@ -245,6 +245,9 @@ impl Emitter {
         let Value::Scalar { text, style, kind } = &node.value else {
             return;
         };
+        if let Some(anchor) = &node.anchor {
+            self.raw(&format!("&{anchor} "));
+        }
         match (style, kind) {
             (Style::Plain, Scalar::Null) => self.raw(""),
             (Style::Plain, Scalar::Bool(b)) => self.raw(if *b { "true" } else { "false" }),

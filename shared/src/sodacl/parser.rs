@@ -1910,6 +1910,7 @@ impl Walker<'_> {
                         kind: Scalar::Str,
                     },
                     flow: false,
+                    anchor: None,
                 };
                 self.metric_check(line, &node, &m, config, section)
             }

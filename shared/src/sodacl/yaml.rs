@@ -52,6 +52,8 @@ pub struct Node {
     pub value: Value,
     /// Written in flow style (`[a, b]`, `{a: 1}`); ruamel keeps the style when dumping.
     pub flow: bool,
+    /// The `&name` anchor on a scalar, which ruamel keeps (also where an alias repeats it).
+    pub anchor: Option<String>,
 }
 
 /// A YAML syntax error, located where ruamel.yaml would locate it when that is knowable (the
@@ -340,6 +342,17 @@ fn opening_quote_before(source: &str, char_index: usize) -> Option<Pos> {
 }
 
 impl Builder {
+    /// The name of the `&name` anchor written just before the character at `index`.
+    fn anchor_name_before(&self, index: usize) -> Option<String> {
+        let before = &self.chars[..index.min(self.chars.len())];
+        let amp = before.iter().rposition(|c| *c == '&')?;
+        let name: String = before[amp + 1..]
+            .iter()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        (!name.is_empty()).then_some(name)
+    }
+
     /// Where an empty node sits: after the `-` or `:` that ends the last non-blank line before
     /// the token yaml-rust2 marked (comments aside).
     fn after_indicator(&self, index: usize) -> Option<Pos> {
@@ -389,10 +402,14 @@ impl MarkedEventReceiver for Builder {
                     // `-` or `:` that introduced it.
                     at = self.after_indicator(mark.index()).unwrap_or(at);
                 }
+                let anchor_name = (anchor > 0)
+                    .then(|| self.anchor_name_before(mark.index()))
+                    .flatten();
                 let node = Node {
                     pos: at,
                     value: Value::Scalar { text, style, kind },
                     flow: false,
+                    anchor: anchor_name,
                 };
                 self.push_node(node, anchor);
             }
@@ -428,6 +445,7 @@ impl MarkedEventReceiver for Builder {
                                 pos,
                                 value: Value::Seq(items),
                                 flow,
+                                anchor: None,
                             },
                             anchor,
                         ),
@@ -442,6 +460,7 @@ impl MarkedEventReceiver for Builder {
                                 pos,
                                 value: Value::Map(entries),
                                 flow,
+                                anchor: None,
                             },
                             anchor,
                         ),
