@@ -43,9 +43,27 @@ enum Command {
     /// Manage the people who sign in to the dashboard.
     #[command(subcommand)]
     User(UserCommand),
+    /// Fill the database with generated scan results through the real ingest path (demos, the
+    /// load benchmark): by default 1,000 checks × 1,000 scans over 50 datasets.
+    Seed(SeedArgs),
     /// Validate SodaCL checks files as Soda Core reads them, and more strictly: exit 0 when no
     /// file has an error, 1 when one has, 2 on usage or I/O errors.
     Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+struct SeedArgs {
+    /// Checks per scan.
+    #[arg(long, default_value_t = 1_000)]
+    checks: usize,
+    /// Scans, one every 3 hours, the last one now.
+    #[arg(long, default_value_t = 1_000)]
+    scans: usize,
+    /// Datasets the checks are spread over.
+    #[arg(long, default_value_t = 50)]
+    datasets: usize,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 #[derive(Debug, Args)]
@@ -231,6 +249,7 @@ pub fn main() -> ExitCode {
             Command::ApiKey(command) => api_key(command).await,
             Command::Attribute(command) => attribute(command).await,
             Command::User(command) => user(command).await,
+            Command::Seed(args) => seed(args).await,
             Command::Validate(_) => Ok(()),
         }
     });
@@ -242,6 +261,37 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn seed(args: SeedArgs) -> Result<(), String> {
+    let db = open(&args.database).await?;
+    let plan = crate::seed::SeedPlan::new(
+        args.checks,
+        args.scans,
+        args.datasets,
+        crate::timestamp::now(),
+    );
+    let every = (plan.scans / 20).max(1);
+    let summary = crate::seed::seed(&db, &plan, |index, results| {
+        if (index + 1) % every == 0 {
+            eprintln!(
+                "  {} / {} scans, {results} check results",
+                index + 1,
+                plan.scans
+            );
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    println!(
+        "seeded {} scans, {} check results in {:.1} s ({:.0} results/s)",
+        summary.scans,
+        summary.results,
+        summary.seconds,
+        summary.results as f64 / summary.seconds.max(1e-9)
+    );
+    db.close().await;
+    Ok(())
 }
 
 async fn migrate(database_url: &str) -> Result<(), crate::StorageError> {

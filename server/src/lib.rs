@@ -9,6 +9,7 @@ pub mod cli;
 pub mod credentials;
 pub mod http;
 pub mod ingest;
+pub mod seed;
 pub mod storage;
 pub mod timestamp;
 pub mod validate;
