@@ -394,9 +394,11 @@ async fn insert_check_results(
              line = excluded.line, col = excluded.col, column_name = excluded.column_name, \
              attributes = excluded.attributes, metrics = excluded.metrics, \
              group_identity = excluded.group_identity, group_name = excluded.group_name \
-             WHERE checks.latest_data_timestamp IS NULL OR checks.latest_data_timestamp <= {}",
+             WHERE (checks.latest_data_timestamp IS NULL OR checks.latest_data_timestamp <= {}) \
+             AND ({})",
             values,
-            p.next()
+            p.next(),
+            changed_description(engine)
         );
         let mut q = batch::query(sql);
         for row in chunk {
@@ -651,4 +653,34 @@ async fn repair_rollups(tx: &mut Tx, old: &Replaced) -> Result<(), StorageError>
         .await?;
     }
     Ok(())
+}
+
+/// The upsert rewrites a check's description only when it changed: most scans re-send the same
+/// checks, and an unchanged row written again is a dead row version on PostgreSQL and wasted
+/// work on both engines.
+fn changed_description(engine: DatabaseEngine) -> String {
+    const COLUMNS: &[&str] = &[
+        "data_source_id",
+        "dataset_id",
+        "name",
+        "check_type",
+        "definition",
+        "file_path",
+        "line",
+        "col",
+        "column_name",
+        "attributes",
+        "metrics",
+        "group_identity",
+        "group_name",
+    ];
+    let differs = match engine {
+        DatabaseEngine::Postgres => "IS DISTINCT FROM",
+        DatabaseEngine::Sqlite => "IS NOT",
+    };
+    COLUMNS
+        .iter()
+        .map(|c| format!("checks.{c} {differs} excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(" OR ")
 }
