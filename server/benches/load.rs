@@ -9,7 +9,9 @@
 //!     cargo bench -p server --bench load
 //!
 //! `SELTZER_LOAD_SCANS` (default 1000) and `SELTZER_LOAD_ROUNDS` (requests per client and
-//! endpoint, default 50) scale it down for a quick look; PostgreSQL comes from
+//! endpoint, default 50) scale it down for a quick look; `SELTZER_LOAD_REUSE=1` keeps the seeded
+//! databases (`target/load-bench/load.db`, PostgreSQL database `seltzer_load_bench`) and reuses
+//! them on the next run; PostgreSQL comes from
 //! `SELTZER_TEST_POSTGRES_URL` (default postgres://postgres@127.0.0.1:5432/postgres) and is
 //! skipped with a note when unreachable.
 
@@ -139,25 +141,33 @@ async fn run(engine: &str, database_url: &str) {
 
     let db = Database::connect(database_url).await.expect("connect");
     db.migrate().await.expect("migrate");
-    let plan = SeedPlan::new(CHECKS, scans, DATASETS, server::timestamp::now());
-    let summary = seed(&db, &plan, |index, _| {
-        if (index + 1) % 100 == 0 {
-            eprintln!("  {engine}: {} / {scans} scans seeded", index + 1);
-        }
-    })
-    .await
-    .expect("seed");
+    let (_, seeded) = db
+        .list_scans(&server::storage::ScanFilter::default(), 0, 1)
+        .await
+        .expect("count scans");
+    if seeded >= i64::try_from(scans).unwrap_or(i64::MAX) {
+        println!("{engine}: reusing {seeded} seeded scans");
+    } else {
+        let plan = SeedPlan::new(CHECKS, scans, DATASETS, server::timestamp::now());
+        let summary = seed(&db, &plan, |index, _| {
+            if (index + 1) % 100 == 0 {
+                eprintln!("  {engine}: {} / {scans} scans seeded", index + 1);
+            }
+        })
+        .await
+        .expect("seed");
+        println!(
+            "{engine}: seeded {} check results in {:.0} s ({:.0}/s through the ingest path)",
+            summary.results,
+            summary.seconds,
+            summary.results as f64 / summary.seconds
+        );
+    }
     let key = db
         .create_api_key("load-bench", Role::Viewer)
         .await
         .expect("api key");
     db.close().await;
-    println!(
-        "{engine}: seeded {} check results in {:.0} s ({:.0}/s through the ingest path)",
-        summary.results,
-        summary.seconds,
-        summary.results as f64 / summary.seconds
-    );
 
     let server = Server::start(database_url);
     let base = format!("http://{}", server.addr);
@@ -295,8 +305,13 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let sqlite = format!("sqlite://{}", dir.path().join("load.db").display());
+        let reuse = std::env::var("SELTZER_LOAD_REUSE").is_ok_and(|v| v == "1");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/load-bench");
+        if !reuse {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        std::fs::create_dir_all(&dir).expect("bench directory");
+        let sqlite = format!("sqlite://{}", dir.join("load.db").display());
         run("SQLite", &sqlite).await;
 
         let admin_url = std::env::var("SELTZER_TEST_POSTGRES_URL")

@@ -146,16 +146,34 @@ impl Database {
         id: i64,
         scans: i64,
     ) -> Result<Vec<HealthRow>, StorageError> {
+        // The oldest data timestamp among the dataset's last `scans` scans bounds the results
+        // read, so that both engines walk the dataset's checks through
+        // check_results (check_id, data_timestamp) instead of every result of those scans.
+        let (oldest,): (Option<i64>,) = sqlx::query_as(
+            "SELECT MIN(t.data_timestamp) FROM (SELECT s.data_timestamp FROM scan_datasets sd \
+             JOIN scans s ON s.id = sd.scan_id WHERE sd.dataset_id = $1 \
+             ORDER BY s.data_timestamp DESC LIMIT $2) t",
+        )
+        .bind(id)
+        .bind(scans)
+        .fetch_one(&self.pool)
+        .await?;
+        let Some(oldest) = oldest else {
+            return Ok(Vec::new());
+        };
+        // CROSS JOIN: SQLite keeps the written order (checks of the dataset first).
         Ok(sqlx::query_as(
-            "SELECT cr.scan_id, cr.data_timestamp, cr.outcome, COUNT(*) FROM check_results cr \
-             JOIN checks c ON c.id = cr.check_id \
-             WHERE c.dataset_id = $1 AND cr.scan_id IN (\
+            "SELECT cr.scan_id, cr.data_timestamp, cr.outcome, COUNT(*) \
+             FROM checks c CROSS JOIN check_results cr \
+             WHERE cr.check_id = c.id AND c.dataset_id = $1 AND cr.data_timestamp >= $2 \
+             AND cr.scan_id IN (\
                SELECT sd.scan_id FROM scan_datasets sd JOIN scans s ON s.id = sd.scan_id \
-               WHERE sd.dataset_id = $1 ORDER BY s.data_timestamp DESC LIMIT $2) \
+               WHERE sd.dataset_id = $1 ORDER BY s.data_timestamp DESC LIMIT $3) \
              GROUP BY cr.scan_id, cr.data_timestamp, cr.outcome \
              ORDER BY cr.data_timestamp DESC, cr.scan_id DESC",
         )
         .bind(id)
+        .bind(oldest)
         .bind(scans)
         .fetch_all(&self.pool)
         .await?)
