@@ -8,11 +8,13 @@ use leptos_router::path;
 use crate::api;
 use crate::pages::{
     checks::ChecksPage, datasets::DatasetsPage, editor::EditorPage, not_found::NotFoundPage,
-    scans::ScansPage, settings::SettingsPage,
+    scans::ScansPage, settings::SettingsPage, signin::SignInPage,
 };
+use crate::session::{SignedIn, UserMenu, provide_session};
 
 #[component]
 pub fn App() -> impl IntoView {
+    provide_session();
     view! {
         <Router>
             <header class="app-header">
@@ -24,14 +26,16 @@ pub fn App() -> impl IntoView {
                     <A href="/editor">"Editor"</A>
                     <A href="/settings">"Settings"</A>
                 </nav>
+                <UserMenu />
             </header>
             <main id="main">
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=ChecksPage />
-                    <Route path=path!("/datasets") view=DatasetsPage />
-                    <Route path=path!("/scans") view=ScansPage />
-                    <Route path=path!("/editor") view=EditorPage />
-                    <Route path=path!("/settings") view=SettingsPage />
+                    <Route path=path!("/signin") view=SignInPage />
+                    <Route path=path!("/") view=|| view! { <SignedIn><ChecksPage /></SignedIn> } />
+                    <Route path=path!("/datasets") view=|| view! { <SignedIn><DatasetsPage /></SignedIn> } />
+                    <Route path=path!("/scans") view=|| view! { <SignedIn><ScansPage /></SignedIn> } />
+                    <Route path=path!("/editor") view=|| view! { <SignedIn><EditorPage /></SignedIn> } />
+                    <Route path=path!("/settings") view=|| view! { <SignedIn><SettingsPage /></SignedIn> } />
                 </Routes>
             </main>
             <ServerStatus />

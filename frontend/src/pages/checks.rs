@@ -1,15 +1,258 @@
-//! `/`: the check results. Until scan results arrive, it explains how to point Soda Core here.
+//! `/`: the check results dashboard — one row per check with its latest result, counts per
+//! outcome (each a filter), search, sorting and paging, all kept in the URL. Until scan results
+//! arrive, it explains how to point Soda Core here.
 
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
+use shared::api::{CheckList, CheckListItem, CheckOutcome};
+
+use crate::api;
+use crate::url::{query_string, with_changes};
+
+/// The query parameters this page understands, in the order links write them.
+const KEYS: &[&str] = &[
+    "outcome",
+    "search",
+    "datasetId",
+    "dataSource",
+    "attribute",
+    "sort",
+    "order",
+    "page",
+    "size",
+];
 
 #[component]
 pub fn ChecksPage() -> impl IntoView {
+    let query = use_query_map();
+    let list = LocalResource::new(move || {
+        let q = query_string(&query.get(), KEYS);
+        async move { api::checks(&q).await }
+    });
+    view! {
+        <h1>"Checks"</h1>
+        <SearchBox />
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading checks…"</p> }>
+            {move || Suspend::new(async move {
+                let params = query.get_untracked();
+                match list.await {
+                    Ok(list) if list.total == 0 && !is_filtered(&params) => view! { <EmptyInstall /> }.into_any(),
+                    Ok(list) => view! { <Results list=list params=params /> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn is_filtered(params: &ParamsMap) -> bool {
+    ["outcome", "search", "datasetId", "dataSource", "attribute"]
+        .iter()
+        .any(|k| params.get_str(k).is_some_and(|v| !v.is_empty()))
+}
+
+/// Search by name, dataset or column; submitting puts it in the URL.
+#[component]
+fn SearchBox() -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let text = RwSignal::new(query.get_untracked().get("search").unwrap_or_default());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let link = with_changes(
+            "/",
+            &query.get_untracked(),
+            KEYS,
+            &[("search", Some(text.get_untracked()))],
+        );
+        navigate(&link, NavigateOptions::default());
+    };
+    view! {
+        <form class="search" role="search" on:submit=submit>
+            <label for="check-search" class="visually-hidden">"Search checks"</label>
+            <input id="check-search" type="search" placeholder="Search checks, datasets, columns"
+                prop:value=text on:input=move |ev| text.set(event_target_value(&ev)) />
+            <button type="submit">"Search"</button>
+        </form>
+    }
+}
+
+/// The outcome as a symbol and a word, so it reads without colour.
+pub fn outcome_badge(outcome: Option<CheckOutcome>) -> impl IntoView {
+    let (class, symbol, word) = match outcome {
+        Some(CheckOutcome::Pass) => ("pass", "✓", "pass"),
+        Some(CheckOutcome::Warn) => ("warn", "!", "warn"),
+        Some(CheckOutcome::Fail) => ("fail", "✕", "fail"),
+        None => ("not-evaluated", "–", "not evaluated"),
+    };
+    view! {
+        <span class=format!("outcome outcome-{class}")>
+            <span aria-hidden="true">{symbol}</span>" "{word}
+        </span>
+    }
+}
+
+#[component]
+fn Results(list: CheckList, params: ParamsMap) -> impl IntoView {
+    let current = params.get("outcome");
+    let count_link = |key: &'static str, label: &'static str, symbol: &'static str, n: i64| {
+        let active = current.as_deref() == Some(key);
+        let change = if active { None } else { Some(key.to_owned()) };
+        let href = with_changes("/", &params, KEYS, &[("outcome", change)]);
+        view! {
+            <a class=format!("count count-{key}") href=href aria-current=active.then_some("true")
+                title=if active { "Show every outcome" } else { "Show only these" }>
+                <span aria-hidden="true">{symbol}</span>
+                <strong>{n}</strong>" "{label}
+            </a>
+        }
+    };
+    let counts = list.counts;
+    let pages = ((list.total + list.size - 1) / list.size.max(1)).max(1);
+    let sort = params.get("sort").unwrap_or_else(|| "name".to_owned());
+    let order = params.get("order").unwrap_or_else(|| "asc".to_owned());
+    let header = |key: &'static str, label: &'static str| {
+        let active = sort == key;
+        let next_order = if active && order == "asc" {
+            "desc"
+        } else {
+            "asc"
+        };
+        let href = with_changes(
+            "/",
+            &params,
+            KEYS,
+            &[
+                ("sort", Some(key.to_owned())),
+                ("order", Some(next_order.to_owned())),
+            ],
+        );
+        let aria = active.then(|| {
+            if order == "asc" {
+                "ascending"
+            } else {
+                "descending"
+            }
+        });
+        view! { <th aria-sort=aria><a href=href>{label}</a></th> }
+    };
+    let page_link = |page: i64, label: &'static str, enabled: bool| {
+        let href = with_changes("/", &params, KEYS, &[("page", Some(page.to_string()))]);
+        if enabled {
+            view! { <a class="page-link" href=href>{label}</a> }.into_any()
+        } else {
+            view! { <span class="page-link disabled" aria-disabled="true">{label}</span> }
+                .into_any()
+        }
+    };
+    let rows = list
+        .items
+        .into_iter()
+        .map(|item| view! { <CheckRow item=item /> })
+        .collect_view();
+    let empty = list.total == 0;
+    view! {
+        <nav class="counts" aria-label="Outcomes">
+            {count_link("fail", "fail", "✕", counts.fail)}
+            {count_link("warn", "warn", "!", counts.warn)}
+            {count_link("pass", "pass", "✓", counts.pass)}
+            {count_link("notEvaluated", "not evaluated", "–", counts.not_evaluated)}
+        </nav>
+        <p class="summary" id="checks-total">{format!("{} check{}", list.total, if list.total == 1 { "" } else { "s" })}</p>
+        {if empty {
+            view! {
+                <p class="empty-state">"No checks match these filters. " <a href="/">"Show all checks"</a></p>
+            }.into_any()
+        } else {
+            view! {
+                <div class="table-scroll">
+                    <table class="checks">
+                        <thead>
+                            <tr>
+                                {header("outcome", "Outcome")}
+                                {header("name", "Check")}
+                                {header("dataset", "Dataset")}
+                                <th>"Data source"</th>
+                                <th>"Column"</th>
+                                {header("value", "Value")}
+                                {header("dataTimestamp", "Data timestamp")}
+                                <th>"Scan definition"</th>
+                                <th>"Attributes"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+                <nav class="pager" aria-label="Pages">
+                    {page_link(list.page - 1, "← Previous", list.page > 0)}
+                    <span>{format!("Page {} of {pages}", list.page + 1)}</span>
+                    {page_link(list.page + 1, "Next →", list.page + 1 < pages)}
+                </nav>
+            }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn CheckRow(item: CheckListItem) -> impl IntoView {
+    let value = item.value.map(format_value).unwrap_or_default();
+    let attributes = item
+        .attributes
+        .iter()
+        .map(|a| format!("{}={}", a.name, a.value))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let dataset = match (item.dataset_id, item.dataset.clone()) {
+        (Some(id), Some(name)) => {
+            view! { <a href=format!("/?datasetId={id}")>{name}</a> }.into_any()
+        }
+        (_, name) => view! { <span>{name.unwrap_or_default()}</span> }.into_any(),
+    };
+    view! {
+        <tr data-check-id=item.id>
+            <td>{outcome_badge(item.outcome)}</td>
+            <td class="check-name">{item.name}</td>
+            <td>{dataset}</td>
+            <td>{item.data_source}</td>
+            <td>{item.column.unwrap_or_default()}</td>
+            <td class="number">{value}</td>
+            <td><time datetime=item.data_timestamp.clone() title=item.data_timestamp.clone()>
+                {item.data_timestamp.as_deref().map(short_time).unwrap_or_default()}
+            </time></td>
+            <td>{item.scan_definition.unwrap_or_default()}</td>
+            <td class="attributes">{attributes}</td>
+        </tr>
+    }
+}
+
+/// Values as a person reads them: integers without decimals, others with up to 4.
+fn format_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+/// `2026-11-23T04:23:08Z` → `2026-11-23 04:23 UTC` (the full time is in the title).
+fn short_time(ts: &str) -> String {
+    match (ts.get(..10), ts.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => ts.to_owned(),
+    }
+}
+
+/// An empty install: how to point Soda Core at this Seltzer.
+#[component]
+fn EmptyInstall() -> impl IntoView {
     let (host, port, scheme) = server_address();
     let snippet = format!(
         "soda_cloud:\n  host: {host}\n  port: {port}\n  scheme: {scheme}\n  api_key_id: <key id>\n  api_key_secret: <key secret>\n"
     );
     view! {
-        <h1>"Checks"</h1>
         <section class="empty-state">
             <h2>"No scan results yet"</h2>
             <p>

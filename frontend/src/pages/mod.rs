@@ -6,3 +6,4 @@ pub mod editor;
 pub mod not_found;
 pub mod scans;
 pub mod settings;
+pub mod signin;

@@ -146,7 +146,35 @@ impl Database {
         id: i64,
         scans: i64,
     ) -> Result<Vec<HealthRow>, StorageError> {
-        // The oldest data timestamp among the dataset's last `scans` scans bounds the results
+        // Scans stored since migration 0005 carry their counts per dataset.
+        type Counts = (i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+        let rows: Vec<Counts> = sqlx::query_as(
+            "SELECT sd.scan_id, s.data_timestamp, sd.pass_count, sd.warn_count, sd.fail_count, \
+             sd.not_evaluated_count FROM scan_datasets sd JOIN scans s ON s.id = sd.scan_id \
+             WHERE sd.dataset_id = $1 ORDER BY s.data_timestamp DESC, sd.scan_id DESC LIMIT $2",
+        )
+        .bind(id)
+        .bind(scans)
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.iter().all(|r| r.2.is_some()) {
+            let mut health = Vec::new();
+            for (scan_id, ts, pass, warn, fail, other) in rows {
+                for (outcome, n) in [
+                    (Some("pass"), pass),
+                    (Some("warn"), warn),
+                    (Some("fail"), fail),
+                    (None, other),
+                ] {
+                    let n = n.unwrap_or(0);
+                    if n > 0 {
+                        health.push((scan_id, ts, outcome.map(str::to_owned), n));
+                    }
+                }
+            }
+            return Ok(health);
+        }
+        // Older scans: count their results. The oldest data timestamp among the dataset's last `scans` scans bounds the results
         // read, so that both engines walk the dataset's checks through
         // check_results (check_id, data_timestamp) instead of every result of those scans.
         let (oldest,): (Option<i64>,) = sqlx::query_as(

@@ -27,7 +27,23 @@ pub struct ScanDetail {
 }
 
 impl Database {
+    /// A scan with the check results it carries.
     pub async fn scan(&self, id: i64) -> Result<Option<ScanDetail>, StorageError> {
+        let Some(mut scan) = self.scan_without_checks(id).await? else {
+            return Ok(None);
+        };
+        scan.checks = sqlx::query_as(
+            "SELECT check_id, outcome FROM check_results WHERE scan_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(scan))
+    }
+
+    /// A scan without its check results (`checks` is empty): for pages that only show the
+    /// scan's times, counts and logs.
+    pub async fn scan_without_checks(&self, id: i64) -> Result<Option<ScanDetail>, StorageError> {
         let row = sqlx::query(
             "SELECT s.id, s.scan_definition_id, d.name, s.data_timestamp, s.scan_start_timestamp, \
              s.scan_end_timestamp, s.received_at, s.has_errors, s.pass_count, s.warn_count, \
@@ -40,12 +56,6 @@ impl Database {
         let Some(row) = row else {
             return Ok(None);
         };
-        let checks: Vec<(i64, Option<String>)> = sqlx::query_as(
-            "SELECT check_id, outcome FROM check_results WHERE scan_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
         Ok(Some(ScanDetail {
             id: row.try_get(0)?,
             definition_id: row.try_get(1)?,
@@ -62,7 +72,7 @@ impl Database {
             logs: row.try_get(12)?,
             not_evaluated_count: row.try_get(13)?,
             data_source: row.try_get(14)?,
-            checks,
+            checks: Vec::new(),
         }))
     }
 }

@@ -69,17 +69,27 @@ impl Database {
 
         let mut names = NameCache::default();
         let covered = covered_datasets(&mut tx, &mut names, doc, definition_id, scan_id).await?;
-        insert_check_results(&mut tx, self.engine, &mut names, doc, scan_id).await?;
+        let counts = insert_check_results(&mut tx, self.engine, &mut names, doc, scan_id).await?;
         insert_measurements(&mut tx, self.engine, doc, scan_id).await?;
 
         // Dataset statuses last: PostgreSQL holds these rows' locks until commit, and every
         // scan of a dataset needs them, so the shorter the better.
         for &dataset_id in &covered {
-            sqlx::query("INSERT INTO scan_datasets (scan_id, dataset_id) VALUES ($1, $2)")
-                .bind(scan_id)
-                .bind(dataset_id)
-                .execute(&mut *tx)
-                .await?;
+            // The dataset's outcome counts in this scan: its health chart reads these.
+            let [pass, warn, fail, not_evaluated] =
+                counts.get(&dataset_id).copied().unwrap_or_default();
+            sqlx::query(
+                "INSERT INTO scan_datasets (scan_id, dataset_id, pass_count, warn_count, \
+                 fail_count, not_evaluated_count) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(scan_id)
+            .bind(dataset_id)
+            .bind(pass)
+            .bind(warn)
+            .bind(fail)
+            .bind(not_evaluated)
+            .execute(&mut *tx)
+            .await?;
             // A backfill (older data timestamp) never displaces a newer scan's status.
             sqlx::query(
                 "UPDATE datasets SET last_scan_id = $1, last_scan_data_timestamp = $2, \
@@ -344,14 +354,15 @@ struct CheckRow<'a> {
 
 /// Stores every check of the document: upserts the checks, records their identities, inserts
 /// the results and moves each check's description and latest result forward, all in
-/// multi-row statements.
+/// multi-row statements. Returns the outcome counts per dataset: pass, warn, fail, not
+/// evaluated.
 async fn insert_check_results(
     tx: &mut Tx,
     engine: DatabaseEngine,
     names: &mut NameCache,
     doc: &ScanResults,
     scan_id: i64,
-) -> Result<(), StorageError> {
+) -> Result<HashMap<i64, [i64; 4]>, StorageError> {
     let mut rows = Vec::new();
     for check in doc.all_checks() {
         let data_source = doc.data_source_of(check);
@@ -520,7 +531,19 @@ async fn insert_check_results(
                 .await?;
         }
     }
-    Ok(())
+    let mut counts: HashMap<i64, [i64; 4]> = HashMap::new();
+    for row in &rows {
+        if let Some(dataset_id) = row.dataset_id {
+            let slot = match row.check.outcome.map(|o| o.as_str()) {
+                Some("pass") => 0,
+                Some("warn") => 1,
+                Some("fail") => 2,
+                _ => 3,
+            };
+            counts.entry(dataset_id).or_default()[slot] += 1;
+        }
+    }
+    Ok(counts)
 }
 
 /// Every metric value, numeric ones as numbers (the history Soda Core asks for) and the rest
