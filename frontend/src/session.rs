@@ -40,11 +40,13 @@ pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
                     match session.me.await {
                         Ok(_) => children().into_any(),
                         Err(e) if e.code == ErrorCode::Unauthorized => {
-                            let here = format!(
-                                "{}{}",
-                                location.pathname.get_untracked(),
-                                location.search.get_untracked()
-                            );
+                            // `search` comes without its `?`.
+                            let search = location.search.get_untracked();
+                            let here = if search.is_empty() {
+                                location.pathname.get_untracked()
+                            } else {
+                                format!("{}?{}", location.pathname.get_untracked(), search.trim_start_matches('?'))
+                            };
                             let to = format!("/signin?next={}", encode(&here));
                             view! { <Redirect path=to /> }.into_any()
                         }
@@ -71,7 +73,9 @@ pub fn UserMenu() -> impl IntoView {
     };
     view! {
         <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
+            {move || {
+                let sign_out = sign_out.clone();
+                Suspend::new(async move {
                 match session.me.await {
                     Ok(me) => {
                         let who = me.email.or(me.api_key_id).unwrap_or_default();
@@ -85,7 +89,8 @@ pub fn UserMenu() -> impl IntoView {
                     }
                     Err(_) => ().into_any(),
                 }
-            })}
+            })
+            }}
         </Transition>
     }
 }
