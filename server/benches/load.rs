@@ -319,26 +319,25 @@ fn main() {
         match PgConnection::connect(&admin_url).await {
             Ok(mut admin) => {
                 let name = "seltzer_load_bench";
-                sqlx::query(AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut admin)
-                .await
-                .expect("drop");
-                sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                if !reuse {
+                    sqlx::query(AssertSqlSafe(drop.clone()))
+                        .execute(&mut admin)
+                        .await
+                        .expect("drop");
+                }
+                // Already there when reused.
+                let _ = sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut admin)
-                    .await
-                    .expect("create");
+                    .await;
                 let url = match admin_url.rsplit_once('/') {
                     Some((base, _)) => format!("{base}/{name}"),
                     None => admin_url.clone(),
                 };
                 run("PostgreSQL", &url).await;
-                let _ = sqlx::query(AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut admin)
-                .await;
+                if !reuse {
+                    let _ = sqlx::query(AssertSqlSafe(drop)).execute(&mut admin).await;
+                }
             }
             Err(e) => println!("PostgreSQL skipped: {e}"),
         }
