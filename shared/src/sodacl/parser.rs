@@ -69,9 +69,11 @@ pub fn parse(source: &str, options: &Options) -> Report {
         dataset_attributes: None,
         section_index: 0,
         column_lists: BTreeMap::new(),
+        pending_thresholds: Vec::new(),
     };
     walker.file(source);
     walker.identify();
+    walker.check_thresholds();
     let mut report = walker.report;
     report.checks.sort_by_key(|c| (c.line, c.col));
     for list in [&mut report.errors, &mut report.warnings, &mut report.infos] {
@@ -102,6 +104,8 @@ struct Walker<'a> {
     /// `missing values for COL` / `valid values for COL` lists of `configurations for`
     /// sections, by (dataset, key, column).
     column_lists: BTreeMap<(String, String, String), Node>,
+    /// Threshold texts to read as numbers once every variable is known.
+    pending_thresholds: Vec<(Pos, String)>,
 }
 
 /// An early exit from the walk: Soda Core stopped reading the file.
@@ -435,6 +439,28 @@ impl Walker<'_> {
                     v.clone(),
                 );
             }
+        }
+    }
+
+    /// Threshold texts that Python's `float()` will not read once variables are resolved:
+    /// Soda Core fails those checks when it evaluates them.
+    fn check_thresholds(&mut self) {
+        for (pos, text) in std::mem::take(&mut self.pending_thresholds) {
+            let resolved = self.vars.resolve(&text);
+            if variables::python_float(&resolved).is_some() {
+                continue;
+            }
+            let undefined = self.vars.undefined_in(&text);
+            let message = if undefined.is_empty() {
+                format!("threshold '{text}' is not a number")
+            } else {
+                format!(
+                    "threshold '{text}' uses undefined variable{} {}; pass it with --var or define it under 'variables:'",
+                    if undefined.len() > 1 { "s" } else { "" },
+                    undefined.join(", ")
+                )
+            };
+            self.scan_error(pos, message);
         }
     }
 
@@ -1206,21 +1232,10 @@ impl Walker<'_> {
                     _ => None,
                 })
                 .collect();
+            // Thresholds are read when the check is evaluated, once the whole file (and its
+            // `variables:`, wherever they are) is known: checked after the walk.
             for text in texts {
-                let resolved = self.vars.resolve(&text);
-                if variables::python_float(&resolved).is_none() {
-                    let undefined = self.vars.undefined_in(&text);
-                    let message = if undefined.is_empty() {
-                        format!("threshold '{text}' is not a number")
-                    } else {
-                        format!(
-                            "threshold '{text}' uses undefined variable{} {}; pass it with --var or define it under 'variables:'",
-                            if undefined.len() > 1 { "s" } else { "" },
-                            undefined.join(", ")
-                        )
-                    };
-                    self.scan_error(pos, message);
-                }
+                self.pending_thresholds.push((pos, text));
             }
         }
 
