@@ -652,6 +652,17 @@ impl P {
                         .push_str(&format!(": keywords are lower case, write '{lower}'"));
                 } else if t.text == "=>" || t.text == "=<" || t.text == "==" {
                     err.message.push_str(": did you mean '>=', '<=' or '='?");
+                } else if lower.starts_with("same") {
+                    err.message.push_str(
+                        ": to compare row counts write 'row_count same as OTHER_DATASET'",
+                    );
+                } else if lower == "score" || lower == "detection" {
+                    err.message.push_str(&format!(
+                        ": write 'anomaly {lower} for <metric>'{}",
+                        if lower == "score" { " < default" } else { "" }
+                    ));
+                } else if super::catalogue::distance(&lower, "between") <= 2 {
+                    err.message.push_str(": did you mean 'between'?");
                 }
             }
             return Err(err);
