@@ -3,7 +3,7 @@
 
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
-use shared::api::{ApiError, CheckList, ErrorCode, Health, LoginRequest, Me};
+use shared::api::{ApiError, CheckList, DatasetList, ErrorCode, Health, LoginRequest, Me};
 
 pub async fn health() -> Result<Health, ApiError> {
     get_json("/api/health").await
@@ -33,6 +33,11 @@ pub async fn logout() -> Result<(), ApiError> {
 /// `GET /api/checks` with the dashboard's query string (without `?`).
 pub async fn checks(query: &str) -> Result<CheckList, ApiError> {
     get_json(&format!("/api/checks?{query}")).await
+}
+
+/// Every dataset with its status (the first 500).
+pub async fn datasets() -> Result<DatasetList, ApiError> {
+    get_json("/api/datasets?size=500").await
 }
 
 async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {

@@ -238,7 +238,7 @@ fn format_value(v: f64) -> String {
 }
 
 /// `2026-11-23T04:23:08Z` → `2026-11-23 04:23 UTC` (the full time is in the title).
-fn short_time(ts: &str) -> String {
+pub fn short_time(ts: &str) -> String {
     match (ts.get(..10), ts.get(11..16)) {
         (Some(date), Some(time)) => format!("{date} {time} UTC"),
         _ => ts.to_owned(),

@@ -1,11 +1,83 @@
-//! `/datasets`: Datasets.
+//! `/datasets`: one row per dataset — its status (an unmistakable warning when its latest scan
+//! failed, with a link to that scan), its checks by outcome, and when it was last scanned.
 
 use leptos::prelude::*;
+use shared::api::{DatasetListItem, DatasetStatus};
+
+use crate::api;
 
 #[component]
 pub fn DatasetsPage() -> impl IntoView {
+    let list = LocalResource::new(api::datasets);
     view! {
         <h1>"Datasets"</h1>
-        <p class="empty-state">"Datasets and their status will appear here after the first scan."</p>
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading datasets…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(list) if list.items.is_empty() => view! {
+                        <section class="empty-state">
+                            <h2>"No datasets yet"</h2>
+                            <p>"Datasets appear with the first scan results Soda Core sends. "
+                               <a href="/">"How to point Soda Core here"</a></p>
+                        </section>
+                    }.into_any(),
+                    Ok(list) => {
+                        let failed = list.items.iter().filter(|d| d.status == DatasetStatus::ScanFailed).count();
+                        let rows = list.items.into_iter().map(|d| view! { <DatasetRow d=d /> }).collect_view();
+                        view! {
+                            <p class="summary" id="datasets-summary">
+                                {format!("{} dataset{}", list.total, if list.total == 1 { "" } else { "s" })}
+                                {(failed > 0).then(|| view! {
+                                    <span class="status-failed">{format!(" · ⚠ {failed} with a failed scan")}</span>
+                                })}
+                            </p>
+                            <div class="table-scroll">
+                                <table class="checks datasets">
+                                    <thead><tr>
+                                        <th>"Status"</th><th>"Dataset"</th><th>"Data source"</th>
+                                        <th>"Checks by outcome"</th><th>"Last scan"</th>
+                                    </tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            </div>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn DatasetRow(d: DatasetListItem) -> impl IntoView {
+    let status = match (d.status, d.last_scan_id) {
+        (DatasetStatus::ScanFailed, Some(scan)) => view! {
+            <a class="status status-failed" href=format!("/scans/{scan}")
+                title="The latest scan of this dataset failed: its checks may be stale. Open the scan's logs.">
+                <span aria-hidden="true">"⚠ "</span>"Scan failed"
+            </a>
+        }.into_any(),
+        (DatasetStatus::ScanFailed, None) => view! { <span class="status status-failed">"⚠ Scan failed"</span> }.into_any(),
+        (DatasetStatus::Ok, _) => view! { <span class="status status-ok"><span aria-hidden="true">"✓ "</span>"OK"</span> }.into_any(),
+        (DatasetStatus::NotScanned, _) => view! { <span class="status"><span aria-hidden="true">"– "</span>"Not scanned"</span> }.into_any(),
+    };
+    let c = d.counts;
+    let failed = d.status == DatasetStatus::ScanFailed;
+    view! {
+        <tr data-dataset-id=d.id class:row-failed=failed>
+            <td>{status}</td>
+            <td><a href=format!("/?datasetId={}", d.id)>{d.name}</a></td>
+            <td>{d.data_source}</td>
+            <td class="outcome-counts">
+                <span class="outcome-fail" title="fail">{format!("✕ {}", c.fail)}</span>" "
+                <span class="outcome-warn" title="warn">{format!("! {}", c.warn)}</span>" "
+                <span class="outcome-pass" title="pass">{format!("✓ {}", c.pass)}</span>" "
+                <span class="outcome-not-evaluated" title="not evaluated">{format!("– {}", c.not_evaluated)}</span>
+            </td>
+            <td><time datetime=d.last_scan_time.clone() title=d.last_scan_time.clone()>
+                {d.last_scan_time.as_deref().map(crate::pages::checks::short_time).unwrap_or_default()}
+            </time></td>
+        </tr>
     }
 }

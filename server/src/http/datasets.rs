@@ -1,4 +1,5 @@
 //! Seltzer's own dataset and sample endpoints, typed in `shared::api`:
+//! - `GET /api/datasets`: every dataset with its status and checks by outcome;
 //! - `GET /api/datasets/{id}`: status ("scan failed" with the failing scan's errors), checks
 //!   by outcome, and health over time (outcome counts per scan);
 //! - `GET /api/check-results/{id}/samples`: the failed rows of one check result.
@@ -11,11 +12,14 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
 use shared::api::{
-    DatasetDetail, DatasetStatus, HealthPoint, OutcomeCounts, SampleFile, Samples, ScanRef,
+    DatasetDetail, DatasetList, DatasetListItem, DatasetStatus, HealthPoint, OutcomeCounts,
+    SampleFile, Samples, ScanRef,
 };
 
 use super::auth::Caller;
+use super::params::{Params, RawQuery};
 use super::{AppState, HttpError};
+use crate::storage::DatasetFilter;
 use crate::timestamp;
 
 /// Scans shown in a dataset's health chart.
@@ -23,12 +27,56 @@ const HEALTH_SCANS: i64 = 200;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
+        .route("/datasets", get(list))
         .route("/datasets/{dataset_id}", get(dataset))
         .route("/check-results/{result_id}/samples", get(samples))
 }
 
+#[utoipa::path(get, path = "/api/datasets", tag = "datasets", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("search" = Option<String>, Query, description = "Part of the dataset name, any case"), ("dataSource" = Option<String>, Query, description = "Data source name"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 100)")), responses((status = 200, body = DatasetList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+pub(super) async fn list(
+    State(state): State<AppState>,
+    _caller: Caller,
+    query: RawQuery,
+) -> Result<Json<DatasetList>, HttpError> {
+    let q = Params::from(query)?;
+    let filter = DatasetFilter {
+        search: q.search()?,
+        data_source: q.text("dataSource").map(str::to_owned),
+        updated_since: None,
+    };
+    let (page, size) = q.paging(100, 1, 500)?;
+    let (datasets, total) = state.db.list_datasets(&filter, page * size, size).await?;
+    let items = datasets
+        .into_iter()
+        .map(|d| DatasetListItem {
+            id: d.id,
+            name: d.name,
+            data_source: d.data_source,
+            status: match (d.last_scan_id, d.last_scan_failed) {
+                (None, _) => DatasetStatus::NotScanned,
+                (Some(_), true) => DatasetStatus::ScanFailed,
+                (Some(_), false) => DatasetStatus::Ok,
+            },
+            last_scan_id: d.last_scan_id,
+            last_scan_time: d.last_updated.map(timestamp::format),
+            counts: OutcomeCounts {
+                pass: d.passing,
+                warn: d.warning,
+                fail: d.failing,
+                not_evaluated: (d.checks - d.passing - d.warning - d.failing).max(0),
+            },
+        })
+        .collect();
+    Ok(Json(DatasetList {
+        items,
+        total,
+        page,
+        size,
+    }))
+}
+
 #[utoipa::path(get, path = "/api/datasets/{datasetId}", tag = "datasets", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("datasetId" = i64, Path, description = "Dataset id")), responses((status = 200, body = DatasetDetail), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
-async fn dataset(
+pub(super) async fn dataset(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<String>,

@@ -31,6 +31,7 @@ use super::AppState;
         super::checks::list_csv,
         super::checks::history,
         super::checks::history_csv,
+        super::datasets::list,
         super::datasets::dataset,
         super::datasets::samples,
         super::scans::list,

@@ -18,6 +18,7 @@ pub struct DatasetSummary {
     pub checks: i64,
     pub failing: i64,
     pub warning: i64,
+    pub passing: i64,
 }
 
 /// Which datasets to list.
@@ -68,7 +69,8 @@ impl Database {
             "SELECT d.id, d.name, s.name, d.last_scan_id, d.last_scan_failed, sc.scan_end_timestamp, \
              (SELECT COUNT(*) FROM checks c WHERE c.dataset_id = d.id), \
              (SELECT COUNT(*) FROM checks c WHERE c.dataset_id = d.id AND c.latest_outcome = 'fail'), \
-             (SELECT COUNT(*) FROM checks c WHERE c.dataset_id = d.id AND c.latest_outcome = 'warn') \
+             (SELECT COUNT(*) FROM checks c WHERE c.dataset_id = d.id AND c.latest_outcome = 'warn'), \
+             (SELECT COUNT(*) FROM checks c WHERE c.dataset_id = d.id AND c.latest_outcome = 'pass') \
              {from} {condition} ORDER BY d.name, s.name, d.id LIMIT {} OFFSET {}",
             p.next(),
             p.next()
@@ -102,6 +104,7 @@ impl Database {
                     checks: row.try_get(6)?,
                     failing: row.try_get(7)?,
                     warning: row.try_get(8)?,
+                    passing: row.try_get(9)?,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;

@@ -733,6 +733,26 @@ async fn dataset_detail_and_samples(test_db: TestDb) {
         .map(|k| health[0][*k].as_i64().unwrap())
         .sum();
     assert_eq!(in_first, checks);
+
+    // The datasets list says the same, for every dataset at once.
+    let list = get("/api/datasets".into()).await.json();
+    assert_eq!(list["total"], 2);
+    let items = list["items"].as_array().unwrap();
+    let names: Vec<_> = items.iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["customers", "orders"]);
+    let listed = &items[1];
+    assert_eq!(listed["id"], orders);
+    assert_eq!(listed["status"], "scanFailed");
+    assert_eq!(listed["counts"], detail["counts"]);
+    assert_eq!(listed["lastScanId"], detail["lastScan"]["id"]);
+    assert!(listed["lastScanTime"].as_str().unwrap().ends_with('Z'));
+    let found = get("/api/datasets?search=ORD".into()).await.json();
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["items"][0]["name"], "orders");
+    assert_eq!(
+        get("/api/datasets?size=0".into()).await.status,
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(
         get("/api/datasets/999999".into()).await.status,
         StatusCode::NOT_FOUND

@@ -489,6 +489,71 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url() 
     client.close().await.unwrap();
 }
 
+/// The datasets page: a dataset whose latest scan failed carries an unmistakable warning that
+/// links to that scan; the others show their status; each links to its checks.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed() {
+    let test_db = TestDb::sqlite();
+    create_user(&test_db.url, "ana@example.org", "correct horse battery");
+    let server = RunningServer::start(&test_db.url, &[]);
+    let index = http_request(&server.addr, "GET", "/");
+    if !String::from_utf8_lossy(&index.body).contains(".wasm") {
+        skip_or_fail("this test binary embeds no dashboard: run `trunk build --release` first");
+        return;
+    }
+    ingest_recorded_scan(&server, &test_db.url, "s01_first_scan");
+    ingest_recorded_scan(&server, &test_db.url, "s04_unknown_column_scan_abort");
+    let Some(driver) = ChromeDriver::start() else {
+        return;
+    };
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = headless_chromium(&driver, profile.path()).await;
+
+    client.goto(&server.url("/datasets")).await.unwrap();
+    sign_in(&client, "ana@example.org", "correct horse battery").await;
+    wait_for_text(&client, "#datasets-summary", "2 datasets").await;
+    let orders = client
+        .find(Locator::XPath("//tr[td/a[text()='orders']]"))
+        .await
+        .unwrap();
+    let status = orders.find(Locator::Css("td:first-child")).await.unwrap();
+    assert_eq!(status.text().await.unwrap(), "⚠ Scan failed");
+    let link = status.find(Locator::Css("a")).await.unwrap();
+    let href = link.attr("href").await.unwrap().unwrap();
+    assert!(href.starts_with("/scans/"), "{href}");
+    assert_eq!(
+        orders.attr("class").await.unwrap().as_deref(),
+        Some("row-failed")
+    );
+    let counts = orders
+        .find(Locator::Css("td.outcome-counts"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(counts.contains('✕') && counts.contains('✓'), "{counts}");
+    screenshot(&client, "datasets-scan-failed").await;
+
+    // The dataset's name opens its checks.
+    orders
+        .find(Locator::LinkText("orders"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "main h1", "Checks").await;
+    let total = wait_for_text(&client, "#checks-total", "checks").await;
+    assert!(!total.starts_with("0 "), "{total}");
+    let datasets = texts(&client, "table.checks tbody td:nth-child(3)").await;
+    assert!(datasets.iter().all(|d| d == "orders"), "{datasets:?}");
+
+    let errors = console_errors(&client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    client.close().await.unwrap();
+}
+
 async fn texts(client: &Client, css: &str) -> Vec<String> {
     let mut out = Vec::new();
     for element in client.find_all(Locator::Css(css)).await.unwrap() {

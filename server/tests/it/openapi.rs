@@ -35,6 +35,7 @@ const REQUIRED: &[(&str, &str, Option<Role>)] = &[
         "/api/checks/{checkId}/history.csv",
         Some(Role::Viewer),
     ),
+    ("get", "/api/datasets", Some(Role::Viewer)),
     ("get", "/api/datasets/{datasetId}", Some(Role::Viewer)),
     (
         "get",

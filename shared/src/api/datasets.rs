@@ -60,6 +60,34 @@ pub struct DatasetDetail {
     pub health: Vec<HealthPoint>,
 }
 
+/// One dataset in the datasets list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetListItem {
+    pub id: i64,
+    pub name: String,
+    pub data_source: String,
+    pub status: DatasetStatus,
+    /// The newest scan that covered the dataset (the failing one when `status` is `scanFailed`).
+    pub last_scan_id: Option<i64>,
+    /// When that scan ended (RFC 3339, UTC).
+    pub last_scan_time: Option<String>,
+    /// The dataset's checks by their latest outcome.
+    pub counts: OutcomeCounts,
+}
+
+/// `GET /api/datasets`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetList {
+    pub items: Vec<DatasetListItem>,
+    pub total: i64,
+    pub page: i64,
+    pub size: i64,
+}
+
 /// One uploaded sample file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -11,7 +11,10 @@ mod scans;
 
 pub use auth::{LoginRequest, Me, Role};
 pub use checks::{Attribute, CheckHistory, CheckList, CheckListItem, HistoryPoint, OutcomeCounts};
-pub use datasets::{DatasetDetail, DatasetStatus, HealthPoint, SampleFile, Samples, ScanRef};
+pub use datasets::{
+    DatasetDetail, DatasetList, DatasetListItem, DatasetStatus, HealthPoint, SampleFile, Samples,
+    ScanRef,
+};
 pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};
 pub use outcome::CheckOutcome;
