@@ -3,7 +3,9 @@
 
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
-use shared::api::{ApiError, CheckList, DatasetList, ErrorCode, Health, LoginRequest, Me};
+use shared::api::{
+    ApiError, CheckList, DatasetList, ErrorCode, Health, LoginRequest, Me, ScanDetailView,
+};
 
 pub async fn health() -> Result<Health, ApiError> {
     get_json("/api/health").await
@@ -38,6 +40,11 @@ pub async fn checks(query: &str) -> Result<CheckList, ApiError> {
 /// Every dataset with its status (the first 500).
 pub async fn datasets() -> Result<DatasetList, ApiError> {
     get_json("/api/datasets?size=500").await
+}
+
+/// One scan with its checks and logs.
+pub async fn scan(id: &str) -> Result<ScanDetailView, ApiError> {
+    get_json(&format!("/api/scans/{}", crate::url::encode(id))).await
 }
 
 async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {

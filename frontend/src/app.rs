@@ -8,7 +8,7 @@ use leptos_router::path;
 use crate::api;
 use crate::pages::{
     checks::ChecksPage, datasets::DatasetsPage, editor::EditorPage, not_found::NotFoundPage,
-    scans::ScansPage, settings::SettingsPage, signin::SignInPage,
+    scan::ScanPage, scans::ScansPage, settings::SettingsPage, signin::SignInPage,
 };
 use crate::session::{SignedIn, UserMenu, provide_session};
 
@@ -34,6 +34,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <SignedIn><ChecksPage /></SignedIn> } />
                     <Route path=path!("/datasets") view=|| view! { <SignedIn><DatasetsPage /></SignedIn> } />
                     <Route path=path!("/scans") view=|| view! { <SignedIn><ScansPage /></SignedIn> } />
+                    <Route path=path!("/scans/:id") view=|| view! { <SignedIn><ScanPage /></SignedIn> } />
                     <Route path=path!("/editor") view=|| view! { <SignedIn><EditorPage /></SignedIn> } />
                     <Route path=path!("/settings") view=|| view! { <SignedIn><SettingsPage /></SignedIn> } />
                 </Routes>

@@ -535,6 +535,39 @@ async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed() {
     assert!(counts.contains('✕') && counts.contains('✓'), "{counts}");
     screenshot(&client, "datasets-scan-failed").await;
 
+    // The warning opens the failing scan: why it failed comes first, and the log filters.
+    link.click().await.unwrap();
+    wait_for_text(&client, "#scan-failed", "This scan failed").await;
+    let first_log = wait_for_text(&client, "#scan-logs li:first-child", "ERROR").await;
+    assert!(first_log.contains("no_such_column"), "{first_log}");
+    let all = texts(&client, "#scan-logs li").await.len();
+    client
+        .find(Locator::Css("#log-level option[value='error']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let shown = texts(&client, "#scan-logs li").await;
+        if shown.len() < all && shown.iter().all(|l| l.starts_with("ERROR")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the level filter did not apply: {shown:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    screenshot(&client, "scan-failed").await;
+    client.back().await.unwrap();
+    wait_for_text(&client, "#datasets-summary", "2 datasets").await;
+    let orders = client
+        .find(Locator::XPath("//tr[td/a[text()='orders']]"))
+        .await
+        .unwrap();
+
     // The dataset's name opens its checks.
     orders
         .find(Locator::LinkText("orders"))

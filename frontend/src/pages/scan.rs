@@ -1,0 +1,106 @@
+//! `/scans/{id}`: one scan — when, how long, its outcome counts, its checks, and its logs
+//! (errors first when it failed), filterable by level.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use shared::api::ScanDetailView;
+
+use crate::api;
+use crate::pages::checks::{outcome_badge, short_time};
+
+#[component]
+pub fn ScanPage() -> impl IntoView {
+    let params = use_params_map();
+    let scan = LocalResource::new(move || {
+        let id = params.get().get("id").unwrap_or_default();
+        async move { api::scan(&id).await }
+    });
+    view! {
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading scan…"</p> }>
+            {move || Suspend::new(async move {
+                match scan.await {
+                    Ok(detail) => view! { <ScanDetail detail=detail /> }.into_any(),
+                    Err(e) => view! {
+                        <h1>"Scan"</h1>
+                        <p class="error" role="alert">{e.message}</p>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ScanDetail(detail: ScanDetailView) -> impl IntoView {
+    let s = detail.scan;
+    let level = RwSignal::new(String::from("all"));
+    let logs = StoredValue::new(detail.logs);
+    let visible = move || {
+        let wanted = level.get();
+        logs.with_value(|logs| {
+            logs.iter()
+                .filter(|l| wanted == "all" || l.level.eq_ignore_ascii_case(&wanted))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    let no_checks = detail.checks.is_empty();
+    let checks = detail
+        .checks
+        .into_iter()
+        .map(|c| {
+            view! {
+                <tr>
+                    <td>{outcome_badge(c.outcome)}</td>
+                    <td class="check-name">{c.name}</td>
+                    <td>{c.dataset.unwrap_or_default()}</td>
+                    <td class="number">{c.value.map(|v| v.to_string()).unwrap_or_default()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let failed = s.has_errors;
+    view! {
+        <h1>{format!("Scan {} · {}", s.id, s.definition)}</h1>
+        {failed.then(|| view! {
+            <p class="banner-failed" role="alert" id="scan-failed">
+                <span aria-hidden="true">"⚠ "</span>
+                {format!("This scan failed: {} error{} in its log (below, first).", s.errors, if s.errors == 1 { "" } else { "s" })}
+            </p>
+        })}
+        <dl class="facts">
+            <dt>"Data timestamp"</dt><dd><time title=s.data_timestamp.clone()>{short_time(&s.data_timestamp)}</time></dd>
+            <dt>"Duration"</dt><dd>{format!("{:.1} s", s.duration_ms as f64 / 1000.0)}</dd>
+            <dt>"Data source"</dt><dd>{s.data_source}</dd>
+            <dt>"Outcomes"</dt><dd>{format!("✕ {} fail · ! {} warn · ✓ {} pass · – {} not evaluated", s.fail, s.warn, s.pass, s.not_evaluated)}</dd>
+        </dl>
+        <h2>"Logs"</h2>
+        <label for="log-level">"Level "</label>
+        <select id="log-level" on:change=move |ev| level.set(event_target_value(&ev))>
+            <option value="all">"All"</option>
+            <option value="error">"Errors"</option>
+            <option value="warning">"Warnings"</option>
+            <option value="info">"Info"</option>
+        </select>
+        <ol class="logs" id="scan-logs">
+            <For each=visible key=|l| (l.index, l.message.clone()) let:log>
+                <li class=format!("log log-{}", log.level.to_lowercase())>
+                    <span class="log-level">{log.level.to_uppercase()}</span>" "{log.message}
+                </li>
+            </For>
+        </ol>
+        <h2>"Checks"</h2>
+        {if no_checks {
+            view! { <p class="empty-state">"No check results in this scan."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-scroll">
+                    <table class="checks">
+                        <thead><tr><th>"Outcome"</th><th>"Check"</th><th>"Dataset"</th><th>"Value"</th></tr></thead>
+                        <tbody>{checks}</tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
+    }
+}
