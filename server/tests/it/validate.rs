@@ -12,8 +12,12 @@ fn seltzer() -> Command {
     cmd
 }
 
+/// The corpus inside this repository, next to the `shared` crate's tests.
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tests/data/sodacl-corpus")
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the server crate sits in the workspace");
+    workspace.join("shared").join("tests/data/sodacl-corpus")
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
