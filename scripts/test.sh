@@ -17,12 +17,25 @@ cargo fmt --all --check
 # The dashboard first: the server embeds dist/, so building it later would rebuild the server.
 seltzer_build_frontend
 
-# Budget: the wasm every browser downloads, gzip-compressed, stays under 400 KB.
-wasm=$(ls dist/*.wasm)
-wasm_gz=$(gzip -9 -c "$wasm" | wc -c)
-printf 'wasm size: %s bytes raw, %s bytes gzip (budget 409600)\n' "$(wc -c <"$wasm")" "$wasm_gz"
-if [ "$wasm_gz" -gt 409600 ]; then
-  echo "error: the dashboard's wasm is $wasm_gz bytes gzipped, over the 400 KB budget" >&2
+# Budget: what a browser downloads on its first visit (index.html, the JS glue, the wasm, the CSS,
+# the icon), gzip-compressed as Seltzer serves it. ECharts and the checks editor's worker are not
+# part of it: the chart pages and the editor load them when they need them. Enforced: 400 KB.
+# The issue's target is 300 KB (not met yet: see the README's figures).
+first_load=0
+for f in dist/*; do
+  case "$f" in
+    */echarts.min.js|*/sodacl_worker*) continue ;;
+  esac
+  n=$(gzip -9 -c "$f" | wc -c)
+  printf '  %-60s %8s bytes raw, %7s gzip\n' "$f" "$(wc -c <"$f")" "$n"
+  first_load=$((first_load + n))
+done
+printf 'first load without ECharts: %s bytes gzip (enforced 409600, target 307200)\n' "$first_load"
+printf 'ECharts (with the first chart): %s bytes gzip\n' "$(gzip -9 -c dist/echarts.min.js | wc -c)"
+printf 'checks editor worker (with the editor): %s bytes gzip\n' \
+  "$(cat dist/sodacl_worker_bg.wasm dist/sodacl_worker.js dist/sodacl_worker_loader.js | gzip -9 | wc -c)"
+if [ "$first_load" -gt 409600 ]; then
+  echo "error: the dashboard's first load is $first_load bytes gzipped, over the 400 KB budget" >&2
   exit 1
 fi
 

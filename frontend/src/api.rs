@@ -4,8 +4,12 @@
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use shared::api::{
-    ApiError, CheckList, DatasetList, ErrorCode, Health, LoginRequest, Me, ScanDetailView,
+    ApiError, ApiKeyInfo, AttributeInfo, CheckDetail, CheckHistory, CheckList, CheckResultDetail,
+    CreatedApiKey, DatasetDetail, DatasetList, ErrorCode, Health, LoginRequest, Me, NewApiKey,
+    Role, Samples, ScanDetailView, ScanList, UserInfo,
 };
+
+use crate::url::encode;
 
 pub async fn health() -> Result<Health, ApiError> {
     get_json("/api/health").await
@@ -37,14 +41,91 @@ pub async fn checks(query: &str) -> Result<CheckList, ApiError> {
     get_json(&format!("/api/checks?{query}")).await
 }
 
-/// Every dataset with its status (the first 500).
+/// Every dataset with its status (the first 500) and its failed checks in its last 20 scans.
 pub async fn datasets() -> Result<DatasetList, ApiError> {
-    get_json("/api/datasets?size=500").await
+    get_json("/api/datasets?size=500&trend=20").await
 }
 
 /// One scan with its checks and logs.
 pub async fn scan(id: &str) -> Result<ScanDetailView, ApiError> {
-    get_json(&format!("/api/scans/{}", crate::url::encode(id))).await
+    get_json(&format!("/api/scans/{}", encode(id))).await
+}
+
+/// `GET /api/scans` with the scans page's query string (without `?`).
+pub async fn scans(query: &str) -> Result<ScanList, ApiError> {
+    get_json(&format!("/api/scans?{query}")).await
+}
+
+pub async fn check(id: &str) -> Result<CheckDetail, ApiError> {
+    get_json(&format!("/api/checks/{}", encode(id))).await
+}
+
+/// A check's history over the last `days` days (all of it when `None`), at most `max_points`
+/// (the server keeps the worst result of each time bucket beyond that).
+pub async fn history(
+    id: &str,
+    days: Option<u32>,
+    max_points: u32,
+) -> Result<CheckHistory, ApiError> {
+    let range = days.map(|d| format!("&days={d}")).unwrap_or_default();
+    get_json(&format!(
+        "/api/checks/{}/history?maxPoints={max_points}{range}",
+        encode(id)
+    ))
+    .await
+}
+
+pub async fn check_result(id: i64) -> Result<CheckResultDetail, ApiError> {
+    get_json(&format!("/api/check-results/{id}")).await
+}
+
+pub async fn samples(result_id: i64) -> Result<Samples, ApiError> {
+    get_json(&format!("/api/check-results/{result_id}/samples")).await
+}
+
+/// Checks that were sent with any of these identities (the editor's backtest).
+pub async fn checks_by_identity(identities: &[String]) -> Result<CheckList, ApiError> {
+    let list = identities
+        .iter()
+        .map(|i| encode(i))
+        .collect::<Vec<_>>()
+        .join(",");
+    get_json(&format!("/api/checks?size=500&identity={list}")).await
+}
+
+pub async fn dataset(id: &str) -> Result<DatasetDetail, ApiError> {
+    get_json(&format!("/api/datasets/{}", encode(id))).await
+}
+
+pub async fn api_keys() -> Result<Vec<ApiKeyInfo>, ApiError> {
+    get_json("/api/api-keys").await
+}
+
+pub async fn create_api_key(name: String, role: Role) -> Result<CreatedApiKey, ApiError> {
+    let request = Request::post("/api/api-keys")
+        .json(&NewApiKey {
+            name,
+            role: Some(role),
+        })
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    decode("/api/api-keys", request.send().await).await
+}
+
+pub async fn revoke_api_key(id: &str) -> Result<(), ApiError> {
+    let path = format!("/api/api-keys/{}", encode(id));
+    match Request::delete(&path).send().await {
+        Ok(r) if r.ok() => Ok(()),
+        Ok(r) => Err(error_of(&path, r).await),
+        Err(e) => Err(unreachable(&e)),
+    }
+}
+
+pub async fn users() -> Result<Vec<UserInfo>, ApiError> {
+    get_json("/api/users").await
+}
+
+pub async fn attributes() -> Result<Vec<AttributeInfo>, ApiError> {
+    get_json("/api/attributes").await
 }
 
 async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {

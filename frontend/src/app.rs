@@ -7,16 +7,20 @@ use leptos_router::path;
 
 use crate::api;
 use crate::pages::{
-    checks::ChecksPage, datasets::DatasetsPage, editor::EditorPage, not_found::NotFoundPage,
-    scan::ScanPage, scans::ScansPage, settings::SettingsPage, signin::SignInPage,
+    check::CheckPage, checks::ChecksPage, dataset::DatasetPage, datasets::DatasetsPage,
+    editor::EditorPage, not_found::NotFoundPage, scan::ScanPage, scans::ScansPage,
+    settings::SettingsPage, signin::SignInPage,
 };
+use crate::prefs::{PrefsMenu, provide_prefs};
 use crate::session::{SignedIn, UserMenu, provide_session};
 
 #[component]
 pub fn App() -> impl IntoView {
     provide_session();
+    provide_prefs();
     view! {
         <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="app-header">
                 <a class="brand" href="/">"Seltzer"</a>
                 <nav aria-label="Main">
@@ -26,13 +30,16 @@ pub fn App() -> impl IntoView {
                     <A href="/editor">"Editor"</A>
                     <A href="/settings">"Settings"</A>
                 </nav>
+                <PrefsMenu />
                 <UserMenu />
             </header>
             <main id="main">
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/signin") view=SignInPage />
                     <Route path=path!("/") view=|| view! { <SignedIn><ChecksPage /></SignedIn> } />
+                    <Route path=path!("/checks/:id") view=|| view! { <SignedIn><CheckPage /></SignedIn> } />
                     <Route path=path!("/datasets") view=|| view! { <SignedIn><DatasetsPage /></SignedIn> } />
+                    <Route path=path!("/datasets/:id") view=|| view! { <SignedIn><DatasetPage /></SignedIn> } />
                     <Route path=path!("/scans") view=|| view! { <SignedIn><ScansPage /></SignedIn> } />
                     <Route path=path!("/scans/:id") view=|| view! { <SignedIn><ScanPage /></SignedIn> } />
                     <Route path=path!("/editor") view=|| view! { <SignedIn><EditorPage /></SignedIn> } />

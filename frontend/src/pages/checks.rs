@@ -9,6 +9,7 @@ use leptos_router::params::ParamsMap;
 use shared::api::{CheckList, CheckListItem, CheckOutcome};
 
 use crate::api;
+use crate::prefs::Time;
 use crate::url::{query_string, with_changes};
 
 /// The query parameters this page understands, in the order links write them.
@@ -168,7 +169,7 @@ fn Results(list: CheckList, params: ParamsMap) -> impl IntoView {
         } else {
             view! {
                 <div class="table-scroll">
-                    <table class="checks">
+                    <table class="checks check-list">
                         <thead>
                             <tr>
                                 {header("outcome", "Outcome")}
@@ -213,14 +214,12 @@ fn CheckRow(item: CheckListItem) -> impl IntoView {
     view! {
         <tr data-check-id=item.id>
             <td>{outcome_badge(item.outcome)}</td>
-            <td class="check-name">{item.name}</td>
+            <td class="check-name"><a href=format!("/checks/{}", item.id)>{item.name}</a></td>
             <td>{dataset}</td>
             <td>{item.data_source}</td>
             <td>{item.column.unwrap_or_default()}</td>
             <td class="number">{value}</td>
-            <td><time datetime=item.data_timestamp.clone() title=item.data_timestamp.clone()>
-                {item.data_timestamp.as_deref().map(short_time).unwrap_or_default()}
-            </time></td>
+            <td><Time ts=item.data_timestamp.clone() /></td>
             <td>{item.scan_definition.unwrap_or_default()}</td>
             <td class="attributes">{attributes}</td>
         </tr>
@@ -228,20 +227,12 @@ fn CheckRow(item: CheckListItem) -> impl IntoView {
 }
 
 /// Values as a person reads them: integers without decimals, others with up to 4.
-fn format_value(v: f64) -> String {
+pub fn format_value(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{v:.0}")
     } else {
         let s = format!("{v:.4}");
         s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    }
-}
-
-/// `2026-11-23T04:23:08Z` → `2026-11-23 04:23 UTC` (the full time is in the title).
-pub fn short_time(ts: &str) -> String {
-    match (ts.get(..10), ts.get(11..16)) {
-        (Some(date), Some(time)) => format!("{date} {time} UTC"),
-        _ => ts.to_owned(),
     }
 }
 

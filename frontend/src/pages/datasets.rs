@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use shared::api::{DatasetListItem, DatasetStatus};
 
 use crate::api;
+use crate::prefs::Time;
 
 #[component]
 pub fn DatasetsPage() -> impl IntoView {
@@ -35,7 +36,7 @@ pub fn DatasetsPage() -> impl IntoView {
                                 <table class="checks datasets">
                                     <thead><tr>
                                         <th>"Status"</th><th>"Dataset"</th><th>"Data source"</th>
-                                        <th>"Checks by outcome"</th><th>"Last scan"</th>
+                                        <th>"Checks by outcome"</th><th>"Failed checks per scan"</th><th>"Last scan"</th>
                                     </tr></thead>
                                     <tbody>{rows}</tbody>
                                 </table>
@@ -67,7 +68,7 @@ fn DatasetRow(d: DatasetListItem) -> impl IntoView {
     view! {
         <tr data-dataset-id=d.id class:row-failed=failed>
             <td>{status}</td>
-            <td><a href=format!("/?datasetId={}", d.id)>{d.name}</a></td>
+            <td><a href=format!("/datasets/{}", d.id)>{d.name}</a></td>
             <td>{d.data_source}</td>
             <td class="outcome-counts">
                 <span class="outcome-fail" title="fail">{format!("✕ {}", c.fail)}</span>" "
@@ -75,9 +76,53 @@ fn DatasetRow(d: DatasetListItem) -> impl IntoView {
                 <span class="outcome-pass" title="pass">{format!("✓ {}", c.pass)}</span>" "
                 <span class="outcome-not-evaluated" title="not evaluated">{format!("– {}", c.not_evaluated)}</span>
             </td>
-            <td><time datetime=d.last_scan_time.clone() title=d.last_scan_time.clone()>
-                {d.last_scan_time.as_deref().map(crate::pages::checks::short_time).unwrap_or_default()}
-            </time></td>
+            <td>{failed_sparkline(&d.recent_failed)}</td>
+            <td><Time ts=d.last_scan_time.clone() /></td>
         </tr>
     }
+}
+
+/// Failed checks in the dataset's latest scans as tiny bars (oldest left), so a dataset that
+/// started failing recently stands out.
+fn failed_sparkline(counts: &[i64]) -> AnyView {
+    if counts.is_empty() {
+        return ().into_any();
+    }
+    let (w, h, gap) = (4.0, 24.0, 1.0);
+    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let bars = counts
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let bar = if *n == 0 {
+                1.0
+            } else {
+                (*n as f64 / max * h).max(2.0)
+            };
+            let colour = if *n == 0 {
+                "var(--border)"
+            } else {
+                "var(--fail)"
+            };
+            view! {
+                <rect x=format!("{:.1}", i as f64 * (w + gap)) y=format!("{:.1}", h - bar)
+                    width=w height=format!("{bar:.1}") fill=colour />
+            }
+        })
+        .collect_view();
+    let width = counts.len() as f64 * (w + gap);
+    let label = format!(
+        "Failed checks in the last {} scans, oldest first: {}",
+        counts.len(),
+        counts
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    view! {
+        <svg class="sparkline" viewBox=format!("0 0 {width} {h}") width=width height=h role="img"
+            aria-label=label>{bars}</svg>
+    }
+    .into_any()
 }

@@ -1,6 +1,8 @@
 //! One module per route of the dashboard.
 
+pub mod check;
 pub mod checks;
+pub mod dataset;
 pub mod datasets;
 pub mod editor;
 pub mod not_found;

@@ -6,7 +6,8 @@ use leptos_router::hooks::use_params_map;
 use shared::api::ScanDetailView;
 
 use crate::api;
-use crate::pages::checks::{outcome_badge, short_time};
+use crate::pages::checks::{format_value, outcome_badge};
+use crate::prefs::Time;
 
 #[component]
 pub fn ScanPage() -> impl IntoView {
@@ -52,15 +53,16 @@ fn ScanDetail(detail: ScanDetailView) -> impl IntoView {
             view! {
                 <tr>
                     <td>{outcome_badge(c.outcome)}</td>
-                    <td class="check-name">{c.name}</td>
+                    <td class="check-name"><a href=format!("/checks/{}?result={}", c.check_id, c.result_id)>{c.name}</a></td>
                     <td>{c.dataset.unwrap_or_default()}</td>
-                    <td class="number">{c.value.map(|v| v.to_string()).unwrap_or_default()}</td>
+                    <td class="number">{c.value.map(format_value).unwrap_or_default()}</td>
                 </tr>
             }
         })
         .collect_view();
     let failed = s.has_errors;
     view! {
+        <p class="breadcrumb"><a href="/scans">"Scans"</a>" / "</p>
         <h1>{format!("Scan {} · {}", s.id, s.definition)}</h1>
         {failed.then(|| view! {
             <p class="banner-failed" role="alert" id="scan-failed">
@@ -69,7 +71,8 @@ fn ScanDetail(detail: ScanDetailView) -> impl IntoView {
             </p>
         })}
         <dl class="facts">
-            <dt>"Data timestamp"</dt><dd><time title=s.data_timestamp.clone()>{short_time(&s.data_timestamp)}</time></dd>
+            <dt>"Data timestamp"</dt><dd><Time ts=Some(s.data_timestamp.clone()) /></dd>
+            <dt>"Ran"</dt><dd><Time ts=Some(s.ended.clone()) /></dd>
             <dt>"Duration"</dt><dd>{format!("{:.1} s", s.duration_ms as f64 / 1000.0)}</dd>
             <dt>"Data source"</dt><dd>{s.data_source}</dd>
             <dt>"Outcomes"</dt><dd>{format!("✕ {} fail · ! {} warn · ✓ {} pass · – {} not evaluated", s.fail, s.warn, s.pass, s.not_evaluated)}</dd>

@@ -1,11 +1,257 @@
-//! `/settings`: Settings.
+//! `/settings`: display preferences (theme, time zone) for everyone; API keys (create with the
+//! secret shown once and a copy button, revoke) and users for admins; check attribute
+//! definitions as Soda Core receives them.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{ApiError, CreatedApiKey, ErrorCode, Role};
+
+use crate::api;
+use crate::prefs::{ThemeChoice, Time, use_prefs};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     view! {
         <h1>"Settings"</h1>
-        <p class="empty-state">"API keys, users and check attributes are managed here."</p>
+        <Display />
+        <ApiKeys />
+        <Users />
+        <Attributes />
+    }
+}
+
+fn forbidden_or(e: &ApiError, what: &str) -> String {
+    if e.code == ErrorCode::Forbidden {
+        format!("Only admins manage {what}.")
+    } else {
+        e.message.clone()
+    }
+}
+
+#[component]
+fn Display() -> impl IntoView {
+    let prefs = use_prefs();
+    let theme_option = move |value: ThemeChoice, label: &'static str, id: &'static str| {
+        view! {
+            <label class="choice" for=id>
+                <input type="radio" name="theme" id=id prop:checked=move || prefs.theme.get() == value
+                    on:change=move |_| prefs.theme.set(value) />
+                {label}
+            </label>
+        }
+    };
+    view! {
+        <section class="settings-section" aria-labelledby="display-title">
+            <h2 id="display-title">"Display"</h2>
+            <fieldset>
+                <legend>"Theme"</legend>
+                {theme_option(ThemeChoice::System, "Follow the system", "theme-system")}
+                {theme_option(ThemeChoice::Light, "Light", "theme-light")}
+                {theme_option(ThemeChoice::Dark, "Dark", "theme-dark")}
+            </fieldset>
+            <fieldset>
+                <legend>"Times"</legend>
+                <label class="choice" for="zone-utc">
+                    <input type="radio" name="zone" id="zone-utc" prop:checked=move || prefs.utc.get()
+                        on:change=move |_| prefs.utc.set(true) />"UTC"
+                </label>
+                <label class="choice" for="zone-local">
+                    <input type="radio" name="zone" id="zone-local" prop:checked=move || !prefs.utc.get()
+                        on:change=move |_| prefs.utc.set(false) />"This browser's time zone"
+                </label>
+            </fieldset>
+        </section>
+    }
+}
+
+#[component]
+fn ApiKeys() -> impl IntoView {
+    let keys = LocalResource::new(api::api_keys);
+    let name = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Viewer);
+    let created = RwSignal::new(None::<CreatedApiKey>);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match api::create_api_key(name.get_untracked(), role.get_untracked()).await {
+                Ok(key) => {
+                    created.set(Some(key));
+                    name.set(String::new());
+                    keys.refetch();
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+            busy.set(false);
+        });
+    };
+    let revoke = move |id: String| {
+        spawn_local(async move {
+            match api::revoke_api_key(&id).await {
+                Ok(()) => keys.refetch(),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    view! {
+        <section class="settings-section" aria-labelledby="keys-title">
+            <h2 id="keys-title">"API keys"</h2>
+            <p class="hint">"Soda Core logs in with an API key (its "<code>"soda_cloud:"</code>" configuration), and so do scripts using the API (HTTP Basic id:secret)."</p>
+            <form class="inline-form" id="new-key" on:submit=create>
+                <label for="key-name">"Name"</label>
+                <input id="key-name" required placeholder="e.g. warehouse-scans" prop:value=name
+                    on:input=move |ev| name.set(event_target_value(&ev)) />
+                <label for="key-role">"Role"</label>
+                <select id="key-role" on:change=move |ev| role.set(Role::parse(&event_target_value(&ev)).unwrap_or(Role::Viewer))>
+                    <option value="viewer">"viewer"</option>
+                    <option value="editor">"editor"</option>
+                    <option value="admin">"admin"</option>
+                </select>
+                <button type="submit" disabled=move || busy.get()>"Create key"</button>
+            </form>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || created.get().map(|key| view! { <NewSecret key=key /> })}
+            <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading keys…"</p> }>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Ok(list) if list.is_empty() => view! { <p class="empty-state">"No API keys yet."</p> }.into_any(),
+                        Ok(list) => {
+                            let rows = list.into_iter().map(|k| {
+                                let id = k.id.clone();
+                                let revoked = k.revoked_at.is_some();
+                                view! {
+                                    <tr data-key-id=k.id class:revoked=revoked>
+                                        <td>{k.name.clone()}</td>
+                                        <td><code>{k.id.clone()}</code></td>
+                                        <td>{k.role.clone()}</td>
+                                        <td><Time ts=Some(k.created_at.clone()) /></td>
+                                        <td>{if revoked {
+                                            view! { <span class="muted">"Revoked " <Time ts=k.revoked_at.clone() /></span> }.into_any()
+                                        } else {
+                                            let name = k.name;
+                                            view! {
+                                                <button type="button" class="danger revoke"
+                                                    aria-label=format!("Revoke the key {name}")
+                                                    on:click=move |_| revoke(id.clone())>"Revoke"</button>
+                                            }.into_any()
+                                        }}</td>
+                                    </tr>
+                                }
+                            }).collect_view();
+                            view! {
+                                <div class="table-scroll">
+                                    <table class="checks" id="api-keys">
+                                        <thead><tr><th>"Name"</th><th>"Id"</th><th>"Role"</th><th>"Created"</th><th></th></tr></thead>
+                                        <tbody>{rows}</tbody>
+                                    </table>
+                                </div>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <p class="muted">{forbidden_or(&e, "API keys")}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The one time a secret is shown: with the `soda_cloud:` lines to paste and a copy button.
+#[component]
+fn NewSecret(key: CreatedApiKey) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let secret = key.secret.clone();
+    let copy = move |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().clipboard().write_text(&secret);
+            copied.set(true);
+        }
+    };
+    view! {
+        <div class="new-secret" id="new-secret" role="status">
+            <p><strong>{format!("Key “{}” created.", key.name)}</strong>" Copy the secret now: it is not shown again."</p>
+            <dl class="facts">
+                <dt>"api_key_id"</dt><dd><code id="new-key-id">{key.id.clone()}</code></dd>
+                <dt>"api_key_secret"</dt><dd><code id="new-key-secret">{key.secret}</code></dd>
+            </dl>
+            <button type="button" id="copy-secret" on:click=copy>
+                {move || if copied.get() { "Copied ✓" } else { "Copy secret" }}
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn Users() -> impl IntoView {
+    let users = LocalResource::new(api::users);
+    view! {
+        <section class="settings-section" aria-labelledby="users-title">
+            <h2 id="users-title">"Users"</h2>
+            <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading users…"</p> }>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Ok(list) => {
+                            let rows = list.into_iter().map(|u| view! {
+                                <tr class:revoked=u.disabled>
+                                    <td>{u.email}</td>
+                                    <td>{u.role.as_str()}</td>
+                                    <td>{if u.disabled { "disabled" } else { "active" }}</td>
+                                    <td><Time ts=Some(u.created_at) /></td>
+                                </tr>
+                            }).collect_view();
+                            view! {
+                                <div class="table-scroll">
+                                    <table class="checks" id="users">
+                                        <thead><tr><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Created"</th></tr></thead>
+                                        <tbody>{rows}</tbody>
+                                    </table>
+                                </div>
+                                <p class="hint">"Add users with "<code>"seltzer user create --email … --role viewer|editor|admin"</code>"."</p>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <p class="muted">{forbidden_or(&e, "users")}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn Attributes() -> impl IntoView {
+    let attributes = LocalResource::new(api::attributes);
+    view! {
+        <section class="settings-section" aria-labelledby="attributes-title">
+            <h2 id="attributes-title">"Check attributes"</h2>
+            <p class="hint">"Soda Core skips a whole scan whose checks use an attribute not defined here. Define them with "
+                <code>"seltzer attribute create"</code>" or "<code>"POST /api/attributes"</code>"."</p>
+            <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading attributes…"</p> }>
+                {move || Suspend::new(async move {
+                    match attributes.await {
+                        Ok(list) if list.is_empty() => view! { <p class="empty-state">"No attributes defined."</p> }.into_any(),
+                        Ok(list) => {
+                            let rows = list.into_iter().map(|a| {
+                                let allowed = a.allowed_values.map(|v| v.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+                                view! { <tr><td><code>{a.name}</code></td><td>{a.label}</td><td>{a.attribute_type}</td><td>{allowed}</td></tr> }
+                            }).collect_view();
+                            view! {
+                                <div class="table-scroll">
+                                    <table class="checks" id="attributes">
+                                        <thead><tr><th>"Name"</th><th>"Label"</th><th>"Type"</th><th>"Allowed values"</th></tr></thead>
+                                        <tbody>{rows}</tbody>
+                                    </table>
+                                </div>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }

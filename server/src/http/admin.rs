@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::api::ApiError;
-use shared::api::{ErrorCode, Role};
+use shared::api::{ApiKeyInfo, CreatedApiKey, ErrorCode, NewApiKey, Role, UserInfo};
 
 use super::auth::Caller;
 use super::{AppState, HttpError};
@@ -84,38 +84,45 @@ async fn delete_attribute(
     Ok(Json(json!({"name": name, "deleted": true})))
 }
 
-#[utoipa::path(get, path = "/api/api-keys", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "API keys, never their secrets (admin)"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
+#[utoipa::path(get, path = "/api/api-keys", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "API keys, never their secrets (admin)", body = Vec<ApiKeyInfo>), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
 async fn list_keys(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<Vec<ApiKeyInfo>>, HttpError> {
     caller.require(Role::Admin)?;
-    Ok(Json(json!(state.db.list_api_keys().await?)))
+    let keys = state.db.list_api_keys().await?;
+    Ok(Json(
+        keys.into_iter()
+            .map(|k| ApiKeyInfo {
+                id: k.id,
+                name: k.name,
+                role: k.role,
+                created_at: k.created_at,
+                revoked_at: k.revoked_at,
+            })
+            .collect(),
+    ))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewKey {
-    name: String,
-    role: Option<Role>,
-}
-
-#[utoipa::path(post, path = "/api/api-keys", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "The key and its secret, shown once (admin)"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
+#[utoipa::path(post, path = "/api/api-keys", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), request_body = NewApiKey, responses((status = 200, description = "The key and its secret, shown once (admin)", body = CreatedApiKey), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
 async fn create_key(
     State(state): State<AppState>,
     caller: Caller,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<CreatedApiKey>, HttpError> {
     caller.require(Role::Admin)?;
-    let new: NewKey = body(&bytes, "{\"name\", \"role\"?}")?;
+    let new: NewApiKey = body(&bytes, "{\"name\", \"role\"?}")?;
     if new.name.trim().is_empty() {
         return Err(HttpError::bad_request("name must not be empty"));
     }
     let role = new.role.unwrap_or(Role::Viewer);
     let key = state.db.create_api_key(new.name.trim(), role).await?;
-    Ok(Json(
-        json!({"id": key.id, "secret": key.secret, "name": new.name.trim(), "role": role}),
-    ))
+    Ok(Json(CreatedApiKey {
+        id: key.id,
+        secret: key.secret,
+        name: new.name.trim().to_owned(),
+        role,
+    }))
 }
 
 #[utoipa::path(delete, path = "/api/api-keys/{id}", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("id" = String, Path, description = "API key id")), responses((status = 200, description = "Revoked (admin)"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
@@ -133,13 +140,25 @@ async fn revoke_key(
     Ok(Json(json!({"id": id, "revoked": true})))
 }
 
-#[utoipa::path(get, path = "/api/users", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Users (admin)"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
+#[utoipa::path(get, path = "/api/users", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Users (admin)", body = Vec<UserInfo>), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
 async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<Vec<UserInfo>>, HttpError> {
     caller.require(Role::Admin)?;
-    Ok(Json(json!(state.db.list_users().await?)))
+    let users = state.db.list_users().await?;
+    Ok(Json(
+        users
+            .into_iter()
+            .map(|u| UserInfo {
+                id: u.id,
+                email: u.email,
+                role: u.role,
+                disabled: u.disabled,
+                created_at: u.created_at,
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -1,8 +1,10 @@
 //! Seltzer's own check endpoints, typed in `shared::api` for the dashboard:
 //! - `GET /api/checks`: the check results list with filters, sorting, paging and the counts
 //!   per outcome;
+//! - `GET /api/checks/{id}`: one check, where it is defined, and its identities;
 //! - `GET /api/checks/{id}/history`: a check's trend, with the warn and fail zones in force at
-//!   each point, downsampled for long ranges.
+//!   each point, downsampled for long ranges;
+//! - `GET /api/check-results/{id}`: one result with Soda Core's diagnostics.
 
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -12,7 +14,8 @@ use axum::{Json, Router};
 use serde_json::Value;
 use shared::api::ApiError;
 use shared::api::{
-    Attribute, CheckHistory, CheckList, CheckListItem, CheckOutcome, HistoryPoint, OutcomeCounts,
+    Attribute, CheckDetail, CheckHistory, CheckList, CheckListItem, CheckOutcome,
+    CheckResultDetail, HistoryPoint, IdentityRef, OutcomeCounts,
 };
 use shared::sodacl::Zone;
 use shared::sodacl::threshold::SodaBounds;
@@ -27,9 +30,14 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/checks", get(list))
         .route("/checks.csv", get(list_csv))
+        .route("/checks/{check_id}", get(detail))
         .route("/checks/{check_id}/history", get(history))
         .route("/checks/{check_id}/history.csv", get(history_csv))
+        .route("/check-results/{result_id}", get(result))
 }
+
+/// The most identities one `identity` filter may list.
+const MAX_IDENTITIES: usize = 200;
 
 /// The most rows one CSV export holds.
 const CSV_MAX_ROWS: i64 = 100_000;
@@ -147,7 +155,7 @@ async fn history_csv(
     Ok(csv_response(&format!("check-{check_id}-history.csv"), body))
 }
 
-#[utoipa::path(get, path = "/api/checks", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("outcome" = Option<String>, Query, description = "pass, warn, fail or notEvaluated"), ("datasetId" = Option<i64>, Query, description = "Dataset id"), ("dataSource" = Option<String>, Query, description = "Data source name"), ("attribute" = Option<String>, Query, description = "name=value"), ("search" = Option<String>, Query, description = "Part of the name, dataset or column"), ("sort" = Option<String>, Query, description = "name, outcome, dataset, dataTimestamp or value"), ("order" = Option<String>, Query, description = "asc or desc"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 50)")), responses((status = 200, body = CheckList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/api/checks", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("outcome" = Option<String>, Query, description = "pass, warn, fail or notEvaluated"), ("datasetId" = Option<i64>, Query, description = "Dataset id"), ("dataSource" = Option<String>, Query, description = "Data source name"), ("attribute" = Option<String>, Query, description = "name=value"), ("search" = Option<String>, Query, description = "Part of the name, dataset or column"), ("identity" = Option<String>, Query, description = "Comma-separated check identities (any version), at most 200"), ("sort" = Option<String>, Query, description = "name, outcome, dataset, dataTimestamp or value"), ("order" = Option<String>, Query, description = "asc or desc"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 50)")), responses((status = 200, body = CheckList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list(
     State(state): State<AppState>,
     _caller: Caller,
@@ -194,12 +202,34 @@ fn list_query(q: &Params) -> Result<(CheckFilter, CheckSort, bool), HttpError> {
         })
         .transpose()?;
     let search = q.search()?;
+    let identities: Vec<String> = q
+        .text("identity")
+        .map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if identities.len() > MAX_IDENTITIES {
+        return Err(HttpError::bad_request(format!(
+            "identity lists at most {MAX_IDENTITIES} identities"
+        )));
+    }
+    if let Some(long) = identities.iter().find(|i| i.chars().count() > 200) {
+        return Err(HttpError::bad_request(format!(
+            "identity '{}…' is longer than 200 characters",
+            long.chars().take(20).collect::<String>()
+        )));
+    }
     let filter = CheckFilter {
         outcome,
         dataset_id: q.id("datasetId", "a dataset id")?,
         data_source: q.text("dataSource").map(str::to_owned),
         attribute,
         search,
+        identities,
     };
     let sort = match q.text("sort").unwrap_or("name") {
         "name" => CheckSort::Name,
@@ -251,7 +281,67 @@ fn list_item(c: &CheckSummary) -> CheckListItem {
         data_timestamp: c.latest_data_timestamp.map(timestamp::format),
         scan_definition: c.scan_definition.clone(),
         attributes,
+        identity: c.identity.clone(),
     }
+}
+
+#[utoipa::path(get, path = "/api/checks/{checkId}", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id")), responses((status = 200, body = CheckDetail), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+async fn detail(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<CheckDetail>, HttpError> {
+    let not_found = || HttpError::not_found(format!("no check with id '{id}'"));
+    let check_id: i64 = id.parse().map_err(|_| not_found())?;
+    let d = state
+        .db
+        .check_definition(check_id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Json(CheckDetail {
+        check: list_item(&d.summary),
+        check_type: d.summary.check_type.clone(),
+        definition: d.summary.definition.clone(),
+        file_path: d.file_path,
+        line: d.line,
+        col: d.col,
+        identities: d
+            .identities
+            .into_iter()
+            .map(|(version, identity)| IdentityRef { version, identity })
+            .collect(),
+        latest_result_id: d.summary.latest_result_id,
+        created_at: timestamp::format(d.summary.created_at),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/check-results/{resultId}", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("resultId" = i64, Path, description = "Check result id")), responses((status = 200, body = CheckResultDetail), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+async fn result(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<CheckResultDetail>, HttpError> {
+    let not_found = || HttpError::not_found(format!("no check result with id '{id}'"));
+    let result_id: i64 = id.parse().map_err(|_| not_found())?;
+    let r = state
+        .db
+        .check_result(result_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let json = |text: &str| serde_json::from_str(text).unwrap_or(Value::Null);
+    Ok(Json(CheckResultDetail {
+        id: r.id,
+        check_id: r.check_id,
+        scan_id: r.scan_id,
+        data_timestamp: timestamp::format(r.data_timestamp),
+        value: r.value,
+        outcome: r.outcome.as_deref().and_then(CheckOutcome::parse),
+        name: r.name,
+        definition: r.definition,
+        diagnostics: json(&r.diagnostics),
+        outcome_reasons: r.outcome_reasons.as_deref().map_or(Value::Null, json),
+        sample_rows: r.sample_rows,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/checks/{checkId}/history", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), ("from" = Option<String>, Query, description = "RFC 3339"), ("to" = Option<String>, Query, description = "RFC 3339"), ("days" = Option<i64>, Query, description = "The last N days (instead of from)"), ("maxPoints" = Option<i64>, Query, description = "2 to 10000 (default 1000)")), responses((status = 200, body = CheckHistory), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]

@@ -32,7 +32,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/check-results/{result_id}/samples", get(samples))
 }
 
-#[utoipa::path(get, path = "/api/datasets", tag = "datasets", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("search" = Option<String>, Query, description = "Part of the dataset name, any case"), ("dataSource" = Option<String>, Query, description = "Data source name"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 100)")), responses((status = 200, body = DatasetList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/api/datasets", tag = "datasets", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("search" = Option<String>, Query, description = "Part of the dataset name, any case"), ("dataSource" = Option<String>, Query, description = "Data source name"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 100)"), ("trend" = Option<i64>, Query, description = "1 to 100: also the failed checks of each dataset's latest N scans")), responses((status = 200, body = DatasetList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 pub(super) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
@@ -45,7 +45,18 @@ pub(super) async fn list(
         updated_since: None,
     };
     let (page, size) = q.paging(100, 1, 500)?;
+    let trend = match q.text("trend") {
+        Some(_) => Some(q.int("trend", 20, 1, 100)?),
+        None => None,
+    };
     let (datasets, total) = state.db.list_datasets(&filter, page * size, size).await?;
+    let mut recent = match trend {
+        Some(n) => {
+            let ids: Vec<i64> = datasets.iter().map(|d| d.id).collect();
+            state.db.recent_fail_counts(&ids, n).await?
+        }
+        None => Default::default(),
+    };
     let items = datasets
         .into_iter()
         .map(|d| DatasetListItem {
@@ -65,6 +76,7 @@ pub(super) async fn list(
                 fail: d.failing,
                 not_evaluated: (d.checks - d.passing - d.warning - d.failing).max(0),
             },
+            recent_failed: recent.remove(&d.id).unwrap_or_default(),
         })
         .collect();
     Ok(Json(DatasetList {

@@ -29,6 +29,8 @@ pub struct CheckSummary {
     pub group_identity: Option<String>,
     pub group_name: Option<String>,
     pub scan_definition: Option<String>,
+    /// The primary identity (v4 when the check sets `identity:`, else v3).
+    pub identity: String,
 }
 
 /// Which checks to list.
@@ -43,7 +45,7 @@ pub enum CheckSelection {
 const COLUMNS: &str = "c.id, c.name, c.check_type, c.definition, c.column_name, c.attributes, \
     c.dataset_id, d.name, s.name, c.latest_result_id, c.latest_outcome, c.latest_value, \
     c.latest_data_timestamp, sc.scan_end_timestamp, c.created_at, c.group_identity, c.group_name, \
-    sd.name \
+    sd.name, c.identity \
     FROM checks c JOIN data_sources s ON s.id = c.data_source_id \
     LEFT JOIN datasets d ON d.id = c.dataset_id LEFT JOIN scans sc ON sc.id = c.latest_scan_id \
     LEFT JOIN scan_definitions sd ON sd.id = sc.scan_definition_id";
@@ -113,6 +115,7 @@ fn summaries(rows: &[sqlx::any::AnyRow]) -> Result<Vec<CheckSummary>, StorageErr
                 group_identity: row.try_get(15)?,
                 group_name: row.try_get(16)?,
                 scan_definition: row.try_get(17)?,
+                identity: row.try_get(18)?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -139,6 +142,8 @@ pub struct CheckFilter {
     pub attribute: Option<(String, String)>,
     /// Part of the check's name, dataset, column or definition, any case.
     pub search: Option<String>,
+    /// Checks sent with any of these identities (any version).
+    pub identities: Vec<String>,
 }
 
 /// Sort orders for the checks list.
@@ -273,6 +278,15 @@ impl Database {
                 binds.push(Bind::Text(pattern.clone()));
             }
         }
+        if !filter.identities.is_empty() {
+            let markers = vec!["?"; filter.identities.len()].join(", ");
+            conditions.push(&format!(
+                "c.id IN (SELECT check_id FROM check_identities WHERE identity IN ({markers}))"
+            ));
+            for identity in &filter.identities {
+                binds.push(Bind::Text(identity.clone()));
+            }
+        }
         (conditions, binds)
     }
 }
@@ -369,5 +383,98 @@ impl Database {
             .fetch_optional(&self.pool)
             .await?;
         Ok(found.is_some())
+    }
+}
+
+/// Where a check is defined and which identities it was sent with.
+#[derive(Debug, Clone)]
+pub struct CheckDefinition {
+    pub summary: CheckSummary,
+    pub file_path: Option<String>,
+    pub line: Option<i64>,
+    pub col: Option<i64>,
+    /// (version, identity), by version.
+    pub identities: Vec<(String, String)>,
+}
+
+/// One stored check result.
+#[derive(Debug, Clone)]
+pub struct CheckResultRow {
+    pub id: i64,
+    pub check_id: i64,
+    pub scan_id: i64,
+    pub data_timestamp: i64,
+    pub outcome: Option<String>,
+    pub value: Option<f64>,
+    pub name: String,
+    pub definition: String,
+    pub diagnostics: String,
+    pub outcome_reasons: Option<String>,
+    pub sample_rows: i64,
+}
+
+impl Database {
+    /// A check with its definition's place and its identities; `None` when there is none.
+    pub async fn check_definition(
+        &self,
+        check_id: i64,
+    ) -> Result<Option<CheckDefinition>, StorageError> {
+        let rows = batch::query(format!("SELECT {COLUMNS} WHERE c.id = $1"))
+            .bind(check_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let Some(summary) = summaries(&rows)?.into_iter().next() else {
+            return Ok(None);
+        };
+        let (file_path, line, col): (Option<String>, Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT file_path, line, col FROM checks WHERE id = $1")
+                .bind(check_id)
+                .fetch_one(&self.pool)
+                .await?;
+        let identities = sqlx::query_as(
+            "SELECT version, identity FROM check_identities WHERE check_id = $1 \
+             ORDER BY version, identity",
+        )
+        .bind(check_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(CheckDefinition {
+            summary,
+            file_path,
+            line,
+            col,
+            identities,
+        }))
+    }
+
+    /// One check result and how many failed-row sample rows it has.
+    pub async fn check_result(
+        &self,
+        result_id: i64,
+    ) -> Result<Option<CheckResultRow>, StorageError> {
+        let row = sqlx::query(
+            "SELECT r.id, r.check_id, r.scan_id, r.data_timestamp, r.outcome, r.value, r.name, \
+             r.definition, r.diagnostics, r.outcome_reasons, \
+             (SELECT CAST(COALESCE(SUM(row_count), 0) AS BIGINT) FROM samples \
+             WHERE check_result_id = r.id) \
+             FROM check_results r WHERE r.id = $1",
+        )
+        .bind(result_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(CheckResultRow {
+            id: row.try_get(0)?,
+            check_id: row.try_get(1)?,
+            scan_id: row.try_get(2)?,
+            data_timestamp: row.try_get(3)?,
+            outcome: row.try_get(4)?,
+            value: row.try_get(5)?,
+            name: row.try_get(6)?,
+            definition: row.try_get(7)?,
+            diagnostics: row.try_get(8)?,
+            outcome_reasons: row.try_get(9)?,
+            sample_rows: row.try_get(10)?,
+        }))
     }
 }

@@ -112,6 +112,40 @@ impl Database {
     }
 }
 
+impl Database {
+    /// Failed checks in each dataset's latest `per_dataset` scans (by data timestamp), oldest
+    /// first, from the per-scan counts kept at ingest (scans stored before those counts existed
+    /// count as 0).
+    pub async fn recent_fail_counts(
+        &self,
+        dataset_ids: &[i64],
+        per_dataset: i64,
+    ) -> Result<std::collections::HashMap<i64, Vec<i64>>, StorageError> {
+        let mut out: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+        for chunk in dataset_ids.chunks(batch::ROWS_PER_STATEMENT) {
+            let mut p = Placeholders::new(self.engine);
+            let sql = format!(
+                "SELECT dataset_id, fail_count FROM ( \
+                   SELECT sd.dataset_id, COALESCE(sd.fail_count, 0) AS fail_count, s.data_timestamp, \
+                     ROW_NUMBER() OVER (PARTITION BY sd.dataset_id ORDER BY s.data_timestamp DESC) AS n \
+                   FROM scan_datasets sd JOIN scans s ON s.id = sd.scan_id \
+                   WHERE sd.dataset_id IN ({}) \
+                 ) recent WHERE n <= {} ORDER BY dataset_id, data_timestamp",
+                p.list(chunk.len()),
+                p.next()
+            );
+            let mut q = batch::query_as::<(i64, i64)>(sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for (dataset, failed) in q.bind(per_dataset).fetch_all(&self.pool).await? {
+                out.entry(dataset).or_default().push(failed);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// A dataset's own row: (name, data source, last scan id, last scan failed).
 pub type DatasetRow = (String, String, Option<i64>, bool);
 

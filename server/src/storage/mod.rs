@@ -17,7 +17,10 @@ mod users;
 
 pub use api_keys::{ApiKey, NewApiKey, Token};
 pub use attributes::{ATTRIBUTE_TYPES, AttributeDefinition};
-pub use checks::{CheckFilter, CheckSelection, CheckSort, CheckSummary, HistoryRow};
+pub use checks::{
+    CheckDefinition, CheckFilter, CheckResultRow, CheckSelection, CheckSort, CheckSummary,
+    HistoryRow,
+};
 pub use datasets::{DatasetFilter, DatasetRow, DatasetSummary, HealthRow};
 pub use error::StorageError;
 pub use history::HistoryQuery;

@@ -678,6 +678,73 @@ async fn dashboard_checks_and_history(test_db: TestDb) {
             .status,
         StatusCode::BAD_REQUEST
     );
+
+    // The check itself: where it is defined and every identity it was sent with.
+    let sent = backfills.inserts[0].0["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["identity"] == identity.as_str())
+        .unwrap()
+        .clone();
+    let detail = get(format!("/api/checks/{id}")).await.json();
+    assert_eq!(detail["check"]["id"], id);
+    assert_eq!(detail["check"]["identity"], identity.as_str());
+    assert_eq!(detail["definition"], sent["definition"]);
+    assert_eq!(detail["line"], sent["location"]["line"]);
+    assert_eq!(detail["filePath"], sent["location"]["filePath"]);
+    let versions: Vec<&str> = detail["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["version"].as_str().unwrap())
+        .collect();
+    assert!(versions.contains(&"v3"), "{versions:?}");
+    let latest = detail["latestResultId"].as_i64().unwrap();
+    assert_eq!(latest, points.last().unwrap()["resultId"].as_i64().unwrap());
+    assert_eq!(
+        get("/api/checks/999999".into()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get("/api/checks/x".into()).await.json()["code"],
+        "not_found"
+    );
+
+    // One result, with the diagnostics Soda Core sent for it.
+    let result = get(format!("/api/check-results/{latest}")).await.json();
+    assert_eq!(result["checkId"], id);
+    assert_eq!(result["dataTimestamp"], *times.last().unwrap());
+    assert!(result["diagnostics"]["fail"].is_object(), "{result}");
+    assert_eq!(result["sampleRows"], 0);
+    assert_eq!(
+        get("/api/check-results/999999".into()).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Finding checks by identity (the checks editor's backtest): any version matches.
+    let v1 = detail["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["version"] == "v1")
+        .map(|i| i["identity"].as_str().unwrap().to_owned());
+    let mut wanted = vec![identity.clone(), "no-such-identity".to_owned()];
+    wanted.extend(v1);
+    let found = get(format!("/api/checks?identity={}", wanted.join(",")))
+        .await
+        .json();
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["items"][0]["id"], id);
+    let too_many = vec!["x"; 201].join(",");
+    let answer = get(format!("/api/checks?identity={too_many}")).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("identity")
+    );
 }
 
 /// A dataset's status says "scan failed" with the errors of the failing scan; its health is
@@ -746,6 +813,15 @@ async fn dataset_detail_and_samples(test_db: TestDb) {
     assert_eq!(listed["counts"], detail["counts"]);
     assert_eq!(listed["lastScanId"], detail["lastScan"]["id"]);
     assert!(listed["lastScanTime"].as_str().unwrap().ends_with('Z'));
+    assert!(listed.get("recentFailed").is_none(), "only when asked for");
+    let trend = get("/api/datasets?trend=5".into()).await.json();
+    let recent = trend["items"][1]["recentFailed"].as_array().unwrap();
+    assert!(!recent.is_empty() && recent.len() <= 5, "{recent:?}");
+    assert_eq!(recent[0], health[0]["fail"], "oldest first");
+    assert_eq!(
+        get("/api/datasets?trend=0".into()).await.status,
+        StatusCode::BAD_REQUEST
+    );
     let found = get("/api/datasets?search=ORD".into()).await.json();
     assert_eq!(found["total"], 1);
     assert_eq!(found["items"][0]["name"], "orders");
@@ -786,6 +862,9 @@ async fn dataset_detail_and_samples(test_db: TestDb) {
         get("/api/check-results/999999/samples".into()).await.status,
         StatusCode::NOT_FOUND
     );
+    let with_samples = get(format!("/api/check-results/{result_id}")).await.json();
+    let sampled: i64 = file["rows"].as_array().unwrap().len() as i64;
+    assert!(with_samples["sampleRows"].as_i64().unwrap() >= sampled);
     assert_eq!(
         request(
             &seltzer,

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+use fantoccini::elements::Element;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
@@ -124,6 +126,55 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
 }
 
+/// The page as it is now in light and dark theme at desktop width, and at phone width (390 px),
+/// where nothing may overflow the screen sideways (wide tables scroll inside their box).
+async fn screenshots(client: &Client, name: &str) {
+    set_theme(client, "light").await;
+    screenshot(client, name).await;
+    set_theme(client, "dark").await;
+    screenshot(client, &format!("{name}-dark")).await;
+    set_theme(client, "light").await;
+    client.set_window_size(390, 844).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let overflow: Value = client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(client, &format!("{name}-phone")).await;
+    if overflow.as_i64().unwrap_or(0) > 0 {
+        // Name the widest culprits: elements reaching past the screen, outside scroll boxes.
+        let wide: Value = client
+            .execute(
+                "const w = document.documentElement.clientWidth; \
+                 return [document.documentElement.scrollWidth - w].concat([...document.querySelectorAll('body *')] \
+                   .filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible') \
+                   .slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + e.scrollWidth + '/' + e.clientWidth));",
+                vec![],
+            )
+            .await
+            .unwrap_or_default();
+        panic!("{name}: the page is {overflow} px wider than a 390 px phone: {wide}");
+    }
+    client.set_window_size(1280, 900).await.unwrap();
+    set_theme(client, "").await;
+}
+
+/// Forces a theme on the page as the theme switch does (`""`: follow the system again).
+async fn set_theme(client: &Client, theme: &str) {
+    client
+        .execute(
+            "if (arguments[0]) { document.documentElement.setAttribute('data-theme', arguments[0]); } \
+             else { document.documentElement.removeAttribute('data-theme'); }",
+            vec![json!(theme)],
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+}
+
 /// `seltzer user create` against the test database, the password on standard input.
 fn create_user(database_url: &str, email: &str, password: &str) {
     use std::io::Write;
@@ -146,17 +197,27 @@ fn create_user(database_url: &str, email: &str, password: &str) {
     assert!(child.wait().expect("exit").success());
 }
 
-/// One JSON POST over a plain TCP connection (the server under test speaks HTTP/1.1).
-fn post_json(addr: &str, path: &str, body: &Value) -> (u16, Value) {
+/// One HTTP/1.1 request over a plain TCP connection (the server under test speaks HTTP/1.1);
+/// the answer's status and JSON body.
+fn raw_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Value) {
     use std::io::{Read, Write};
-    let body = body.to_string();
     let mut stream = TcpStream::connect(addr).expect("connect");
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
-    )
-    .expect("send");
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("send");
+    stream.write_all(body).expect("send body");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read");
     let text = String::from_utf8_lossy(&raw);
@@ -169,15 +230,24 @@ fn post_json(addr: &str, path: &str, body: &Value) -> (u16, Value) {
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
-/// Soda Core's own scan results (a recorded scenario) sent the way Soda Core sends them:
-/// log in with an API key, then `sodaCoreInsertScanResults`.
-fn ingest_recorded_scan(server: &RunningServer, database_url: &str, scenario: &str) {
+fn post_json(addr: &str, path: &str, body: &Value) -> (u16, Value) {
+    raw_request(
+        addr,
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        body.to_string().as_bytes(),
+    )
+}
+
+/// A new API key (`seltzer api-key create --format json`): its id and secret.
+fn create_api_key(database_url: &str, name: &str) -> (String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_seltzer"))
         .args([
             "api-key",
             "create",
             "--name",
-            "browser-test",
+            name,
             "--format",
             "json",
             "--database-url",
@@ -186,22 +256,102 @@ fn ingest_recorded_scan(server: &RunningServer, database_url: &str, scenario: &s
         .output()
         .expect("seltzer api-key create");
     let key: Value = serde_json::from_slice(&out.stdout).expect("key json");
+    (
+        key["id"].as_str().unwrap().to_owned(),
+        key["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn fixture_dir(scenario: &str) -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/soda-core-3.5.6")
+        .join(scenario)
+}
+
+/// Soda Core's own scan results (a recorded scenario) sent the way Soda Core sends them:
+/// log in with an API key, then `sodaCoreInsertScanResults`.
+fn ingest_recorded_scan(server: &RunningServer, database_url: &str, scenario: &str) {
+    let (id, secret) = create_api_key(database_url, "browser-test");
     let (status, login) = post_json(
         &server.addr,
         "/api/command",
-        &json!({"type": "login", "apiKeyId": key["id"], "apiKeySecret": key["secret"]}),
+        &json!({"type": "login", "apiKeyId": id, "apiKeySecret": secret}),
     );
     assert_eq!(status, 200, "{login}");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/soda-core-3.5.6")
-        .join(scenario)
-        .join("scan_results.json");
+    let path = fixture_dir(scenario).join("scan_results.json");
     let mut scan: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
     scan["token"] = login["token"].clone();
     scan["type"] = json!("sodaCoreInsertScanResults");
     let (status, answer) = post_json(&server.addr, "/api/command", &scan);
     assert_eq!(status, 200, "{answer}");
+}
+
+/// Every request Soda Core sent in a recorded scenario, replayed in order over HTTP: login,
+/// failed-row uploads (their file ids mapped to the ones Seltzer gives), history queries and
+/// scan results. Returns the ids of the stored scans.
+fn replay_scenario(server: &RunningServer, database_url: &str, scenario: &str) -> Vec<i64> {
+    let (id, secret) = create_api_key(database_url, "browser-replay");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture_dir(scenario).join("requests"))
+        .expect("requests")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let mut token = String::new();
+    let mut file_ids: Vec<(String, String)> = Vec::new();
+    let mut scans = Vec::new();
+    for file in files {
+        let captured: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
+        let request = &captured["request"];
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if name.contains("_login") {
+            let (status, login) = post_json(
+                &server.addr,
+                "/api/command",
+                &json!({"type": "login", "apiKeyId": id, "apiKeySecret": secret}),
+            );
+            assert_eq!(status, 200, "{login}");
+            token = login["token"].as_str().unwrap().to_owned();
+            continue;
+        }
+        if request["path"] == "/api/scan/upload" {
+            let (status, answer) = raw_request(
+                &server.addr,
+                "POST",
+                "/api/scan/upload",
+                &[
+                    ("Authorization", &token),
+                    (
+                        "File-Path",
+                        request["headers"]["File-Path"].as_str().unwrap(),
+                    ),
+                    ("Content-Type", "application/octet-stream"),
+                ],
+                request["body_text"].as_str().unwrap().as_bytes(),
+            );
+            assert_eq!(status, 200, "{name}: {answer}");
+            if let Some(theirs) = captured["response"]["body"]["fileId"].as_str() {
+                file_ids.push((
+                    theirs.to_owned(),
+                    answer["fileId"].as_str().unwrap().to_owned(),
+                ));
+            }
+            continue;
+        }
+        let mut text = request["body"].to_string();
+        for (theirs, ours) in &file_ids {
+            text = text.replace(theirs, ours);
+        }
+        let mut body: Value = serde_json::from_str(&text).expect("body");
+        body["token"] = json!(token);
+        let (status, answer) = post_json(&server.addr, request["path"].as_str().unwrap(), &body);
+        assert_eq!(status, 200, "{name}: {answer}");
+        if body["type"] == "sodaCoreInsertScanResults" {
+            scans.push(answer["scanId"].as_str().unwrap().parse().unwrap());
+        }
+    }
+    scans
 }
 
 async fn sign_in(client: &Client, email: &str, password: &str) {
@@ -568,7 +718,7 @@ async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed() {
         .await
         .unwrap();
 
-    // The dataset's name opens its checks.
+    // The dataset's name opens its page, which says the same and lists its checks.
     orders
         .find(Locator::LinkText("orders"))
         .await
@@ -576,11 +726,11 @@ async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed() {
         .click()
         .await
         .unwrap();
-    wait_for_text(&client, "main h1", "Checks").await;
-    let total = wait_for_text(&client, "#checks-total", "checks").await;
-    assert!(!total.starts_with("0 "), "{total}");
-    let datasets = texts(&client, "table.checks tbody td:nth-child(3)").await;
-    assert!(datasets.iter().all(|d| d == "orders"), "{datasets:?}");
+    wait_for_text(&client, "main h1", "orders").await;
+    wait_for_text(&client, "#dataset-scan-failed", "failed").await;
+    wait_for_text(&client, "#dataset-checks tbody tr", "").await;
+    let rows = texts(&client, "#dataset-checks tbody tr").await;
+    assert!(!rows.is_empty());
 
     let errors = console_errors(&client).await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
@@ -593,4 +743,584 @@ async fn texts(client: &Client, css: &str) -> Vec<String> {
         out.push(element.text().await.unwrap());
     }
     out
+}
+
+/// True when this test binary carries the dashboard (`trunk build --release` ran before it).
+fn embeds_dashboard(server: &RunningServer) -> bool {
+    let index = http_request(&server.addr, "GET", "/");
+    if String::from_utf8_lossy(&index.body).contains(".wasm") {
+        return true;
+    }
+    skip_or_fail("this test binary embeds no dashboard: run `trunk build --release` first");
+    false
+}
+
+async fn wait_for_attr(client: &Client, css: &str, attr: &str, expected: &str) -> Element {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut last = None;
+    while Instant::now() < deadline {
+        if let Ok(element) = client.find(Locator::Css(css)).await {
+            last = element.attr(attr).await.unwrap_or_default();
+            if last.as_deref() == Some(expected) {
+                return element;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let page: Value = client
+        .execute(
+            "const m = document.querySelector(arguments[0]) || document.querySelector('main'); \
+             return m ? m.outerHTML.slice(0, 12000) : ''",
+            vec![json!(css.split(' ').next().unwrap_or("main"))],
+        )
+        .await
+        .unwrap_or_default();
+    panic!("`{css}` never had {attr}={expected:?} (last: {last:?}); the page: {page}");
+}
+
+async fn wait_for_query(client: &Client, wanted: impl Fn(Option<&str>) -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let url = client.current_url().await.unwrap();
+        if wanted(url.query()) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: the URL is {url}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn click(client: &Client, locator: Locator<'_>) {
+    client.find(locator).await.unwrap().click().await.unwrap();
+}
+
+/// Replaces the whole text of a text field the way a person would: select all, type.
+async fn type_into(client: &Client, css: &str, text: &str) {
+    let field = client.find(Locator::Css(css)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// The check page over 14 days of history sent by real Soda Core (s12, a backfill) and a scan
+/// with failed-row samples (s01): the trend chart has its points and its fail band, ECharts is
+/// only loaded with it, a click on a point opens that result, and the failed rows tab shows the
+/// sample rows.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_check_page_charts_history_with_zones_and_shows_failed_rows() {
+    let test_db = TestDb::sqlite();
+    create_user(&test_db.url, "ana@example.org", "correct horse battery");
+    let server = RunningServer::start(&test_db.url, &[]);
+    if !embeds_dashboard(&server) {
+        return;
+    }
+    replay_scenario(&server, &test_db.url, "s01_first_scan");
+    let backfill = replay_scenario(&server, &test_db.url, "s12_history_backfill");
+    assert_eq!(backfill.len(), 14);
+    let Some(driver) = ChromeDriver::start() else {
+        return;
+    };
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = headless_chromium(&driver, profile.path()).await;
+
+    client
+        .goto(&server.url("/?search=change%20for%20row_count"))
+        .await
+        .unwrap();
+    sign_in(&client, "ana@example.org", "correct horse battery").await;
+    wait_for_text(&client, "#checks-total", "1 check").await;
+    let echarts: Value = client
+        .execute("return typeof window.echarts", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        echarts, "undefined",
+        "a page without charts loads no ECharts"
+    );
+    click(&client, Locator::Css("table.checks tbody td.check-name a")).await;
+    wait_for_text(&client, "#check-name", "change for row_count < 50").await;
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/checks/")
+    );
+    let definition = wait_for_text(&client, "#check-definition", "change").await;
+    assert_eq!(
+        definition,
+        "checks for orders_history [daily]:\n  change for row_count < 50"
+    );
+    let location = wait_for_text(&client, "#check-location", "line").await;
+    assert!(location.contains("checks.yml"), "{location}");
+
+    // All of its history: 13 daily points (the first day had nothing to compare with) and the
+    // fail zone (a change of 50 or more) as a band.
+    click(&client, Locator::LinkText("All")).await;
+    wait_for_query(&client, |q| q == Some("range=all"), "the range").await;
+    wait_for_attr(&client, "#trend-chart", "data-state", "ready").await;
+    let trend = client.find(Locator::Css("#trend")).await.unwrap();
+    assert_eq!(
+        trend.attr("data-points").await.unwrap().as_deref(),
+        Some("13")
+    );
+    let drawn: Value = client
+        .execute(
+            "const el = document.getElementById('trend-chart'); \
+             const o = echarts.getInstanceByDom(el).getOption(); \
+             return { points: o.series[0].data.length, \
+                      failBands: ((o.series[1].markArea || {}).data || []).length, \
+                      canvas: !!el.querySelector('canvas') };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(drawn["points"], 13, "{drawn}");
+    assert!(drawn["failBands"].as_u64().unwrap() >= 1, "{drawn}");
+    assert_eq!(drawn["canvas"], true);
+    wait_for_text(&client, "#history-summary", "13 results").await;
+    let rows = texts(&client, "#results tbody tr").await;
+    assert_eq!(rows.len(), 13);
+    screenshots(&client, "check-trend").await;
+
+    // A click on the fourth point opens that result (once the resize after the phone-width
+    // screenshot has finished animating the points to their places).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let offset: Value = client
+        .execute(
+            "const el = document.getElementById('trend-chart'); \
+             const c = echarts.getInstanceByDom(el); \
+             const p = c.convertToPixel({seriesIndex: 0}, c.getOption().series[0].data[3].value); \
+             const r = el.getBoundingClientRect(); \
+             return [p[0] - r.width / 2, p[1] - r.height / 2];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let chart = client.find(Locator::Id("trend-chart")).await.unwrap();
+    let actions = MouseActions::new("mouse".to_owned())
+        .then(PointerAction::MoveToElement {
+            element: chart,
+            duration: Some(Duration::from_millis(200)),
+            x: offset[0].as_f64().unwrap(),
+            y: offset[1].as_f64().unwrap(),
+        })
+        .then(PointerAction::Pause {
+            duration: Duration::from_millis(300),
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Pause {
+            duration: Duration::from_millis(50),
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    client.perform_actions(actions).await.unwrap();
+    wait_for_query(
+        &client,
+        |q| q.is_some_and(|q| q.contains("result=")),
+        "a click on a point",
+    )
+    .await;
+    let query = client
+        .current_url()
+        .await
+        .unwrap()
+        .query()
+        .unwrap()
+        .to_owned();
+    let result_id = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("result="))
+        .unwrap()
+        .to_owned();
+    let fourth = client
+        .find(Locator::Css("#results tbody tr:nth-child(10)"))
+        .await
+        .unwrap();
+    assert_eq!(
+        fourth.attr("data-result-id").await.unwrap().as_deref(),
+        Some(result_id.as_str()),
+        "the 4th oldest point is the 10th row (newest first)"
+    );
+    wait_for_attr(
+        &client,
+        "#results tbody tr:nth-child(10)",
+        "aria-selected",
+        "true",
+    )
+    .await;
+    wait_for_attr(&client, "#result-panel", "data-result-id", &result_id).await;
+    wait_for_text(&client, "#diagnostics", "Outcome").await;
+    // A result's Open link opens it too.
+    click(
+        &client,
+        Locator::Css("#results tbody tr:nth-child(3) a[href*='result=']"),
+    )
+    .await;
+    wait_for_attr(
+        &client,
+        "#results tbody tr:nth-child(3)",
+        "aria-selected",
+        "true",
+    )
+    .await;
+
+    // A check with failed rows: its samples, as Soda Core uploaded them.
+    client
+        .goto(&server.url("/?search=duplicate_count(order_id)"))
+        .await
+        .unwrap();
+    wait_for_text(&client, "#checks-total", "1 check").await;
+    click(&client, Locator::Css("table.checks tbody td.check-name a")).await;
+    wait_for_text(&client, "#check-name", "duplicate_count(order_id) = 0").await;
+    let tab = wait_for_text(&client, "#tab-rows", "Failed rows").await;
+    let count: usize = tab
+        .trim_start_matches("Failed rows (")
+        .trim_end_matches(')')
+        .parse()
+        .unwrap();
+    assert!(count > 0, "{tab}");
+    click(&client, Locator::Css("#tab-rows")).await;
+    wait_for_query(
+        &client,
+        |q| q.is_some_and(|q| q.contains("tab=rows")),
+        "the tab",
+    )
+    .await;
+    wait_for_text(&client, "#failed-rows", "row").await;
+    let header = texts(&client, "#failed-rows thead th").await;
+    assert!(header.iter().any(|h| h == "order_id"), "{header:?}");
+    let sample_rows = texts(&client, "#failed-rows tbody tr").await;
+    assert_eq!(sample_rows.len(), count);
+    screenshots(&client, "check-failed-rows").await;
+    // The open tab survives a reload.
+    client.refresh().await.unwrap();
+    wait_for_text(&client, "#failed-rows", "row").await;
+
+    let errors = console_errors(&client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    client.close().await.unwrap();
+}
+
+/// The checks editor validates in the browser on every keystroke (an error marked on its line,
+/// none for a valid file) and backtests the edited thresholds against stored history.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_editor_marks_errors_at_their_line_and_backtests_thresholds() {
+    let test_db = TestDb::sqlite();
+    create_user(&test_db.url, "ana@example.org", "correct horse battery");
+    let server = RunningServer::start(&test_db.url, &[]);
+    if !embeds_dashboard(&server) {
+        return;
+    }
+    replay_scenario(&server, &test_db.url, "s12_history_backfill");
+    let Some(driver) = ChromeDriver::start() else {
+        return;
+    };
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = headless_chromium(&driver, profile.path()).await;
+    client.goto(&server.url("/editor")).await.unwrap();
+    sign_in(&client, "ana@example.org", "correct horse battery").await;
+    wait_for_text(&client, "main h1", "Checks editor").await;
+    wait_for_text(&client, "#no-problems", "No problems").await;
+
+    // A broken line: marked in the gutter at line 3 and listed with its message.
+    type_into(
+        &client,
+        "#checks-yaml",
+        "checks for orders:\n  - row_count > 0\n  - row_count between 10\n",
+    )
+    .await;
+    let problem = wait_for_text(&client, "#problems li", "line 3").await;
+    assert!(problem.contains("error"), "{problem}");
+    let marked = client
+        .find_all(Locator::Css(".gutter .line-error"))
+        .await
+        .unwrap();
+    assert_eq!(marked.len(), 1);
+    assert_eq!(
+        marked[0].attr("data-line").await.unwrap().as_deref(),
+        Some("3")
+    );
+    screenshots(&client, "editor-error").await;
+
+    // The file Soda Core ran (s12), as its author has it: valid, and its checks have history.
+    let file = std::fs::read_to_string(fixture_dir("s12_history_backfill").join("checks.yml"))
+        .expect("checks.yml");
+    type_into(&client, "#data-source", "shop").await;
+    type_into(&client, "#checks-yaml", &file).await;
+    wait_for_text(&client, "#no-problems", "No problems").await;
+    assert!(
+        client
+            .find_all(Locator::Css(".gutter .line-error"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let row_count = wait_for_attr(
+        &client,
+        "#parsed-checks tr[data-line='8'] .backtest-result",
+        "data-points",
+        "14",
+    )
+    .await;
+    assert_eq!(
+        row_count.attr("data-pass").await.unwrap().as_deref(),
+        Some("14")
+    );
+    assert_eq!(
+        row_count.attr("data-changed").await.unwrap().as_deref(),
+        Some("0")
+    );
+    screenshots(&client, "editor-backtest").await;
+
+    // Opened from a check, the history stays pinned while its threshold is edited.
+    let url = client
+        .find(Locator::Css(
+            "#parsed-checks tr[data-line='8'] .backtest-result a",
+        ))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let check_id = url.trim_start_matches("/checks/").to_owned();
+    client
+        .goto(&server.url(&format!("/editor?check={check_id}")))
+        .await
+        .unwrap();
+    let same = wait_for_attr(
+        &client,
+        "#parsed-checks tr[data-line='5'] .backtest-result",
+        "data-points",
+        "14",
+    )
+    .await;
+    assert_eq!(
+        same.attr("data-changed").await.unwrap().as_deref(),
+        Some("0")
+    );
+    let text: Value = client
+        .execute(
+            "return document.getElementById('checks-yaml').value",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let text = text.as_str().unwrap().to_owned();
+    assert!(
+        text.starts_with("filter orders_history [daily]:\n  where: ")
+            && text.ends_with("checks for orders_history [daily]:\n  - row_count > 0\n"),
+        "{text}"
+    );
+    type_into(
+        &client,
+        "#checks-yaml",
+        &text.replace("row_count > 0", "row_count > 1000000"),
+    )
+    .await;
+    let stricter = wait_for_attr(
+        &client,
+        "#parsed-checks tr[data-line='5'] .backtest-result",
+        "data-fail",
+        "14",
+    )
+    .await;
+    assert_eq!(
+        stricter.attr("data-changed").await.unwrap().as_deref(),
+        Some("14")
+    );
+
+    let errors = console_errors(&client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    client.close().await.unwrap();
+}
+
+/// Scans (a filter in the URL that survives a reload, a failed scan marked), a dataset's detail
+/// (the failed-scan banner with its errors, the health chart, its checks and scans), and the
+/// settings page: theme and time zone switches, and an API key created (its secret shown once,
+/// and working) and revoked (and no longer working).
+#[tokio::test(flavor = "multi_thread")]
+async fn scans_dataset_detail_and_settings_work_on_ingested_data() {
+    let test_db = TestDb::sqlite();
+    create_user(&test_db.url, "ana@example.org", "correct horse battery");
+    let server = RunningServer::start(&test_db.url, &[]);
+    if !embeds_dashboard(&server) {
+        return;
+    }
+    replay_scenario(&server, &test_db.url, "s01_first_scan");
+    replay_scenario(&server, &test_db.url, "s04_unknown_column_scan_abort");
+    let Some(driver) = ChromeDriver::start() else {
+        return;
+    };
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = headless_chromium(&driver, profile.path()).await;
+
+    client.goto(&server.url("/scans")).await.unwrap();
+    sign_in(&client, "ana@example.org", "correct horse battery").await;
+    wait_for_text(&client, "#scans-total", "2 scans").await;
+    let failed = texts(&client, "#scans tbody tr.row-failed td:first-child").await;
+    assert_eq!(failed, ["⚠ Failed"]);
+    screenshots(&client, "scans").await;
+    click(&client, Locator::Css("#failed-only")).await;
+    wait_for_query(&client, |q| q == Some("failed=true"), "the filter").await;
+    wait_for_text(&client, "#scans-total", "1 scan").await;
+    client.refresh().await.unwrap();
+    wait_for_text(&client, "#scans-total", "1 scan").await;
+    assert_eq!(texts(&client, "#scans tbody tr").await.len(), 1);
+
+    // The dataset whose latest scan failed: the banner, why, and its health over time.
+    client.goto(&server.url("/datasets")).await.unwrap();
+    wait_for_text(&client, "#datasets-summary", "2 datasets").await;
+    click(&client, Locator::LinkText("orders")).await;
+    wait_for_text(&client, "main h1", "orders").await;
+    let banner = wait_for_text(&client, "#dataset-scan-failed", "failed").await;
+    assert!(banner.contains("no_such_column"), "{banner}");
+    wait_for_attr(&client, "#health-chart", "data-state", "ready").await;
+    assert_eq!(
+        client
+            .find(Locator::Css("#health"))
+            .await
+            .unwrap()
+            .attr("data-scans")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("1")
+    );
+    wait_for_text(&client, "#dataset-checks tbody tr", "").await;
+    let checks = texts(&client, "#dataset-checks tbody tr").await;
+    assert!(checks.len() > 5, "{checks:?}");
+    assert!(checks[0].contains("fail"), "worst first: {checks:?}");
+    wait_for_text(&client, "#dataset-scans tbody tr", "").await;
+    let scans = texts(&client, "#dataset-scans tbody tr").await;
+    assert_eq!(scans.len(), 2);
+    screenshots(&client, "dataset").await;
+
+    // Settings: the time zone switch changes how every time reads; the theme is remembered.
+    client.goto(&server.url("/settings")).await.unwrap();
+    wait_for_text(&client, "main h1", "Settings").await;
+    click(&client, Locator::Css("#theme-dark")).await;
+    wait_for_attr(&client, "html", "data-theme", "dark").await;
+    client.refresh().await.unwrap();
+    wait_for_attr(&client, "html", "data-theme", "dark").await;
+    click(&client, Locator::Css("#theme-system")).await;
+
+    // An API key: created with its secret shown once; it logs Soda Core in; revoked, it cannot.
+    type_into(&client, "#key-name", "nightly-scans").await;
+    click(&client, Locator::Css("#new-key button[type='submit']")).await;
+    let id = wait_for_text(&client, "#new-key-id", "").await;
+    let secret = wait_for_text(&client, "#new-key-secret", "").await;
+    assert!(!id.is_empty() && secret.len() > 20, "{id} {secret}");
+    let login = json!({"type": "login", "apiKeyId": id, "apiKeySecret": secret});
+    assert_eq!(post_json(&server.addr, "/api/command", &login).0, 200);
+    let row = format!("#api-keys tr[data-key-id='{id}']");
+    wait_for_text(&client, &row, "nightly-scans").await;
+    screenshots(&client, "settings").await;
+    click(&client, Locator::Css(&format!("{row} button.revoke"))).await;
+    wait_for_text(&client, &row, "Revoked").await;
+    assert_eq!(post_json(&server.addr, "/api/command", &login).0, 401);
+    wait_for_text(&client, "#users tbody tr", "ana@example.org").await;
+    let users = texts(&client, "#users tbody tr").await;
+    assert!(
+        users.iter().any(|u| u.contains("ana@example.org")),
+        "{users:?}"
+    );
+
+    let errors = console_errors(&client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    client.close().await.unwrap();
+}
+
+/// Benchmark (not run by the test command; `scripts/bench-dashboard.sh` runs it): a check with
+/// 10,000 results, seeded through the ingest code. Prints what the first visit downloads, how
+/// long the check page takes to chart all of it (downsampled by the server to 1,000 points),
+/// and the longest the page went without painting a frame meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: scripts/bench-dashboard.sh"]
+async fn benchmark_charting_a_check_with_10000_results() {
+    let test_db = TestDb::sqlite();
+    create_user(&test_db.url, "ana@example.org", "correct horse battery");
+    let seeded = Command::new(env!("CARGO_BIN_EXE_seltzer"))
+        .args([
+            "seed",
+            "--checks",
+            "1",
+            "--scans",
+            "10000",
+            "--datasets",
+            "1",
+            "--database-url",
+            &test_db.url,
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .expect("seltzer seed");
+    assert!(seeded.success());
+    let server = RunningServer::start(&test_db.url, &[]);
+    if !embeds_dashboard(&server) {
+        return;
+    }
+    let Some(driver) = ChromeDriver::start() else {
+        return;
+    };
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = headless_chromium(&driver, profile.path()).await;
+    client.goto(&server.url("/checks/1?range=7")).await.unwrap();
+    sign_in(&client, "ana@example.org", "correct horse battery").await;
+    wait_for_attr(&client, "#trend-chart", "data-state", "ready").await;
+    let first_load: Value = client
+        .execute(
+            "const all = performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation')); \
+             const sum = f => all.filter(f).reduce((n, e) => n + e.encodedBodySize, 0); \
+             return { withoutEcharts: sum(e => !e.name.includes('echarts') && !e.name.includes('/api/')), \
+                      echarts: sum(e => e.name.includes('echarts')) };",
+            vec![],
+        )
+        .await
+        .unwrap();
+
+    // Watch the frames while the whole history is fetched and drawn.
+    client
+        .execute(
+            "window.__gaps = []; let last = performance.now(); \
+             const tick = now => { window.__gaps.push(now - last); last = now; if (window.__gaps.length < 100000) requestAnimationFrame(tick); }; \
+             requestAnimationFrame(tick); window.__start = performance.now();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    click(&client, Locator::LinkText("All")).await;
+    let summary = wait_for_text(&client, "#history-summary", "10000 results").await;
+    wait_for_attr(&client, "#trend-chart", "data-state", "ready").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let timing: Value = client
+        .execute(
+            "const o = echarts.getInstanceByDom(document.getElementById('trend-chart')).getOption(); \
+             return { ms: performance.now() - window.__start, longestFrameGap: Math.max(...window.__gaps), \
+                      points: o.series[0].data.length };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    println!(
+        "first visit, without ECharts: {} bytes as served (gzip)",
+        first_load["withoutEcharts"]
+    );
+    println!(
+        "ECharts, with the first chart: {} bytes as served (gzip)",
+        first_load["echarts"]
+    );
+    println!("check page, all of 10,000 results: {summary}");
+    println!(
+        "  fetched and charted in {:.0} ms; {} points drawn; longest frame gap {:.0} ms",
+        timing["ms"].as_f64().unwrap_or_default(),
+        timing["points"],
+        timing["longestFrameGap"].as_f64().unwrap_or_default()
+    );
+    screenshot(&client, "bench-10000").await;
+    client.close().await.unwrap();
 }

@@ -29,6 +29,7 @@ const REQUIRED: &[(&str, &str, Option<Role>)] = &[
     ("get", "/api/v1/scans/{scanId}/logs", Some(Role::Viewer)),
     ("get", "/api/checks", Some(Role::Viewer)),
     ("get", "/api/checks.csv", Some(Role::Viewer)),
+    ("get", "/api/checks/{checkId}", Some(Role::Viewer)),
     ("get", "/api/checks/{checkId}/history", Some(Role::Viewer)),
     (
         "get",
@@ -37,6 +38,7 @@ const REQUIRED: &[(&str, &str, Option<Role>)] = &[
     ),
     ("get", "/api/datasets", Some(Role::Viewer)),
     ("get", "/api/datasets/{datasetId}", Some(Role::Viewer)),
+    ("get", "/api/check-results/{resultId}", Some(Role::Viewer)),
     (
         "get",
         "/api/check-results/{resultId}/samples",

@@ -24,6 +24,9 @@ pub struct CheckListItem {
     pub data_timestamp: Option<String>,
     pub scan_definition: Option<String>,
     pub attributes: Vec<Attribute>,
+    /// The key Seltzer files the check under: its `identity:` (v4) when set, else Soda Core's
+    /// v3 identity (what the checks editor computes to find a check's history).
+    pub identity: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,4 +86,59 @@ pub struct CheckHistory {
     pub total_points: i64,
     /// True when `points` keeps one result per time bucket (the worst outcome in it).
     pub downsampled: bool,
+}
+
+/// One identity a check was sent with (Soda Core sends v1–v3, and v4 when `identity:` is set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityRef {
+    pub version: String,
+    pub identity: String,
+}
+
+/// `GET /api/checks/{id}`: a check, where it is defined, and its identities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CheckDetail {
+    /// The check and its latest result, as in the list.
+    pub check: CheckListItem,
+    /// Soda Core's check type (e.g. `generic`, `row_count`).
+    pub check_type: String,
+    /// The check's line in its checks file, as written (e.g. `row_count > 0`).
+    pub definition: String,
+    /// The checks file and the position of the check in it.
+    pub file_path: Option<String>,
+    pub line: Option<i64>,
+    pub col: Option<i64>,
+    pub identities: Vec<IdentityRef>,
+    /// The latest result, to open first.
+    pub latest_result_id: Option<i64>,
+    /// When the check was first received (RFC 3339, UTC).
+    pub created_at: String,
+}
+
+/// `GET /api/check-results/{id}`: one result of a check, with what Soda Core reported about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CheckResultDetail {
+    pub id: i64,
+    pub check_id: i64,
+    pub scan_id: i64,
+    pub data_timestamp: String,
+    pub value: Option<f64>,
+    pub outcome: Option<CheckOutcome>,
+    /// The check's name and definition as they were at this result.
+    pub name: String,
+    pub definition: String,
+    /// Soda Core's diagnostics for the result, as sent (thresholds, measured values…).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub diagnostics: serde_json::Value,
+    /// Soda Core's outcome reasons, when it sent any.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub outcome_reasons: serde_json::Value,
+    /// Failed-row sample rows stored for this result (see `/api/check-results/{id}/samples`).
+    pub sample_rows: i64,
 }

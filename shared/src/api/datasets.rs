@@ -75,6 +75,10 @@ pub struct DatasetListItem {
     pub last_scan_time: Option<String>,
     /// The dataset's checks by their latest outcome.
     pub counts: OutcomeCounts,
+    /// Failed checks in each of the dataset's latest scans, oldest first; only when the list
+    /// was asked for it (`trend=N`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent_failed: Vec<i64>,
 }
 
 /// `GET /api/datasets`.

@@ -1,6 +1,7 @@
 //! The JSON bodies of Seltzer's own HTTP API, shared by the server (which produces them) and the
 //! frontend (which decodes them), so the two can never disagree on a field name.
 
+mod admin;
 mod auth;
 mod checks;
 mod datasets;
@@ -9,8 +10,12 @@ mod health;
 mod outcome;
 mod scans;
 
+pub use admin::{ApiKeyInfo, AttributeInfo, CreatedApiKey, NewApiKey, UserInfo};
 pub use auth::{LoginRequest, Me, Role};
-pub use checks::{Attribute, CheckHistory, CheckList, CheckListItem, HistoryPoint, OutcomeCounts};
+pub use checks::{
+    Attribute, CheckDetail, CheckHistory, CheckList, CheckListItem, CheckResultDetail,
+    HistoryPoint, IdentityRef, OutcomeCounts,
+};
 pub use datasets::{
     DatasetDetail, DatasetList, DatasetListItem, DatasetStatus, HealthPoint, SampleFile, Samples,
     ScanRef,

@@ -76,6 +76,7 @@ pub mod model;
 pub mod parser;
 pub mod threshold;
 pub mod variables;
+pub mod workbench;
 pub mod yaml;
 
 pub use model::{Check, CheckKind, Diagnostic, Origin, Report, Scope, Severity, ZoneSpec};

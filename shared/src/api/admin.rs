@@ -1,0 +1,65 @@
+//! Management over the API (the dashboard's settings page): API keys, users and check attribute
+//! definitions.
+
+use serde::{Deserialize, Serialize};
+
+/// An API key as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyInfo {
+    pub id: String,
+    pub name: String,
+    /// The role the key acts with: viewer, editor or admin.
+    pub role: String,
+    pub created_at: String,
+    /// Set once revoked: its tokens stopped working then.
+    pub revoked_at: Option<String>,
+}
+
+/// `POST /api/api-keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewApiKey {
+    pub name: String,
+    /// viewer (default), editor or admin.
+    pub role: Option<super::Role>,
+}
+
+/// A new key with its secret: the only time the secret is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedApiKey {
+    pub id: String,
+    pub secret: String,
+    pub name: String,
+    pub role: super::Role,
+}
+
+/// A user as listed (admins only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct UserInfo {
+    pub id: i64,
+    pub email: String,
+    pub role: super::Role,
+    pub disabled: bool,
+    pub created_at: String,
+}
+
+/// A check attribute definition, in the shape Soda Core receives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeInfo {
+    pub name: String,
+    pub label: String,
+    /// text, number, checkbox, datetime, singleSelect or multiSelect.
+    #[serde(rename = "type")]
+    pub attribute_type: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Object>>))]
+    pub allowed_values: Option<Vec<serde_json::Value>>,
+}
