@@ -47,6 +47,9 @@ cargo clippy --locked --offline -p shared -p frontend --target wasm32-unknown-un
 seltzer_log "cargo test (shared; server on SQLite and PostgreSQL: storage, ingest, real Soda Core, the binary, the browser)"
 cargo test --locked --offline
 
+seltzer_log "cargo test -p frontend (the dashboard's pure logic, on the host)"
+cargo test --locked --offline -p frontend
+
 seltzer_log "cargo test -p shared as wasm in headless Chromium"
 CHROMEDRIVER=$(command -v chromedriver) cargo test --locked --offline -p shared --target wasm32-unknown-unknown
 

@@ -222,7 +222,26 @@ fn y_range(points: &[HistoryPoint]) -> (f64, f64) {
     } else {
         low.abs().max(1.0) * 0.1
     };
-    (low - pad, high + pad)
+    nice(low - pad, high + pad)
+}
+
+/// Widens [low, high] to round numbers (steps of 1, 2 or 5 × a power of ten), so the axis ends
+/// on labels a person reads at a glance.
+fn nice(low: f64, high: f64) -> (f64, f64) {
+    let span = high - low;
+    if span <= 0.0 || !span.is_finite() {
+        return (low, high);
+    }
+    let magnitude = 10f64.powf(span.log10().floor());
+    let step = [0.1, 0.2, 0.5, 1.0]
+        .into_iter()
+        .map(|f| f * magnitude)
+        .find(|s| span / s <= 10.0)
+        .unwrap_or(magnitude);
+    // Round away the float noise of the multiplication (0.9200000000000002 → 0.92).
+    let scale = 10f64.powf((-step.log10().floor()).max(0.0));
+    let clean = |v: f64| (v * scale).round() / scale;
+    (clean((low / step).floor() * step), clean((high / step).ceil() * step))
 }
 
 /// Bands for one kind of zone: one per run of points that had the same zone, from the run's
@@ -285,9 +304,11 @@ pub fn trend(points: &[HistoryPoint], utc: bool) -> Value {
     };
     json!({
         "backgroundColor": "transparent",
-        "animation": points.len() <= 2000,
-        "grid": { "left": 56, "right": 16, "top": 32, "bottom": 32 },
-        "legend": { "data": ["value", "fail zone", "warn zone"] },
+        // Animating many points only delays the chart.
+        "animation": points.len() <= 300,
+        "animationDuration": 300,
+        "grid": { "left": 56, "right": 16, "top": 40, "bottom": 32 },
+        "legend": { "top": 4, "data": ["value", "fail zone", "warn zone"] },
         "tooltip": { "trigger": "item" },
         "xAxis": { "type": "time" },
         "yAxis": { "type": "value", "min": low, "max": high, "scale": true },
@@ -311,14 +332,15 @@ pub fn health(points: &[HealthPoint], utc: bool) -> Value {
         .collect();
     let series = |name: &str, colour: &str, value: fn(&HealthPoint) -> i64| {
         json!({
-            "type": "bar", "name": name, "stack": "outcomes", "color": colour,
+            "type": "bar", "name": name, "stack": "outcomes", "color": colour, "barMaxWidth": 48,
             "data": points.iter().map(value).collect::<Vec<_>>(),
         })
     };
     json!({
         "backgroundColor": "transparent",
-        "grid": { "left": 40, "right": 16, "top": 32, "bottom": 56 },
-        "legend": { "data": ["fail", "warn", "pass"] },
+        "animationDuration": 300,
+        "grid": { "left": 40, "right": 16, "top": 40, "bottom": 56 },
+        "legend": { "top": 4, "data": ["fail", "warn", "pass"] },
         "tooltip": { "trigger": "axis" },
         "xAxis": { "type": "category", "data": labels },
         "yAxis": { "type": "value", "minInterval": 1 },
@@ -328,4 +350,26 @@ pub fn health(points: &[HealthPoint], utc: bool) -> Value {
             series("pass", PASS, |p| p.pass),
         ],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_ends_are_round_numbers() {
+        assert_eq!(nice(-12.7, 55.7), (-20.0, 60.0));
+        assert_eq!(nice(0.93, 1.07), (0.92, 1.08));
+        assert_eq!(nice(5.0, 5.0), (5.0, 5.0));
+    }
+
+    #[test]
+    fn zones_become_bands_within_the_axis() {
+        let above = Zone { gte: Some(50.0), ..Zone::default() };
+        assert_eq!(bands(&above, 0.0, 60.0), vec![(50.0, 60.0)]);
+        let outside = Zone { lt: Some(1.0), gt: Some(3.0), split: true, ..Zone::default() };
+        assert_eq!(bands(&outside, 0.0, 5.0), vec![(3.0, 5.0), (0.0, 1.0)]);
+        let beyond = Zone { gt: Some(100.0), ..Zone::default() };
+        assert!(bands(&beyond, 0.0, 60.0).is_empty(), "off the axis: no band");
+    }
 }
