@@ -241,7 +241,10 @@ fn nice(low: f64, high: f64) -> (f64, f64) {
     // Round away the float noise of the multiplication (0.9200000000000002 → 0.92).
     let scale = 10f64.powf((-step.log10().floor()).max(0.0));
     let clean = |v: f64| (v * scale).round() / scale;
-    (clean((low / step).floor() * step), clean((high / step).ceil() * step))
+    (
+        clean((low / step).floor() * step),
+        clean((high / step).ceil() * step),
+    )
 }
 
 /// Bands for one kind of zone: one per run of points that had the same zone, from the run's
@@ -365,11 +368,25 @@ mod tests {
 
     #[test]
     fn zones_become_bands_within_the_axis() {
-        let above = Zone { gte: Some(50.0), ..Zone::default() };
+        let above = Zone {
+            gte: Some(50.0),
+            ..Zone::default()
+        };
         assert_eq!(bands(&above, 0.0, 60.0), vec![(50.0, 60.0)]);
-        let outside = Zone { lt: Some(1.0), gt: Some(3.0), split: true, ..Zone::default() };
+        let outside = Zone {
+            lt: Some(1.0),
+            gt: Some(3.0),
+            split: true,
+            ..Zone::default()
+        };
         assert_eq!(bands(&outside, 0.0, 5.0), vec![(3.0, 5.0), (0.0, 1.0)]);
-        let beyond = Zone { gt: Some(100.0), ..Zone::default() };
-        assert!(bands(&beyond, 0.0, 60.0).is_empty(), "off the axis: no band");
+        let beyond = Zone {
+            gt: Some(100.0),
+            ..Zone::default()
+        };
+        assert!(
+            bands(&beyond, 0.0, 60.0).is_empty(),
+            "off the axis: no band"
+        );
     }
 }
