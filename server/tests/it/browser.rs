@@ -417,7 +417,7 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload() {
     client.goto(&server.url("/")).await.unwrap();
     wait_for_text(&client, "main h1", "Sign in").await;
     assert_eq!(client.current_url().await.unwrap().path(), "/signin");
-    screenshot(&client, "signin").await;
+    screenshots(&client, "signin").await;
     sign_in(&client, "ana@example.org", "wrong password!!").await;
     let error = wait_for_text(&client, "#signin-error", "password").await;
     assert!(!error.is_empty());
@@ -452,7 +452,7 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload() {
     wait_for_text(&client, "main h1", "Checks").await;
     let snippet = wait_for_text(&client, ".snippet", "soda_cloud:").await;
     assert!(snippet.contains("host: 127.0.0.1"), "{snippet}");
-    screenshot(&client, "checks").await;
+    screenshots(&client, "checks").await;
 
     // A client-side navigation, then a reload of the deep link: the server must answer the
     // route with index.html and the app must render the same page again.
@@ -478,7 +478,7 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload() {
 
     client.goto(&server.url("/no/such/page")).await.unwrap();
     wait_for_text(&client, "main h1", "Page not found").await;
-    screenshot(&client, "not-found").await;
+    screenshots(&client, "not-found").await;
 
     // Everything the page loaded came from Seltzer itself (no CDN, no outside host).
     let origin = server.url("");
@@ -536,7 +536,7 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url() 
         .await
         .unwrap();
     assert!(active.contains("13") && active.contains("fail"), "{active}");
-    screenshot(&client, "checks-fail").await;
+    screenshots(&client, "checks-fail").await;
 
     // The counts cover every outcome; clicking the active one shows everything again.
     // Each count reads "<symbol> <n> <outcome>" (layout may break it into lines).
@@ -683,7 +683,7 @@ async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed() {
         .await
         .unwrap();
     assert!(counts.contains('✕') && counts.contains('✓'), "{counts}");
-    screenshot(&client, "datasets-scan-failed").await;
+    screenshots(&client, "datasets-scan-failed").await;
 
     // The warning opens the failing scan: why it failed comes first, and the log filters.
     link.click().await.unwrap();
@@ -710,7 +710,7 @@ async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    screenshot(&client, "scan-failed").await;
+    screenshots(&client, "scan-failed").await;
     client.back().await.unwrap();
     wait_for_text(&client, "#datasets-summary", "2 datasets").await;
     let orders = client
