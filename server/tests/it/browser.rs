@@ -805,9 +805,7 @@ async fn type_into(client: &Client, css: &str, text: &str) {
 /// with failed-row samples (s01): the trend chart has its points and its fail band, ECharts is
 /// only loaded with it, a click on a point opens that result, and the failed rows tab shows the
 /// sample rows.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_check_page_charts_history_with_zones_and_shows_failed_rows() {
-    let test_db = TestDb::sqlite();
+async fn the_check_page_charts_history_with_zones_and_shows_failed_rows(test_db: TestDb) {
     create_user(&test_db.url, "ana@example.org", "correct horse battery");
     let server = RunningServer::start(&test_db.url, &[]);
     if !embeds_dashboard(&server) {
@@ -1007,9 +1005,7 @@ async fn the_check_page_charts_history_with_zones_and_shows_failed_rows() {
 
 /// The checks editor validates in the browser on every keystroke (an error marked on its line,
 /// none for a valid file) and backtests the edited thresholds against stored history.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_editor_marks_errors_at_their_line_and_backtests_thresholds() {
-    let test_db = TestDb::sqlite();
+async fn the_editor_marks_errors_at_their_line_and_backtests_thresholds(test_db: TestDb) {
     create_user(&test_db.url, "ana@example.org", "correct horse battery");
     let server = RunningServer::start(&test_db.url, &[]);
     if !embeds_dashboard(&server) {
@@ -1143,9 +1139,7 @@ async fn the_editor_marks_errors_at_their_line_and_backtests_thresholds() {
 /// (the failed-scan banner with its errors, the health chart, its checks and scans), and the
 /// settings page: theme and time zone switches, and an API key created (its secret shown once,
 /// and working) and revoked (and no longer working).
-#[tokio::test(flavor = "multi_thread")]
-async fn scans_dataset_detail_and_settings_work_on_ingested_data() {
-    let test_db = TestDb::sqlite();
+async fn scans_dataset_detail_and_settings_work_on_ingested_data(test_db: TestDb) {
     create_user(&test_db.url, "ana@example.org", "correct horse battery");
     let server = RunningServer::start(&test_db.url, &[]);
     if !embeds_dashboard(&server) {
@@ -1324,3 +1318,27 @@ async fn benchmark_charting_a_check_with_10000_results() {
     screenshot(&client, "bench-10000").await;
     client.close().await.unwrap();
 }
+
+/// The pages over data ingested into each engine: the same test on SQLite and on PostgreSQL.
+macro_rules! in_the_browser_on_both_engines {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$name(crate::support::TestDb::sqlite()).await;
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                if let Some(db) = crate::support::TestDb::postgres().await {
+                    super::$name(db).await;
+                }
+            }
+        }
+    )*};
+}
+
+in_the_browser_on_both_engines!(
+    the_check_page_charts_history_with_zones_and_shows_failed_rows,
+    the_editor_marks_errors_at_their_line_and_backtests_thresholds,
+    scans_dataset_detail_and_settings_work_on_ingested_data,
+);
