@@ -134,7 +134,18 @@ fn time<'de, D: Deserializer<'de>>(d: D) -> Result<EpochMillis, D::Error> {
 /// Parses the document, naming the offending field on error, e.g.
 /// `checks[3].outcome: unknown variant "maybe", expected one of "pass", "warn", "fail"`.
 pub fn parse(body: &Value) -> Result<ScanResults, String> {
-    serde_path_to_error::deserialize(body).map_err(|e| {
+    serde_path_to_error::deserialize(body).map_err(describe)
+}
+
+/// Like [`parse`], straight from the request body's bytes (no intermediate JSON tree).
+pub fn parse_slice(body: &[u8]) -> Result<ScanResults, String> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(describe)
+}
+
+/// The error with the path to the field it is about.
+fn describe<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> String {
+    {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         if path == "." {
@@ -142,7 +153,7 @@ pub fn parse(body: &Value) -> Result<ScanResults, String> {
         } else {
             format!("{path}: {inner}")
         }
-    })
+    }
 }
 
 impl Check {

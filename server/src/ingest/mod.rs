@@ -78,6 +78,30 @@ fn json_body(bytes: &[u8]) -> Result<Value, HttpError> {
     Ok(value)
 }
 
+/// The top level of a command body with each member kept as raw JSON text: a 1.5 MB scan
+/// results document is then read once into its typed form and stored without its token,
+/// instead of being built as a JSON tree, converted, and written out again (a fifth of a
+/// 1,000-check scan's CPU time). Keys come out sorted, as they did from the tree.
+type Envelope = std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>;
+
+fn envelope(bytes: &[u8]) -> Result<Envelope, HttpError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+            HttpError::bad_request("the body must be a JSON object")
+        } else {
+            HttpError::bad_request(format!("the body is not valid JSON: {e}"))
+        }
+    })
+}
+
+fn envelope_string(envelope: &Envelope, field: &str) -> Result<String, HttpError> {
+    match envelope.get(field) {
+        Some(raw) => serde_json::from_str::<String>(raw.get())
+            .map_err(|_| HttpError::bad_request(format!("field `{field}` must be a string"))),
+        None => Err(HttpError::bad_request(format!("missing field `{field}`"))),
+    }
+}
+
 fn string_field<'a>(body: &'a Value, field: &str) -> Result<&'a str, HttpError> {
     match body.get(field) {
         Some(Value::String(s)) => Ok(s),
@@ -116,14 +140,14 @@ async fn command(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, HttpError> {
     let bytes = body_bytes(&state, body)?;
-    let mut body = json_body(&bytes)?;
-    match string_field(&body, "type")? {
+    let mut envelope = envelope(&bytes)?;
+    match envelope_string(&envelope, "type")?.as_str() {
         "login" => {
-            let key_id = string_field(&body, "apiKeyId")?;
-            let secret = string_field(&body, "apiKeySecret")?;
+            let key_id = envelope_string(&envelope, "apiKeyId")?;
+            let secret = envelope_string(&envelope, "apiKeySecret")?;
             let ttl_ms =
                 i64::try_from(state.ingest.token_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-            match state.db.login(key_id, secret, ttl_ms).await? {
+            match state.db.login(&key_id, &secret, ttl_ms).await? {
                 Some(token) => Ok(Json(json!({"token": token.token})).into_response()),
                 None => Err(HttpError::new(
                     ErrorCode::Unauthorized,
@@ -132,17 +156,16 @@ async fn command(
             }
         }
         "sodaCoreInsertScanResults" => {
-            let api_key = authenticate(&state, body.get("token").and_then(Value::as_str)).await?;
-            let doc = document::parse(&body)
-                .map_err(|e| HttpError::bad_request(format!("invalid scan results: {e}")))?;
             // The payload is kept for re-processing, but never with the client's token in it.
-            if let Some(obj) = body.as_object_mut() {
-                obj.remove("token");
-            }
-            let stored = state
-                .db
-                .insert_scan(&doc, &body.to_string(), Some(&api_key))
-                .await?;
+            let token = envelope
+                .remove("token")
+                .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+            let api_key = authenticate(&state, token.as_deref()).await?;
+            let doc = document::parse_slice(&bytes)
+                .map_err(|e| HttpError::bad_request(format!("invalid scan results: {e}")))?;
+            let payload = serde_json::to_string(&envelope)
+                .map_err(|e| HttpError::bad_request(format!("cannot keep the payload: {e}")))?;
+            let stored = state.db.insert_scan(&doc, &payload, Some(&api_key)).await?;
             tracing::info!(
                 scan_id = stored.scan_id,
                 replaced = stored.replaced_scan_id,

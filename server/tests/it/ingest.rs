@@ -482,6 +482,62 @@ async fn a_backfill_never_displaces_the_latest_result(test_db: TestDb) {
     assert!(!status.is_empty() && status.iter().all(|scan| *scan == today));
 }
 
+/// A check re-sent unchanged is not rewritten; one whose description or identities changed is,
+/// unless the scan is a backfill, whose identities are indexed all the same.
+async fn checks_are_rewritten_only_when_they_change(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    let token = seltzer.login().await;
+    async fn send(seltzer: &Seltzer, body: Value) {
+        let answer = seltzer.post("/api/command", &body).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+    }
+    async fn check(seltzer: &Seltzer) -> (String, Option<String>, i64) {
+        sqlx::query_as("SELECT name, digest, (SELECT COUNT(*) FROM check_identities) FROM checks")
+            .fetch_one(seltzer.db.pool())
+            .await
+            .unwrap()
+    }
+    send(
+        &seltzer,
+        good_orders_scan(&token, "d", "2026-11-10T00:00:00+00:00"),
+    )
+    .await;
+    let (name, first_digest, identities) = check(&seltzer).await;
+    assert_eq!((name.as_str(), identities), ("row_count > 0", 3));
+    assert!(first_digest.is_some());
+
+    send(
+        &seltzer,
+        good_orders_scan(&token, "d", "2026-11-11T00:00:00+00:00"),
+    )
+    .await;
+    assert_eq!(check(&seltzer).await.1, first_digest, "unchanged");
+
+    let mut renamed = good_orders_scan(&token, "d", "2026-11-12T00:00:00+00:00");
+    renamed["checks"][0]["name"] = json!("orders are not empty");
+    renamed["checks"][0]["identities"]["v1"] = json!("1b");
+    send(&seltzer, renamed).await;
+    let (name, digest, identities) = check(&seltzer).await;
+    assert_eq!((name.as_str(), identities), ("orders are not empty", 4));
+    assert_ne!(digest, first_digest);
+
+    let mut backfill = good_orders_scan(&token, "d", "2026-10-01T00:00:00+00:00");
+    backfill["checks"][0]["name"] = json!("an old name");
+    backfill["checks"][0]["identities"]["v1"] = json!("1-old");
+    send(&seltzer, backfill).await;
+    let (name, _, identities) = check(&seltzer).await;
+    assert_eq!(
+        name, "orders are not empty",
+        "a backfill keeps the newer description"
+    );
+    assert_eq!(identities, 5, "but its identity is indexed");
+}
+
 /// A good scan of `orders` by the definition `definition`, at `data_timestamp`.
 pub fn good_orders_scan(token: &str, definition: &str, data_timestamp: &str) -> Value {
     json!({
@@ -551,4 +607,5 @@ on_both_engines!(
     a_backfill_never_displaces_the_latest_result,
     a_failed_scan_marks_its_datasets_until_a_later_success,
     an_unreachable_data_source_marks_the_definitions_datasets,
+    checks_are_rewritten_only_when_they_change,
 );
