@@ -1,12 +1,12 @@
 //! The one place that talks to the server. Every call decodes the shared API types, and every
 //! failure becomes an `ApiError` whose message can be shown to the user as it is.
 
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use shared::api::{
     ApiError, ApiKeyInfo, AttributeInfo, CheckDetail, CheckHistory, CheckList, CheckResultDetail,
     CreatedApiKey, DatasetDetail, DatasetList, ErrorCode, Health, LoginRequest, Me, NewApiKey,
-    Role, Samples, ScanDetailView, ScanList, UserInfo,
+    NewAttribute, NewUser, Role, Samples, ScanDetailView, ScanList, UserInfo,
 };
 
 use crate::url::encode;
@@ -113,9 +113,44 @@ pub async fn create_api_key(name: String, role: Role) -> Result<CreatedApiKey, A
 
 pub async fn revoke_api_key(id: &str) -> Result<(), ApiError> {
     let path = format!("/api/api-keys/{}", encode(id));
-    match Request::delete(&path).send().await {
+    send_ok(&path, Request::delete(&path)).await
+}
+
+pub async fn create_user(user: &NewUser) -> Result<(), ApiError> {
+    post_ok("/api/users", user).await
+}
+
+pub async fn disable_user(email: &str) -> Result<(), ApiError> {
+    let path = format!("/api/users/{}/disable", encode(email));
+    send_ok(&path, Request::post(&path)).await
+}
+
+pub async fn create_attribute(attribute: &NewAttribute) -> Result<(), ApiError> {
+    post_ok("/api/attributes", attribute).await
+}
+
+pub async fn delete_attribute(name: &str) -> Result<(), ApiError> {
+    let path = format!("/api/attributes/{}", encode(name));
+    send_ok(&path, Request::delete(&path)).await
+}
+
+/// POSTs `body` as JSON; only success matters.
+async fn post_ok<B: serde::Serialize>(path: &str, body: &B) -> Result<(), ApiError> {
+    let request = Request::post(path)
+        .json(body)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    match request.send().await {
         Ok(r) if r.ok() => Ok(()),
-        Ok(r) => Err(error_of(&path, r).await),
+        Ok(r) => Err(error_of(path, r).await),
+        Err(e) => Err(unreachable(&e)),
+    }
+}
+
+/// Sends a request without a body; only success matters.
+async fn send_ok(path: &str, request: RequestBuilder) -> Result<(), ApiError> {
+    match request.send().await {
+        Ok(r) if r.ok() => Ok(()),
+        Ok(r) => Err(error_of(path, r).await),
         Err(e) => Err(unreachable(&e)),
     }
 }

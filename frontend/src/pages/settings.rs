@@ -1,10 +1,12 @@
 //! `/settings`: display preferences (theme, time zone) for everyone; API keys (create with the
-//! secret shown once and a copy button, revoke) and users for admins; check attribute
-//! definitions as Soda Core receives them.
+//! secret shown once and a copy button, revoke) and users (add with a role, disable) for
+//! admins; check attribute definitions as Soda Core receives them (define, delete: editors).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::{ApiError, CreatedApiKey, ErrorCode, Role};
+use shared::api::{
+    ATTRIBUTE_TYPES, ApiError, CreatedApiKey, ErrorCode, NewAttribute, NewUser, Role,
+};
 
 use crate::api;
 use crate::prefs::{ThemeChoice, Time, use_prefs};
@@ -189,29 +191,103 @@ fn NewSecret(key: CreatedApiKey) -> impl IntoView {
 #[component]
 fn Users() -> impl IntoView {
     let users = LocalResource::new(api::users);
+    let session = crate::session::use_session();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Viewer);
+    let error = RwSignal::new(None::<String>);
+    let added = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        added.set(None);
+        let user = NewUser {
+            email: email.get_untracked(),
+            role: role.get_untracked(),
+            password: password.get_untracked(),
+        };
+        spawn_local(async move {
+            match api::create_user(&user).await {
+                Ok(()) => {
+                    added.set(Some(format!(
+                        "{} can now sign in as {}.",
+                        user.email.trim().to_lowercase(),
+                        user.role.as_str()
+                    )));
+                    email.set(String::new());
+                    password.set(String::new());
+                    users.refetch();
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+            busy.set(false);
+        });
+    };
+    let disable = move |email: String| {
+        spawn_local(async move {
+            match api::disable_user(&email).await {
+                Ok(()) => users.refetch(),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
     view! {
         <section class="settings-section" aria-labelledby="users-title">
             <h2 id="users-title">"Users"</h2>
             <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading users…"</p> }>
                 {move || Suspend::new(async move {
+                    let me = session.me.await.ok().and_then(|m| m.email);
                     match users.await {
                         Ok(list) => {
-                            let rows = list.into_iter().map(|u| view! {
-                                <tr class:revoked=u.disabled>
-                                    <td>{u.email}</td>
-                                    <td>{u.role.as_str()}</td>
-                                    <td>{if u.disabled { "disabled" } else { "active" }}</td>
-                                    <td><Time ts=Some(u.created_at) /></td>
-                                </tr>
+                            let rows = list.into_iter().map(|u| {
+                                // Nobody disables themselves by accident (another admin can).
+                                let is_me = me.as_deref() == Some(u.email.as_str());
+                                let (address, row_key) = (u.email.clone(), u.email.clone());
+                                let action = format!("Disable the user {}", u.email);
+                                view! {
+                                    <tr class:revoked=u.disabled data-email=row_key>
+                                        <td>{u.email}</td>
+                                        <td>{u.role.as_str()}</td>
+                                        <td>{if u.disabled { "disabled" } else { "active" }}</td>
+                                        <td><Time ts=Some(u.created_at) /></td>
+                                        <td>{(!u.disabled && !is_me).then(|| view! {
+                                            <button type="button" class="danger disable-user"
+                                                aria-label=action
+                                                on:click=move |_| disable(address.clone())>"Disable"</button>
+                                        })}</td>
+                                    </tr>
+                                }
                             }).collect_view();
                             view! {
+                                <form class="inline-form" id="new-user" on:submit=create>
+                                    <label for="user-email">"Email"</label>
+                                    <input id="user-email" type="email" required autocomplete="off" prop:value=email
+                                        on:input=move |ev| email.set(event_target_value(&ev)) />
+                                    <label for="user-role">"Role"</label>
+                                    <select id="user-role" on:change=move |ev| role.set(Role::parse(&event_target_value(&ev)).unwrap_or(Role::Viewer))>
+                                        <option value="viewer">"viewer"</option>
+                                        <option value="editor">"editor"</option>
+                                        <option value="admin">"admin"</option>
+                                    </select>
+                                    <label for="user-password">"Password"</label>
+                                    <input id="user-password" type="password" required autocomplete="new-password"
+                                        placeholder="12 characters or more" prop:value=password
+                                        on:input=move |ev| password.set(event_target_value(&ev)) />
+                                    <button type="submit" disabled=move || busy.get()>"Add user"</button>
+                                </form>
+                                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                                {move || added.get().map(|m| view! { <p class="notice" role="status" id="user-added">{m}</p> })}
                                 <div class="table-scroll">
                                     <table class="checks" id="users">
-                                        <thead><tr><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Created"</th></tr></thead>
+                                        <thead><tr><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Created"</th><th></th></tr></thead>
                                         <tbody>{rows}</tbody>
                                     </table>
                                 </div>
-                                <p class="hint">"Add users with "<code>"seltzer user create --email … --role viewer|editor|admin"</code>"."</p>
                             }.into_any()
                         }
                         Err(e) => view! { <p class="muted">{forbidden_or(&e, "users")}</p> }.into_any(),
@@ -222,14 +298,85 @@ fn Users() -> impl IntoView {
     }
 }
 
+/// Check attribute definitions: listed for everyone, created and deleted by editors.
 #[component]
 fn Attributes() -> impl IntoView {
     let attributes = LocalResource::new(api::attributes);
+    let name = RwSignal::new(String::new());
+    let label = RwSignal::new(String::new());
+    let kind = RwSignal::new(ATTRIBUTE_TYPES[0].to_owned());
+    let allowed = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let selects = move || kind.get().ends_with("Select");
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let label = label.get_untracked();
+        let allowed_values = if kind.get_untracked().ends_with("Select") {
+            allowed
+                .get_untracked()
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let attribute = NewAttribute {
+            name: name.get_untracked().trim().to_owned(),
+            attribute_type: kind.get_untracked(),
+            label: (!label.trim().is_empty()).then(|| label.trim().to_owned()),
+            allowed_values,
+        };
+        spawn_local(async move {
+            match api::create_attribute(&attribute).await {
+                Ok(()) => {
+                    name.set(String::new());
+                    allowed.set(String::new());
+                    attributes.refetch();
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+            busy.set(false);
+        });
+    };
+    let remove = move |name: String| {
+        spawn_local(async move {
+            match api::delete_attribute(&name).await {
+                Ok(()) => attributes.refetch(),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
     view! {
         <section class="settings-section" aria-labelledby="attributes-title">
             <h2 id="attributes-title">"Check attributes"</h2>
-            <p class="hint">"Soda Core skips a whole scan whose checks use an attribute not defined here. Define them with "
-                <code>"seltzer attribute create"</code>" or "<code>"POST /api/attributes"</code>"."</p>
+            <p class="hint">"Soda Core skips a whole scan whose checks use an attribute not defined here (editors define them)."</p>
+            <form class="inline-form" id="new-attribute" on:submit=create>
+                <label for="attribute-name">"Name"</label>
+                <input id="attribute-name" required placeholder="e.g. owner" prop:value=name
+                    on:input=move |ev| name.set(event_target_value(&ev)) />
+                <label for="attribute-label">"Label"</label>
+                <input id="attribute-label" placeholder="optional" prop:value=label
+                    on:input=move |ev| label.set(event_target_value(&ev)) />
+                <label for="attribute-type">"Type"</label>
+                <select id="attribute-type" on:change=move |ev| kind.set(event_target_value(&ev))>
+                    {ATTRIBUTE_TYPES.iter().map(|t| view! { <option value=*t>{*t}</option> }).collect_view()}
+                </select>
+                <Show when=selects>
+                    <label for="attribute-allowed">"Allowed values"</label>
+                    <input id="attribute-allowed" required placeholder="comma-separated" prop:value=allowed
+                        on:input=move |ev| allowed.set(event_target_value(&ev)) />
+                </Show>
+                <button type="submit" disabled=move || busy.get()>"Define attribute"</button>
+            </form>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading attributes…"</p> }>
                 {move || Suspend::new(async move {
                     match attributes.await {
@@ -237,12 +384,21 @@ fn Attributes() -> impl IntoView {
                         Ok(list) => {
                             let rows = list.into_iter().map(|a| {
                                 let allowed = a.allowed_values.map(|v| v.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")).unwrap_or_default();
-                                view! { <tr><td><code>{a.name}</code></td><td>{a.label}</td><td>{a.attribute_type}</td><td>{allowed}</td></tr> }
+                                let (target, row_key) = (a.name.clone(), a.name.clone());
+                                let action = format!("Delete the attribute {}", a.name);
+                                view! {
+                                    <tr data-attribute=row_key>
+                                        <td><code>{a.name}</code></td><td>{a.label}</td><td>{a.attribute_type}</td><td>{allowed}</td>
+                                        <td><button type="button" class="danger delete-attribute"
+                                            aria-label=action
+                                            on:click=move |_| remove(target.clone())>"Delete"</button></td>
+                                    </tr>
+                                }
                             }).collect_view();
                             view! {
                                 <div class="table-scroll">
                                     <table class="checks" id="attributes">
-                                        <thead><tr><th>"Name"</th><th>"Label"</th><th>"Type"</th><th>"Allowed values"</th></tr></thead>
+                                        <thead><tr><th>"Name"</th><th>"Label"</th><th>"Type"</th><th>"Allowed values"</th><th></th></tr></thead>
                                         <tbody>{rows}</tbody>
                                     </table>
                                 </div>

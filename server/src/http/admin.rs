@@ -8,7 +8,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::api::ApiError;
-use shared::api::{ApiKeyInfo, CreatedApiKey, ErrorCode, NewApiKey, Role, UserInfo};
+use shared::api::{
+    ApiKeyInfo, CreatedApiKey, ErrorCode, NewApiKey, NewAttribute, NewUser, Role, UserInfo,
+};
 
 use super::auth::Caller;
 use super::{AppState, HttpError};
@@ -37,18 +39,7 @@ async fn list_attributes(
     Ok(Json(state.db.list_attributes().await?))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct NewAttribute {
-    name: String,
-    #[serde(rename = "type")]
-    attribute_type: String,
-    label: Option<String>,
-    #[serde(default)]
-    allowed_values: Vec<String>,
-}
-
-#[utoipa::path(post, path = "/api/attributes", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Created (editor)"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "It exists already", body = ApiError)))]
+#[utoipa::path(post, path = "/api/attributes", tag = "admin", request_body = NewAttribute, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Created (editor)"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "It exists already", body = ApiError)))]
 async fn create_attribute(
     State(state): State<AppState>,
     caller: Caller,
@@ -161,15 +152,7 @@ async fn list_users(
     ))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewUser {
-    email: String,
-    role: Role,
-    password: String,
-}
-
-#[utoipa::path(post, path = "/api/users", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Created (admin)"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "It exists already", body = ApiError)))]
+#[utoipa::path(post, path = "/api/users", tag = "admin", request_body = NewUser, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Created (admin)"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "It exists already", body = ApiError)))]
 async fn create_user(
     State(state): State<AppState>,
     caller: Caller,

@@ -8,14 +8,7 @@ use super::{Database, StorageError};
 use crate::timestamp;
 
 /// The attribute types Soda Core knows (compared case-insensitively by the client).
-pub const ATTRIBUTE_TYPES: [&str; 6] = [
-    "text",
-    "number",
-    "checkbox",
-    "datetime",
-    "singleSelect",
-    "multiSelect",
-];
+pub use shared::api::ATTRIBUTE_TYPES;
 
 /// One definition, in the shape `sodaCoreAvailableCheckAttributes` returns.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1224,7 +1224,103 @@ async fn scans_dataset_detail_and_settings_work_on_ingested_data(test_db: TestDb
         "{users:?}"
     );
 
-    let errors = console_errors(&client).await;
+    let own_row = "#users tr[data-email='ana@example.org'] button";
+    assert!(
+        client.find_all(Locator::Css(own_row)).await.unwrap().is_empty(),
+        "the signed-in admin is not offered to disable themselves"
+    );
+
+    // A user added as an editor can sign in; disabled, they cannot.
+    type_into(&client, "#user-email", "ben@example.org").await;
+    click(&client, Locator::Css("#user-role option[value='editor']")).await;
+    type_into(&client, "#user-password", "short").await;
+    click(&client, Locator::Css("#new-user button[type='submit']")).await;
+    wait_for_text(
+        &client,
+        "#users-title ~ .error",
+        "password: at least 12 characters",
+    )
+    .await;
+    type_into(&client, "#user-password", "a long enough password").await;
+    click(&client, Locator::Css("#new-user button[type='submit']")).await;
+    wait_for_text(
+        &client,
+        "#user-added",
+        "ben@example.org can now sign in as editor",
+    )
+    .await;
+    let ben = "#users tr[data-email='ben@example.org']";
+    wait_for_text(&client, ben, "editor").await;
+    let sign_in_ben = json!({"email": "ben@example.org", "password": "a long enough password"});
+    assert_eq!(
+        post_json(&server.addr, "/api/auth/login", &sign_in_ben).0,
+        200
+    );
+    click(&client, Locator::Css(&format!("{ben} button.disable-user"))).await;
+    wait_for_text(&client, ben, "disabled").await;
+    assert_eq!(
+        post_json(&server.addr, "/api/auth/login", &sign_in_ben).0,
+        401
+    );
+
+    // An attribute defined here is offered to Soda Core; deleted, it is not.
+    type_into(&client, "#attribute-name", "team").await;
+    click(
+        &client,
+        Locator::Css("#attribute-type option[value='singleSelect']"),
+    )
+    .await;
+    type_into(&client, "#attribute-allowed", "core, growth").await;
+    click(
+        &client,
+        Locator::Css("#new-attribute button[type='submit']"),
+    )
+    .await;
+    let team = "#attributes tr[data-attribute='team']";
+    wait_for_text(&client, team, "core, growth").await;
+    let (key_id, key_secret) = create_api_key(&test_db.url, "attribute-check");
+    let token = post_json(
+        &server.addr,
+        "/api/command",
+        &json!({"type": "login", "apiKeyId": key_id, "apiKeySecret": key_secret}),
+    )
+    .1["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let offered = |token: &str| {
+        let (_, body) = post_json(
+            &server.addr,
+            "/api/query",
+            &json!({"type": "sodaCoreAvailableCheckAttributes", "token": token}),
+        );
+        body.to_string()
+    };
+    assert!(offered(&token).contains("growth"), "{}", offered(&token));
+    screenshots(&client, "settings-users-attributes").await;
+    click(
+        &client,
+        Locator::Css(&format!("{team} button.delete-attribute")),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !client
+        .find_all(Locator::Css(team))
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the deleted attribute is still listed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!offered(&token).contains("growth"));
+
+    // The one failed request is the too-short password above, refused on purpose.
+    let mut errors = console_errors(&client).await;
+    errors.retain(|e| !(e.contains("/api/users ") && e.contains("status of 400")));
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     client.close().await.unwrap();
 }

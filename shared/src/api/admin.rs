@@ -63,3 +63,40 @@ pub struct AttributeInfo {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Object>>))]
     pub allowed_values: Option<Vec<serde_json::Value>>,
 }
+
+/// `POST /api/users` (admins).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub email: String,
+    pub role: super::Role,
+    /// At least 12 characters.
+    pub password: String,
+}
+
+/// `POST /api/attributes` (editors).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewAttribute {
+    pub name: String,
+    /// One of [`ATTRIBUTE_TYPES`].
+    #[serde(rename = "type")]
+    pub attribute_type: String,
+    /// Shown by Soda Cloud's UI; the name when absent.
+    pub label: Option<String>,
+    /// The values a singleSelect or multiSelect attribute allows.
+    #[serde(default)]
+    pub allowed_values: Vec<String>,
+}
+
+/// The attribute types Soda Core knows.
+pub const ATTRIBUTE_TYPES: [&str; 6] = [
+    "text",
+    "number",
+    "checkbox",
+    "datetime",
+    "singleSelect",
+    "multiSelect",
+];

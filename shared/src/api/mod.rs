@@ -10,7 +10,10 @@ mod health;
 mod outcome;
 mod scans;
 
-pub use admin::{ApiKeyInfo, AttributeInfo, CreatedApiKey, NewApiKey, UserInfo};
+pub use admin::{
+    ATTRIBUTE_TYPES, ApiKeyInfo, AttributeInfo, CreatedApiKey, NewApiKey, NewAttribute, NewUser,
+    UserInfo,
+};
 pub use auth::{LoginRequest, Me, Role};
 pub use checks::{
     Attribute, CheckDetail, CheckHistory, CheckList, CheckListItem, CheckResultDetail,
