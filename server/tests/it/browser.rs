@@ -394,9 +394,7 @@ async fn wait_for_text(client: &Client, css: &str, expected: &str) -> String {
     panic!("`{css}` never showed {expected:?} (last text: {last:?})");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_app_shell_renders_and_client_routes_survive_a_reload() {
-    let test_db = TestDb::sqlite();
+async fn the_app_shell_renders_and_client_routes_survive_a_reload(test_db: TestDb) {
     create_user(&test_db.url, "ana@example.org", "correct horse battery");
     let server = RunningServer::start(&test_db.url, &[]);
     let index = http_request(&server.addr, "GET", "/");
@@ -440,7 +438,7 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload() {
     assert_eq!(client.current_url().await.unwrap().path(), "/");
 
     let status = wait_for_text(&client, "#server-status[data-status='ok']", "Seltzer").await;
-    assert!(status.contains("sqlite"), "{status}");
+    assert!(status.contains(test_db.engine), "{status}");
     let nav = client.find(Locator::Css("header nav")).await.unwrap();
     assert!(nav.is_displayed().await.unwrap(), "navigation is visible");
     let links = nav.find_all(Locator::Css("a")).await.unwrap();
@@ -502,9 +500,7 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload() {
 /// The check results dashboard over a scan Soda Core really sent (recorded traffic, through
 /// the ingest API): rows, counts that filter, search, sorting, and a URL that reproduces the
 /// view after a reload.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url() {
-    let test_db = TestDb::sqlite();
+async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(test_db: TestDb) {
     create_user(&test_db.url, "ana@example.org", "correct horse battery");
     let server = RunningServer::start(&test_db.url, &[]);
     let index = http_request(&server.addr, "GET", "/");
@@ -641,9 +637,7 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url() 
 
 /// The datasets page: a dataset whose latest scan failed carries an unmistakable warning that
 /// links to that scan; the others show their status; each links to its checks.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed() {
-    let test_db = TestDb::sqlite();
+async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed(test_db: TestDb) {
     create_user(&test_db.url, "ana@example.org", "correct horse battery");
     let server = RunningServer::start(&test_db.url, &[]);
     let index = http_request(&server.addr, "GET", "/");
@@ -1226,7 +1220,11 @@ async fn scans_dataset_detail_and_settings_work_on_ingested_data(test_db: TestDb
 
     let own_row = "#users tr[data-email='ana@example.org'] button";
     assert!(
-        client.find_all(Locator::Css(own_row)).await.unwrap().is_empty(),
+        client
+            .find_all(Locator::Css(own_row))
+            .await
+            .unwrap()
+            .is_empty(),
         "the signed-in admin is not offered to disable themselves"
     );
 
@@ -1434,6 +1432,9 @@ macro_rules! in_the_browser_on_both_engines {
 }
 
 in_the_browser_on_both_engines!(
+    the_app_shell_renders_and_client_routes_survive_a_reload,
+    the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url,
+    the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed,
     the_check_page_charts_history_with_zones_and_shows_failed_rows,
     the_editor_marks_errors_at_their_line_and_backtests_thresholds,
     scans_dataset_detail_and_settings_work_on_ingested_data,
