@@ -538,7 +538,9 @@ async fn store_checks(
 ) -> Result<HashMap<String, i64>, StorageError> {
     // One row per identity (PostgreSQL refuses an upsert that touches a row twice); a document
     // that repeats an identity keeps its last check.
-    let mut last: HashMap<&str, &CheckRow<'_>> = HashMap::with_capacity(rows.len());
+    // Sorted by identity: concurrent scans on PostgreSQL then lock the rows and index entries
+    // they share in the same order, which rules out deadlocks between them.
+    let mut last: std::collections::BTreeMap<&str, &CheckRow<'_>> = Default::default();
     for row in rows {
         last.insert(row.check.primary_identity(), row);
     }
@@ -650,7 +652,7 @@ async fn store_checks(
 
     let changed_identities: std::collections::HashSet<&str> =
         changed.iter().map(|r| r.check.primary_identity()).collect();
-    let mut identities = Rows::new(&[Text, Text, Int]);
+    let mut sorted = Vec::new();
     for row in rows {
         let primary = row.check.primary_identity();
         if !changed_identities.contains(primary) {
@@ -661,8 +663,13 @@ async fn store_checks(
             .copied()
             .ok_or(StorageError::Query(sqlx::Error::RowNotFound))?;
         for (version, identity) in row.check.all_identities() {
-            identities.push([identity.into(), version.into(), id.into()]);
+            sorted.push((identity, version, id));
         }
+    }
+    sorted.sort();
+    let mut identities = Rows::new(&[Text, Text, Int]);
+    for (identity, version, id) in sorted {
+        identities.push([identity.into(), version.into(), id.into()]);
     }
     let inserts = identities.statements(engine, |source, _| {
         format!(
