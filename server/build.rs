@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::{env, fs};
 
 fn main() {
+    // `sqlx::migrate!` embeds the migration files, but cargo only rebuilds for a new one when told.
+    println!("cargo:rerun-if-changed=migrations");
     println!("cargo:rerun-if-env-changed=SELTZER_DIST");
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let dist = env::var_os("SELTZER_DIST")

@@ -227,6 +227,10 @@ async fn run(engine: &str, database_url: &str) {
             "GET /api/v1/datasets",
             Box::new(|_| "/api/v1/datasets?size=50".to_owned()),
         ),
+        (
+            "GET /api/datasets?trend=20 (the datasets page)",
+            Box::new(|_| "/api/datasets?size=500&trend=20".to_owned()),
+        ),
         ("GET /api/checks/{id}/history?days=90", {
             let ids = check_ids.clone();
             Box::new(move |i| format!("/api/checks/{}/history?days=90", ids[i % ids.len()]))

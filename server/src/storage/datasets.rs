@@ -1,5 +1,6 @@
 //! Reading datasets with their status (kept current at ingest) and check counts.
 
+use shared::api::DatabaseEngine;
 use sqlx::Row;
 
 use super::batch::{self, Placeholders};
@@ -122,24 +123,49 @@ impl Database {
         per_dataset: i64,
     ) -> Result<std::collections::HashMap<i64, Vec<i64>>, StorageError> {
         let mut out: std::collections::HashMap<i64, Vec<i64>> = Default::default();
-        for chunk in dataset_ids.chunks(batch::ROWS_PER_STATEMENT) {
-            let mut p = Placeholders::new(self.engine);
-            let sql = format!(
-                "SELECT dataset_id, fail_count FROM ( \
-                   SELECT sd.dataset_id, COALESCE(sd.fail_count, 0) AS fail_count, s.data_timestamp, \
-                     ROW_NUMBER() OVER (PARTITION BY sd.dataset_id ORDER BY s.data_timestamp DESC) AS n \
-                   FROM scan_datasets sd JOIN scans s ON s.id = sd.scan_id \
-                   WHERE sd.dataset_id IN ({}) \
-                 ) recent WHERE n <= {} ORDER BY dataset_id, data_timestamp",
-                p.list(chunk.len()),
-                p.next()
-            );
-            let mut q = batch::query_as::<(i64, i64)>(sql);
-            for id in chunk {
-                q = q.bind(*id);
+        // One LIMIT per dataset, each read newest first from the (dataset_id, data_timestamp)
+        // index (a window over all of a page's datasets would read every scan of each), and
+        // one row per dataset back: its counts joined in time order.
+        let joined = match self.engine {
+            DatabaseEngine::Sqlite => "group_concat(fail, ',' ORDER BY data_timestamp, scan_id)",
+            DatabaseEngine::Postgres => {
+                "string_agg(CAST(fail AS TEXT), ',' ORDER BY data_timestamp, scan_id)"
             }
-            for (dataset, failed) in q.bind(per_dataset).fetch_all(&self.pool).await? {
-                out.entry(dataset).or_default().push(failed);
+        };
+        for chunk in dataset_ids.chunks(batch::ROWS_PER_STATEMENT / 2) {
+            let mut p = Placeholders::new(self.engine);
+            let parts: Vec<String> = chunk
+                .iter()
+                .map(|_| {
+                    format!(
+                        "SELECT * FROM (SELECT dataset_id, COALESCE(fail_count, 0) AS fail, \
+                         data_timestamp, scan_id FROM scan_datasets WHERE dataset_id = {} \
+                         ORDER BY data_timestamp DESC, scan_id DESC LIMIT {}) one",
+                        p.next(),
+                        p.next()
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "SELECT dataset_id, {joined} FROM ({}) recent GROUP BY dataset_id",
+                parts.join(" UNION ALL ")
+            );
+            let mut q = batch::query_as::<(i64, String)>(sql);
+            for id in chunk {
+                q = q.bind(*id).bind(per_dataset);
+            }
+            for (dataset, counts) in q.fetch_all(&self.pool).await? {
+                let counts = counts
+                    .split(',')
+                    .map(|n| {
+                        n.parse::<i64>().map_err(|_| {
+                            StorageError::Corrupt(format!(
+                                "failed-check counts of dataset {dataset}: '{counts}'"
+                            ))
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                out.insert(dataset, counts);
             }
         }
         Ok(out)
@@ -186,9 +212,9 @@ impl Database {
         // Scans stored since migration 0005 carry their counts per dataset.
         type Counts = (i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
         let rows: Vec<Counts> = sqlx::query_as(
-            "SELECT sd.scan_id, s.data_timestamp, sd.pass_count, sd.warn_count, sd.fail_count, \
-             sd.not_evaluated_count FROM scan_datasets sd JOIN scans s ON s.id = sd.scan_id \
-             WHERE sd.dataset_id = $1 ORDER BY s.data_timestamp DESC, sd.scan_id DESC LIMIT $2",
+            "SELECT scan_id, data_timestamp, pass_count, warn_count, fail_count, \
+             not_evaluated_count FROM scan_datasets \
+             WHERE dataset_id = $1 ORDER BY data_timestamp DESC, scan_id DESC LIMIT $2",
         )
         .bind(id)
         .bind(scans)
@@ -215,9 +241,8 @@ impl Database {
         // read, so that both engines walk the dataset's checks through
         // check_results (check_id, data_timestamp) instead of every result of those scans.
         let (oldest,): (Option<i64>,) = sqlx::query_as(
-            "SELECT MIN(t.data_timestamp) FROM (SELECT s.data_timestamp FROM scan_datasets sd \
-             JOIN scans s ON s.id = sd.scan_id WHERE sd.dataset_id = $1 \
-             ORDER BY s.data_timestamp DESC LIMIT $2) t",
+            "SELECT MIN(t.data_timestamp) FROM (SELECT data_timestamp FROM scan_datasets \
+             WHERE dataset_id = $1 ORDER BY data_timestamp DESC LIMIT $2) t",
         )
         .bind(id)
         .bind(scans)
@@ -232,8 +257,8 @@ impl Database {
              FROM checks c CROSS JOIN check_results cr \
              WHERE cr.check_id = c.id AND c.dataset_id = $1 AND cr.data_timestamp >= $2 \
              AND cr.scan_id IN (\
-               SELECT sd.scan_id FROM scan_datasets sd JOIN scans s ON s.id = sd.scan_id \
-               WHERE sd.dataset_id = $1 ORDER BY s.data_timestamp DESC LIMIT $3) \
+               SELECT scan_id FROM scan_datasets \
+               WHERE dataset_id = $1 ORDER BY data_timestamp DESC, scan_id DESC LIMIT $3) \
              GROUP BY cr.scan_id, cr.data_timestamp, cr.outcome \
              ORDER BY cr.data_timestamp DESC, cr.scan_id DESC",
         )

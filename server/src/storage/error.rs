@@ -14,6 +14,8 @@ pub enum StorageError {
     Lock(std::io::Error),
     #[error("hashing a secret failed: {0}")]
     Hash(String),
+    #[error("unexpected data in the database: {0}")]
+    Corrupt(String),
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
 }

@@ -82,11 +82,12 @@ impl Database {
             let [pass, warn, fail, not_evaluated] =
                 counts.get(&dataset_id).copied().unwrap_or_default();
             sqlx::query(
-                "INSERT INTO scan_datasets (scan_id, dataset_id, pass_count, warn_count, \
-                 fail_count, not_evaluated_count) VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO scan_datasets (scan_id, dataset_id, data_timestamp, pass_count, \
+                 warn_count, fail_count, not_evaluated_count) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(scan_id)
             .bind(dataset_id)
+            .bind(doc.data_timestamp)
             .bind(pass)
             .bind(warn)
             .bind(fail)
@@ -788,7 +789,7 @@ async fn repair_rollups(tx: &mut Tx, old: &Replaced) -> Result<(), StorageError>
         let latest = sqlx::query(
             "SELECT s.id, s.data_timestamp, s.has_errors FROM scan_datasets sd \
              JOIN scans s ON s.id = sd.scan_id WHERE sd.dataset_id = $1 \
-             ORDER BY s.data_timestamp DESC, s.id DESC LIMIT 1",
+             ORDER BY sd.data_timestamp DESC, sd.scan_id DESC LIMIT 1",
         )
         .bind(dataset_id)
         .fetch_optional(&mut **tx)

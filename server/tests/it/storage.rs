@@ -68,7 +68,68 @@ async fn concurrent_starts_migrate_safely(test_db: TestDb) {
     b.close().await;
 }
 
+/// The datasets page's failed-checks trend and a dataset's health chart follow data time, not
+/// arrival: scans sent out of order (backfills) land in their place, and only the newest count.
+async fn dataset_trends_follow_data_time(test_db: TestDb) {
+    use server::ingest::document;
+    use server::seed::{SeedPlan, scan_document};
+    let db = Database::connect(&test_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let plan = SeedPlan::new(40, 6, 2, 1_700_000_000_000);
+    // Failed checks per dataset name, per scan index (index order is data-time order).
+    let mut fails = std::collections::BTreeMap::<String, Vec<i64>>::new();
+    for index in [3, 0, 5, 1, 4, 2] {
+        let body = scan_document(&plan, index);
+        let doc = document::parse(&body).unwrap();
+        db.insert_scan(&doc, &body.to_string(), None).await.unwrap();
+    }
+    for index in 0..plan.scans {
+        let body = scan_document(&plan, index);
+        for (c, check) in body["checks"].as_array().unwrap().iter().enumerate() {
+            let counts = fails
+                .entry(plan.dataset_name(c))
+                .or_insert_with(|| vec![0; 6]);
+            counts[index] += i64::from(check["outcome"] == "fail");
+        }
+    }
+    assert!(
+        fails.values().flatten().any(|&n| n > 0),
+        "the plan has failures"
+    );
+
+    let (datasets, total) = db.list_datasets(&Default::default(), 0, 10).await.unwrap();
+    assert_eq!(total, 2);
+    let ids: Vec<i64> = datasets.iter().map(|d| d.id).collect();
+    let recent = db.recent_fail_counts(&ids, 4).await.unwrap();
+    for d in &datasets {
+        let expected = &fails[&d.name][2..];
+        assert_eq!(
+            recent[&d.id], expected,
+            "{}: the 4 newest scans, oldest first",
+            d.name
+        );
+        let health = db.dataset_health(d.id, 3).await.unwrap();
+        let scans: Vec<i64> = health.iter().map(|h| h.1).collect();
+        let mut newest_first = scans.clone();
+        newest_first.sort_unstable_by(|a, b| b.cmp(a));
+        newest_first.dedup();
+        assert_eq!(newest_first.len(), 3, "3 scans");
+        assert!(
+            scans.windows(2).all(|w| w[0] >= w[1]),
+            "newest first: {scans:?}"
+        );
+        let failed_newest: i64 = health
+            .iter()
+            .filter(|h| h.1 == newest_first[0] && h.2.as_deref() == Some("fail"))
+            .map(|h| h.3)
+            .sum();
+        assert_eq!(failed_newest, fails[&d.name][5]);
+    }
+    db.close().await;
+}
+
 on_both_engines!(
+    dataset_trends_follow_data_time,
     migrations_apply_once_and_are_idempotent,
     the_engine_follows_the_url_scheme,
     concurrent_starts_migrate_safely,
