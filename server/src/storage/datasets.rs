@@ -65,18 +65,16 @@ impl Database {
         };
         let from = "FROM datasets d JOIN data_sources s ON s.id = d.data_source_id \
                     LEFT JOIN scans sc ON sc.id = d.last_scan_id";
-        let count_sql = format!("SELECT COUNT(*) {from} {condition}");
+        // The total rides on the page (a window over the few dataset rows); the check counts
+        // come after, for the page's datasets only, in one grouped read.
         let sql = format!(
-            "SELECT d.id, d.name, s.name, d.last_scan_id, d.last_scan_failed, sc.scan_end_timestamp, \
-             (SELECT COUNT(*) FROM checks c WHERE c.dataset_id = d.id), \
-             (SELECT COUNT(*) FROM checks c WHERE c.dataset_id = d.id AND c.latest_outcome = 'fail'), \
-             (SELECT COUNT(*) FROM checks c WHERE c.dataset_id = d.id AND c.latest_outcome = 'warn'), \
-             (SELECT COUNT(*) FROM checks c WHERE c.dataset_id = d.id AND c.latest_outcome = 'pass') \
+            "SELECT d.id, d.name, s.name, d.last_scan_id, d.last_scan_failed, \
+             sc.scan_end_timestamp, COUNT(*) OVER () \
              {from} {condition} ORDER BY d.name, s.name, d.id LIMIT {} OFFSET {}",
             p.next(),
             p.next()
         );
-        let mut count = batch::query_as::<(i64,)>(count_sql);
+        let mut count = batch::query_as::<(i64,)>(format!("SELECT COUNT(*) {from} {condition}"));
         let mut q = batch::query(sql);
         for b in &binds {
             match b {
@@ -90,11 +88,12 @@ impl Database {
                 }
             }
         }
-        let (total,) = count.fetch_one(&self.pool).await?;
         let rows = q.bind(limit).bind(offset).fetch_all(&self.pool).await?;
-        let datasets = rows
+        let mut total = 0;
+        let mut datasets = rows
             .iter()
             .map(|row| {
+                total = row.try_get(6)?;
                 Ok(DatasetSummary {
                     id: row.try_get(0)?,
                     name: row.try_get(1)?,
@@ -102,13 +101,47 @@ impl Database {
                     last_scan_id: row.try_get(3)?,
                     last_scan_failed: row.try_get::<i64, _>(4)? != 0,
                     last_updated: row.try_get(5)?,
-                    checks: row.try_get(6)?,
-                    failing: row.try_get(7)?,
-                    warning: row.try_get(8)?,
-                    passing: row.try_get(9)?,
+                    checks: 0,
+                    failing: 0,
+                    warning: 0,
+                    passing: 0,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        if datasets.is_empty() && offset > 0 {
+            // Past the last page: the window saw no row, so count on their own.
+            (total,) = count.fetch_one(&self.pool).await?;
+        }
+        let ids: Vec<i64> = datasets.iter().map(|d| d.id).collect();
+        // Per dataset: checks, failing, warning, passing.
+        let mut counts = std::collections::HashMap::<i64, [i64; 4]>::new();
+        for chunk in ids.chunks(batch::ROWS_PER_STATEMENT) {
+            let mut p = Placeholders::new(self.engine);
+            let sql = format!(
+                "SELECT dataset_id, latest_outcome, COUNT(*) FROM checks \
+                 WHERE dataset_id IN ({}) GROUP BY dataset_id, latest_outcome",
+                p.list(chunk.len())
+            );
+            let mut q = batch::query_as::<(i64, Option<String>, i64)>(sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for (id, outcome, n) in q.fetch_all(&self.pool).await? {
+                let c = counts.entry(id).or_default();
+                c[0] += n;
+                match outcome.as_deref() {
+                    Some("fail") => c[1] += n,
+                    Some("warn") => c[2] += n,
+                    Some("pass") => c[3] += n,
+                    _ => {}
+                }
+            }
+        }
+        for d in &mut datasets {
+            let [checks, failing, warning, passing] =
+                counts.get(&d.id).copied().unwrap_or_default();
+            (d.checks, d.failing, d.warning, d.passing) = (checks, failing, warning, passing);
+        }
         Ok((datasets, total))
     }
 }
@@ -126,33 +159,57 @@ impl Database {
         // One LIMIT per dataset, each read newest first from the (dataset_id, data_timestamp)
         // index (a window over all of a page's datasets would read every scan of each), and
         // one row per dataset back: its counts joined in time order.
-        let joined = match self.engine {
-            DatabaseEngine::Sqlite => "group_concat(fail, ',' ORDER BY data_timestamp, scan_id)",
-            DatabaseEngine::Postgres => {
-                "string_agg(CAST(fail AS TEXT), ',' ORDER BY data_timestamp, scan_id)"
-            }
-        };
         for chunk in dataset_ids.chunks(batch::ROWS_PER_STATEMENT / 2) {
             let mut p = Placeholders::new(self.engine);
-            let parts: Vec<String> = chunk
-                .iter()
-                .map(|_| {
+            let sql = match self.engine {
+                // SQLite has no LATERAL: one LIMITed subquery per dataset.
+                DatabaseEngine::Sqlite => {
+                    let parts: Vec<String> = chunk
+                        .iter()
+                        .map(|_| {
+                            format!(
+                                "SELECT * FROM (SELECT dataset_id, COALESCE(fail_count, 0) AS fail, \
+                                 data_timestamp, scan_id FROM scan_datasets WHERE dataset_id = {} \
+                                 ORDER BY data_timestamp DESC, scan_id DESC LIMIT {}) one",
+                                p.next(),
+                                p.next()
+                            )
+                        })
+                        .collect();
                     format!(
-                        "SELECT * FROM (SELECT dataset_id, COALESCE(fail_count, 0) AS fail, \
-                         data_timestamp, scan_id FROM scan_datasets WHERE dataset_id = {} \
-                         ORDER BY data_timestamp DESC, scan_id DESC LIMIT {}) one",
-                        p.next(),
-                        p.next()
+                        "SELECT dataset_id, group_concat(fail, ',' ORDER BY data_timestamp, scan_id) \
+                         FROM ({}) recent GROUP BY dataset_id",
+                        parts.join(" UNION ALL ")
                     )
-                })
-                .collect();
-            let sql = format!(
-                "SELECT dataset_id, {joined} FROM ({}) recent GROUP BY dataset_id",
-                parts.join(" UNION ALL ")
-            );
+                }
+                // PostgreSQL plans each statement it is sent: a LATERAL join is one small plan
+                // where fifty unioned subqueries cost more to plan than to run.
+                DatabaseEngine::Postgres => {
+                    let limit = p.next();
+                    format!(
+                        "SELECT d.id, string_agg(CAST(r.fail AS TEXT), ',' \
+                         ORDER BY r.data_timestamp, r.scan_id) FROM datasets d \
+                         CROSS JOIN LATERAL (SELECT COALESCE(fail_count, 0) AS fail, data_timestamp, \
+                         scan_id FROM scan_datasets WHERE dataset_id = d.id \
+                         ORDER BY data_timestamp DESC, scan_id DESC LIMIT {limit}) r \
+                         WHERE d.id IN ({}) GROUP BY d.id",
+                        p.list(chunk.len())
+                    )
+                }
+            };
             let mut q = batch::query_as::<(i64, String)>(sql);
-            for id in chunk {
-                q = q.bind(*id).bind(per_dataset);
+            match self.engine {
+                DatabaseEngine::Sqlite => {
+                    for id in chunk {
+                        q = q.bind(*id).bind(per_dataset);
+                    }
+                }
+                DatabaseEngine::Postgres => {
+                    q = q.bind(per_dataset);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                }
             }
             for (dataset, counts) in q.fetch_all(&self.pool).await? {
                 let counts = counts
