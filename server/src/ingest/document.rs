@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use shared::api::CheckOutcome;
 
 use crate::timestamp::{self, EpochMillis};
@@ -85,7 +85,7 @@ pub struct Check {
     pub metrics: Vec<String>,
     pub outcome: Option<CheckOutcome>,
     #[serde(default)]
-    pub diagnostics: Map<String, Value>,
+    pub diagnostics: Diagnostics,
     pub group: Option<Group>,
     pub outcome_reasons: Option<Value>,
 }
@@ -103,6 +103,54 @@ pub struct Location {
 pub struct Group {
     pub identity: Option<String>,
     pub name: Option<String>,
+}
+
+/// A check result's diagnostics (value, thresholds, failed-row blocks…): an object stored as
+/// Soda Core wrote it, with the two parts ingest reads. Keeping the text saves building a JSON
+/// tree per check only to write it back out (a 1,000-check scan did that a thousand times).
+#[derive(Debug)]
+pub struct Diagnostics {
+    /// The object's JSON text, verbatim (`{}` when the check had none).
+    pub raw: String,
+    /// `value`, when it is a number.
+    pub value: Option<f64>,
+    /// `blocks`, which reference failed-row sample files.
+    pub blocks: Vec<Value>,
+}
+
+impl Default for Diagnostics {
+    fn default() -> Self {
+        Diagnostics {
+            raw: "{}".to_owned(),
+            value: None,
+            blocks: Vec::new(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Diagnostics {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Read {
+            #[serde(default)]
+            value: Value,
+            #[serde(default)]
+            blocks: Value,
+        }
+        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+        if !raw.get().starts_with('{') {
+            return Err(serde::de::Error::custom("expected an object"));
+        }
+        let read: Read = serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?;
+        Ok(Diagnostics {
+            value: read.value.as_f64(),
+            blocks: match read.blocks {
+                Value::Array(blocks) => blocks,
+                _ => Vec::new(),
+            },
+            raw: String::from(Box::<str>::from(raw)),
+        })
+    }
 }
 
 /// Anything in the document that names a table of a data source (queries, profiling,
@@ -181,15 +229,13 @@ impl Check {
 
     /// The check's value (`diagnostics.value`) when it is a number.
     pub fn value(&self) -> Option<f64> {
-        self.diagnostics.get("value").and_then(Value::as_f64)
+        self.diagnostics.value
     }
 
     /// The sample files (`fileId`s) the check's diagnostics reference, with their columns.
     pub fn sample_files(&self) -> Vec<(String, Option<Value>)> {
-        let Some(blocks) = self.diagnostics.get("blocks").and_then(Value::as_array) else {
-            return Vec::new();
-        };
-        blocks
+        self.diagnostics
+            .blocks
             .iter()
             .filter_map(|block| {
                 let file = block.get("file")?;
@@ -306,6 +352,43 @@ mod tests {
         assert_eq!(check.value(), Some(7.0));
         assert_eq!(check.all_identities().len(), 3);
         assert_eq!(doc.data_source_of(check), "shop");
+    }
+
+    #[test]
+    fn diagnostics_are_kept_verbatim_and_read_for_value_and_samples() {
+        let body = br#"{"definitionName": "daily", "defaultDataSource": "shop",
+            "dataTimestamp": "2026-11-23T04:23:08+00:00",
+            "scanStartTimestamp": "2026-11-23T04:23:08+00:00",
+            "scanEndTimestamp": "2026-11-23T04:23:09+00:00",
+            "checks": [{"identity": "a1", "name": "missing_count(email) = 0", "outcome": "fail",
+              "diagnostics": {"value": 1.50, "fail": {"greaterThan": 0.0},
+                "blocks": [{"type": "file", "file": {"reference": {"fileId": "f-1"},
+                  "columns": [{"name": "email"}]}}]}},
+              {"identity": "b2", "name": "row_count > 0"}]}"#;
+        let doc = parse_slice(body).unwrap();
+        let failed = &doc.checks[0];
+        assert_eq!(
+            failed.diagnostics.raw,
+            r#"{"value": 1.50, "fail": {"greaterThan": 0.0},
+                "blocks": [{"type": "file", "file": {"reference": {"fileId": "f-1"},
+                  "columns": [{"name": "email"}]}}]}"#,
+            "as sent: numbers keep their spelling"
+        );
+        assert_eq!(failed.value(), Some(1.5));
+        let files = failed.sample_files();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].0, "f-1");
+        assert_eq!(files[0].1, Some(json!([{"name": "email"}])));
+        let bare = &doc.checks[1];
+        assert_eq!((bare.diagnostics.raw.as_str(), bare.value()), ("{}", None));
+
+        let mut doc = minimal();
+        doc["checks"][0]["diagnostics"] = json!([1, 2]);
+        let err = parse(&doc).unwrap_err();
+        assert!(
+            err.contains("checks[0].diagnostics") && err.contains("object"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -434,7 +434,7 @@ async fn insert_check_results(
             doc.data_timestamp.into(),
             check.outcome.map(|o| o.as_str()).into(),
             check.value().into(),
-            Value::Object(check.diagnostics.clone()).to_string().into(),
+            check.diagnostics.raw.as_str().into(),
             check.outcome_reasons.as_ref().map(Value::to_string).into(),
             check.metrics.first().cloned().into(),
             check.name.clone().into(),

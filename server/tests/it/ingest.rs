@@ -209,7 +209,7 @@ async fn assert_stored(seltzer: &Seltzer, payload: &Value, scan_id: i64) {
         )
         .collect();
     let rows = sqlx::query(
-        "SELECT c.identity, cr.outcome, cr.value, cr.name FROM check_results cr \
+        "SELECT c.identity, cr.outcome, cr.value, cr.name, cr.diagnostics FROM check_results cr \
          JOIN checks c ON c.id = cr.check_id WHERE cr.scan_id = $1",
     )
     .bind(scan_id)
@@ -221,7 +221,8 @@ async fn assert_stored(seltzer: &Seltzer, payload: &Value, scan_id: i64) {
         checks.len(),
         "one result per check of the payload"
     );
-    let stored: HashMap<String, (Option<String>, Option<f64>, String)> = rows
+    type Stored = (Option<String>, Option<f64>, String, String);
+    let stored: HashMap<String, Stored> = rows
         .iter()
         .map(|r| {
             (
@@ -230,6 +231,7 @@ async fn assert_stored(seltzer: &Seltzer, payload: &Value, scan_id: i64) {
                     r.try_get(1).unwrap(),
                     r.try_get(2).unwrap(),
                     r.try_get(3).unwrap(),
+                    r.try_get(4).unwrap(),
                 ),
             )
         })
@@ -238,9 +240,12 @@ async fn assert_stored(seltzer: &Seltzer, payload: &Value, scan_id: i64) {
         let identity = check["identities"]["v4"]
             .as_str()
             .unwrap_or_else(|| check["identity"].as_str().unwrap());
-        let (outcome, value, name) = stored
+        let (outcome, value, name, diagnostics) = stored
             .get(identity)
             .unwrap_or_else(|| panic!("{identity} stored"));
+        let diagnostics: Value = serde_json::from_str(diagnostics).unwrap();
+        let sent = check.get("diagnostics").cloned().unwrap_or(json!({}));
+        assert_eq!(diagnostics, sent, "{identity} diagnostics");
         assert_eq!(
             outcome.as_deref(),
             check["outcome"].as_str(),
