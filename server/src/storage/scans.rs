@@ -63,6 +63,7 @@ impl Database {
         payload: &str,
         api_key_id: Option<&str>,
     ) -> Result<StoredScan, StorageError> {
+        let described: Vec<Described> = doc.all_checks().map(Described::new).collect();
         let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
         let definition_id = upsert_scan_definition(&mut tx, &doc.definition_name).await?;
@@ -72,7 +73,9 @@ impl Database {
 
         let mut names = NameCache::default();
         let covered = covered_datasets(&mut tx, &mut names, doc, definition_id, scan_id).await?;
-        let counts = insert_check_results(&mut tx, self.engine, &mut names, doc, scan_id).await?;
+        let counts =
+            insert_check_results(&mut tx, self.engine, &mut names, doc, &described, scan_id)
+                .await?;
         insert_measurements(&mut tx, self.engine, doc, scan_id).await?;
 
         // Dataset statuses last: PostgreSQL holds these rows' locks until commit, and every
@@ -353,45 +356,72 @@ async fn covered_datasets(
 }
 
 /// One check of the document with everything resolved that its rows need.
-struct CheckRow<'a> {
-    check: &'a Check,
-    data_source_id: i64,
-    dataset_id: Option<i64>,
+/// What a check's row holds that needs no database, worked out before the write gate is taken:
+/// on SQLite scans are written one at a time, and this JSON and hashing (a 1,000-check scan
+/// did it a thousand times inside the gate) can overlap another scan's writes instead.
+pub(super) struct Described {
     attributes: String,
     metrics: String,
+    /// SHA-256 of everything describing the check but its data source and dataset ids.
+    digest: [u8; 32],
+}
+
+impl Described {
+    pub(super) fn new(check: &Check) -> Self {
+        // Serialising JSON values and strings cannot fail; the fallbacks are never used.
+        let attributes =
+            serde_json::to_string(&check.resource_attributes).unwrap_or_else(|_| "[]".into());
+        let metrics = serde_json::to_string(&check.metrics).unwrap_or_else(|_| "[]".into());
+        let (location, group) = (check.location.as_ref(), check.group.as_ref());
+        let described = serde_json::to_vec(&(
+            &check.name,
+            &check.check_type,
+            &check.definition,
+            location.and_then(|l| l.file_path.as_deref()),
+            location.and_then(|l| l.line),
+            location.and_then(|l| l.col),
+            &check.column,
+            &attributes,
+            &metrics,
+            group.and_then(|g| g.identity.as_deref()),
+            group.and_then(|g| g.name.as_deref()),
+            check.all_identities(),
+        ))
+        .unwrap_or_default();
+        Self {
+            attributes,
+            metrics,
+            digest: Sha256::digest(&described).into(),
+        }
+    }
+}
+
+struct CheckRow<'a> {
+    check: &'a Check,
+    described: &'a Described,
+    data_source_id: i64,
+    dataset_id: Option<i64>,
     /// What the check's row and identities hold, hashed: see `store_checks`.
     digest: String,
 }
 
 impl<'a> CheckRow<'a> {
-    fn new(check: &'a Check, data_source_id: i64, dataset_id: Option<i64>) -> Self {
-        let attributes = Value::Array(check.resource_attributes.clone()).to_string();
-        let metrics = json!(check.metrics).to_string();
-        let (location, group) = (check.location.as_ref(), check.group.as_ref());
-        let described = json!([
-            data_source_id,
-            dataset_id,
-            check.name,
-            check.check_type,
-            check.definition,
-            location.and_then(|l| l.file_path.as_deref()),
-            location.and_then(|l| l.line),
-            location.and_then(|l| l.col),
-            check.column,
-            attributes,
-            metrics,
-            group.and_then(|g| g.identity.as_deref()),
-            group.and_then(|g| g.name.as_deref()),
-            check.all_identities(),
-        ]);
-        let digest = credentials::hex(&Sha256::digest(described.to_string().as_bytes()));
+    fn new(
+        check: &'a Check,
+        described: &'a Described,
+        data_source_id: i64,
+        dataset_id: Option<i64>,
+    ) -> Self {
+        let mut hash = Sha256::new();
+        hash.update(data_source_id.to_le_bytes());
+        hash.update(dataset_id.map_or([0xff; 8], i64::to_le_bytes));
+        hash.update(described.digest);
         Self {
             check,
+            described,
             data_source_id,
             dataset_id,
-            attributes,
-            metrics,
-            digest,
+            digest: credentials::hex(&hash.finalize()),
         }
     }
 }
@@ -405,17 +435,18 @@ async fn insert_check_results(
     engine: DatabaseEngine,
     names: &mut NameCache,
     doc: &ScanResults,
+    described: &[Described],
     scan_id: i64,
 ) -> Result<HashMap<i64, [i64; 4]>, StorageError> {
     let mut rows = Vec::new();
-    for check in doc.all_checks() {
+    for (check, described) in doc.all_checks().zip(described) {
         let data_source = doc.data_source_of(check);
         let data_source_id = names.data_source(tx, data_source).await?;
         let dataset_id = match check.table.as_deref().filter(|t| !t.is_empty()) {
             Some(table) => Some(names.dataset(tx, data_source, table).await?),
             None => None,
         };
-        rows.push(CheckRow::new(check, data_source_id, dataset_id));
+        rows.push(CheckRow::new(check, described, data_source_id, dataset_id));
     }
 
     let check_ids = store_checks(tx, engine, doc, &rows).await?;
@@ -597,8 +628,8 @@ async fn store_checks(
             location.and_then(|l| l.line).into(),
             location.and_then(|l| l.col).into(),
             check.column.clone().into(),
-            row.attributes.clone().into(),
-            row.metrics.clone().into(),
+            row.described.attributes.clone().into(),
+            row.described.metrics.clone().into(),
             group.and_then(|g| g.identity.clone()).into(),
             group.and_then(|g| g.name.clone()).into(),
             now.into(),
