@@ -63,13 +63,16 @@ impl Database {
         payload: &str,
         api_key_id: Option<&str>,
     ) -> Result<StoredScan, StorageError> {
+        // Work that needs no database happens before the gate (see `Described`).
         let described: Vec<Described> = doc.all_checks().map(Described::new).collect();
+        let logs = serde_json::to_string(&doc.logs).unwrap_or_else(|_| "[]".to_owned());
         let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
         let definition_id = upsert_scan_definition(&mut tx, &doc.definition_name).await?;
 
         let replaced = replace_existing(&mut tx, definition_id, doc.data_timestamp).await?;
-        let scan_id = insert_scan_row(&mut tx, doc, definition_id, payload, api_key_id).await?;
+        let scan_id =
+            insert_scan_row(&mut tx, doc, definition_id, &logs, payload, api_key_id).await?;
 
         let mut names = NameCache::default();
         let covered = covered_datasets(&mut tx, &mut names, doc, definition_id, scan_id).await?;
@@ -278,6 +281,7 @@ async fn insert_scan_row(
     tx: &mut Tx,
     doc: &ScanResults,
     definition_id: i64,
+    logs: &str,
     payload: &str,
     api_key_id: Option<&str>,
 ) -> Result<i64, StorageError> {
@@ -290,7 +294,6 @@ async fn insert_scan_row(
             None => not_evaluated += 1,
         }
     }
-    let logs = serde_json::to_string(&doc.logs).unwrap_or_else(|_| "[]".to_owned());
     Ok(sqlx::query_scalar(
         "INSERT INTO scans (scan_definition_id, default_data_source, data_timestamp, \
          scan_start_timestamp, scan_end_timestamp, received_at, has_errors, has_warnings, \
@@ -362,6 +365,7 @@ async fn covered_datasets(
 pub(super) struct Described {
     attributes: String,
     metrics: String,
+    outcome_reasons: Option<String>,
     /// SHA-256 of everything describing the check but its data source and dataset ids.
     digest: [u8; 32],
 }
@@ -391,6 +395,7 @@ impl Described {
         Self {
             attributes,
             metrics,
+            outcome_reasons: check.outcome_reasons.as_ref().map(Value::to_string),
             digest: Sha256::digest(&described).into(),
         }
     }
@@ -466,7 +471,7 @@ async fn insert_check_results(
             check.outcome.map(|o| o.as_str()).into(),
             check.value().into(),
             check.diagnostics.raw.as_str().into(),
-            check.outcome_reasons.as_ref().map(Value::to_string).into(),
+            row.described.outcome_reasons.clone().into(),
             check.metrics.first().cloned().into(),
             check.name.clone().into(),
             check.definition.clone().into(),
