@@ -1195,6 +1195,8 @@ async fn scans_dataset_detail_and_settings_work_on_ingested_data(test_db: TestDb
     wait_for_attr(&client, "html", "data-theme", "dark").await;
     client.refresh().await.unwrap();
     wait_for_attr(&client, "html", "data-theme", "dark").await;
+    // The theme is applied before the page behind the sign-in gate renders again: wait for it.
+    wait_for_text(&client, "main h1", "Settings").await;
     click(&client, Locator::Css("#theme-system")).await;
 
     // An API key: created with its secret shown once; it logs Soda Core in; revoked, it cannot.
