@@ -75,6 +75,7 @@ impl Database {
             // threads. More connections than cores only add context switches and contended
             // allocator locks (the load benchmark's p99s rose by a third with 10 on 2 cores), so
             // one per core plus one for the writer and one to spare.
+            //
             // Per-connection settings: wait for the writer instead of failing with "database is
             // locked", and enforce foreign keys, which SQLite leaves off by default.
             DatabaseEngine::Sqlite => pool_options

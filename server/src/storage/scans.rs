@@ -358,7 +358,6 @@ async fn covered_datasets(
     Ok(covered)
 }
 
-/// One check of the document with everything resolved that its rows need.
 /// What a check's row holds that needs no database, worked out before the write gate is taken:
 /// on SQLite scans are written one at a time, and this JSON and hashing (a 1,000-check scan
 /// did it a thousand times inside the gate) can overlap another scan's writes instead.
@@ -401,6 +400,7 @@ impl Described {
     }
 }
 
+/// One check of the document with everything resolved that its rows need.
 struct CheckRow<'a> {
     check: &'a Check,
     described: &'a Described,
@@ -419,7 +419,8 @@ impl<'a> CheckRow<'a> {
     ) -> Self {
         let mut hash = Sha256::new();
         hash.update(data_source_id.to_le_bytes());
-        hash.update(dataset_id.map_or([0xff; 8], i64::to_le_bytes));
+        hash.update([u8::from(dataset_id.is_some())]);
+        hash.update(dataset_id.unwrap_or_default().to_le_bytes());
         hash.update(described.digest);
         Self {
             check,
