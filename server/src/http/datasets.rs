@@ -95,8 +95,8 @@ pub(super) async fn dataset(
 ) -> Result<Json<DatasetDetail>, HttpError> {
     let not_found = || HttpError::not_found(format!("no dataset with id '{id}'"));
     let dataset_id: i64 = id.parse().map_err(|_| not_found())?;
-    let (name, data_source, last_scan_id, last_scan_failed) =
-        state.db.dataset(dataset_id).await?.ok_or_else(not_found)?;
+    let dataset = state.db.dataset(dataset_id).await?.ok_or_else(not_found)?;
+    let (last_scan_id, last_scan_failed) = (dataset.last_scan_id, dataset.last_scan_failed);
 
     let last_scan = match last_scan_id {
         Some(scan_id) => state.db.scan_without_checks(scan_id).await?,
@@ -121,15 +121,12 @@ pub(super) async fn dataset(
         (Some(_), false) => DatasetStatus::Ok,
     };
 
-    let mut counts = OutcomeCounts::default();
-    for (outcome, n) in state.db.dataset_outcomes(dataset_id).await? {
-        match outcome.as_deref() {
-            Some("pass") => counts.pass += n,
-            Some("warn") => counts.warn += n,
-            Some("fail") => counts.fail += n,
-            _ => counts.not_evaluated += n,
-        }
-    }
+    let counts = OutcomeCounts {
+        pass: dataset.passing,
+        warn: dataset.warning,
+        fail: dataset.failing,
+        not_evaluated: dataset.checks - dataset.passing - dataset.warning - dataset.failing,
+    };
 
     // (data timestamp, scan id) -> point, oldest first.
     let mut health: BTreeMap<(i64, i64), HealthPoint> = BTreeMap::new();
@@ -156,8 +153,8 @@ pub(super) async fn dataset(
 
     Ok(Json(DatasetDetail {
         id: dataset_id,
-        name,
-        data_source,
+        name: dataset.name,
+        data_source: dataset.data_source,
         status,
         last_scan: last_scan.map(|scan| ScanRef {
             id: scan.id,

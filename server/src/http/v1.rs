@@ -6,6 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header::HOST};
 use axum::routing::get;
 use axum::{Json, Router};
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 use serde_json::{Value, json};
 use shared::api::ApiError;
 
@@ -91,7 +94,7 @@ async fn scan_logs(
     _caller: Caller,
     Path(id): Path<String>,
     query: RawQuery,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<Page<Value>>, HttpError> {
     let params = Params::from(query)?;
     let (page_number, size) = params.paging(10, 10, 1000)?;
     let scan = load_scan(&state, &id).await?;
@@ -143,17 +146,30 @@ fn origin(headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-fn page(content: Vec<Value>, page: i64, size: i64, total: i64) -> Value {
+/// One page of a Soda Cloud paged response.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Page<T> {
+    content: Vec<T>,
+    total_elements: i64,
+    total_pages: i64,
+    number: i64,
+    size: i64,
+    first: bool,
+    last: bool,
+}
+
+fn page<T>(content: Vec<T>, page: i64, size: i64, total: i64) -> Page<T> {
     let total_pages = (total + size - 1) / size;
-    json!({
-        "content": Value::Array(content),
-        "totalElements": total,
-        "totalPages": total_pages,
-        "number": page,
-        "size": size,
-        "first": page == 0,
-        "last": page + 1 >= total_pages,
-    })
+    Page {
+        content,
+        total_elements: total,
+        total_pages,
+        number: page,
+        size,
+        first: page == 0,
+        last: page + 1 >= total_pages,
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/test-login", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "{\"organisationName\": \"Seltzer\"}"), (status = 401, description = "No or wrong credentials", body = ApiError)))]
@@ -167,7 +183,7 @@ async fn checks(
     _caller: Caller,
     headers: HeaderMap,
     query: RawQuery,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<Page<V1Check>>, HttpError> {
     let params = Params::from(query)?;
     let (page_number, size) = params.paging(10, 10, 1000)?;
     let selection = match (params.text("checkIds"), params.text("datasetId")) {
@@ -206,61 +222,108 @@ async fn checks(
     };
     let (checks, total) = state.db.list_checks(&selection, offset, size).await?;
     let origin = origin(&headers);
-    let content = checks.iter().map(|c| check_json(c, &origin)).collect();
+    let content = checks.into_iter().map(|c| check_json(c, &origin)).collect();
     Ok(Json(page(content, page_number, size, total)))
 }
 
-fn check_json(c: &CheckSummary, origin: &str) -> Value {
-    let attributes: Value = serde_json::from_str::<Vec<Value>>(&c.attributes)
-        .map(|list| {
-            list.iter()
-                .filter_map(|a| {
-                    let name = a.get("name")?.as_str()?;
-                    let value = match a.get("value")? {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    Some((name.to_owned(), Value::String(value)))
-                })
-                .collect::<serde_json::Map<_, _>>()
-                .into()
+/// A check as Soda Cloud's `PublicApiCheck` shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct V1Check {
+    id: String,
+    name: String,
+    evaluation_status: String,
+    last_check_result_value: Option<V1ResultValue>,
+    last_check_run_time: Option<String>,
+    datasets: Vec<V1CheckDataset>,
+    column: Option<String>,
+    definition: String,
+    attributes: BTreeMap<String, String>,
+    check_type: String,
+    group: Option<V1Group>,
+    created_at: String,
+    last_updated: Option<String>,
+    incidents: [(); 0],
+    agreements: [(); 0],
+    cloud_url: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct V1ResultValue {
+    id: String,
+    value: Option<f64>,
+    data_timestamp: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct V1CheckDataset {
+    id: String,
+    name: String,
+    qualified_name: String,
+    cloud_url: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct V1Group {
+    identity: String,
+    name: Option<String>,
+    group_type: &'static str,
+}
+
+fn check_json(c: CheckSummary, origin: &str) -> V1Check {
+    // Stored as Soda Core sent them: a list of {name, value}; shown as name -> value text.
+    let attributes = serde_json::from_str::<Vec<Value>>(&c.attributes)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|a| {
+            let name = a.get("name")?.as_str()?.to_owned();
+            let value = match a.get("value")? {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            Some((name, value))
         })
-        .unwrap_or_else(|_| json!({}));
-    let datasets: Vec<Value> = match (c.dataset_id, &c.dataset_name) {
-        (Some(id), Some(name)) => vec![json!({
-            "id": id.to_string(),
-            "name": name,
-            "qualifiedName": format!("{}.{name}", c.data_source),
-            "cloudUrl": format!("{origin}/datasets/{id}"),
-        })],
+        .collect();
+    let datasets = match (c.dataset_id, c.dataset_name) {
+        (Some(id), Some(name)) => vec![V1CheckDataset {
+            id: id.to_string(),
+            qualified_name: format!("{}.{name}", c.data_source),
+            name,
+            cloud_url: format!("{origin}/datasets/{id}"),
+        }],
         _ => Vec::new(),
     };
-    json!({
-        "id": c.id.to_string(),
-        "name": c.name,
-        "evaluationStatus": c.latest_outcome.as_deref().unwrap_or("notEvaluated"),
-        "lastCheckResultValue": c.latest_result_id.map(|id| json!({
-            "id": id.to_string(),
-            "value": c.latest_value,
-            "dataTimestamp": c.latest_data_timestamp.map(timestamp::format),
-        })),
-        "lastCheckRunTime": c.last_run.map(timestamp::format),
-        "datasets": datasets,
-        "column": c.column,
-        "definition": c.definition,
-        "attributes": attributes,
-        "checkType": c.check_type,
-        "group": c.group_identity.as_ref().map(|identity| json!({
-            "identity": identity,
-            "name": c.group_name,
-            "groupType": "groupBy",
-        })),
-        "createdAt": timestamp::format(c.created_at),
-        "lastUpdated": c.last_run.map(timestamp::format),
-        "incidents": [],
-        "agreements": [],
-        "cloudUrl": format!("{origin}/checks/{}", c.id),
-    })
+    V1Check {
+        id: c.id.to_string(),
+        name: c.name,
+        evaluation_status: c
+            .latest_outcome
+            .unwrap_or_else(|| "notEvaluated".to_owned()),
+        last_check_result_value: c.latest_result_id.map(|id| V1ResultValue {
+            id: id.to_string(),
+            value: c.latest_value,
+            data_timestamp: c.latest_data_timestamp.map(timestamp::format),
+        }),
+        last_check_run_time: c.last_run.map(timestamp::format),
+        datasets,
+        column: c.column,
+        definition: c.definition,
+        attributes,
+        check_type: c.check_type,
+        group: c.group_identity.map(|identity| V1Group {
+            identity,
+            name: c.group_name,
+            group_type: "groupBy",
+        }),
+        created_at: timestamp::format(c.created_at),
+        last_updated: c.last_run.map(timestamp::format),
+        incidents: [],
+        agreements: [],
+        cloud_url: format!("{origin}/checks/{}", c.id),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("search" = Option<String>, Query, description = "Part of the dataset name, any case (at most 200 characters)"), ("datasourceName" = Option<String>, Query, description = "Only datasets of this data source"), ("from" = Option<String>, Query, description = "Only datasets scanned at or after this RFC 3339 time"), ("page" = Option<i32>, Query, description = "Page number from 0"), ("size" = Option<i32>, Query, description = "Page size, 10 to 1000 (default 10)")), responses((status = 200, description = "Soda Cloud PublicApiDatasetsResponse, plus lastScanFailed and lastScanId"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
@@ -269,7 +332,7 @@ async fn datasets(
     _caller: Caller,
     headers: HeaderMap,
     query: RawQuery,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<Page<V1Dataset>>, HttpError> {
     let params = Params::from(query)?;
     let (page_number, size) = params.paging(10, 10, 1000)?;
     let filter = DatasetFilter {
@@ -282,37 +345,75 @@ async fn datasets(
         .list_datasets(&filter, page_number * size, size)
         .await?;
     let origin = origin(&headers);
-    let content = datasets.iter().map(|d| dataset_json(d, &origin)).collect();
+    let content = datasets
+        .into_iter()
+        .map(|d| dataset_json(d, &origin))
+        .collect();
     Ok(Json(page(content, page_number, size, total)))
 }
 
-fn dataset_json(d: &DatasetSummary, origin: &str) -> Value {
+/// A dataset as Soda Cloud's `PublicApiDataset` shows it, plus Seltzer's scan status.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct V1Dataset {
+    id: String,
+    label: String,
+    qualified_name: String,
+    name: String,
+    datasource: V1DataSource,
+    last_updated: Option<String>,
+    checks: i64,
+    incidents: i64,
+    /// Seltzer's health: how many of the dataset's checks fail or warn now.
+    health_status: i64,
+    data_quality_status: Option<&'static str>,
+    last_scan_failed: bool,
+    last_scan_id: Option<String>,
+    cloud_url: String,
+    owners: [(); 0],
+    tags: [(); 0],
+    attributes: Empty,
+}
+
+/// `{}`.
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+struct V1DataSource {
+    name: String,
+    label: String,
+}
+
+fn dataset_json(d: DatasetSummary, origin: &str) -> V1Dataset {
     let quality = if d.checks == 0 {
-        Value::Null
+        None
     } else if d.failing > 0 {
-        json!("fail")
+        Some("fail")
     } else if d.warning > 0 {
-        json!("warn")
+        Some("warn")
     } else {
-        json!("pass")
+        Some("pass")
     };
-    json!({
-        "id": d.id.to_string(),
-        "name": d.name,
-        "label": d.name,
-        "qualifiedName": format!("{}.{}", d.data_source, d.name),
-        "datasource": {"name": d.data_source, "label": d.data_source},
-        "lastUpdated": d.last_updated.map(timestamp::format),
-        "checks": d.checks,
-        "incidents": 0,
-        // Seltzer's health: how many of the dataset's checks fail or warn now.
-        "healthStatus": d.failing + d.warning,
-        "dataQualityStatus": quality,
-        "lastScanFailed": d.last_scan_failed,
-        "lastScanId": d.last_scan_id.map(|id| id.to_string()),
-        "cloudUrl": format!("{origin}/datasets/{}", d.id),
-        "owners": [],
-        "tags": [],
-        "attributes": {},
-    })
+    V1Dataset {
+        id: d.id.to_string(),
+        label: d.name.clone(),
+        qualified_name: format!("{}.{}", d.data_source, d.name),
+        name: d.name,
+        datasource: V1DataSource {
+            name: d.data_source.clone(),
+            label: d.data_source,
+        },
+        last_updated: d.last_updated.map(timestamp::format),
+        checks: d.checks,
+        incidents: 0,
+        health_status: d.failing + d.warning,
+        data_quality_status: quality,
+        last_scan_failed: d.last_scan_failed,
+        last_scan_id: d.last_scan_id.map(|id| id.to_string()),
+        cloud_url: format!("{origin}/datasets/{}", d.id),
+        owners: [],
+        tags: [],
+        attributes: Empty {},
+    }
 }

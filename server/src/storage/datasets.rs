@@ -4,7 +4,7 @@ use shared::api::DatabaseEngine;
 use sqlx::Row;
 
 use super::batch::{self, Placeholders};
-use super::checks::escape_like;
+use super::checks::{escape_like, lower_case};
 use super::{Database, StorageError};
 
 #[derive(Debug, Clone)]
@@ -32,6 +32,25 @@ pub struct DatasetFilter {
     pub updated_since: Option<i64>,
 }
 
+/// What [`summary`] reads, from `datasets d`, `data_sources s` and the last scan `sc`.
+const SUMMARY: &str = "d.id, d.name, s.name, d.last_scan_id, d.last_scan_failed, \
+    sc.scan_end_timestamp, d.checks_total, d.checks_fail, d.checks_warn, d.checks_pass";
+
+fn summary(row: &sqlx::any::AnyRow) -> Result<DatasetSummary, sqlx::Error> {
+    Ok(DatasetSummary {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        data_source: row.try_get(2)?,
+        last_scan_id: row.try_get(3)?,
+        last_scan_failed: row.try_get::<i64, _>(4)? != 0,
+        last_updated: row.try_get(5)?,
+        checks: row.try_get(6)?,
+        failing: row.try_get(7)?,
+        warning: row.try_get(8)?,
+        passing: row.try_get(9)?,
+    })
+}
+
 impl Database {
     /// A page of datasets by name then data source, and how many match in all.
     pub async fn list_datasets(
@@ -44,7 +63,11 @@ impl Database {
         let mut conditions = Vec::new();
         let mut binds: Vec<BindValue> = Vec::new();
         if let Some(search) = &filter.search {
-            conditions.push(format!("LOWER(d.name) LIKE {} ESCAPE '\\'", p.next()));
+            conditions.push(format!(
+                "{} LIKE {} ESCAPE '\\'",
+                lower_case(self.engine, "d.name"),
+                p.next()
+            ));
             binds.push(BindValue::Text(format!(
                 "%{}%",
                 escape_like(&search.to_lowercase())
@@ -66,10 +89,9 @@ impl Database {
         let from = "FROM datasets d JOIN data_sources s ON s.id = d.data_source_id \
                     LEFT JOIN scans sc ON sc.id = d.last_scan_id";
         // The total rides on the page (a window over the few dataset rows); the check counts
-        // come after, for the page's datasets only, in one grouped read.
+        // are the dataset's own, kept current at ingest.
         let sql = format!(
-            "SELECT d.id, d.name, s.name, d.last_scan_id, d.last_scan_failed, \
-             sc.scan_end_timestamp, COUNT(*) OVER () \
+            "SELECT {SUMMARY}, COUNT(*) OVER () \
              {from} {condition} ORDER BY d.name, s.name, d.id LIMIT {} OFFSET {}",
             p.next(),
             p.next()
@@ -90,57 +112,16 @@ impl Database {
         }
         let rows = q.bind(limit).bind(offset).fetch_all(&self.pool).await?;
         let mut total = 0;
-        let mut datasets = rows
+        let datasets = rows
             .iter()
             .map(|row| {
-                total = row.try_get(6)?;
-                Ok(DatasetSummary {
-                    id: row.try_get(0)?,
-                    name: row.try_get(1)?,
-                    data_source: row.try_get(2)?,
-                    last_scan_id: row.try_get(3)?,
-                    last_scan_failed: row.try_get::<i64, _>(4)? != 0,
-                    last_updated: row.try_get(5)?,
-                    checks: 0,
-                    failing: 0,
-                    warning: 0,
-                    passing: 0,
-                })
+                total = row.try_get(10)?;
+                summary(row)
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         if datasets.is_empty() && offset > 0 {
             // Past the last page: the window saw no row, so count on their own.
             (total,) = count.fetch_one(&self.pool).await?;
-        }
-        let ids: Vec<i64> = datasets.iter().map(|d| d.id).collect();
-        // Per dataset: checks, failing, warning, passing.
-        let mut counts = std::collections::HashMap::<i64, [i64; 4]>::new();
-        for chunk in ids.chunks(batch::ROWS_PER_STATEMENT) {
-            let mut p = Placeholders::new(self.engine);
-            let sql = format!(
-                "SELECT dataset_id, latest_outcome, COUNT(*) FROM checks \
-                 WHERE dataset_id IN ({}) GROUP BY dataset_id, latest_outcome",
-                p.list(chunk.len())
-            );
-            let mut q = batch::query_as::<(i64, Option<String>, i64)>(sql);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for (id, outcome, n) in q.fetch_all(&self.pool).await? {
-                let c = counts.entry(id).or_default();
-                c[0] += n;
-                match outcome.as_deref() {
-                    Some("fail") => c[1] += n,
-                    Some("warn") => c[2] += n,
-                    Some("pass") => c[3] += n,
-                    _ => {}
-                }
-            }
-        }
-        for d in &mut datasets {
-            let [checks, failing, warning, passing] =
-                counts.get(&d.id).copied().unwrap_or_default();
-            (d.checks, d.failing, d.warning, d.passing) = (checks, failing, warning, passing);
         }
         Ok((datasets, total))
     }
@@ -229,35 +210,20 @@ impl Database {
     }
 }
 
-/// A dataset's own row: (name, data source, last scan id, last scan failed).
-pub type DatasetRow = (String, String, Option<i64>, bool);
-
 /// One scan's outcome counts for a dataset: (scan id, data timestamp, outcome, checks).
 pub type HealthRow = (i64, i64, Option<String>, i64);
 
 impl Database {
-    pub async fn dataset(&self, id: i64) -> Result<Option<DatasetRow>, StorageError> {
-        let row: Option<(String, String, Option<i64>, i64)> = sqlx::query_as(
-            "SELECT d.name, s.name, d.last_scan_id, d.last_scan_failed FROM datasets d \
-             JOIN data_sources s ON s.id = d.data_source_id WHERE d.id = $1",
-        )
+    /// One dataset with its status and check counts.
+    pub async fn dataset(&self, id: i64) -> Result<Option<DatasetSummary>, StorageError> {
+        let row = batch::query(format!(
+            "SELECT {SUMMARY} FROM datasets d JOIN data_sources s ON s.id = d.data_source_id \
+             LEFT JOIN scans sc ON sc.id = d.last_scan_id WHERE d.id = $1"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(name, ds, scan, failed)| (name, ds, scan, failed != 0)))
-    }
-
-    /// The dataset's checks per latest outcome (`None`: not evaluated).
-    pub async fn dataset_outcomes(
-        &self,
-        id: i64,
-    ) -> Result<Vec<(Option<String>, i64)>, StorageError> {
-        Ok(sqlx::query_as(
-            "SELECT latest_outcome, COUNT(*) FROM checks WHERE dataset_id = $1 GROUP BY latest_outcome",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(row.as_ref().map(summary).transpose()?)
     }
 
     /// Outcome counts per scan for the dataset's checks, newest scans first, at most `scans`.

@@ -21,7 +21,7 @@ pub use checks::{
     CheckDefinition, CheckFilter, CheckResultRow, CheckSelection, CheckSort, CheckSummary,
     HistoryRow,
 };
-pub use datasets::{DatasetFilter, DatasetRow, DatasetSummary, HealthRow};
+pub use datasets::{DatasetFilter, DatasetSummary, HealthRow};
 pub use error::StorageError;
 pub use history::HistoryQuery;
 pub use samples::NewSample;

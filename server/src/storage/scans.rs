@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use shared::api::DatabaseEngine;
 use sqlx::{Any, Row, Transaction};
 
-use super::batch::Rows;
 use super::batch::SqlType::{Int, Real, Text};
+use super::batch::{self, Placeholders, Rows};
 use super::{Database, StorageError};
 use crate::credentials;
 use crate::ingest::document::{Check, ScanResults};
@@ -51,7 +51,7 @@ impl Database {
             return Ok(false);
         }
         let removed = remove_scan(&mut tx, scan_id).await?;
-        repair_rollups(&mut tx, &removed).await?;
+        repair_rollups(&mut tx, self.engine, &removed).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -114,8 +114,16 @@ impl Database {
             .await?;
         }
 
+        // Every dataset whose checks' latest results may have moved.
+        let touched: Vec<i64> = covered
+            .union(&counts.keys().copied().collect())
+            .copied()
+            .collect();
+        refresh_check_counts(&mut tx, self.engine, &touched).await?;
+
         if let Some(old) = &replaced {
-            finish_replacement(&mut tx, old, definition_id, doc.data_timestamp, scan_id).await?;
+            let (engine, timestamp) = (self.engine, doc.data_timestamp);
+            finish_replacement(&mut tx, engine, old, definition_id, timestamp, scan_id).await?;
         }
         tx.commit().await?;
         Ok(StoredScan {
@@ -761,6 +769,7 @@ async fn insert_measurements(
 /// the removed scan (a check or dataset the new scan no longer reports).
 async fn finish_replacement(
     tx: &mut Tx,
+    engine: DatabaseEngine,
     old: &Replaced,
     definition_id: i64,
     data_timestamp: i64,
@@ -778,12 +787,45 @@ async fn finish_replacement(
     .bind(old.old_results.to_string())
     .execute(&mut **tx)
     .await?;
-    repair_rollups(tx, old).await
+    repair_rollups(tx, engine, old).await
+}
+
+/// Recounts the datasets' checks by latest outcome (migration 0010/0011), after their checks'
+/// latest results moved: one statement per batch of datasets, each counting its checks
+/// through the checks-by-dataset index.
+async fn refresh_check_counts(
+    tx: &mut Tx,
+    engine: DatabaseEngine,
+    dataset_ids: &[i64],
+) -> Result<(), StorageError> {
+    for chunk in dataset_ids.chunks(batch::ROWS_PER_STATEMENT) {
+        let mut p = Placeholders::new(engine);
+        let sql = format!(
+            "UPDATE datasets SET (checks_total, checks_pass, checks_warn, checks_fail) = (\
+               SELECT COUNT(*), COUNT(CASE WHEN c.latest_outcome = 'pass' THEN 1 END), \
+               COUNT(CASE WHEN c.latest_outcome = 'warn' THEN 1 END), \
+               COUNT(CASE WHEN c.latest_outcome = 'fail' THEN 1 END) \
+               FROM checks c WHERE c.dataset_id = datasets.id) \
+             WHERE id IN ({})",
+            p.list(chunk.len())
+        );
+        let mut q = batch::query(sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Re-points rollups that still point at a removed scan: a check's latest result and a
-/// dataset's last scan fall back to the newest that remain.
-async fn repair_rollups(tx: &mut Tx, old: &Replaced) -> Result<(), StorageError> {
+/// dataset's last scan fall back to the newest that remain, and the datasets' check counts
+/// follow.
+async fn repair_rollups(
+    tx: &mut Tx,
+    engine: DatabaseEngine,
+    old: &Replaced,
+) -> Result<(), StorageError> {
     for &check_id in &old.check_ids {
         let points_at_old: Option<i64> =
             sqlx::query_scalar("SELECT id FROM checks WHERE id = $1 AND latest_scan_id = $2")
@@ -851,5 +893,5 @@ async fn repair_rollups(tx: &mut Tx, old: &Replaced) -> Result<(), StorageError>
         .execute(&mut **tx)
         .await?;
     }
-    Ok(())
+    refresh_check_counts(tx, engine, &old.dataset_ids).await
 }

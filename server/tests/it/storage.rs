@@ -128,7 +128,86 @@ async fn dataset_trends_follow_data_time(test_db: TestDb) {
     db.close().await;
 }
 
+/// Each dataset's checks by latest outcome (kept on the dataset's row) agree with its checks'
+/// latest results after backfills, an overwrite and a deletion.
+async fn dataset_check_counts_follow_latest_results(test_db: TestDb) {
+    use server::ingest::document;
+    use server::seed::{SeedPlan, scan_document};
+    use server::storage::{CheckFilter, CheckSort, ScanFilter};
+    let db = Database::connect(&test_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let plan = SeedPlan::new(40, 4, 2, 1_700_000_000_000);
+    let store = |body: serde_json::Value| {
+        let db = &db;
+        async move {
+            let doc = document::parse(&body).unwrap();
+            db.insert_scan(&doc, &body.to_string(), None).await.unwrap();
+        }
+    };
+    let assert_counts = |step: &'static str| {
+        let db = &db;
+        async move {
+            let (datasets, _) = db.list_datasets(&Default::default(), 0, 10).await.unwrap();
+            assert_eq!(datasets.len(), 2, "{step}");
+            for d in datasets {
+                let filter = CheckFilter {
+                    dataset_id: Some(d.id),
+                    ..Default::default()
+                };
+                let (checks, total, _) = db
+                    .search_checks(&filter, CheckSort::Name, false, 0, 500)
+                    .await
+                    .unwrap();
+                let count = |o: &str| {
+                    checks
+                        .iter()
+                        .filter(|c| c.latest_outcome.as_deref() == Some(o))
+                        .count() as i64
+                };
+                let expected = (total, count("fail"), count("warn"), count("pass"));
+                let rollup = (d.checks, d.failing, d.warning, d.passing);
+                assert_eq!(rollup, expected, "{step}: dataset {}", d.name);
+                let one = db.dataset(d.id).await.unwrap().unwrap();
+                assert_eq!(
+                    (one.checks, one.failing, one.warning, one.passing),
+                    expected
+                );
+            }
+        }
+    };
+    for index in [2, 0, 3, 1] {
+        store(scan_document(&plan, index)).await;
+    }
+    assert_counts("scans sent out of data-time order").await;
+
+    // The newest scan sent again with every check passing replaces the first one's results.
+    let mut again = scan_document(&plan, 3);
+    for check in again["checks"].as_array_mut().unwrap() {
+        check["outcome"] = "pass".into();
+    }
+    store(again).await;
+    assert_counts("newest scan overwritten").await;
+    let (datasets, _) = db.list_datasets(&Default::default(), 0, 10).await.unwrap();
+    assert!(
+        datasets
+            .iter()
+            .all(|d| d.passing == d.checks && d.checks > 0)
+    );
+
+    let (scans, _) = db.list_scans(&ScanFilter::default(), 0, 10).await.unwrap();
+    let newest = scans.iter().max_by_key(|s| s.data_timestamp).unwrap().id;
+    assert!(db.delete_scan(newest).await.unwrap());
+    assert_counts("newest scan deleted").await;
+    let (datasets, _) = db.list_datasets(&Default::default(), 0, 10).await.unwrap();
+    assert!(
+        datasets.iter().any(|d| d.passing < d.checks),
+        "the scan before it had failures: {datasets:?}"
+    );
+    db.close().await;
+}
+
 on_both_engines!(
+    dataset_check_counts_follow_latest_results,
     dataset_trends_follow_data_time,
     migrations_apply_once_and_are_idempotent,
     the_engine_follows_the_url_scheme,
