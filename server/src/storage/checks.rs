@@ -215,7 +215,7 @@ impl Database {
         let mut p = Placeholders::new(self.engine);
         let where_sql = where_all.render(&mut p);
         // The page's ids, with the joins only the filters or the order need.
-        let needs_dataset = filter.search.is_some() || sort == CheckSort::Dataset;
+        let needs_dataset = sort == CheckSort::Dataset;
         let needs_source = filter.data_source.is_some();
         let sql = page_of(
             &format!(
@@ -243,15 +243,10 @@ impl Database {
 
         let mut p = Placeholders::new(self.engine);
         let counts_sql = format!(
-            "SELECT COALESCE(c.latest_outcome, 'notEvaluated'), COUNT(*) FROM checks c {}{} {} \
+            "SELECT COALESCE(c.latest_outcome, 'notEvaluated'), COUNT(*) FROM checks c {} {} \
              GROUP BY COALESCE(c.latest_outcome, 'notEvaluated')",
             if needs_source {
-                "JOIN data_sources s ON s.id = c.data_source_id "
-            } else {
-                ""
-            },
-            if filter.search.is_some() {
-                "LEFT JOIN datasets d ON d.id = c.dataset_id"
+                "JOIN data_sources s ON s.id = c.data_source_id"
             } else {
                 ""
             },
@@ -314,17 +309,12 @@ impl Database {
             binds.push(Bind::Text(format!("%{}%", escape_like(&entry))));
         }
         if let Some(search) = &filter.search {
-            let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
-            let lower = |column: &str| lower_case(self.engine, column);
-            conditions.push(&format!(
-                "({} LIKE ? ESCAPE '\\' OR {} LIKE ? ESCAPE '\\' OR {} LIKE ? ESCAPE '\\')",
-                lower("c.name"),
-                lower("COALESCE(d.name, '')"),
-                lower("COALESCE(c.column_name, '')"),
-            ));
-            for _ in 0..3 {
-                binds.push(Bind::Text(pattern.clone()));
-            }
+            // Lower-cased at ingest (`search_text`), so the pattern is too.
+            conditions.push("c.search_text LIKE ? ESCAPE '\\'");
+            binds.push(Bind::Text(format!(
+                "%{}%",
+                escape_like(&search.to_lowercase())
+            )));
         }
         if !filter.identities.is_empty() {
             let markers = vec!["?"; filter.identities.len()].join(", ");

@@ -373,6 +373,8 @@ pub(super) struct Described {
     attributes: String,
     metrics: String,
     outcome_reasons: Option<String>,
+    /// What the checks list's text search matches (see [`search_text`]).
+    search_text: String,
     /// SHA-256 of everything describing the check but its data source and dataset ids.
     digest: [u8; 32],
 }
@@ -403,9 +405,23 @@ impl Described {
             attributes,
             metrics,
             outcome_reasons: check.outcome_reasons.as_ref().map(Value::to_string),
+            search_text: search_text(check),
             digest: Sha256::digest(&described).into(),
         }
     }
+}
+
+/// The check's name, dataset and column, lower-cased (all of Unicode, on both engines) and
+/// joined by a unit separator, which no search term contains: a search is one `LIKE` on one
+/// column instead of `LOWER` over three columns of every check (migration 0011/0012).
+fn search_text(check: &Check) -> String {
+    [
+        check.name.as_str(),
+        check.table.as_deref().unwrap_or_default(),
+        check.column.as_deref().unwrap_or_default(),
+    ]
+    .map(str::to_lowercase)
+    .join("\u{1f}")
 }
 
 /// One check of the document with everything resolved that its rows need.
@@ -623,6 +639,7 @@ async fn store_checks(
     let now = timestamp::now();
     let mut checks = Rows::new(&[
         Text, Int, Int, Text, Text, Text, Text, Int, Int, Text, Text, Text, Text, Text, Int, Text,
+        Text,
     ]);
     let mut new_identities = Rows::new(&[Text]);
     for row in &changed {
@@ -648,6 +665,7 @@ async fn store_checks(
             group.and_then(|g| g.name.clone()).into(),
             now.into(),
             row.digest.clone().into(),
+            row.described.search_text.clone().into(),
         ]);
         if !stored.contains_key(check.primary_identity()) {
             new_identities.push([check.primary_identity().into()]);
@@ -661,14 +679,15 @@ async fn store_checks(
         format!(
             "INSERT INTO checks (identity, data_source_id, dataset_id, name, check_type, \
              definition, file_path, line, col, column_name, attributes, metrics, group_identity, \
-             group_name, created_at, digest) {source} ON CONFLICT (identity) DO UPDATE SET \
+             group_name, created_at, digest, search_text) {source} \
+             ON CONFLICT (identity) DO UPDATE SET \
              data_source_id = excluded.data_source_id, dataset_id = excluded.dataset_id, \
              name = excluded.name, check_type = excluded.check_type, \
              definition = excluded.definition, file_path = excluded.file_path, \
              line = excluded.line, col = excluded.col, column_name = excluded.column_name, \
              attributes = excluded.attributes, metrics = excluded.metrics, \
              group_identity = excluded.group_identity, group_name = excluded.group_name, \
-             digest = excluded.digest \
+             digest = excluded.digest, search_text = excluded.search_text \
              WHERE (checks.latest_data_timestamp IS NULL OR checks.latest_data_timestamp <= {}) \
              AND checks.digest {differs} excluded.digest",
             p.next(),

@@ -206,7 +206,52 @@ async fn dataset_check_counts_follow_latest_results(test_db: TestDb) {
     db.close().await;
 }
 
+/// The checks list's text search ignores case across Unicode, on both engines, and matches
+/// the name, the dataset or the column.
+async fn search_ignores_case_beyond_ascii(test_db: TestDb) {
+    use server::ingest::document;
+    use server::seed::{SeedPlan, scan_document};
+    use server::storage::{CheckFilter, CheckSort};
+    let db = Database::connect(&test_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let plan = SeedPlan::new(4, 1, 1, 1_700_000_000_000);
+    let mut body = scan_document(&plan, 0);
+    body["checks"][0]["name"] = "Größe der Übersicht".into();
+    let doc = document::parse(&body).unwrap();
+    db.insert_scan(&doc, &body.to_string(), None).await.unwrap();
+    let search = |text: &str| {
+        let filter = CheckFilter {
+            search: Some(text.to_owned()),
+            ..Default::default()
+        };
+        let db = &db;
+        async move {
+            let (checks, total, counts) = db
+                .search_checks(&filter, CheckSort::Name, false, 0, 50)
+                .await
+                .unwrap();
+            assert_eq!(total, counts.iter().sum::<i64>());
+            checks.into_iter().map(|c| c.name).collect::<Vec<_>>()
+        }
+    };
+    for text in ["ÜBERSICHT", "übersicht", "GRÖSSE", "größe"] {
+        let found = search(text).await;
+        // Lower-casing, not case folding: "SS" does not become "ß".
+        let expected: &[&str] = if text.contains("SS") {
+            &[]
+        } else {
+            &["Größe der Übersicht"]
+        };
+        assert_eq!(found, expected, "search '{text}'");
+    }
+    let dataset = plan.dataset_name(0);
+    assert_eq!(search(&dataset.to_uppercase()).await.len(), 4, "by dataset");
+    assert_eq!(search("%").await.len(), 0, "LIKE wildcards are literal");
+    db.close().await;
+}
+
 on_both_engines!(
+    search_ignores_case_beyond_ascii,
     dataset_check_counts_follow_latest_results,
     dataset_trends_follow_data_time,
     migrations_apply_once_and_are_idempotent,
