@@ -76,7 +76,7 @@ impl Database {
 
         let mut names = NameCache::default();
         let covered = covered_datasets(&mut tx, &mut names, doc, definition_id, scan_id).await?;
-        let counts =
+        let StoredResults { counts, recount } =
             insert_check_results(&mut tx, self.engine, &mut names, doc, &described, scan_id)
                 .await?;
         insert_measurements(&mut tx, self.engine, doc, scan_id).await?;
@@ -114,12 +114,8 @@ impl Database {
             .await?;
         }
 
-        // Every dataset whose checks' latest results may have moved.
-        let touched: Vec<i64> = covered
-            .union(&counts.keys().copied().collect())
-            .copied()
-            .collect();
-        refresh_check_counts(&mut tx, self.engine, &touched).await?;
+        let recount: Vec<i64> = recount.into_iter().collect();
+        refresh_check_counts(&mut tx, self.engine, &recount).await?;
 
         if let Some(old) = &replaced {
             let (engine, timestamp) = (self.engine, doc.data_timestamp);
@@ -456,6 +452,14 @@ impl<'a> CheckRow<'a> {
     }
 }
 
+/// What storing a scan's check results changed.
+struct StoredResults {
+    /// Per dataset, this scan's outcome counts: pass, warn, fail, not evaluated.
+    counts: HashMap<i64, [i64; 4]>,
+    /// Datasets whose checks by latest outcome changed.
+    recount: BTreeSet<i64>,
+}
+
 /// Stores every check of the document: upserts the checks, records their identities, inserts
 /// the results and moves each check's description and latest result forward, all in
 /// multi-row statements. Returns the outcome counts per dataset: pass, warn, fail, not
@@ -467,7 +471,7 @@ async fn insert_check_results(
     doc: &ScanResults,
     described: &[Described],
     scan_id: i64,
-) -> Result<HashMap<i64, [i64; 4]>, StorageError> {
+) -> Result<StoredResults, StorageError> {
     let mut rows = Vec::new();
     for (check, described) in doc.all_checks().zip(described) {
         let data_source = doc.data_source_of(check);
@@ -521,17 +525,33 @@ async fn insert_check_results(
     }
 
     // Each check's latest result moves forward; a backfill (older data timestamp) only adds
-    // history. (The upsert above moved the description forward under the same rule.)
-    sqlx::query(
+    // history. (The upsert above moved the description forward under the same rule.) Each
+    // moved row also notes whether its outcome changed (or it had none yet): only the datasets
+    // of those checks need their check counts recounted. The note is taken in SET, from the
+    // row as it is when updated (after any concurrent scan of the same check committed), so it
+    // is exact where a read before the UPDATE would not be.
+    let differs = match engine {
+        DatabaseEngine::Postgres => "IS DISTINCT FROM",
+        DatabaseEngine::Sqlite => "IS NOT",
+    };
+    let moved: Vec<(Option<i64>, i64)> = batch::query_as(format!(
         "UPDATE checks SET latest_result_id = r.id, latest_data_timestamp = r.data_timestamp, \
-         latest_outcome = r.outcome, latest_value = r.value, latest_scan_id = r.scan_id \
+         latest_outcome = r.outcome, latest_value = r.value, latest_scan_id = r.scan_id, \
+         latest_outcome_changed = CASE WHEN checks.latest_data_timestamp IS NULL \
+           OR checks.latest_outcome {differs} r.outcome THEN 1 ELSE 0 END \
          FROM check_results r WHERE r.scan_id = $1 AND checks.id = r.check_id \
          AND (checks.latest_data_timestamp IS NULL \
-              OR checks.latest_data_timestamp <= r.data_timestamp)",
-    )
+              OR checks.latest_data_timestamp <= r.data_timestamp) \
+         RETURNING checks.dataset_id, checks.latest_outcome_changed"
+    ))
     .bind(scan_id)
-    .execute(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
+    let recount: BTreeSet<i64> = moved
+        .into_iter()
+        .filter(|&(_, changed)| changed != 0)
+        .filter_map(|(dataset, _)| dataset)
+        .collect();
 
     // Samples uploaded before the results arrive are linked to the result that references them.
     // One lookup finds which referenced files were uploaded: a scan references many (every
@@ -582,7 +602,7 @@ async fn insert_check_results(
             counts.entry(dataset_id).or_default()[slot] += 1;
         }
     }
-    Ok(counts)
+    Ok(StoredResults { counts, recount })
 }
 
 /// Upserts the document's checks and records their identities; returns the check id of each
@@ -810,14 +830,30 @@ async fn finish_replacement(
 }
 
 /// Recounts the datasets' checks by latest outcome (migration 0010/0011), after their checks'
-/// latest results moved: one statement per batch of datasets, each counting its checks
-/// through the checks-by-dataset index.
+/// latest outcomes changed: one statement per batch of datasets, each counting its checks
+/// through the checks-by-dataset index. `dataset_ids` in ascending order.
+///
+/// On PostgreSQL the datasets' rows are locked first, in id order, by a statement of their
+/// own: a concurrent scan that changed the same datasets' checks holds those locks until it
+/// commits, and the count, a later statement, then sees what it wrote. (Counted in the same
+/// statement as the lock, the count would miss it.) SQLite writes one scan at a time.
 async fn refresh_check_counts(
     tx: &mut Tx,
     engine: DatabaseEngine,
     dataset_ids: &[i64],
 ) -> Result<(), StorageError> {
     for chunk in dataset_ids.chunks(batch::ROWS_PER_STATEMENT) {
+        if engine == DatabaseEngine::Postgres {
+            let mut p = Placeholders::new(engine);
+            let mut lock = batch::query(format!(
+                "SELECT id FROM datasets WHERE id IN ({}) ORDER BY id FOR UPDATE",
+                p.list(chunk.len())
+            ));
+            for id in chunk {
+                lock = lock.bind(*id);
+            }
+            lock.execute(&mut **tx).await?;
+        }
         let mut p = Placeholders::new(engine);
         let sql = format!(
             "UPDATE datasets SET (checks_total, checks_pass, checks_warn, checks_fail) = (\
@@ -912,5 +948,8 @@ async fn repair_rollups(
         .execute(&mut **tx)
         .await?;
     }
-    refresh_check_counts(tx, engine, &old.dataset_ids).await
+    let mut datasets = old.dataset_ids.clone();
+    datasets.sort_unstable();
+    datasets.dedup();
+    refresh_check_counts(tx, engine, &datasets).await
 }
