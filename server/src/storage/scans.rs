@@ -83,6 +83,11 @@ impl Database {
 
         // Dataset statuses last: PostgreSQL holds these rows' locks until commit, and every
         // scan of a dataset needs them, so the shorter the better.
+        let mut locked: BTreeSet<i64> = covered.union(&recount).copied().collect();
+        if let Some(old) = &replaced {
+            locked.extend(&old.dataset_ids);
+        }
+        lock_datasets(&mut tx, self.engine, &locked).await?;
         for &dataset_id in &covered {
             // The dataset's outcome counts in this scan: its health chart reads these.
             let [pass, warn, fail, not_evaluated] =
@@ -829,31 +834,46 @@ async fn finish_replacement(
     repair_rollups(tx, engine, old).await
 }
 
+/// Locks the datasets' rows (PostgreSQL; SQLite writes one scan at a time), all at once and in
+/// id order, before the transaction touches any of them: scans that share datasets then queue
+/// instead of deadlocking (a status update that a backfill skips takes no lock, so updating
+/// them one by one did not lock in order). It also makes check counts exact: a concurrent scan
+/// that changed the same datasets' checks holds these locks until it commits, so the count,
+/// a later statement, sees what it wrote. `NO KEY`: the lock an `UPDATE` of these rows takes,
+/// which leaves the key-share locks of foreign keys (checks and coverage rows inserted by
+/// other scans) alone; plain `FOR UPDATE` waits on those, and two scans deadlocked on it.
+async fn lock_datasets(
+    tx: &mut Tx,
+    engine: DatabaseEngine,
+    dataset_ids: &BTreeSet<i64>,
+) -> Result<(), StorageError> {
+    if engine != DatabaseEngine::Postgres || dataset_ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = dataset_ids.iter().copied().collect();
+    for chunk in ids.chunks(batch::ROWS_PER_STATEMENT) {
+        let mut p = Placeholders::new(engine);
+        let mut lock = batch::query(format!(
+            "SELECT id FROM datasets WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
+            p.list(chunk.len())
+        ));
+        for id in chunk {
+            lock = lock.bind(*id);
+        }
+        lock.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// Recounts the datasets' checks by latest outcome (migration 0010/0011), after their checks'
 /// latest outcomes changed: one statement per batch of datasets, each counting its checks
-/// through the checks-by-dataset index. `dataset_ids` in ascending order.
-///
-/// On PostgreSQL the datasets' rows are locked first, in id order, by a statement of their
-/// own: a concurrent scan that changed the same datasets' checks holds those locks until it
-/// commits, and the count, a later statement, then sees what it wrote. (Counted in the same
-/// statement as the lock, the count would miss it.) SQLite writes one scan at a time.
+/// through the checks-by-dataset index. The caller has locked them ([`lock_datasets`]).
 async fn refresh_check_counts(
     tx: &mut Tx,
     engine: DatabaseEngine,
     dataset_ids: &[i64],
 ) -> Result<(), StorageError> {
     for chunk in dataset_ids.chunks(batch::ROWS_PER_STATEMENT) {
-        if engine == DatabaseEngine::Postgres {
-            let mut p = Placeholders::new(engine);
-            let mut lock = batch::query(format!(
-                "SELECT id FROM datasets WHERE id IN ({}) ORDER BY id FOR UPDATE",
-                p.list(chunk.len())
-            ));
-            for id in chunk {
-                lock = lock.bind(*id);
-            }
-            lock.execute(&mut **tx).await?;
-        }
         let mut p = Placeholders::new(engine);
         let sql = format!(
             "UPDATE datasets SET (checks_total, checks_pass, checks_warn, checks_fail) = (\
@@ -881,6 +901,8 @@ async fn repair_rollups(
     engine: DatabaseEngine,
     old: &Replaced,
 ) -> Result<(), StorageError> {
+    let datasets: BTreeSet<i64> = old.dataset_ids.iter().copied().collect();
+    lock_datasets(tx, engine, &datasets).await?;
     for &check_id in &old.check_ids {
         let points_at_old: Option<i64> =
             sqlx::query_scalar("SELECT id FROM checks WHERE id = $1 AND latest_scan_id = $2")
@@ -948,8 +970,6 @@ async fn repair_rollups(
         .execute(&mut **tx)
         .await?;
     }
-    let mut datasets = old.dataset_ids.clone();
-    datasets.sort_unstable();
-    datasets.dedup();
+    let datasets: Vec<i64> = datasets.into_iter().collect();
     refresh_check_counts(tx, engine, &datasets).await
 }

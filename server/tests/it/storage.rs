@@ -250,7 +250,72 @@ async fn search_ignores_case_beyond_ascii(test_db: TestDb) {
     db.close().await;
 }
 
+/// Scans of the same datasets stored at once (PostgreSQL runs them concurrently): none fails
+/// (two scans once deadlocked on the datasets' rows) and the check counts come out exact.
+async fn concurrent_scans_keep_dataset_counts_exact(test_db: TestDb) {
+    use server::ingest::document;
+    use server::seed::{SeedPlan, scan_document};
+    let db = Database::connect(&test_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let plan = SeedPlan::new(200, 8, 2, 1_700_000_000_000);
+    let mut scans = tokio::task::JoinSet::new();
+    for index in 0..plan.scans {
+        // Half the scans bring checks of their own: new checks' rows take key-share locks on
+        // their datasets, which is what the deadlock needed.
+        let mut body = scan_document(&plan, index);
+        if index % 2 == 1 {
+            for check in body["checks"].as_array_mut().unwrap() {
+                for key in ["identity", "identities"] {
+                    if let Some(identity) = check[key].as_str() {
+                        check[key] = format!("{identity}-{index}").into();
+                    }
+                }
+                if let Some(versions) = check["identities"].as_object_mut() {
+                    for v in versions.values_mut() {
+                        *v = format!("{}-{index}", v.as_str().unwrap_or_default()).into();
+                    }
+                }
+            }
+        }
+        let db = db.clone();
+        scans.spawn(async move {
+            let doc = document::parse(&body).unwrap();
+            db.insert_scan(&doc, &body.to_string(), None).await
+        });
+    }
+    for stored in scans.join_all().await {
+        stored.expect("every scan stored");
+    }
+    let (datasets, _) = db.list_datasets(&Default::default(), 0, 10).await.unwrap();
+    assert_eq!(datasets.len(), 2);
+    for d in datasets {
+        let counted: Vec<(Option<String>, i64)> = sqlx::query_as(
+            "SELECT latest_outcome, COUNT(*) FROM checks WHERE dataset_id = $1 GROUP BY latest_outcome",
+        )
+        .bind(d.id)
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        let n = |o: &str| {
+            counted
+                .iter()
+                .filter(|(x, _)| x.as_deref() == Some(o))
+                .map(|(_, n)| n)
+                .sum::<i64>()
+        };
+        let total: i64 = counted.iter().map(|(_, n)| n).sum();
+        assert_eq!(
+            (d.checks, d.failing, d.warning, d.passing),
+            (total, n("fail"), n("warn"), n("pass")),
+            "dataset {}",
+            d.name
+        );
+    }
+    db.close().await;
+}
+
 on_both_engines!(
+    concurrent_scans_keep_dataset_counts_exact,
     search_ignores_case_beyond_ascii,
     dataset_check_counts_follow_latest_results,
     dataset_trends_follow_data_time,
