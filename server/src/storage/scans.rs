@@ -457,6 +457,14 @@ impl<'a> CheckRow<'a> {
     }
 }
 
+/// The engine's "differs, NULL counting as a value" operator.
+fn differs(engine: DatabaseEngine) -> &'static str {
+    match engine {
+        DatabaseEngine::Postgres => "IS DISTINCT FROM",
+        DatabaseEngine::Sqlite => "IS NOT",
+    }
+}
+
 /// What storing a scan's check results changed.
 struct StoredResults {
     /// Per dataset, this scan's outcome counts: pass, warn, fail, not evaluated.
@@ -535,10 +543,7 @@ async fn insert_check_results(
     // of those checks need their check counts recounted. The note is taken in SET, from the
     // row as it is when updated (after any concurrent scan of the same check committed), so it
     // is exact where a read before the UPDATE would not be.
-    let differs = match engine {
-        DatabaseEngine::Postgres => "IS DISTINCT FROM",
-        DatabaseEngine::Sqlite => "IS NOT",
-    };
+    let differs = differs(engine);
     let moved: Vec<(Option<i64>, i64)> = batch::query_as(format!(
         "UPDATE checks SET latest_result_id = r.id, latest_data_timestamp = r.data_timestamp, \
          latest_outcome = r.outcome, latest_value = r.value, latest_scan_id = r.scan_id, \
@@ -696,10 +701,7 @@ async fn store_checks(
             new_identities.push([check.primary_identity().into()]);
         }
     }
-    let differs = match engine {
-        DatabaseEngine::Postgres => "IS DISTINCT FROM",
-        DatabaseEngine::Sqlite => "IS NOT",
-    };
+    let differs = differs(engine);
     let upserts = checks.statements(engine, |source, p| {
         format!(
             "INSERT INTO checks (identity, data_source_id, dataset_id, name, check_type, \
