@@ -544,7 +544,7 @@ async fn insert_check_results(
     // row as it is when updated (after any concurrent scan of the same check committed), so it
     // is exact where a read before the UPDATE would not be.
     let differs = differs(engine);
-    let moved: Vec<(Option<i64>, i64)> = batch::query_as(format!(
+    let update = format!(
         "UPDATE checks SET latest_result_id = r.id, latest_data_timestamp = r.data_timestamp, \
          latest_outcome = r.outcome, latest_value = r.value, latest_scan_id = r.scan_id, \
          latest_outcome_changed = CASE WHEN checks.latest_data_timestamp IS NULL \
@@ -553,10 +553,21 @@ async fn insert_check_results(
          AND (checks.latest_data_timestamp IS NULL \
               OR checks.latest_data_timestamp <= r.data_timestamp) \
          RETURNING checks.dataset_id, checks.latest_outcome_changed"
-    ))
-    .bind(scan_id)
-    .fetch_all(&mut **tx)
-    .await?;
+    );
+    // PostgreSQL sends back one row per changed dataset, not one per check (a thousand rows
+    // over the wire and through the driver per scan); SQLite, in-process, has no UPDATE in a
+    // WITH clause.
+    let sql = match engine {
+        DatabaseEngine::Postgres => format!(
+            "WITH moved AS ({update}) SELECT dataset_id, MAX(latest_outcome_changed) FROM moved \
+             WHERE latest_outcome_changed = 1 GROUP BY dataset_id"
+        ),
+        DatabaseEngine::Sqlite => update,
+    };
+    let moved: Vec<(Option<i64>, i64)> = batch::query_as(sql)
+        .bind(scan_id)
+        .fetch_all(&mut **tx)
+        .await?;
     let recount: BTreeSet<i64> = moved
         .into_iter()
         .filter(|&(_, changed)| changed != 0)
