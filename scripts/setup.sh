@@ -57,6 +57,15 @@ seltzer_setup() {
     cargo install trunk --version "$trunk_version" --locked
   fi
 
+  # wasm-split-cli splits the dashboard's pages into lazily loaded chunks (scripts/build-app.sh).
+  # Its version must understand the split points of the wasm_split_helpers in Cargo.lock (0.2.x).
+  local wasm_split_version=0.2.4
+  # (It has no --version: cargo's list of installed crates says which one is there.)
+  if ! cargo install --list | grep -qx "wasm_split_cli_support v$wasm_split_version:"; then
+    seltzer_log "cargo install wasm_split_cli_support $wasm_split_version (takes a few minutes, once)"
+    cargo install wasm_split_cli_support --version "$wasm_split_version" --features build-binary --locked
+  fi
+
   # ECharts (served to the browser) and binaryen's wasm-opt (run by Trunk), exactly as locked.
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     seltzer_log "npm ci"
@@ -89,6 +98,10 @@ seltzer_build_frontend() {
   wbg=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
   if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wbg" ]; then
     echo "error: wasm-bindgen $wbg (from Cargo.lock) is not on PATH; run scripts/setup.sh" >&2
+    return 1
+  fi
+  if ! command -v wasm-split-cli >/dev/null; then
+    echo "error: wasm-split-cli is not on PATH; run scripts/setup.sh" >&2
     return 1
   fi
   if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "132" ]; then

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, LazyRoute, lazy_route, path};
 
 use crate::api;
 use crate::pages::{
@@ -37,13 +37,13 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/signin") view=SignInPage />
                     <Route path=path!("/") view=|| view! { <SignedIn><ChecksPage /></SignedIn> } />
-                    <Route path=path!("/checks/:id") view=|| view! { <SignedIn><CheckPage /></SignedIn> } />
-                    <Route path=path!("/datasets") view=|| view! { <SignedIn><DatasetsPage /></SignedIn> } />
-                    <Route path=path!("/datasets/:id") view=|| view! { <SignedIn><DatasetPage /></SignedIn> } />
-                    <Route path=path!("/scans") view=|| view! { <SignedIn><ScansPage /></SignedIn> } />
-                    <Route path=path!("/scans/:id") view=|| view! { <SignedIn><ScanPage /></SignedIn> } />
-                    <Route path=path!("/editor") view=|| view! { <SignedIn><EditorPage /></SignedIn> } />
-                    <Route path=path!("/settings") view=|| view! { <SignedIn><SettingsPage /></SignedIn> } />
+                    <Route path=path!("/checks/:id") view={Lazy::<CheckRoute>::new()} />
+                    <Route path=path!("/datasets") view={Lazy::<DatasetsRoute>::new()} />
+                    <Route path=path!("/datasets/:id") view={Lazy::<DatasetRoute>::new()} />
+                    <Route path=path!("/scans") view={Lazy::<ScansRoute>::new()} />
+                    <Route path=path!("/scans/:id") view={Lazy::<ScanRoute>::new()} />
+                    <Route path=path!("/editor") view={Lazy::<EditorRoute>::new()} />
+                    <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} />
                 </Routes>
             </main>
             <ServerStatus />
@@ -77,4 +77,35 @@ fn ServerStatus() -> impl IntoView {
             </Suspense>
         </footer>
     }
+}
+
+/// Every page but the checks list (where most visits start) and sign-in is split into its own
+/// wasm chunk by `scripts/build-app.sh` and fetched when first visited: the first load carries
+/// only the shell and the checks page (the 300 KB budget). `lazy_pages!` declares one
+/// `LazyRoute` per page; each page still sits behind the sign-in gate.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <SignedIn><$page /></SignedIn> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    CheckRoute => CheckPage,
+    DatasetsRoute => DatasetsPage,
+    DatasetRoute => DatasetPage,
+    ScansRoute => ScansPage,
+    ScanRoute => ScanPage,
+    EditorRoute => EditorPage,
+    SettingsRoute => SettingsPage,
 }

@@ -16,6 +16,29 @@ mod session;
 mod url;
 
 fn main() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        show_crash_notice();
+    }));
     leptos::mount::mount_to_body(app::App);
+}
+
+/// A panic stops the wasm for good (panic = abort), leaving a page that no longer reacts. The
+/// likeliest cause in the field: Seltzer was upgraded while this tab was open, and a page's
+/// chunk from the old build is gone. Say so, and offer the reload that fixes it. Plain DOM and a
+/// plain link: no Rust code can run after this.
+fn show_crash_notice() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let (Ok(notice), Some(body)) = (document.create_element("div"), document.body()) else {
+        return;
+    };
+    notice.set_class_name("crash-notice");
+    let _ = notice.set_attribute("role", "alert");
+    notice.set_inner_html(
+        "The dashboard stopped working (Seltzer may have been upgraded since this page was \
+         opened). <a href=\"\">Reload the page</a>",
+    );
+    let _ = body.prepend_with_node_1(&notice);
 }

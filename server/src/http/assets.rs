@@ -2,8 +2,10 @@
 //! `build.rs`), or read from a folder with `seltzer serve --dist DIR`.
 //!
 //! Any path that is not a file serves `index.html`, so client-side routes survive a reload.
-//! Trunk puts a content hash in asset names (`frontend-0123456789abcdef_bg.wasm`); those are
-//! cached for a year, everything else (index.html first) is revalidated on every load.
+//! Trunk puts a content hash in asset names (`main-0123456789abcdef.css`), and
+//! `scripts/build-app.sh` puts the dashboard's wasm, its chunks and their JS in a folder named by
+//! the hash of all of them (`app-0123456789abcdef/`); those are cached for a year, everything
+//! else (index.html first) is revalidated on every load.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -65,15 +67,21 @@ fn safe_relative_path(path: &str) -> Option<&Path> {
         .then_some(p)
 }
 
-/// Trunk's hashed names carry 16 hex digits after a dash, e.g. `main-1a2b3c4d5e6f7a8b.css`.
+/// Trunk's hashed names carry 16 hex digits after a dash, e.g. `main-1a2b3c4d5e6f7a8b.css`;
+/// the split dashboard's files sit in `app-<16 hex digits>/`.
 fn is_content_hashed(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.match_indices('-').any(|(i, _)| {
-        let hash = &name.as_bytes()[i + 1..];
-        hash.len() > 16
-            && hash[..16].iter().all(u8::is_ascii_hexdigit)
-            && !hash[16].is_ascii_hexdigit()
-    })
+    let (folder, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let hashed_folder = folder.split('/').any(|f| {
+        f.strip_prefix("app-")
+            .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    });
+    hashed_folder
+        || name.match_indices('-').any(|(i, _)| {
+            let hash = &name.as_bytes()[i + 1..];
+            hash.len() > 16
+                && hash[..16].iter().all(u8::is_ascii_hexdigit)
+                && !hash[16].is_ascii_hexdigit()
+        })
 }
 
 pub(super) async fn serve(State(state): State<AppState>, uri: Uri) -> Response {
@@ -89,6 +97,15 @@ pub(super) async fn serve(State(state): State<AppState>, uri: Uri) -> Response {
             "no-cache"
         };
         return file_response(mime.as_ref(), cache, body);
+    }
+    // A missing file of a split build is a stale tab asking for the chunk of an older build:
+    // index.html in its place would fail as "not wasm"; a 404 says what happened.
+    if path.starts_with("app-") && path.contains('/') {
+        return (
+            StatusCode::NOT_FOUND,
+            "no such file in this build of the dashboard",
+        )
+            .into_response();
     }
     match state.assets.read("index.html").await {
         Some(body) => file_response("text/html; charset=utf-8", "no-cache", body),
@@ -133,6 +150,11 @@ mod tests {
         assert!(!is_content_hashed("index.html"));
         assert!(!is_content_hashed("echarts.min.js"));
         assert!(!is_content_hashed("my-file.js"));
+        assert!(is_content_hashed("app-0123456789abcdef/frontend_bg.wasm"));
+        assert!(is_content_hashed("app-0123456789abcdef/chunk_12.wasm"));
+        assert!(!is_content_hashed("app-0123456789abcdeg/chunk_12.wasm"));
+        assert!(!is_content_hashed("app-0123456789abcdef0/chunk_12.wasm"));
+        assert!(!is_content_hashed("app-0123456789abcdef"));
     }
 
     #[test]

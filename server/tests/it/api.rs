@@ -27,6 +27,10 @@ fn fake_dist() -> tempfile::TempDir {
         "var echarts = {};".repeat(200),
     )
     .unwrap();
+    // A split build (scripts/build-app.sh): the app's files in a folder named by their hash.
+    let app = dir.path().join("app-fedcba9876543210");
+    std::fs::create_dir(&app).unwrap();
+    std::fs::write(app.join("chunk_8.wasm"), vec![0u8; 512]).unwrap();
     dir
 }
 
@@ -148,6 +152,30 @@ async fn hashed_assets_are_cached_for_a_year_and_others_revalidated() {
     let js = send(&app, get("/echarts.min.js")).await;
     assert_eq!(js.header(&header::CACHE_CONTROL), "no-cache");
     assert!(js.header(&header::CONTENT_TYPE).contains("javascript"));
+    let chunk = send(&app, get("/app-fedcba9876543210/chunk_8.wasm")).await;
+    assert_eq!(chunk.status, StatusCode::OK);
+    assert_eq!(chunk.header(&header::CONTENT_TYPE), "application/wasm");
+    assert_eq!(
+        chunk.header(&header::CACHE_CONTROL),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(chunk.body.len(), 512);
+}
+
+/// A tab opened before an upgrade asks for a chunk of the build it started with: that is a 404
+/// (which the dashboard reports), never index.html posing as wasm.
+#[tokio::test]
+async fn files_of_another_dashboard_build_are_not_found() {
+    let dist = fake_dist();
+    let (app, _db) = sqlite_app(Assets::Directory(dist.path().to_owned())).await;
+    for path in [
+        "/app-0123456789abcdef/chunk_8.wasm",
+        "/app-fedcba9876543210/chunk_9.wasm",
+    ] {
+        let answer = send(&app, get(path)).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!answer.body.starts_with(b"<!doctype"), "{path}");
+    }
 }
 
 #[tokio::test]

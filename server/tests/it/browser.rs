@@ -452,6 +452,15 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload(test_db: TestD
     assert!(snippet.contains("host: 127.0.0.1"), "{snippet}");
     screenshots(&client, "checks").await;
 
+    // The first load carries the shell and the checks page; every other page's code is a chunk
+    // fetched on its first visit (scripts/build-app.sh splits them).
+    let wasm = loaded_wasm(&client).await;
+    assert!(
+        wasm.iter().any(|w| w.ends_with("/frontend_bg.wasm")),
+        "{wasm:?}"
+    );
+    assert!(!wasm.iter().any(|w| w.contains("/split_")), "{wasm:?}");
+
     // A client-side navigation, then a reload of the deep link: the server must answer the
     // route with index.html and the app must render the same page again.
     client
@@ -463,6 +472,26 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload(test_db: TestD
         .unwrap();
     wait_for_text(&client, "main h1", "Datasets").await;
     assert_eq!(client.current_url().await.unwrap().path(), "/datasets");
+    let wasm = loaded_wasm(&client).await;
+    let datasets_chunk: Vec<_> = wasm
+        .iter()
+        .filter(|w| w.contains("/split___datasets_route_view"))
+        .collect();
+    assert_eq!(datasets_chunk.len(), 1, "{wasm:?}");
+    assert!(
+        !wasm
+            .iter()
+            .any(|w| w.contains("/split___settings_route_view")),
+        "{wasm:?}"
+    );
+    // Chunks sit in a folder named by the hash of the whole build: cached for good.
+    let chunk_path = datasets_chunk[0].trim_start_matches(&server.url(""));
+    let chunk = http_request(&server.addr, "GET", chunk_path);
+    assert_eq!(chunk.status, 200, "{chunk_path}");
+    assert_eq!(
+        chunk.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
     let current = client
         .find(Locator::Css("header nav a[aria-current='page']"))
         .await
@@ -729,6 +758,94 @@ async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed(test_d
     let errors = console_errors(&client).await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     client.close().await.unwrap();
+}
+
+/// A tab opened before an upgrade: the pages it has not visited yet were split into chunks of the
+/// build it started with, which the upgraded server no longer has. The dashboard cannot go on,
+/// but it must say so and offer the reload, not freeze.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tab_from_before_an_upgrade_asks_for_a_reload() {
+    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    if !built.join("index.html").exists() {
+        skip_or_fail("no dist/: run `trunk build --release` first");
+        return;
+    }
+    let dist = tempfile::tempdir().expect("dist copy");
+    copy_dir(&built, dist.path());
+    let test_db = TestDb::sqlite();
+    create_user(&test_db.url, "ana@example.org", "correct horse battery");
+    let dist_arg = dist.path().to_str().expect("utf-8 path");
+    let server = RunningServer::start(&test_db.url, &["--dist", dist_arg]);
+    let Some(driver) = ChromeDriver::start() else {
+        return;
+    };
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = headless_chromium(&driver, profile.path()).await;
+    client.goto(&server.url("/")).await.unwrap();
+    wait_for_text(&client, "main h1", "Sign in").await;
+    sign_in(&client, "ana@example.org", "correct horse battery").await;
+    wait_for_text(&client, "main h1", "Checks").await;
+
+    // The upgrade: this build's settings page is gone from the server.
+    let mut removed = 0;
+    for app in std::fs::read_dir(dist.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+    {
+        if !app
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("app-")
+        {
+            continue;
+        }
+        for file in std::fs::read_dir(&app).unwrap().map(|e| e.unwrap().path()) {
+            if file.to_string_lossy().contains("settings_route") {
+                std::fs::remove_file(file).unwrap();
+                removed += 1;
+            }
+        }
+    }
+    assert_eq!(removed, 1, "the settings page is one split module");
+
+    click(&client, Locator::LinkText("Settings")).await;
+    let notice = wait_for_text(&client, ".crash-notice[role='alert']", "Reload the page").await;
+    assert!(notice.contains("upgraded"), "{notice}");
+    let reload = client.find(Locator::Css(".crash-notice a")).await.unwrap();
+    assert_eq!(reload.attr("href").await.unwrap().as_deref(), Some(""));
+    screenshot(&client, "stale-tab-notice").await;
+    client.close().await.unwrap();
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap().map(|e| e.unwrap()) {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The wasm files the page has fetched so far (full URLs), from the resource timing entries.
+async fn loaded_wasm(client: &Client) -> Vec<String> {
+    let names: Value = client
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => e.name)\
+               .filter(n => n.endsWith('.wasm'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    names
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn texts(client: &Client, css: &str) -> Vec<String> {
