@@ -6,11 +6,18 @@
 //! `scripts/build-app.sh` puts the dashboard's wasm, its chunks and their JS in a folder named by
 //! the hash of all of them (`app-0123456789abcdef/`); those are cached for a year, everything
 //! else (index.html first) is revalidated on every load.
+//!
+//! Embedded files go out gzip-compressed at the best level, compressed once on first request
+//! and kept: the dashboard's first load is a budget (300 KB), and the response compression
+//! layer works at its default level on every request. Files from `--dist` go through that
+//! layer as they are.
 
+use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -41,22 +48,77 @@ impl Assets {
         }
     }
 
-    async fn read(&self, path: &str) -> Option<Vec<u8>> {
+    /// The file's bytes, gzip-compressed when `gzip` (the client accepts it) and the file is
+    /// embedded; the flag says whether they are.
+    async fn read(&self, path: &str, gzip: bool) -> Option<(Vec<u8>, bool)> {
         match self {
-            Self::Embedded => embedded_file(path).map(<[u8]>::to_vec),
+            Self::Embedded => {
+                let index = embedded_index(path)?;
+                if gzip {
+                    let compressed = tokio::task::spawn_blocking(move || embedded_gzip(index))
+                        .await
+                        .ok()?;
+                    if let Some(bytes) = compressed {
+                        return Some((bytes.to_vec(), true));
+                    }
+                }
+                Some((embedded::FILES[index].1.to_vec(), false))
+            }
             Self::Directory(dir) => {
                 let rel = safe_relative_path(path)?;
-                tokio::fs::read(dir.join(rel)).await.ok()
+                tokio::fs::read(dir.join(rel))
+                    .await
+                    .ok()
+                    .map(|b| (b, false))
             }
         }
     }
 }
 
-fn embedded_file(path: &str) -> Option<&'static [u8]> {
+fn embedded_index(path: &str) -> Option<usize> {
     embedded::FILES
         .binary_search_by(|(name, _)| name.cmp(&path))
         .ok()
-        .map(|i| embedded::FILES[i].1)
+}
+
+fn embedded_file(path: &str) -> Option<&'static [u8]> {
+    embedded_index(path).map(|i| embedded::FILES[i].1)
+}
+
+/// The embedded file at `index`, gzip-compressed at the best level the first time it is asked
+/// for; `None` when compressing does not make it smaller (an icon of a few bytes).
+fn embedded_gzip(index: usize) -> Option<&'static [u8]> {
+    static GZIPPED: OnceLock<Vec<OnceLock<Option<Vec<u8>>>>> = OnceLock::new();
+    let slots = GZIPPED.get_or_init(|| embedded::FILES.iter().map(|_| OnceLock::new()).collect());
+    slots[index]
+        .get_or_init(|| {
+            let raw = embedded::FILES[index].1;
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            encoder.write_all(raw).ok()?;
+            let compressed = encoder.finish().ok()?;
+            (compressed.len() < raw.len()).then_some(compressed)
+        })
+        .as_deref()
+}
+
+/// Whether the request's `Accept-Encoding` takes gzip (and does not refuse it with `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
 }
 
 /// Only plain relative paths: no `..`, no absolute paths, so `--dist` cannot leak other files.
@@ -84,11 +146,16 @@ fn is_content_hashed(path: &str) -> bool {
         })
 }
 
-pub(super) async fn serve(State(state): State<AppState>, uri: Uri) -> Response {
+pub(super) async fn serve(
+    State(state): State<AppState>,
+    uri: Uri,
+    request_headers: HeaderMap,
+) -> Response {
+    let gzip = accepts_gzip(&request_headers);
     let path = uri.path().trim_start_matches('/');
     if !path.is_empty()
         && path != "index.html"
-        && let Some(body) = state.assets.read(path).await
+        && let Some(body) = state.assets.read(path, gzip).await
     {
         let mime = mime_guess::from_path(path).first_or_octet_stream();
         let cache = if is_content_hashed(path) {
@@ -107,7 +174,7 @@ pub(super) async fn serve(State(state): State<AppState>, uri: Uri) -> Response {
         )
             .into_response();
     }
-    match state.assets.read("index.html").await {
+    match state.assets.read("index.html", gzip).await {
         Some(body) => file_response("text/html; charset=utf-8", "no-cache", body),
         None => (
             StatusCode::OK,
@@ -118,10 +185,16 @@ pub(super) async fn serve(State(state): State<AppState>, uri: Uri) -> Response {
     }
 }
 
-fn file_response(content_type: &str, cache_control: &'static str, body: Vec<u8>) -> Response {
+/// `body` with its headers; `gzipped` bodies say so (the compression layer then leaves them
+/// alone) and vary by `Accept-Encoding`, so a cache never hands them to a client without gzip.
+fn file_response(
+    content_type: &str,
+    cache_control: &'static str,
+    (body, gzipped): (Vec<u8>, bool),
+) -> Response {
     let content_type = HeaderValue::from_str(content_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    (
+    let mut response = (
         [
             (header::CONTENT_TYPE, content_type),
             (
@@ -135,7 +208,13 @@ fn file_response(content_type: &str, cache_control: &'static str, body: Vec<u8>)
         ],
         body,
     )
-        .into_response()
+        .into_response();
+    if gzipped {
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    response
 }
 
 #[cfg(test)]
@@ -155,6 +234,25 @@ mod tests {
         assert!(!is_content_hashed("app-0123456789abcdeg/chunk_12.wasm"));
         assert!(!is_content_hashed("app-0123456789abcdef0/chunk_12.wasm"));
         assert!(!is_content_hashed("app-0123456789abcdef"));
+    }
+
+    #[test]
+    fn gzip_is_taken_unless_refused() {
+        let accepts = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(value).unwrap(),
+            );
+            accepts_gzip(&headers)
+        };
+        assert!(accepts("gzip"));
+        assert!(accepts("gzip, deflate, br, zstd"));
+        assert!(accepts("br;q=1.0, GZIP;q=0.5"));
+        assert!(accepts("*"));
+        assert!(!accepts("gzip;q=0"));
+        assert!(!accepts("br, identity"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{OriginalUri, State};
-use axum::http::Method;
+use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
@@ -76,6 +76,7 @@ async fn not_api_or_dashboard(
     state: State<AppState>,
     method: Method,
     OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
 ) -> Response {
     let path = uri.path();
     if path == "/api" || path.starts_with("/api/") {
@@ -83,7 +84,7 @@ async fn not_api_or_dashboard(
             .await
             .into_response();
     }
-    assets::serve(state, uri).await
+    assets::serve(state, uri, headers).await
 }
 
 /// Unknown API paths answer JSON, never the dashboard's index.html.

@@ -7,7 +7,7 @@ use server::http::assets::Assets;
 use server::ingest::IngestConfig;
 use server::{AppState, Database, router};
 
-use crate::support::{TestDb, get, on_both_engines, send};
+use crate::support::{TestDb, get, on_both_engines, send, skip_or_fail};
 
 /// A dist folder like Trunk's: an index, a hashed wasm and an unhashed file.
 fn fake_dist() -> tempfile::TempDir {
@@ -189,6 +189,60 @@ async fn assets_are_gzip_compressed_when_the_client_accepts_it() {
     let answer = send(&app, request).await;
     assert_eq!(answer.header(&header::CONTENT_ENCODING), "gzip");
     assert!(answer.body.len() < 3400, "{} bytes", answer.body.len());
+}
+
+/// The embedded dashboard goes out compressed at gzip's best level (compressed once, on first
+/// request), byte for byte what was built once decompressed; a client without gzip gets it
+/// as it is.
+#[tokio::test]
+async fn embedded_assets_are_served_at_the_best_gzip_level() {
+    use std::io::{Read, Write};
+    let (app, _db) = sqlite_app(Assets::Embedded).await;
+    let index = String::from_utf8(send(&app, get("/")).await.body).unwrap();
+    let Some(end) = index.find("_bg.wasm").map(|i| i + "_bg.wasm".len()) else {
+        skip_or_fail("this test binary embeds no dashboard: run `trunk build --release` first");
+        return;
+    };
+    let start = index[..end].rfind("/app-").expect("the app's folder");
+    let wasm_path = &index[start..end];
+    let plain = send(&app, get(wasm_path)).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+    assert!(plain.body.starts_with(b"\0asm"));
+
+    for _ in 0..2 {
+        let request = Request::get(wasm_path)
+            .header(header::ACCEPT_ENCODING, "br, gzip;q=0.8")
+            .body(Body::empty())
+            .unwrap();
+        let gzipped = send(&app, request).await;
+        assert_eq!(gzipped.header(&header::CONTENT_ENCODING), "gzip");
+        assert_eq!(gzipped.header(&header::VARY), "accept-encoding");
+        assert_eq!(gzipped.header(&header::CONTENT_TYPE), "application/wasm");
+        let mut unpacked = Vec::new();
+        flate2::read::GzDecoder::new(gzipped.body.as_slice())
+            .read_to_end(&mut unpacked)
+            .unwrap();
+        assert!(unpacked == plain.body, "decompresses to the built file");
+        let mut default_level =
+            flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        default_level.write_all(&plain.body).unwrap();
+        let default_level = default_level.finish().unwrap();
+        assert!(
+            gzipped.body.len() < default_level.len(),
+            "{} bytes at the best level, {} at the default",
+            gzipped.body.len(),
+            default_level.len()
+        );
+    }
+
+    let refused = Request::get(wasm_path)
+        .header(header::ACCEPT_ENCODING, "gzip;q=0")
+        .body(Body::empty())
+        .unwrap();
+    let refused = send(&app, refused).await;
+    assert!(refused.headers.get(header::CONTENT_ENCODING).is_none());
+    assert!(refused.body == plain.body);
 }
 
 #[tokio::test]
