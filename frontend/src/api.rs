@@ -116,8 +116,17 @@ pub async fn revoke_api_key(id: &str) -> Result<(), ApiError> {
     send_ok(&path, Request::delete(&path)).await
 }
 
-pub async fn create_user(user: &NewUser) -> Result<(), ApiError> {
-    post_ok("/api/users", user).await
+/// Creates a user; answers the email as the server stored it (trimmed, lower-cased).
+pub async fn create_user(user: &NewUser) -> Result<String, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Created {
+        email: String,
+    }
+    let request = Request::post("/api/users")
+        .json(user)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    let created: Created = decode("/api/users", request.send().await).await?;
+    Ok(created.email)
 }
 
 pub async fn disable_user(email: &str) -> Result<(), ApiError> {

@@ -87,8 +87,9 @@ fn ScanDetail(detail: ScanDetailView) -> impl IntoView {
         </select>
         <ol class="logs" id="scan-logs">
             <For each=visible key=|l| (l.index, l.message.clone()) let:log>
-                <li class=format!("log log-{}", log.level.to_lowercase())>
-                    <span class="log-level">{log.level.to_uppercase()}</span>" "{log.message}
+                // Soda Core's levels are ASCII words (ERROR, WARNING, INFO, DEBUG).
+                <li class=format!("log log-{}", log.level.to_ascii_lowercase())>
+                    <span class="log-level">{log.level.to_ascii_uppercase()}</span>" "{log.message}
                 </li>
             </For>
         </ol>

@@ -213,10 +213,9 @@ fn Users() -> impl IntoView {
         };
         spawn_local(async move {
             match api::create_user(&user).await {
-                Ok(()) => {
+                Ok(stored_email) => {
                     added.set(Some(format!(
-                        "{} can now sign in as {}.",
-                        user.email.trim().to_lowercase(),
+                        "{stored_email} can now sign in as {}.",
                         user.role.as_str()
                     )));
                     email.set(String::new());

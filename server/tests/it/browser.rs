@@ -1347,8 +1347,9 @@ async fn scans_dataset_detail_and_settings_work_on_ingested_data(test_db: TestDb
         "the signed-in admin is not offered to disable themselves"
     );
 
-    // A user added as an editor can sign in; disabled, they cannot.
-    type_into(&client, "#user-email", "ben@example.org").await;
+    // A user added as an editor can sign in; disabled, they cannot. The confirmation shows the
+    // email as the server stored it (lower-cased).
+    type_into(&client, "#user-email", "Ben@Example.org").await;
     click(&client, Locator::Css("#user-role option[value='editor']")).await;
     type_into(&client, "#user-password", "short").await;
     click(&client, Locator::Css("#new-user button[type='submit']")).await;
