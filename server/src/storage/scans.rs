@@ -853,8 +853,9 @@ async fn finish_replacement(
 /// them one by one did not lock in order). It also makes check counts exact: a concurrent scan
 /// that changed the same datasets' checks holds these locks until it commits, so the count,
 /// a later statement, sees what it wrote. `NO KEY`: the lock an `UPDATE` of these rows takes,
-/// which leaves the key-share locks of foreign keys (checks and coverage rows inserted by
-/// other scans) alone; plain `FOR UPDATE` waits on those, and two scans deadlocked on it.
+/// which leaves the key-share locks of foreign keys (coverage rows inserted by other scans;
+/// new checks took them too before migration 0014) alone; plain `FOR UPDATE` waits on those,
+/// and two scans deadlocked on it.
 async fn lock_datasets(
     tx: &mut Tx,
     engine: DatabaseEngine,
