@@ -20,16 +20,17 @@ staging=${TRUNK_STAGING_DIR:?"run by trunk (Trunk.toml's post_build hook)"}
 public_url=${TRUNK_PUBLIC_URL:-/}
 case "$public_url" in */) ;; *) public_url="$public_url/" ;; esac
 
+target_dir=${CARGO_TARGET_DIR:-target}
 if [ "${TRUNK_PROFILE:-debug}" = release ]; then
   # The size profile (see the root Cargo.toml): the server's own release build keeps opt-level 3.
   cargo rustc --locked --target wasm32-unknown-unknown -p frontend --bin frontend --profile wasm-release \
     -- -Clink-args=--emit-relocs
-  input=target/wasm32-unknown-unknown/wasm-release/frontend.wasm
+  input=$target_dir/wasm32-unknown-unknown/wasm-release/frontend.wasm
   optimize=1
 else
   cargo rustc --locked --target wasm32-unknown-unknown -p frontend --bin frontend \
     -- -Clink-args=--emit-relocs
-  input=target/wasm32-unknown-unknown/debug/frontend.wasm
+  input=$target_dir/wasm32-unknown-unknown/debug/frontend.wasm
   optimize=""
 fi
 
