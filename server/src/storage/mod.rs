@@ -6,6 +6,7 @@
 mod api_keys;
 mod attributes;
 mod batch;
+mod checkpoints;
 mod checks;
 mod datasets;
 mod error;
@@ -37,7 +38,7 @@ use std::time::Duration;
 use shared::api::DatabaseEngine;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard, Notify};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -52,6 +53,8 @@ pub struct Database {
     /// SQLite allows one writer at a time; writers that collide inside a transaction fail
     /// with "database is locked" instead of waiting. Seltzer queues its own writes here.
     write_gate: Arc<Mutex<()>>,
+    /// Wakes SQLite's checkpoint task after a scan is written (see `checkpoints`).
+    checkpoints: Option<Arc<Notify>>,
 }
 
 fn sqlite_connections() -> u32 {
@@ -77,7 +80,8 @@ impl Database {
             // one per core plus one for the writer and one to spare.
             //
             // Per-connection settings: wait for the writer instead of failing with "database is
-            // locked", and enforce foreign keys, which SQLite leaves off by default.
+            // locked", enforce foreign keys, which SQLite leaves off by default, and leave
+            // checkpoints to the checkpoint task instead of the commit that fills the log.
             DatabaseEngine::Sqlite => pool_options
                 .max_connections(sqlite_connections())
                 .after_connect(|conn, _meta| {
@@ -85,6 +89,7 @@ impl Database {
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
                         Ok(())
                     })
                 }),
@@ -108,11 +113,15 @@ impl Database {
         let sqlite_file = (engine == DatabaseEngine::Sqlite)
             .then(|| sqlite_path(&url))
             .flatten();
+        let write_gate = Arc::new(Mutex::new(()));
+        let checkpoints = (engine == DatabaseEngine::Sqlite)
+            .then(|| checkpoints::spawn(pool.clone(), write_gate.clone()));
         Ok(Self {
             pool,
             engine,
             sqlite_file,
-            write_gate: Arc::new(Mutex::new(())),
+            write_gate,
+            checkpoints,
         })
     }
 
@@ -148,6 +157,14 @@ impl Database {
         match self.engine {
             DatabaseEngine::Sqlite => Some(self.write_gate.lock().await),
             DatabaseEngine::Postgres => None,
+        }
+    }
+
+    /// After a large write: SQLite's log is copied back into the database file off the
+    /// write path, while the next writer goes ahead.
+    fn request_checkpoint(&self) {
+        if let Some(wake) = &self.checkpoints {
+            wake.notify_one();
         }
     }
 

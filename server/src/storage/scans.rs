@@ -53,6 +53,7 @@ impl Database {
         let removed = remove_scan(&mut tx, scan_id).await?;
         repair_rollups(&mut tx, self.engine, &removed).await?;
         tx.commit().await?;
+        self.request_checkpoint();
         Ok(true)
     }
 
@@ -127,6 +128,7 @@ impl Database {
             finish_replacement(&mut tx, engine, old, definition_id, timestamp, scan_id).await?;
         }
         tx.commit().await?;
+        self.request_checkpoint();
         Ok(StoredScan {
             scan_id,
             replaced_scan_id: replaced.map(|r| r.scan_id),
@@ -146,14 +148,23 @@ impl NameCache {
         if let Some(&id) = self.data_sources.get(name) {
             return Ok(id);
         }
-        sqlx::query("INSERT INTO data_sources (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
-            .bind(name)
-            .execute(&mut **tx)
-            .await?;
-        let id: i64 = sqlx::query_scalar("SELECT id FROM data_sources WHERE name = $1")
-            .bind(name)
-            .fetch_one(&mut **tx)
-            .await?;
+        // Looked up before any insert: see `upsert_scan_definition`.
+        let select = sqlx::query_scalar("SELECT id FROM data_sources WHERE name = $1").bind(name);
+        let id: i64 = match select.fetch_optional(&mut **tx).await? {
+            Some(id) => id,
+            None => {
+                sqlx::query(
+                    "INSERT INTO data_sources (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(name)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query_scalar("SELECT id FROM data_sources WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
+        };
         self.data_sources.insert(name.to_owned(), id);
         Ok(id)
     }
@@ -168,20 +179,34 @@ impl NameCache {
         if let Some(&id) = self.datasets.get(&(ds, name.to_owned())) {
             return Ok(id);
         }
-        sqlx::query(
-            "INSERT INTO datasets (data_source_id, name) VALUES ($1, $2) \
-             ON CONFLICT (data_source_id, name) DO NOTHING",
-        )
-        .bind(ds)
-        .bind(name)
-        .execute(&mut **tx)
-        .await?;
-        let id: i64 =
-            sqlx::query_scalar("SELECT id FROM datasets WHERE data_source_id = $1 AND name = $2")
+        // Looked up before any insert: on PostgreSQL an `INSERT … ON CONFLICT` that meets the
+        // row waits for every open transaction that updated it, and each scan updates its
+        // datasets' rows (their status) until it commits, so concurrent scans of a dataset
+        // queued here from their very start. A plain read does not wait.
+        let select = "SELECT id FROM datasets WHERE data_source_id = $1 AND name = $2";
+        let existing: Option<i64> = sqlx::query_scalar(select)
+            .bind(ds)
+            .bind(name)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let id = match existing {
+            Some(id) => id,
+            None => {
+                sqlx::query(
+                    "INSERT INTO datasets (data_source_id, name) VALUES ($1, $2) \
+                     ON CONFLICT (data_source_id, name) DO NOTHING",
+                )
                 .bind(ds)
                 .bind(name)
-                .fetch_one(&mut **tx)
+                .execute(&mut **tx)
                 .await?;
+                sqlx::query_scalar(select)
+                    .bind(ds)
+                    .bind(name)
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
+        };
         self.datasets.insert((ds, name.to_owned()), id);
         Ok(id)
     }
@@ -204,7 +229,18 @@ impl NameCache {
     }
 }
 
+/// The scan definition's id, created on first use. Looked up before any insert, like data
+/// sources and datasets: an `INSERT … ON CONFLICT` costs a write and, on PostgreSQL, waits for
+/// open transactions that touched the row.
 async fn upsert_scan_definition(tx: &mut Tx, name: &str) -> Result<i64, StorageError> {
+    let existing: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM scan_definitions WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
     sqlx::query("INSERT INTO scan_definitions (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
         .bind(name)
         .execute(&mut **tx)

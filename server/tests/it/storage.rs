@@ -348,6 +348,62 @@ async fn sqlite_file_is_created_and_uses_wal() {
     db.close().await;
 }
 
+/// SQLite's write-ahead log is copied into the database file by Seltzer's checkpoint task, not
+/// by the commit of whichever scan filled it (which held up every scan queued behind it), and
+/// it stays bounded while scans keep arriving back to back.
+#[tokio::test]
+async fn sqlite_log_is_checkpointed_off_the_write_path_and_stays_bounded() {
+    use server::ingest::document;
+    use server::seed::{SeedPlan, scan_document};
+    let test_db = TestDb::sqlite();
+    let path = test_db.sqlite_path().unwrap();
+    let wal = path.with_extension("db-wal");
+    let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let db = Database::connect(&test_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let autocheckpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(autocheckpoint, 0, "commits never checkpoint");
+
+    // 50 scans with a 2 MiB raw payload each: 100 MiB through the log, back to back.
+    const MIB: u64 = 1024 * 1024;
+    let plan = SeedPlan::new(20, 50, 1, 1_700_000_000_000);
+    let payload = format!("{{\"padding\":\"{}\"}}", "x".repeat(2 * MIB as usize));
+    let mut largest_log = 0;
+    for index in 0..plan.scans {
+        let doc = document::parse(&scan_document(&plan, index)).unwrap();
+        db.insert_scan(&doc, &payload, None).await.unwrap();
+        largest_log = largest_log.max(size(&wal));
+    }
+    // The log is reset once it passes 16 MiB; scans that arrive while the task catches up
+    // land before the reset, so the bound is looser than that, but far from 100 MiB.
+    assert!(
+        largest_log < 48 * MIB,
+        "the log grew to {largest_log} bytes for 100 MiB of scans"
+    );
+    // Every scan reaches the database file without anything here asking for a checkpoint.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while size(&path) < 100 * MIB {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file holds {} bytes after 100 MiB of scans",
+            size(&path)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    db.close().await;
+
+    let db = Database::connect(&test_db.url).await.unwrap();
+    let scans: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scans")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(scans, 50);
+    db.close().await;
+}
+
 #[tokio::test]
 async fn unsupported_urls_are_refused_with_the_accepted_forms() {
     let err = Database::connect("mysql://root@localhost/x")
