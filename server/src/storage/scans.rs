@@ -637,13 +637,13 @@ async fn insert_check_results(
         uploaded.extend(found.into_iter().map(|(f,)| f));
     }
     for (file_id, columns, result_id) in references {
-        if !uploaded.contains(&file_id) {
+        if !uploaded.contains(file_id) {
             continue;
         }
         sqlx::query("UPDATE samples SET check_result_id = $1, columns = $2 WHERE file_id = $3")
             .bind(result_id)
-            .bind(columns.map(|c| c.to_string()))
-            .bind(file_id)
+            .bind(columns.as_ref().map(Value::to_string))
+            .bind(file_id.as_str())
             .execute(&mut **tx)
             .await?;
     }
