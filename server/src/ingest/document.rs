@@ -333,6 +333,17 @@ impl ScanResults {
             .count()
     }
 
+    /// Soda Core's complaints about check attributes the server does not define (or values
+    /// it does not allow), as it logged them: it then sends the scan without any check, so
+    /// the server says why, naming the fix (`seltzer attribute create`).
+    pub fn attribute_rejections(&self) -> Vec<&str> {
+        self.logs
+            .iter()
+            .filter_map(|l| l.get("message").and_then(Value::as_str))
+            .filter(|m| m.starts_with("Soda Cloud does not recognize '"))
+            .collect()
+    }
+
     /// A scan failed when Soda Core says so or when it logged an error.
     pub fn failed(&self) -> bool {
         self.has_errors || self.error_log_count() > 0
@@ -430,6 +441,29 @@ mod tests {
         assert_eq!(b.value(), None);
         assert_eq!(b.sample_files(), &[("f-2".to_owned(), None)]);
         assert_eq!((c.value(), c.sample_files().len()), (Some(3.0), 0));
+    }
+
+    #[test]
+    fn rejected_attributes_are_found_in_the_logs() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/soda-core-3.5.6/s09_invalid_check_attributes/scan_results.json"
+        );
+        let doc = parse_slice(&std::fs::read(path).unwrap()).unwrap();
+        assert_eq!(
+            doc.attribute_rejections(),
+            [
+                "Soda Cloud does not recognize 'team' attribute name.",
+                "Soda Cloud does not recognize 'domain': 'hr' attribute value. Valid attribute \
+                 value(s): ['sales', 'marketing', 'finance']."
+            ]
+        );
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/soda-core-3.5.6/s01_first_scan/scan_results.json"
+        );
+        let doc = parse_slice(&std::fs::read(path).unwrap()).unwrap();
+        assert!(doc.attribute_rejections().is_empty());
     }
 
     #[test]

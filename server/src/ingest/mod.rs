@@ -173,6 +173,17 @@ async fn command(
                 checks = doc.checks.len(),
                 "stored scan results"
             );
+            let rejections = doc.attribute_rejections();
+            if !rejections.is_empty() {
+                tracing::warn!(
+                    scan_id = stored.scan_id,
+                    definition = doc.definition_name,
+                    soda_core = rejections.join(" "),
+                    "Soda Core sent this scan without its checks: they use check attributes \
+                     Seltzer does not define (see `seltzer attribute list`; add them with \
+                     `seltzer attribute create`)"
+                );
+            }
             let host = headers
                 .get(header::HOST)
                 .and_then(|h| h.to_str().ok())
