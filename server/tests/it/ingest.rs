@@ -488,7 +488,9 @@ async fn a_backfill_never_displaces_the_latest_result(test_db: TestDb) {
 }
 
 /// A check re-sent unchanged is not rewritten; one whose description or identities changed is,
-/// unless the scan is a backfill, whose identities are indexed all the same.
+/// unless the scan is a backfill, whose identities are indexed all the same. One changed in the
+/// database by someone else is rewritten too: the comparison is with the database, never with
+/// a copy kept in memory.
 async fn checks_are_rewritten_only_when_they_change(test_db: TestDb) {
     let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
     let token = seltzer.login().await;
@@ -522,6 +524,19 @@ async fn checks_are_rewritten_only_when_they_change(test_db: TestDb) {
     )
     .await;
     assert_eq!(check(&seltzer).await.1, first_digest, "unchanged");
+
+    // Changed behind this Seltzer's back (another process on the same file, a hand-made fix):
+    // the next scan rewrites it.
+    sqlx::query("UPDATE checks SET digest = NULL")
+        .execute(seltzer.db.pool())
+        .await
+        .unwrap();
+    send(
+        &seltzer,
+        good_orders_scan(&token, "d", "2026-11-11T12:00:00+00:00"),
+    )
+    .await;
+    assert_eq!(check(&seltzer).await.1, first_digest, "rewritten");
 
     let mut renamed = good_orders_scan(&token, "d", "2026-11-12T00:00:00+00:00");
     renamed["checks"][0]["name"] = json!("orders are not empty");
