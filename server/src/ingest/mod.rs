@@ -180,8 +180,8 @@ async fn command(
                     definition = doc.definition_name,
                     soda_core = rejections.join(" "),
                     "Soda Core sent this scan without its checks: they use check attributes \
-                     Seltzer does not define (see `seltzer attribute list`; add them with \
-                     `seltzer attribute create`)"
+                     (or attribute values) Seltzer does not define (see `seltzer attribute \
+                     list`; add them with `seltzer attribute create`)"
                 );
             }
             let host = headers
