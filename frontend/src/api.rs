@@ -46,9 +46,14 @@ pub async fn datasets() -> Result<DatasetList, ApiError> {
     get_json("/api/datasets?size=500&trend=20").await
 }
 
-/// One scan with its checks and logs.
+/// One scan with its checks and the first page of its log.
 pub async fn scan(id: &str) -> Result<ScanDetailView, ApiError> {
     get_json(&format!("/api/scans/{}", encode(id))).await
+}
+
+/// One scan with the page of its log that starts at `log_offset`.
+pub async fn scan_log_page(id: i64, log_offset: usize) -> Result<ScanDetailView, ApiError> {
+    get_json(&format!("/api/scans/{id}?logOffset={log_offset}")).await
 }
 
 /// `GET /api/scans` with the scans page's query string (without `?`).
@@ -106,6 +111,7 @@ pub async fn create_api_key(name: String, role: Role) -> Result<CreatedApiKey, A
         .json(&NewApiKey {
             name,
             role: Some(role),
+            data_sources: None,
         })
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     decode("/api/api-keys", request.send().await).await

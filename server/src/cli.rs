@@ -49,6 +49,29 @@ enum Command {
     /// Validate SodaCL checks files as Soda Core reads them, and more strictly: exit 0 when no
     /// file has an error, 1 when one has, 2 on usage or I/O errors.
     Validate(ValidateArgs),
+    /// Copy a live SQLite database to PATH, consistent as of one moment, while Seltzer keeps
+    /// serving and ingesting (for PostgreSQL, use pg_dump).
+    Backup(BackupArgs),
+    /// Check that every summary Seltzer keeps (each check's latest result, each dataset's
+    /// counts and last scan, each scan's counts) equals a recomputation from the stored
+    /// results: exit 0 when all do, 1 (listing what differs) when one does not. Read-only.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+#[derive(Debug, Args)]
+struct BackupArgs {
+    /// Where the copy goes: a new file (an existing one is never overwritten).
+    path: PathBuf,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 #[derive(Debug, Args)]
@@ -127,8 +150,13 @@ enum ApiKeyCommand {
         #[arg(long)]
         name: String,
         /// What the key may do in Seltzer's API; sending scans needs no more than viewer.
+        /// Editor and admin keys may also replace scans that other keys sent.
         #[arg(long, value_parser = parse_role, default_value = "viewer")]
         role: Role,
+        /// Limit the key to sending scans of this data source (repeat for several); by
+        /// default it may send any.
+        #[arg(long = "data-source", value_name = "NAME")]
+        data_sources: Vec<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         #[command(flatten)]
@@ -251,6 +279,8 @@ pub fn main() -> ExitCode {
             Command::User(command) => user(command).await,
             Command::Seed(args) => seed(args).await,
             Command::Validate(_) => Ok(()),
+            Command::Backup(args) => backup(args).await,
+            Command::Verify(args) => verify(args).await,
         }
     });
     match outcome {
@@ -294,6 +324,53 @@ async fn seed(args: SeedArgs) -> Result<(), String> {
     Ok(())
 }
 
+async fn verify(args: VerifyArgs) -> Result<(), String> {
+    let db = open(&args.database).await?;
+    let report = db.verify().await.map_err(|e| e.to_string());
+    db.close().await;
+    let report = report?;
+    match args.format {
+        Format::Json => println!("{}", to_json(&report)),
+        Format::Text => {
+            println!(
+                "{} scans, {} checks, {} check results, {} datasets",
+                report.scans, report.checks, report.check_results, report.datasets
+            );
+            for p in &report.problems {
+                println!(
+                    "PROBLEM: {} ({} rows, e.g. {:?})",
+                    p.what, p.count, p.examples
+                );
+            }
+            if report.is_ok() {
+                println!("every summary equals its recomputation");
+            }
+        }
+    }
+    if report.is_ok() {
+        Ok(())
+    } else {
+        Err(format!("{} kinds of problem found", report.problems.len()))
+    }
+}
+
+async fn backup(args: BackupArgs) -> Result<(), String> {
+    let db = Database::connect(&args.database.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let outcome = db.backup_to(&args.path).await.map_err(|e| e.to_string());
+    db.close().await;
+    outcome?;
+    let bytes = std::fs::metadata(&args.path).map_or(0, |m| m.len());
+    println!(
+        "backed up to {} ({bytes} bytes in {:.1} s)",
+        args.path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 async fn migrate(database_url: &str) -> Result<(), crate::StorageError> {
     let db = Database::connect(database_url).await?;
     db.migrate().await?;
@@ -320,15 +397,20 @@ async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
         ApiKeyCommand::Create {
             name,
             role,
+            data_sources,
             format,
             database,
         } => {
             if name.trim().is_empty() {
                 return Err("--name must not be empty".to_owned());
             }
+            if data_sources.iter().any(|d| d.trim().is_empty()) {
+                return Err("--data-source must not be empty".to_owned());
+            }
+            let data_sources = (!data_sources.is_empty()).then_some(data_sources);
             let db = open(&database).await?;
             let key = db
-                .create_api_key(&name, role)
+                .create_api_key_for(&name, role, data_sources.as_deref())
                 .await
                 .map_err(|e| e.to_string())?;
             match format {
@@ -355,9 +437,12 @@ async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
                             .revoked_at
                             .as_ref()
                             .map_or("active".to_owned(), |t| format!("revoked {t}"));
+                        let scope = key.data_sources.as_ref().map_or(String::new(), |d| {
+                            format!("  data sources {}", d.join(", "))
+                        });
                         println!(
-                            "{}  {}  created {}  {state}",
-                            key.id, key.name, key.created_at
+                            "{}  {}  {}  created {}  {state}{scope}",
+                            key.id, key.name, key.role, key.created_at
                         );
                     }
                 }

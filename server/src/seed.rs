@@ -150,7 +150,8 @@ pub async fn seed(
     for index in 0..plan.scans {
         let body = scan_document(plan, index);
         let doc = document::parse(&body).map_err(SeedError::Document)?;
-        db.insert_scan(&doc, &body.to_string(), None).await?;
+        db.insert_scan(&doc, &body.to_string(), crate::storage::ScanSender::SELTZER)
+            .await?;
         results += doc.checks.len();
         progress(index, results);
     }

@@ -35,10 +35,29 @@ pub fn ScanPage() -> impl IntoView {
 fn ScanDetail(detail: ScanDetailView) -> impl IntoView {
     let s = detail.scan;
     let level = RwSignal::new(String::from("all"));
-    let logs = StoredValue::new(detail.logs);
+    let logs = RwSignal::new(detail.logs);
+    let logs_total = detail.logs_total;
+    let loading_more = RwSignal::new(false);
+    let more_error = RwSignal::new(None::<String>);
+    let scan_id = s.id;
+    let show_more = move |_| {
+        loading_more.set(true);
+        let offset = logs.with_untracked(Vec::len);
+        leptos::task::spawn_local(async move {
+            match api::scan_log_page(scan_id, offset).await {
+                Ok(page) => {
+                    logs.update(|l| l.extend(page.logs));
+                    more_error.set(None);
+                }
+                Err(e) => more_error.set(Some(e.message)),
+            }
+            loading_more.set(false);
+        });
+    };
+    let shown = move || logs.with(Vec::len);
     let visible = move || {
         let wanted = level.get();
-        logs.with_value(|logs| {
+        logs.with(|logs| {
             logs.iter()
                 .filter(|l| wanted == "all" || l.level.eq_ignore_ascii_case(&wanted))
                 .cloned()
@@ -93,6 +112,15 @@ fn ScanDetail(detail: ScanDetailView) -> impl IntoView {
                 </li>
             </For>
         </ol>
+        <Show when=move || (shown() as i64) < logs_total>
+            <p class="hint" id="scan-logs-more">
+                {move || format!("Showing the first {} of {} log lines. ", shown(), logs_total)}
+                <button type="button" on:click=show_more disabled=move || loading_more.get()>
+                    {move || if loading_more.get() { "Loading…" } else { "Show more" }}
+                </button>
+                <span class="error" role="alert">{move || more_error.get()}</span>
+            </p>
+        </Show>
         <h2>"Checks"</h2>
         {if no_checks {
             view! { <p class="empty-state">"No check results in this scan."</p> }.into_any()

@@ -8,6 +8,16 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api;
 use crate::session::use_session;
 
+/// Whether `next` is a path of this dashboard, so signing in never sends anyone to another
+/// site. Browsers read `\\` as `/` and drop tabs and newlines from URLs, so `/\\evil.example`
+/// and `/<tab>/evil.example` both mean `//evil.example` (another host): any backslash or
+/// control character is refused along with `//`. (Spaces are fine: `?search=a b`.)
+pub fn is_dashboard_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.chars().any(|c| c == '\\' || c.is_control())
+}
+
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let session = use_session();
@@ -26,11 +36,10 @@ pub fn SignInPage() -> impl IntoView {
         busy.set(true);
         error.set(None);
         let navigate = navigate.clone();
-        // Only paths inside the dashboard: never a redirect to another site.
         let next = query
             .get_untracked()
             .get("next")
-            .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+            .filter(|n| is_dashboard_path(n))
             .unwrap_or_else(|| "/".to_owned());
         spawn_local(async move {
             match api::login(email.get_untracked(), password.get_untracked()).await {
@@ -72,5 +81,36 @@ pub fn SignInPage() -> impl IntoView {
                 <code>"seltzer user create --email … --role viewer"</code> "."
             </p>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_dashboard_path;
+
+    #[test]
+    fn only_paths_of_this_dashboard_are_followed_after_sign_in() {
+        for ok in [
+            "/",
+            "/checks/3",
+            "/scans?failed=true",
+            "/datasets/1#x",
+            "/%09/x",
+        ] {
+            assert!(is_dashboard_path(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r//evil.example",
+            "https://evil.example",
+            "evil.example",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert!(!is_dashboard_path(bad), "{bad:?}");
+        }
     }
 }

@@ -90,6 +90,7 @@ async fn list_keys(
                 role: k.role,
                 created_at: k.created_at,
                 revoked_at: k.revoked_at,
+                data_sources: k.data_sources,
             })
             .collect(),
     ))
@@ -102,17 +103,33 @@ async fn create_key(
     bytes: axum::body::Bytes,
 ) -> Result<Json<CreatedApiKey>, HttpError> {
     caller.require(Role::Admin)?;
-    let new: NewApiKey = body(&bytes, "{\"name\", \"role\"?}")?;
+    let new: NewApiKey = body(&bytes, "{\"name\", \"role\"?, \"dataSources\"?}")?;
     if new.name.trim().is_empty() {
         return Err(HttpError::bad_request("name must not be empty"));
     }
+    let data_sources = match new.data_sources {
+        Some(list) => {
+            let list: Vec<String> = list.iter().map(|d| d.trim().to_owned()).collect();
+            if list.is_empty() || list.iter().any(String::is_empty) {
+                return Err(HttpError::bad_request(
+                    "dataSources must list at least one data source name, none empty (leave it out for any)",
+                ));
+            }
+            Some(list)
+        }
+        None => None,
+    };
     let role = new.role.unwrap_or(Role::Viewer);
-    let key = state.db.create_api_key(new.name.trim(), role).await?;
+    let key = state
+        .db
+        .create_api_key_for(new.name.trim(), role, data_sources.as_deref())
+        .await?;
     Ok(Json(CreatedApiKey {
         id: key.id,
         secret: key.secret,
         name: new.name.trim().to_owned(),
         role,
+        data_sources,
     }))
 }
 

@@ -40,7 +40,60 @@ const NOT_BUILT_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta chars
 built without the dashboard. Build it with <code>trunk build --release</code> and rebuild the \
 server, or start with <code>seltzer serve --dist dist</code>.</p></body></html>";
 
+/// The Content-Security-Policy of the dashboard's responses: everything from Seltzer itself,
+/// nothing inline but the scripts of `index.html` (by hash: `scripts/build-app.sh` writes the
+/// one that starts the wasm), wasm compiled (`'wasm-unsafe-eval'`), inline styles (Leptos and
+/// ECharts set `style` attributes), and no framing by other sites (clickjacking).
+pub fn content_security_policy(index_html: &str) -> String {
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+    let mut hashes = String::new();
+    let mut rest = index_html;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(tag_end) = after.find('>') else {
+            break;
+        };
+        let Some(close) = after.find("</script>") else {
+            break;
+        };
+        let tag = &after[..tag_end];
+        if !tag.contains(" src=") && tag_end < close {
+            let inline = &after[tag_end + 1..close];
+            let digest = Sha256::digest(inline.as_bytes());
+            hashes.push_str(" 'sha256-");
+            hashes.push_str(&base64::engine::general_purpose::STANDARD.encode(digest));
+            hashes.push('\'');
+        }
+        rest = &after[close + "</script>".len()..];
+    }
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src 'self'; \
+         connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
+}
+
 impl Assets {
+    /// The dashboard's [`content_security_policy`], from its `index.html`.
+    fn csp(&self) -> HeaderValue {
+        static EMBEDDED: OnceLock<HeaderValue> = OnceLock::new();
+        let make = |html: &[u8]| {
+            HeaderValue::from_str(&content_security_policy(&String::from_utf8_lossy(html)))
+                .unwrap_or(HeaderValue::from_static("frame-ancestors 'none'"))
+        };
+        match self {
+            Self::Embedded => EMBEDDED
+                .get_or_init(|| make(embedded_file("index.html").unwrap_or_default()))
+                .clone(),
+            // Read each time: `--dist` is for working on the dashboard, which rebuilds it.
+            Self::Directory(dir) => {
+                make(&std::fs::read(dir.join("index.html")).unwrap_or_default())
+            }
+        }
+    }
+
     pub fn has_index(&self) -> bool {
         match self {
             Self::Embedded => embedded_file("index.html").is_some(),
@@ -151,7 +204,15 @@ pub(super) async fn serve(
     uri: Uri,
     request_headers: HeaderMap,
 ) -> Response {
-    let gzip = accepts_gzip(&request_headers);
+    let mut response = serve_file(&state, &uri, &request_headers).await;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, state.assets.csp());
+    response
+}
+
+async fn serve_file(state: &AppState, uri: &Uri, request_headers: &HeaderMap) -> Response {
+    let gzip = accepts_gzip(request_headers);
     let path = uri.path().trim_start_matches('/');
     if !path.is_empty()
         && path != "index.html"
@@ -220,6 +281,20 @@ fn file_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inline_scripts_are_allowed_by_their_hash_only() {
+        let html = "<head><script type=\"module\">import init from \"/app/f.js\";</script>\
+                    <script src=\"/x.js\"></script></head>";
+        let csp = content_security_policy(html);
+        // printf %s 'import init from "/app/f.js";' | openssl dgst -sha256 -binary | base64
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-w8ZayT5fbxbIeJDfEgXD8TQ3bSPG047cfp0FyXcMm+0=';"),
+            "{csp}"
+        );
+        assert_eq!(csp.matches("'sha256-").count(), 1, "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    }
 
     #[test]
     fn trunk_hashed_names_are_recognised() {

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use axum::Json;
 use axum::Router;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN, REFERER, SET_COOKIE};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, REFERER, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
@@ -22,15 +22,16 @@ use shared::api::{ErrorCode, LoginRequest, Me, Role};
 
 use super::{AppState, HttpError};
 use crate::credentials;
-use crate::timestamp;
+use crate::storage::Token;
 
 const SESSION_COOKIE: &str = "seltzer_session";
 /// A dashboard session lasts 12 hours.
 const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
-/// Failed sign-ins are counted over 15 minutes: 5 per account, 20 per address.
-const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Failed sign-ins are counted over 15 minutes (`THROTTLE_WINDOW_MS`): 5 per account, 20 per
+/// address; failed API key secrets: 10 per key.
 const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+const MAX_FAILURES_PER_API_KEY: i64 = 10;
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
@@ -174,24 +175,77 @@ async fn basic(state: &AppState, encoded: &str) -> Result<Caller, HttpError> {
         .map_err(|_| bad())?;
     let text = String::from_utf8(decoded).map_err(|_| bad())?;
     let (id, secret) = text.split_once(':').ok_or_else(bad)?;
-    let wrong = || unauthorized("unknown API key id or wrong secret");
-    let (hash, role) = state.db.api_key_secret(id).await?.ok_or_else(wrong)?;
-    let secret_sha = credentials::hash_token(secret);
-    if !state.verified_keys.is_verified(id, &secret_sha) {
-        let secret = secret.to_owned();
-        let valid = tokio::task::spawn_blocking(move || credentials::verify_secret(&secret, &hash))
-            .await
-            .unwrap_or(false);
-        if !valid {
-            return Err(wrong());
-        }
-        state.verified_keys.remember(id, secret_sha);
-    }
+    let role = verify_api_key(state, id, secret)
+        .await?
+        .ok_or_else(|| unauthorized("unknown API key id or wrong secret"))?;
     Ok(Caller {
         role,
         email: None,
         api_key_id: Some(id.to_owned()),
     })
+}
+
+/// The role of the active API key `id` when `secret` is its secret, else `None`.
+///
+/// A secret verified before is recognised by its SHA-256 without argon2 (tens of milliseconds
+/// each). Any other is verified at most `MAX_FAILURES_PER_API_KEY` times per key in the throttle
+/// window (429 beyond), and never more than a few at once (see
+/// `credentials::verify_secret_bounded`): guessing is hopeless with 192-bit secrets, but each
+/// guess costs the server a core and ~19 MiB.
+pub async fn verify_api_key(
+    state: &AppState,
+    id: &str,
+    secret: &str,
+) -> Result<Option<Role>, HttpError> {
+    let Some((hash, role)) = state.db.api_key_secret(id).await? else {
+        return Ok(None);
+    };
+    let secret_sha = credentials::hash_token(secret);
+    if state.verified_keys.is_verified(id, &secret_sha) {
+        return Ok(Some(role));
+    }
+    let key = format!("api-key:{id}");
+    let Some(attempt) = state
+        .db
+        .begin_attempt(&[(key.clone(), MAX_FAILURES_PER_API_KEY)])
+        .await?
+    else {
+        return Err(HttpError::new(
+            ErrorCode::TooManyRequests,
+            format!(
+                "too many wrong secrets for API key {id}; try again in 15 minutes \
+                 (a secret that worked before still works)"
+            ),
+        ));
+    };
+    match credentials::verify_secret_bounded(secret.to_owned(), hash).await {
+        Ok(true) => {
+            state.db.attempt_succeeded(attempt, &[key]).await?;
+            state.verified_keys.remember(id, secret_sha);
+            Ok(Some(role))
+        }
+        Ok(false) => {
+            state.db.attempt_failed(attempt).await?;
+            Ok(None)
+        }
+        Err(busy) => {
+            state.db.attempt_abandoned(attempt).await?;
+            Err(HttpError::new(ErrorCode::Unavailable, busy.to_string()))
+        }
+    }
+}
+
+/// A login token for Soda Core's `login` command, after [`verify_api_key`].
+pub async fn api_key_token(
+    state: &AppState,
+    id: &str,
+    secret: &str,
+    ttl_ms: i64,
+) -> Result<Option<Token>, HttpError> {
+    if verify_api_key(state, id, secret).await?.is_none() {
+        return Ok(None);
+    }
+    Ok(state.db.issue_token(id, ttl_ms).await?)
 }
 
 pub(super) fn routes() -> Router<AppState> {
@@ -217,12 +271,32 @@ fn over_https(headers: &HeaderMap) -> bool {
         .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest, responses((status = 200, description = "Signed in; the session cookie is set", body = Me), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 429, description = "Too many failed sign-ins", body = ApiError)))]
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest, responses((status = 200, description = "Signed in; the session cookie is set", body = Me), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "Sent from another site", body = ApiError), (status = 415, description = "Not JSON", body = ApiError), (status = 429, description = "Too many failed sign-ins", body = ApiError), (status = 503, description = "Too many sign-ins at once; retry", body = ApiError)))]
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
     parts: axum::extract::Request,
 ) -> Result<Response, HttpError> {
+    // Login CSRF: a cross-site form can post `text/plain` without a preflight and sign the
+    // victim in as the attacker. JSON needs a preflight (which Seltzer never grants), and a
+    // browser's `Origin` must be Seltzer's own.
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(HttpError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the sign-in as JSON (Content-Type: application/json)",
+        ));
+    }
+    if cross_site(&headers) {
+        return Err(HttpError::new(
+            ErrorCode::Forbidden,
+            "cross-site sign-in refused: sign in on Seltzer's own page",
+        ));
+    }
     let address = parts
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -236,27 +310,36 @@ async fn login(
     let email = request.email.trim().to_lowercase();
     let account_key = format!("account:{email}");
     let address_key = format!("address:{address}");
-    let since = timestamp::now() - THROTTLE_WINDOW_MS;
-    if state.db.login_failures(&account_key, since).await? >= MAX_FAILURES_PER_ACCOUNT
-        || state.db.login_failures(&address_key, since).await? >= MAX_FAILURES_PER_ADDRESS
-    {
+    // Counted before the password is checked: concurrent attempts cannot all get through.
+    let Some(attempt) = state
+        .db
+        .begin_attempt(&[
+            (account_key.clone(), MAX_FAILURES_PER_ACCOUNT),
+            (address_key, MAX_FAILURES_PER_ADDRESS),
+        ])
+        .await?
+    else {
         return Err(HttpError::new(
             ErrorCode::TooManyRequests,
             "too many failed sign-ins; try again in 15 minutes",
         ));
-    }
-    let Some((token, user)) = state
+    };
+    let signed_in = match state
         .db
         .sign_in(&email, &request.password, SESSION_TTL_MS)
-        .await?
-    else {
-        state
-            .db
-            .record_login_failure(&[account_key, address_key], since)
-            .await?;
+        .await
+    {
+        Ok(signed_in) => signed_in,
+        Err(e) => {
+            state.db.attempt_abandoned(attempt).await?;
+            return Err(e.into());
+        }
+    };
+    let Some((token, user)) = signed_in else {
+        state.db.attempt_failed(attempt).await?;
         return Err(unauthorized("wrong email or password"));
     };
-    state.db.clear_login_failures(&account_key).await?;
+    state.db.attempt_succeeded(attempt, &[account_key]).await?;
     let me = Me {
         email: Some(user.email),
         api_key_id: None,
@@ -268,6 +351,24 @@ async fn login(
         cookie(&token, SESSION_TTL_MS / 1000, over_https(&headers)),
     );
     Ok(response)
+}
+
+/// A browser request from another site: its `Origin` names another host, or the browser says
+/// so (`Sec-Fetch-Site: cross-site`). Programs without these headers are not browsers.
+fn cross_site(headers: &HeaderMap) -> bool {
+    let fetch_site = headers
+        .get("sec-fetch-site")
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|s| s.eq_ignore_ascii_case("cross-site"));
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
+    let origin_elsewhere = headers
+        .get(ORIGIN)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|origin| {
+            let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            Some(authority.split('/').next().unwrap_or("")) != host
+        });
+    fetch_site || origin_elsewhere
 }
 
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Signed out"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]

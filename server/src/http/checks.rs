@@ -40,29 +40,35 @@ pub(super) fn routes() -> Router<AppState> {
 /// The most identities one `identity` filter may list.
 const MAX_IDENTITIES: usize = 200;
 
-/// The most rows one CSV export holds.
-const CSV_MAX_ROWS: i64 = 100_000;
+/// Rows read from the database per page of a CSV export.
+const CSV_PAGE_ROWS: i64 = 5_000;
 
-/// One CSV field: quoted when it holds a comma, quote or line break (RFC 4180).
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
+/// A cell as a spreadsheet will take it. Text that starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return is a formula to Excel, LibreOffice and Google Sheets (check names, datasets
+/// and attributes come from whoever wrote the checks file): it gets a leading `'`, as OWASP
+/// recommends. Numbers (`-5`, `+1e3`) stay numbers.
+fn csv_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && text.trim().parse::<f64>().is_err() {
+        format!("'{text}").into()
     } else {
-        text.to_owned()
+        text.into()
     }
 }
 
-fn csv_line(fields: &[String]) -> String {
-    let mut line = fields
-        .iter()
-        .map(|f| csv_field(f))
-        .collect::<Vec<_>>()
-        .join(",");
-    line.push_str("\r\n");
-    line
+/// CSV lines (RFC 4180: quoted when needed, CRLF) of `rows`, each cell made safe.
+fn csv_lines<R: AsRef<[String]>>(rows: &[R]) -> Vec<u8> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for row in rows {
+        // Writing to a Vec cannot fail.
+        let _ = writer.write_record(row.as_ref().iter().map(|f| csv_safe(f).into_owned()));
+    }
+    writer.into_inner().unwrap_or_default()
 }
 
-fn csv_response(file_name: &str, body: String) -> Response {
+fn csv_response(file_name: &str, body: axum::body::Body) -> Response {
     (
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -76,6 +82,35 @@ fn csv_response(file_name: &str, body: String) -> Response {
         .into_response()
 }
 
+/// A CSV body sent page by page as `next_page` yields them (an empty page ends it): an export
+/// of any length takes the memory of one page.
+fn csv_stream<S, F, Fut>(header: &[&str], state: S, next_page: F) -> axum::body::Body
+where
+    S: Send + 'static,
+    F: FnMut(S) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(Vec<u8>, S), HttpError>> + Send + 'static,
+{
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    let first =
+        futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(csv_lines(&[
+            header,
+        ]))));
+    let mut next_page = next_page;
+    let pages = futures_util::stream::unfold(Some(state), move |state| {
+        let fut = state.map(&mut next_page);
+        async move {
+            match fut?.await {
+                Ok((bytes, _)) if bytes.is_empty() => None,
+                Ok((bytes, state)) => Some((Ok(bytes), Some(state))),
+                // The status is sent already: cut the body short, so the download fails
+                // visibly instead of ending early as if complete.
+                Err(_) => Some((Err(std::io::Error::other("export failed")), None)),
+            }
+        }
+    });
+    axum::body::Body::from_stream(futures_util::StreamExt::chain(first, pages))
+}
+
 fn opt<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
@@ -83,77 +118,103 @@ fn opt<T: ToString>(value: Option<T>) -> String {
 /// The checks list as CSV: the same filters and order as `GET /api/checks`, every page.
 #[utoipa::path(get, path = "/api/checks.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("outcome" = Option<String>, Query, description = "As for /api/checks"), ("search" = Option<String>, Query, description = "As for /api/checks")), responses((status = 200, description = "text/csv"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list_csv(
-    state: State<AppState>,
+    State(state): State<AppState>,
     _caller: Caller,
     query: RawQuery,
 ) -> Result<Response, HttpError> {
     let q = Params::from(query)?;
     let (filter, sort, descending) = list_query(&q)?;
-    let (checks, _, _) = state
-        .db
-        .search_checks(&filter, sort, descending, 0, CSV_MAX_ROWS)
-        .await?;
-    let mut body = csv_line(
-        &[
-            "id",
-            "name",
-            "outcome",
-            "value",
-            "data_timestamp",
-            "dataset",
-            "data_source",
-            "column",
-            "scan_definition",
-            "attributes",
-        ]
-        .map(str::to_owned),
-    );
-    for c in checks.iter().map(list_item) {
-        let attributes = c
-            .attributes
-            .iter()
-            .map(|a| format!("{}={}", a.name, a.value))
-            .collect::<Vec<_>>()
-            .join("; ");
-        body.push_str(&csv_line(&[
-            c.id.to_string(),
-            c.name,
-            c.outcome.map_or("notEvaluated", |o| o.as_str()).to_owned(),
-            opt(c.value),
-            opt(c.data_timestamp),
-            opt(c.dataset),
-            c.data_source,
-            opt(c.column),
-            opt(c.scan_definition),
-            attributes,
-        ]));
-    }
+    let header = [
+        "id",
+        "name",
+        "outcome",
+        "value",
+        "data_timestamp",
+        "dataset",
+        "data_source",
+        "column",
+        "scan_definition",
+        "attributes",
+    ];
+    let body = csv_stream(&header, 0i64, move |offset| {
+        let (state, filter) = (state.clone(), filter.clone());
+        async move {
+            let (checks, _, _) = state
+                .db
+                .search_checks(&filter, sort, descending, offset, CSV_PAGE_ROWS)
+                .await?;
+            let rows: Vec<[String; 10]> = checks
+                .iter()
+                .map(list_item)
+                .map(|c| {
+                    let attributes = c
+                        .attributes
+                        .iter()
+                        .map(|a| format!("{}={}", a.name, a.value))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    [
+                        c.id.to_string(),
+                        c.name,
+                        c.outcome.map_or("notEvaluated", |o| o.as_str()).to_owned(),
+                        opt(c.value),
+                        opt(c.data_timestamp),
+                        opt(c.dataset),
+                        c.data_source,
+                        opt(c.column),
+                        opt(c.scan_definition),
+                        attributes,
+                    ]
+                })
+                .collect();
+            let next = offset + i64::try_from(rows.len()).unwrap_or(0);
+            Ok((csv_lines(&rows), next))
+        }
+    });
     Ok(csv_response("checks.csv", body))
 }
 
-/// A check's history as CSV (same range parameters as the JSON, never downsampled).
-#[utoipa::path(get, path = "/api/checks/{checkId}/history.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id")), responses((status = 200, description = "text/csv"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+/// A check's history as CSV: every result in the range (`from`, `to`, `days` as for the
+/// JSON), never downsampled, however many there are.
+#[utoipa::path(get, path = "/api/checks/{checkId}/history.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), ("from" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("to" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("days" = Option<i64>, Query, description = "The last N days (not with from)")), responses((status = 200, description = "text/csv"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn history_csv(
     State(state): State<AppState>,
     _caller: Caller,
     Path(check_id): Path<String>,
     query: RawQuery,
 ) -> Result<Response, HttpError> {
-    let q = Params::from(query)?.with("maxPoints", "10000");
-    let history = load_history(&state, &check_id, &q).await?;
-    let mut body = csv_line(
-        &["data_timestamp", "value", "outcome", "result_id", "scan_id"].map(str::to_owned),
-    );
-    for p in &history.points {
-        body.push_str(&csv_line(&[
-            p.data_timestamp.clone(),
-            opt(p.value),
-            p.outcome.map_or("notEvaluated", |o| o.as_str()).to_owned(),
-            p.result_id.to_string(),
-            p.scan_id.to_string(),
-        ]));
+    let q = Params::from(query)?;
+    let not_found = || HttpError::not_found(format!("no check with id '{check_id}'"));
+    let id: i64 = check_id.parse().map_err(|_| not_found())?;
+    let (from, to) = history_range(&q)?;
+    if !state.db.check_exists(id).await? {
+        return Err(not_found());
     }
-    Ok(csv_response(&format!("check-{check_id}-history.csv"), body))
+    let header = ["data_timestamp", "value", "outcome", "result_id", "scan_id"];
+    let body = csv_stream(&header, (i64::MIN, i64::MIN), move |after| {
+        let state = state.clone();
+        async move {
+            let page = state
+                .db
+                .check_history_page(id, from, to, after, CSV_PAGE_ROWS)
+                .await?;
+            let next = page.last().map_or(after, |r| (r.2, r.0));
+            let rows: Vec<[String; 5]> = page
+                .into_iter()
+                .map(|(result_id, scan_id, data_timestamp, value, outcome)| {
+                    [
+                        timestamp::format(data_timestamp),
+                        opt(value),
+                        outcome.unwrap_or_else(|| "notEvaluated".to_owned()),
+                        result_id.to_string(),
+                        scan_id.to_string(),
+                    ]
+                })
+                .collect();
+            Ok((csv_lines(&rows), next))
+        }
+    });
+    Ok(csv_response(&format!("check-{id}-history.csv"), body))
 }
 
 #[utoipa::path(get, path = "/api/checks", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("outcome" = Option<String>, Query, description = "pass, warn, fail or notEvaluated"), ("datasetId" = Option<i64>, Query, description = "Dataset id"), ("dataSource" = Option<String>, Query, description = "Data source name"), ("attribute" = Option<String>, Query, description = "name=value"), ("search" = Option<String>, Query, description = "Part of the name, dataset or column"), ("identity" = Option<String>, Query, description = "Comma-separated check identities (any version), at most 200"), ("sort" = Option<String>, Query, description = "name, outcome, dataset, dataTimestamp or value"), ("order" = Option<String>, Query, description = "asc or desc"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 50)")), responses((status = 200, body = CheckList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
@@ -360,13 +421,7 @@ async fn history(
 async fn load_history(state: &AppState, id: &str, q: &Params) -> Result<CheckHistory, HttpError> {
     let not_found = || HttpError::not_found(format!("no check with id '{id}'"));
     let check_id: i64 = id.parse().map_err(|_| not_found())?;
-    let to = q.time("to")?.unwrap_or(i64::MAX);
-    let from = match (q.time("from")?, q.text("days")) {
-        (Some(_), Some(_)) => return Err(HttpError::bad_request("give from or days, not both")),
-        (Some(from), None) => from,
-        (None, Some(_)) => timestamp::now() - q.int("days", 30, 1, 36_500)? * 86_400_000,
-        (None, None) => i64::MIN,
-    };
+    let (from, to) = history_range(q)?;
     let max_points = usize::try_from(q.int("maxPoints", 1000, 2, 10_000)?).unwrap_or(1000);
     let rows = state.db.check_history(check_id, from, to).await?;
     // Results prove the check exists; only an empty range needs asking.
@@ -381,6 +436,18 @@ async fn load_history(state: &AppState, id: &str, q: &Params) -> Result<CheckHis
         total_points,
         downsampled,
     })
+}
+
+/// The data-time range of a history request: `from`/`to`, or the last `days`.
+fn history_range(q: &Params) -> Result<(i64, i64), HttpError> {
+    let to = q.time("to")?.unwrap_or(i64::MAX);
+    let from = match (q.time("from")?, q.text("days")) {
+        (Some(_), Some(_)) => return Err(HttpError::bad_request("give from or days, not both")),
+        (Some(from), None) => from,
+        (None, Some(_)) => timestamp::now() - q.int("days", 30, 1, 36_500)? * 86_400_000,
+        (None, None) => i64::MIN,
+    };
+    Ok((from, to))
 }
 
 fn point(row: &HistoryRow) -> HistoryPoint {
@@ -460,10 +527,34 @@ mod tests {
 
     #[test]
     fn csv_fields_are_quoted_only_when_needed() {
-        assert_eq!(csv_field("row_count > 0"), "row_count > 0");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_line(&["x".into(), "y\nz".into()]), "x,\"y\nz\"\r\n");
+        let line = |fields: &[&str]| {
+            let row: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+            String::from_utf8(csv_lines(&[row])).unwrap()
+        };
+        assert_eq!(line(&["row_count > 0"]), "row_count > 0\r\n");
+        assert_eq!(
+            line(&["a,b", "say \"hi\""]),
+            "\"a,b\",\"say \"\"hi\"\"\"\r\n"
+        );
+        assert_eq!(line(&["x", "y\nz"]), "x,\"y\nz\"\r\n");
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_neutralised_numbers_kept() {
+        for formula in [
+            "=1+1",
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "=HYPERLINK(\"http://e\")",
+        ] {
+            assert_eq!(csv_safe(formula), format!("'{formula}"), "{formula:?}");
+        }
+        for kept in ["-5", "+1e3", "-0.25", "row_count > 0", "", "a=b"] {
+            assert_eq!(csv_safe(kept), kept, "{kept:?}");
+        }
     }
 
     #[test]

@@ -31,6 +31,15 @@ impl HttpError {
 
 impl From<StorageError> for HttpError {
     fn from(err: StorageError) -> Self {
+        match err {
+            StorageError::OverwriteRefused { .. } => {
+                return Self::new(ErrorCode::Conflict, err.to_string());
+            }
+            StorageError::Busy(busy) => {
+                return Self::new(ErrorCode::Unavailable, busy.to_string());
+            }
+            _ => {}
+        }
         tracing::error!("storage error: {err}");
         match err {
             StorageError::Connect { .. }

@@ -18,9 +18,11 @@ pub use error::HttpError;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, Method};
+use axum::extract::{OriginalUri, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use shared::api::{ApiError, ErrorCode};
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
@@ -35,15 +37,20 @@ pub struct AppState {
     pub assets: Arc<Assets>,
     pub ingest: Arc<IngestConfig>,
     pub verified_keys: Arc<auth::VerifiedKeys>,
+    /// Kibibytes of scan-results bodies held in memory at once, all requests together (see
+    /// `ingest::read_body`).
+    pub body_budget: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     pub fn new(db: Database, assets: Assets, ingest: IngestConfig) -> Self {
+        let body_budget = Arc::new(tokio::sync::Semaphore::new(ingest.body_budget_kib()));
         Self {
             db,
             assets: Arc::new(assets),
             ingest: Arc::new(ingest),
             verified_keys: Arc::default(),
+            body_budget,
         }
     }
 }
@@ -52,7 +59,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(health::routes())
-        .merge(ingest::routes(&state.ingest))
+        .merge(ingest::routes())
         .merge(auth::routes())
         .merge(v1::routes())
         .merge(checks::routes())
@@ -66,8 +73,79 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api)
         .fallback(not_api_or_dashboard)
         .with_state(state)
+        .layer(axum::middleware::from_fn(hardening))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
+}
+
+/// Headers every response carries (no MIME sniffing, no framing by other sites, no full
+/// referrer to other sites), and under `/api` the JSON error shape for every error, including
+/// those answered before a handler ran (a body over its limit, a malformed path parameter),
+/// which axum words as plain text.
+async fn hardening(request: Request, next: Next) -> Response {
+    let api = request.uri().path() == "/api" || request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    if api {
+        response = json_error_shape(response).await;
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+/// An error response that is not JSON, rewritten as `{"code","message"}` with its status.
+async fn json_error_shape(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let code = match status {
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+        StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::CONFLICT => ErrorCode::Conflict,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::TOO_MANY_REQUESTS => ErrorCode::TooManyRequests,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
+        s if s.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::BadRequest,
+    };
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    let mut rewritten = (status, axum::Json(ApiError::new(code, message))).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rewritten.headers_mut().insert(name, value.clone());
+        }
+    }
+    rewritten
 }
 
 /// Paths the nested API router does not see (such as `/api/` itself) still answer JSON; every

@@ -22,12 +22,6 @@ impl Params {
             .map_err(|e| HttpError::bad_request(format!("invalid query string: {e}")))
     }
 
-    /// A copy with `name` set to `value`.
-    pub fn with(mut self, name: &str, value: &str) -> Self {
-        self.0.insert(name.to_owned(), value.to_owned());
-        self
-    }
-
     /// The value, when present and not empty.
     pub fn text(&self, name: &str) -> Option<&str> {
         self.0

@@ -74,7 +74,7 @@ async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/api/scans/{scanId}", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = i64, Path, description = "Scan id"), ("level" = Option<String>, Query, description = "Comma-separated: debug, info, warning, error")), responses((status = 200, body = ScanDetailView), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/api/scans/{scanId}", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = i64, Path, description = "Scan id"), ("level" = Option<String>, Query, description = "Comma-separated: debug, info, warning, error"), ("logOffset" = Option<i64>, Query, description = "First log line of the page, from 0"), ("logLimit" = Option<i64>, Query, description = "Log lines per page, 1 to 5000 (default 1000)")), responses((status = 200, body = ScanDetailView), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn detail(
     State(state): State<AppState>,
     _caller: Caller,
@@ -125,6 +125,18 @@ async fn detail(
         // Stable: errors keep their order among themselves, the rest too.
         logs.sort_by_key(|log| log.level != "error");
     }
+    // A page of the log: a scan's log can run to thousands of lines, and every viewer of the
+    // scan would otherwise get all of them.
+    let log_offset = q.int("logOffset", 0, 0, 1_000_000_000)?;
+    let log_limit = q.int("logLimit", 1000, 1, 5000)?;
+    let logs_total = i64::try_from(logs.len()).unwrap_or(i64::MAX);
+    let start = usize::try_from(log_offset)
+        .unwrap_or(usize::MAX)
+        .min(logs.len());
+    let end = start
+        .saturating_add(usize::try_from(log_limit).unwrap_or(0))
+        .min(logs.len());
+    let logs: Vec<ScanLog> = logs.drain(start..end).collect();
 
     let checks = state
         .db
@@ -161,5 +173,7 @@ async fn detail(
         scan: item(&row),
         checks,
         logs,
+        logs_total,
+        log_offset,
     }))
 }

@@ -42,10 +42,23 @@ pub struct ScanResults {
     pub profiling: Vec<TableRef>,
     #[serde(default)]
     pub metadata: Vec<TableRef>,
-    /// The scan log, kept verbatim (level, message, timestamp, location…).
+    /// The scan log, kept verbatim (level, message, timestamp, location…) within the bounds
+    /// of [`ScanResults::bound_logs`].
     #[serde(default)]
     pub logs: Vec<Value>,
+    /// Error lines in the log as Soda Core sent it, before [`ScanResults::bound_logs`].
+    #[serde(skip)]
+    errors_received: Option<usize>,
 }
+
+/// The most log text a scan keeps (messages, all lines together) and the most of one message.
+/// Every viewer of the scan reads its log: an 8 MB log once became a 319 MB response.
+pub const MAX_LOG_BYTES: usize = 2 * 1024 * 1024;
+pub const MAX_LOG_MESSAGE_BYTES: usize = 8 * 1024;
+
+/// The earliest and latest time a document may carry: Soda Core's times are "now" or a
+/// backfill's `-t`, never before 1970 nor days ahead (`-t 9999-01-01` is a mistake).
+const LATEST_AHEAD_MS: EpochMillis = 7 * 24 * 60 * 60 * 1000;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -198,23 +211,35 @@ fn non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 
 fn time<'de, D: Deserializer<'de>>(d: D) -> Result<EpochMillis, D::Error> {
     let s = String::deserialize(d)?;
-    timestamp::parse(&s).map_err(serde::de::Error::custom)
+    let millis = timestamp::parse(&s).map_err(serde::de::Error::custom)?;
+    let latest = timestamp::now().saturating_add(LATEST_AHEAD_MS);
+    if !(0..=latest).contains(&millis) {
+        return Err(serde::de::Error::custom(format!(
+            "'{s}' is implausible: times must lie between 1970-01-01 and 7 days from now \
+             (check the scan's -t / --data-timestamp)"
+        )));
+    }
+    Ok(millis)
 }
 
 /// Parses the document, naming the offending field on error, e.g.
 /// `checks[3].outcome: unknown variant "maybe", expected one of "pass", "warn", "fail"`.
 pub fn parse(body: &Value) -> Result<ScanResults, String> {
-    serde_path_to_error::deserialize(body).map_err(describe)
+    let mut doc: ScanResults = serde_path_to_error::deserialize(body).map_err(describe)?;
+    doc.bound_logs();
+    Ok(doc)
 }
 
 /// Like [`parse`], straight from the request body's bytes (no intermediate JSON tree).
 /// Read without tracking the path first: the tracking wraps every value of the document, and
 /// only a document with an error needs it, so that one is read a second time to name the field.
 pub fn parse_slice(body: &[u8]) -> Result<ScanResults, String> {
-    serde_json::from_slice(body).or_else(|_| {
+    let mut doc: ScanResults = serde_json::from_slice(body).or_else(|_| {
         let mut deserializer = serde_json::Deserializer::from_slice(body);
         serde_path_to_error::deserialize(&mut deserializer).map_err(describe)
-    })
+    })?;
+    doc.bound_logs();
+    Ok(doc)
 }
 
 /// The error with the path to the field it is about.
@@ -326,11 +351,61 @@ impl ScanResults {
         out
     }
 
+    /// Error lines of the log as Soda Core sent it (some may have been cut by `bound_logs`).
     pub fn error_log_count(&self) -> usize {
-        self.logs
-            .iter()
-            .filter(|l| l.get("level").and_then(Value::as_str) == Some("error"))
-            .count()
+        self.errors_received
+            .unwrap_or_else(|| self.logs.iter().filter(|l| is_error_line(l)).count())
+    }
+
+    /// Keeps the log within [`MAX_LOG_BYTES`]: each message cut to [`MAX_LOG_MESSAGE_BYTES`],
+    /// error lines first (they say why a scan failed), then the others in order until the
+    /// budget is spent; lines keep their order. When anything was cut, a last line says what.
+    pub fn bound_logs(&mut self) {
+        let received = self.logs.len();
+        let errors = self.logs.iter().filter(|l| is_error_line(l)).count();
+        self.errors_received = Some(errors);
+        let mut shortened = 0usize;
+        let mut sizes = Vec::with_capacity(received);
+        for line in &mut self.logs {
+            if let Some(Value::String(message)) = line.get_mut("message")
+                && message.len() > MAX_LOG_MESSAGE_BYTES
+            {
+                let mut end = MAX_LOG_MESSAGE_BYTES;
+                while !message.is_char_boundary(end) {
+                    end -= 1;
+                }
+                message.truncate(end);
+                message.push_str(" …[cut by Seltzer]");
+                shortened += 1;
+            }
+            sizes.push(line_size(line));
+        }
+        let mut keep = vec![false; received];
+        let mut budget = MAX_LOG_BYTES;
+        for errors_pass in [true, false] {
+            for (i, line) in self.logs.iter().enumerate() {
+                if keep[i] || is_error_line(line) != errors_pass || sizes[i] > budget {
+                    continue;
+                }
+                budget -= sizes[i];
+                keep[i] = true;
+            }
+        }
+        let kept = keep.iter().filter(|k| **k).count();
+        if kept == received && shortened == 0 {
+            return;
+        }
+        let mut flags = keep.into_iter();
+        self.logs.retain(|_| flags.next().unwrap_or(false));
+        self.logs.push(serde_json::json!({
+            "level": "warning",
+            "message": format!(
+                "Seltzer kept {kept} of the {received} log lines Soda Core sent \
+                 ({shortened} messages cut to {MAX_LOG_MESSAGE_BYTES} bytes; at most \
+                 {MAX_LOG_BYTES} bytes of log per scan, error lines first)"
+            ),
+            "index": received,
+        }));
     }
 
     /// Soda Core's complaints about check attributes the server does not define (or values
@@ -348,6 +423,15 @@ impl ScanResults {
     pub fn failed(&self) -> bool {
         self.has_errors || self.error_log_count() > 0
     }
+}
+
+fn is_error_line(line: &Value) -> bool {
+    line.get("level").and_then(Value::as_str) == Some("error")
+}
+
+/// What a log line costs to keep: its length as JSON (a line's other fields can be large too).
+fn line_size(line: &Value) -> usize {
+    serde_json::to_vec(line).map_or(usize::MAX, |v| v.len())
 }
 
 #[cfg(test)]
@@ -496,5 +580,47 @@ mod tests {
         let doc = parse(&doc).unwrap();
         assert_eq!(doc.checks[0].primary_identity(), "orders-row-count");
         assert_eq!(doc.checks[0].all_identities().len(), 4);
+    }
+
+    #[test]
+    fn implausible_times_are_refused_naming_the_field() {
+        let mut body = minimal();
+        body["dataTimestamp"] = json!("9999-01-01T00:00:00+00:00");
+        let err = parse(&body).unwrap_err();
+        assert!(err.starts_with("dataTimestamp: "), "{err}");
+        assert!(err.contains("implausible"), "{err}");
+        body["dataTimestamp"] = json!("1969-12-31T23:59:59+00:00");
+        assert!(parse(&body).unwrap_err().starts_with("dataTimestamp: "));
+        body["dataTimestamp"] = json!("2001-01-01T00:00:00+00:00");
+        parse(&body).expect("an old backfill is fine");
+    }
+
+    #[test]
+    fn long_logs_are_bounded_errors_first_and_say_so() {
+        let mut body = minimal();
+        let mut logs: Vec<Value> = (0..5_000)
+            .map(|i| json!({"level": "info", "message": "x".repeat(1_000), "index": i}))
+            .collect();
+        logs.push(json!({"level": "error", "message": "e".repeat(100_000), "index": 5_000}));
+        body["logs"] = Value::Array(logs);
+        let doc = parse(&body).unwrap();
+        let size: usize = doc.logs.iter().map(line_size).sum();
+        assert!(size <= MAX_LOG_BYTES + 1_000, "{size}");
+        assert!(doc.failed(), "the error line is kept");
+        assert_eq!(doc.error_log_count(), 1);
+        let error = doc.logs.iter().find(|l| is_error_line(l)).unwrap();
+        let message = error["message"].as_str().unwrap();
+        assert!(message.len() < MAX_LOG_MESSAGE_BYTES + 100);
+        assert!(message.ends_with("[cut by Seltzer]"));
+        let last = doc.logs.last().unwrap()["message"].as_str().unwrap();
+        assert!(last.starts_with("Seltzer kept "), "{last}");
+        assert!(last.contains("of the 5001 log lines"), "{last}");
+        // Kept lines stay in their order.
+        let indexes: Vec<i64> = doc
+            .logs
+            .iter()
+            .filter_map(|l| l["index"].as_i64())
+            .collect();
+        assert!(indexes.windows(2).all(|w| w[0] < w[1]), "{indexes:?}");
     }
 }

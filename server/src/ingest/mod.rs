@@ -16,12 +16,15 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
-use shared::api::ApiError;
 use shared::api::ErrorCode;
+use shared::api::{ApiError, Role};
 
 use crate::credentials;
-use crate::http::{AppState, HttpError};
-use crate::storage::NewSample;
+use crate::http::{AppState, HttpError, auth};
+use crate::storage::{NewSample, ScanSender};
+
+/// The largest `/api/query` body: Soda Core's history queries are a few kilobytes.
+const MAX_QUERY_BYTES: usize = 256 * 1024;
 
 /// Settings of the ingest protocol.
 #[derive(Debug, Clone)]
@@ -34,6 +37,75 @@ pub struct IngestConfig {
     pub max_body_bytes: usize,
 }
 
+impl IngestConfig {
+    /// Scan-results bodies held at once, all requests together, in KiB: twice the largest
+    /// body, at least 128 MiB. A body's permits are taken as its bytes arrive, before anything
+    /// (its token included) can be read from it, so clients sending many large bodies at once,
+    /// with or without credentials, wait for each other instead of filling the memory.
+    pub fn body_budget_kib(&self) -> usize {
+        (self.max_body_bytes.saturating_mul(2) / 1024).max(128 * 1024)
+    }
+}
+
+/// How long a body waits for room in the budget before the client is told to retry.
+const BODY_BUDGET_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads a request body of at most `limit` bytes within the state's body budget (see
+/// [`IngestConfig::body_budget_kib`]); the permit holds its share until dropped.
+async fn read_body(
+    state: &AppState,
+    body: axum::body::Body,
+    limit: usize,
+    limit_text: &str,
+) -> Result<(Bytes, tokio::sync::OwnedSemaphorePermit), HttpError> {
+    use futures_util::StreamExt as _;
+    let mut stream = body.into_data_stream();
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut held: Option<tokio::sync::OwnedSemaphorePermit> = None;
+    let mut held_kib = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|e| HttpError::bad_request(format!("cannot read the request body: {e}")))?;
+        let total = buffer.len() + chunk.len();
+        if total > limit {
+            return Err(too_large(limit_text));
+        }
+        let need_kib = total.div_ceil(1024);
+        if need_kib > held_kib {
+            let more = u32::try_from(need_kib - held_kib).unwrap_or(u32::MAX);
+            let permit = tokio::time::timeout(
+                BODY_BUDGET_WAIT,
+                state.body_budget.clone().acquire_many_owned(more),
+            )
+            .await
+            .map_err(|_| busy())?
+            .map_err(|_| busy())?;
+            match &mut held {
+                Some(h) => h.merge(permit),
+                None => held = Some(permit),
+            }
+            held_kib = need_kib;
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    let permit = match held {
+        Some(p) => p,
+        None => state
+            .body_budget
+            .clone()
+            .try_acquire_many_owned(0)
+            .map_err(|_| busy())?,
+    };
+    Ok((Bytes::from(buffer), permit))
+}
+
+fn busy() -> HttpError {
+    HttpError::new(
+        ErrorCode::Unavailable,
+        "Seltzer is receiving as many scan results as it holds at once; retry shortly",
+    )
+}
+
 impl Default for IngestConfig {
     fn default() -> Self {
         Self {
@@ -44,29 +116,41 @@ impl Default for IngestConfig {
     }
 }
 
-pub(crate) fn routes(config: &IngestConfig) -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
+    // `/command` and `/scan/upload` read their bodies themselves, within the body budget
+    // (`read_body`); `/scan/upload` only after its token.
     Router::new()
         .route("/command", post(command))
-        .route("/query", post(query))
+        .route(
+            "/query",
+            post(query).layer(DefaultBodyLimit::max(MAX_QUERY_BYTES)),
+        )
         .route("/scan/upload", post(upload))
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
 }
 
 /// Reads the body, turning a too-large one into a 413 that says what the limit is.
-fn body_bytes(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Bytes, HttpError> {
+fn body_bytes(limit: &str, body: Result<Bytes, BytesRejection>) -> Result<Bytes, HttpError> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            HttpError::new(
-                ErrorCode::PayloadTooLarge,
-                format!(
-                    "the request body is larger than {} bytes (SELTZER_MAX_BODY_BYTES)",
-                    state.ingest.max_body_bytes
-                ),
-            )
+            too_large(limit)
         } else {
             HttpError::bad_request(format!("cannot read the request body: {rejection}"))
         }
     })
+}
+
+fn too_large(limit: &str) -> HttpError {
+    HttpError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("the request body is larger than {limit}"),
+    )
+}
+
+fn command_limit(state: &AppState) -> String {
+    format!(
+        "{} bytes (SELTZER_MAX_BODY_BYTES)",
+        state.ingest.max_body_bytes
+    )
 }
 
 fn json_body(bytes: &[u8]) -> Result<Value, HttpError> {
@@ -102,29 +186,15 @@ fn envelope_string(envelope: &Envelope, field: &str) -> Result<String, HttpError
     }
 }
 
-fn string_field<'a>(body: &'a Value, field: &str) -> Result<&'a str, HttpError> {
-    match body.get(field) {
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(HttpError::bad_request(format!(
-            "field `{field}` must be a string"
-        ))),
-        None => Err(HttpError::bad_request(format!("missing field `{field}`"))),
-    }
-}
-
-/// The API key id behind the token, or a 401 that makes Soda Core log in again.
-async fn authenticate(state: &AppState, token: Option<&str>) -> Result<String, HttpError> {
+/// The API key (id, role) behind the token, or a 401 that makes Soda Core log in again.
+async fn authenticate(state: &AppState, token: Option<&str>) -> Result<(String, Role), HttpError> {
     let Some(token) = token.filter(|t| !t.is_empty()) else {
         return Err(HttpError::new(
             ErrorCode::Unauthorized,
             "missing token: log in with the `login` command first",
         ));
     };
-    let key = state
-        .db
-        .authenticate_token(token)
-        .await?
-        .map(|(id, _role)| id);
+    let key = state.db.authenticate_token(token).await?;
     key.ok_or_else(|| {
         HttpError::new(
             ErrorCode::Unauthorized,
@@ -133,13 +203,19 @@ async fn authenticate(state: &AppState, token: Option<&str>) -> Result<String, H
     })
 }
 
-#[utoipa::path(post, path = "/api/command", tag = "soda-core", description = "Soda Core's commands: login (API key id and secret in the body) and sodaCoreInsertScanResults (token in the body).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
+#[utoipa::path(post, path = "/api/command", tag = "soda-core", description = "Soda Core's commands: login (API key id and secret in the body) and sodaCoreInsertScanResults (token in the body).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The API key may not send scans of this data source", body = ApiError), (status = 409, description = "It would replace a scan another API key sent", body = ApiError), (status = 413, description = "Body too large", body = ApiError), (status = 429, description = "Too many wrong secrets for this API key", body = ApiError), (status = 503, description = "Busy; retry", body = ApiError)))]
 async fn command(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: axum::body::Body,
 ) -> Result<Response, HttpError> {
-    let bytes = body_bytes(&state, body)?;
+    let (bytes, _budget) = read_body(
+        &state,
+        body,
+        state.ingest.max_body_bytes,
+        &command_limit(&state),
+    )
+    .await?;
     let mut envelope = envelope(&bytes)?;
     match envelope_string(&envelope, "type")?.as_str() {
         "login" => {
@@ -147,7 +223,7 @@ async fn command(
             let secret = envelope_string(&envelope, "apiKeySecret")?;
             let ttl_ms =
                 i64::try_from(state.ingest.token_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-            match state.db.login(&key_id, &secret, ttl_ms).await? {
+            match auth::api_key_token(&state, &key_id, &secret, ttl_ms).await? {
                 Some(token) => Ok(Json(json!({"token": token.token})).into_response()),
                 None => Err(HttpError::new(
                     ErrorCode::Unauthorized,
@@ -160,12 +236,32 @@ async fn command(
             let token = envelope
                 .remove("token")
                 .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
-            let api_key = authenticate(&state, token.as_deref()).await?;
+            let (api_key, role) = authenticate(&state, token.as_deref()).await?;
             let doc = document::parse_slice(&bytes)
                 .map_err(|e| HttpError::bad_request(format!("invalid scan results: {e}")))?;
+            if let Some(allowed) = state.db.api_key_data_sources(&api_key).await? {
+                let sent = doc
+                    .all_checks()
+                    .map(|c| doc.data_source_of(c))
+                    .chain([doc.default_data_source.as_str()]);
+                if let Some(other) = sent.into_iter().find(|ds| !allowed.iter().any(|a| a == ds)) {
+                    return Err(HttpError::new(
+                        ErrorCode::Forbidden,
+                        format!(
+                            "API key {api_key} may send scans of data sources {} only, not \
+                             '{other}'",
+                            allowed.join(", ")
+                        ),
+                    ));
+                }
+            }
             let payload = serde_json::to_string(&envelope)
                 .map_err(|e| HttpError::bad_request(format!("cannot keep the payload: {e}")))?;
-            let stored = state.db.insert_scan(&doc, &payload, Some(&api_key)).await?;
+            let sender = ScanSender {
+                api_key_id: Some(&api_key),
+                may_replace_others: role >= Role::Editor,
+            };
+            let stored = state.db.insert_scan(&doc, &payload, sender).await?;
             tracing::info!(
                 scan_id = stored.scan_id,
                 replaced = stored.replaced_scan_id,
@@ -200,28 +296,33 @@ async fn command(
     }
 }
 
-#[utoipa::path(post, path = "/api/query", tag = "soda-core", description = "Soda Core's queries (token in the body): cloud configuration, check attributes, historic measurements and check results.", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(post, path = "/api/query", tag = "soda-core", description = "Soda Core's queries (token in the body): cloud configuration, check attributes, historic measurements and check results.", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
 async fn query(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, HttpError> {
-    let bytes = body_bytes(&state, body)?;
-    let body = json_body(&bytes)?;
-    let kind = string_field(&body, "type")?;
+    let bytes = body_bytes(&format!("{MAX_QUERY_BYTES} bytes"), body)?;
+    // The token first, from the envelope (each member kept as raw text, no tree built), so an
+    // anonymous body costs no more than its bytes.
+    let envelope = envelope(&bytes)?;
+    let kind = envelope_string(&envelope, "type")?;
     let known = [
         "sodaCoreCloudConfiguration",
         "sodaCoreAvailableCheckAttributes",
         "sodaCoreHistoricMeasurements",
         "sodaCoreHistoricCheckResults",
     ];
-    if !known.contains(&kind) {
+    if !known.contains(&kind.as_str()) {
         return Err(HttpError::bad_request(format!(
             "unknown query type '{kind}' (Seltzer answers {})",
             known.join(", ")
         )));
     }
-    authenticate(&state, body.get("token").and_then(Value::as_str)).await?;
-    let answer = match kind {
+    let token = envelope
+        .get("token")
+        .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+    authenticate(&state, token.as_deref()).await?;
+    let answer = match kind.as_str() {
         "sodaCoreCloudConfiguration" => {
             json!({"disableCollectingWarehouseData": !state.ingest.collect_samples})
         }
@@ -229,11 +330,13 @@ async fn query(
             json!({"results": state.db.list_attributes().await?})
         }
         "sodaCoreHistoricMeasurements" => {
+            let body = json_body(&bytes)?;
             let q =
                 history_filter::parse(&body, "metric.identity").map_err(HttpError::bad_request)?;
             json!({"results": state.db.historic_measurements(&q).await?})
         }
         _ => {
+            let body = json_body(&bytes)?;
             let q =
                 history_filter::parse(&body, "check.identity").map_err(HttpError::bad_request)?;
             json!({"results": state.db.historic_check_results(&q).await?})
@@ -246,21 +349,28 @@ async fn query(
 #[utoipa::path(post, path = "/api/scan/upload", tag = "soda-core", description = "A failed-row sample file (JSON Lines); the token in a bare Authorization header.", responses((status = 200, description = "{\"fileId\"}"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
 async fn upload(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, HttpError> {
+    let headers = request.headers().clone();
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .map(|h| h.strip_prefix("Bearer ").unwrap_or(h).trim());
-    let api_key = authenticate(&state, token).await?;
+    // The token is in a header: checked before a byte of the body is read.
+    let (api_key, _role) = authenticate(&state, token).await?;
     if !state.ingest.collect_samples {
         return Err(HttpError::new(
             ErrorCode::Forbidden,
             "failed-row samples are switched off on this Seltzer (SELTZER_COLLECT_SAMPLES=false)",
         ));
     }
-    let bytes = body_bytes(&state, body)?;
+    let (bytes, _budget) = read_body(
+        &state,
+        request.into_body(),
+        state.ingest.max_body_bytes,
+        &command_limit(&state),
+    )
+    .await?;
     let content = std::str::from_utf8(&bytes)
         .map_err(|e| HttpError::bad_request(format!("the sample file is not UTF-8: {e}")))?;
     let mut rows = 0i64;

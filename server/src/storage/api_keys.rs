@@ -21,6 +21,8 @@ pub struct ApiKey {
     pub role: String,
     pub created_at: String,
     pub revoked_at: Option<String>,
+    /// The data sources it may send scans of; `None`: any.
+    pub data_sources: Option<Vec<String>>,
 }
 
 /// A token from `login`, shown to the client once.
@@ -31,19 +33,32 @@ pub struct Token {
 }
 
 impl Database {
-    /// A new key acting as `role` (for keys made by a signed-in user: that user's role).
+    /// A new key acting as `role`, for any data source.
     pub async fn create_api_key(&self, name: &str, role: Role) -> Result<NewApiKey, StorageError> {
+        self.create_api_key_for(name, role, None).await
+    }
+
+    /// A new key acting as `role`; with `data_sources`, it may send scans of those only.
+    pub async fn create_api_key_for(
+        &self,
+        name: &str,
+        role: Role,
+        data_sources: Option<&[String]>,
+    ) -> Result<NewApiKey, StorageError> {
         let id = credentials::random_hex(8);
         let secret = credentials::random_hex(24);
         let hash = hash_off_thread(secret.clone()).await?;
+        let data_sources = data_sources.map(|d| serde_json::Value::from(d.to_vec()).to_string());
         sqlx::query(
-            "INSERT INTO api_keys (id, name, secret_hash, created_at, role) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO api_keys (id, name, secret_hash, created_at, role, data_sources) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&id)
         .bind(name)
         .bind(hash)
         .bind(timestamp::now())
         .bind(role.as_str())
+        .bind(data_sources)
         .execute(&self.pool)
         .await?;
         Ok(NewApiKey { id, secret })
@@ -51,7 +66,8 @@ impl Database {
 
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StorageError> {
         let rows = sqlx::query(
-            "SELECT id, name, created_at, revoked_at, role FROM api_keys ORDER BY created_at, id",
+            "SELECT id, name, created_at, revoked_at, role, data_sources FROM api_keys \
+             ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -63,6 +79,9 @@ impl Database {
                     role: row.try_get(4)?,
                     created_at: timestamp::format(row.try_get(2)?),
                     revoked_at: row.try_get::<Option<i64>, _>(3)?.map(timestamp::format),
+                    data_sources: row
+                        .try_get::<Option<String>, _>(5)?
+                        .and_then(|json| serde_json::from_str(&json).ok()),
                 })
             })
             .collect()
@@ -93,22 +112,22 @@ impl Database {
         secret: &str,
         ttl_ms: i64,
     ) -> Result<Option<Token>, StorageError> {
-        let hash: Option<String> = sqlx::query_scalar(
-            "SELECT secret_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL",
-        )
-        .bind(key_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(hash) = hash else {
+        let Some((hash, _role)) = self.api_key_secret(key_id).await? else {
             return Ok(None);
         };
-        let secret = secret.to_owned();
-        let valid = tokio::task::spawn_blocking(move || credentials::verify_secret(&secret, &hash))
-            .await
-            .map_err(|e| StorageError::Hash(e.to_string()))?;
-        if !valid {
+        if !credentials::verify_secret_bounded(secret.to_owned(), hash).await? {
             return Ok(None);
         }
+        self.issue_token(key_id, ttl_ms).await
+    }
+
+    /// A token valid for `ttl_ms` for an active key whose secret the caller has verified;
+    /// `None` when the key is unknown or revoked.
+    pub async fn issue_token(
+        &self,
+        key_id: &str,
+        ttl_ms: i64,
+    ) -> Result<Option<Token>, StorageError> {
         let token = credentials::random_hex(32);
         let now = timestamp::now();
         let expires_at = now.saturating_add(ttl_ms);
@@ -118,17 +137,36 @@ impl Database {
             .bind(now)
             .execute(&self.pool)
             .await?;
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO api_tokens (token_hash, api_key_id, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4)",
+             SELECT $1, id, $3, $4 FROM api_keys WHERE id = $2 AND revoked_at IS NULL",
         )
         .bind(credentials::hash_token(&token))
         .bind(key_id)
         .bind(now)
         .bind(expires_at)
         .execute(&self.pool)
-        .await?;
-        Ok(Some(Token { token, expires_at }))
+        .await?
+        .rows_affected();
+        Ok((inserted == 1).then_some(Token { token, expires_at }))
+    }
+
+    /// The data sources a key may send scans of; `None`: any.
+    pub async fn api_key_data_sources(
+        &self,
+        id: &str,
+    ) -> Result<Option<Vec<String>>, StorageError> {
+        let row: Option<Option<String>> =
+            sqlx::query_scalar("SELECT data_sources FROM api_keys WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.flatten()
+            .map(|json| {
+                serde_json::from_str(&json)
+                    .map_err(|e| StorageError::Corrupt(format!("api_keys.data_sources: {e}")))
+            })
+            .transpose()
     }
 
     /// The API key (id, role) behind a token, when the token is known, unexpired and its key

@@ -425,6 +425,32 @@ impl Database {
         .await?)
     }
 
+    /// Up to `limit` results of a check in `from..=to` after `(data_timestamp, id)` `after`, in
+    /// that order, without their diagnostics: (id, scan id, data timestamp, value, outcome).
+    pub async fn check_history_page(
+        &self,
+        check_id: i64,
+        from: i64,
+        to: i64,
+        after: (i64, i64),
+        limit: i64,
+    ) -> Result<Vec<HistoryPageRow>, StorageError> {
+        Ok(sqlx::query_as(
+            "SELECT id, scan_id, data_timestamp, value, outcome FROM check_results \
+             WHERE check_id = $1 AND data_timestamp >= $2 AND data_timestamp <= $3 \
+             AND (data_timestamp > $4 OR (data_timestamp = $4 AND id > $5)) \
+             ORDER BY data_timestamp, id LIMIT $6",
+        )
+        .bind(check_id)
+        .bind(from)
+        .bind(to)
+        .bind(after.0)
+        .bind(after.1)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn check_exists(&self, check_id: i64) -> Result<bool, StorageError> {
         let found: Option<i64> = sqlx::query_scalar("SELECT id FROM checks WHERE id = $1")
             .bind(check_id)
@@ -433,6 +459,9 @@ impl Database {
         Ok(found.is_some())
     }
 }
+
+/// A check result in an export: (id, scan id, data timestamp, value, outcome).
+pub type HistoryPageRow = (i64, i64, i64, Option<f64>, Option<String>);
 
 /// Where a check is defined and which identities it was sent with.
 #[derive(Debug, Clone)]

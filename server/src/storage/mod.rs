@@ -11,9 +11,11 @@ mod checks;
 mod datasets;
 mod error;
 mod history;
+mod integrity;
 mod samples;
 mod scan_details;
 mod scans;
+mod throttle;
 mod users;
 
 pub use api_keys::{ApiKey, NewApiKey, Token};
@@ -25,9 +27,11 @@ pub use checks::{
 pub use datasets::{DatasetFilter, DatasetSummary, HealthRow};
 pub use error::StorageError;
 pub use history::HistoryQuery;
+pub use integrity::{IntegrityProblem, IntegrityReport};
 pub use samples::NewSample;
 pub use scan_details::{ScanCheckRow, ScanDetail, ScanFilter, ScanRow};
-pub use scans::StoredScan;
+pub use scans::{ScanSender, StoredScan};
+pub use throttle::{Attempt, THROTTLE_WINDOW_MS};
 pub use users::{SessionUser, User};
 
 use std::path::PathBuf;
@@ -127,19 +131,48 @@ impl Database {
 
     /// Applies the migrations that have not run yet. Safe to call on every start and from
     /// several processes at once: sqlx takes an advisory lock on PostgreSQL, but its SQLite
-    /// lock is a no-op, so there we hold an exclusive `flock` on the database file meanwhile.
-    /// (SQLite itself locks with `fcntl`, which `flock` does not interfere with on Linux.)
+    /// lock is a no-op, so there we hold an exclusive `flock` on a lock file beside the
+    /// database meanwhile. Never on the database file itself: SQLite locks it with POSIX
+    /// `fcntl` locks, which belong to the process, and closing *any* descriptor of the file
+    /// drops all of them. With its locks gone, the next program to open the file (the
+    /// `sqlite3` shell, a backup script) believes it is alone, and deletes the live WAL.
     pub async fn migrate(&self) -> Result<(), StorageError> {
         match self.engine {
             DatabaseEngine::Sqlite => {
                 let _guard = match &self.sqlite_file {
-                    Some(path) => Some(lock_file(path.clone()).await?),
+                    Some(path) => Some(lock_file(migration_lock_path(path)).await?),
                     None => None,
                 };
                 SQLITE_MIGRATIONS.run(&self.pool).await?;
             }
             DatabaseEngine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
+        Ok(())
+    }
+
+    /// Writes a consistent copy of a SQLite database to `path` (a new file) with `VACUUM INTO`:
+    /// one read transaction, so writers go on meanwhile and the copy is the database as of its
+    /// start, compacted. PostgreSQL is backed up with its own tools (`pg_dump`).
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<(), StorageError> {
+        if self.engine != DatabaseEngine::Sqlite {
+            return Err(StorageError::Backup(
+                "Seltzer backs up SQLite; back up PostgreSQL with pg_dump (see the README)"
+                    .to_owned(),
+            ));
+        }
+        if path.exists() {
+            return Err(StorageError::Backup(format!(
+                "{} exists; give a new file",
+                path.display()
+            )));
+        }
+        let target = path.to_str().ok_or_else(|| {
+            StorageError::Backup(format!("{} is not a UTF-8 path", path.display()))
+        })?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -211,10 +244,23 @@ fn sqlite_path(url: &str) -> Option<PathBuf> {
     (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
 }
 
-/// An exclusive advisory lock on `path`, held until the returned file is dropped.
+/// `seltzer.db` → `seltzer.db-migrate.lock`, beside SQLite's own `-wal` and `-shm` files.
+fn migration_lock_path(database: &std::path::Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-migrate.lock");
+    PathBuf::from(name)
+}
+
+/// An exclusive advisory lock on `path` (created if missing, never removed: removing a lock
+/// file races with a process that has just opened it), held until the returned file is dropped.
 async fn lock_file(path: PathBuf) -> Result<std::fs::File, StorageError> {
     tokio::task::spawn_blocking(move || {
-        let file = std::fs::OpenOptions::new().read(true).open(&path)?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
         file.lock()?;
         Ok(file)
     })
@@ -223,13 +269,19 @@ async fn lock_file(path: PathBuf) -> Result<std::fs::File, StorageError> {
     .map_err(StorageError::Lock)
 }
 
-/// The URL without its password, for messages and logs.
+/// The URL without its password, for messages and logs: the one in its user information
+/// (`postgres://u:secret@h/db`) and any `password=` query parameter (`…?password=secret`).
 fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
     let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    match authority.rsplit_once('@') {
+    let (authority, tail) = match authority.find('?') {
+        // `postgres://u:p@h?password=…` has no path: the query starts in the authority.
+        Some(q) if !tail.starts_with('/') => (&authority[..q], &rest[q..]),
+        _ => (authority, tail),
+    };
+    let authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
             let masked = if userinfo.contains(':') {
@@ -237,10 +289,26 @@ fn redact(url: &str) -> String {
             } else {
                 user.to_owned()
             };
-            format!("{scheme}://{masked}@{host}{tail}")
+            format!("{masked}@{host}")
         }
-        None => url.to_owned(),
-    }
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((name, _)) if name.eq_ignore_ascii_case("password") => {
+                        format!("{name}=***")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 #[cfg(test)]
@@ -294,5 +362,19 @@ mod tests {
             "postgres://postgres@127.0.0.1:5432/x"
         );
         assert_eq!(redact("postgres://a:b@h/x?q=1"), "postgres://a:***@h/x?q=1");
+    }
+
+    #[test]
+    fn redact_hides_passwords_given_as_query_parameters() {
+        assert_eq!(
+            redact("postgres://u@h:5432/db?sslmode=require&password=hunter2"),
+            "postgres://u@h:5432/db?sslmode=require&password=***"
+        );
+        assert_eq!(
+            redact("postgres://u@h?Password=hunter2"),
+            "postgres://u@h?Password=***"
+        );
+        let err = normalise_url("mysql://h/x?password=hunter2").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 }

@@ -26,6 +26,23 @@ pub struct StoredScan {
 
 type Tx = Transaction<'static, Any>;
 
+/// Who sends a scan to `insert_scan`, which decides what it may replace.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanSender<'a> {
+    /// The API key that sent it; `None` for Seltzer itself (`seltzer seed`, tests).
+    pub api_key_id: Option<&'a str>,
+    /// Whether it may replace a scan another key sent (editor and admin keys may).
+    pub may_replace_others: bool,
+}
+
+impl ScanSender<'static> {
+    /// Seltzer itself: may replace any scan.
+    pub const SELTZER: Self = Self {
+        api_key_id: None,
+        may_replace_others: true,
+    };
+}
+
 /// (result id, data timestamp, outcome, value, scan id) of one check result.
 type ResultSummary = (i64, i64, Option<String>, Option<f64>, i64);
 
@@ -51,6 +68,8 @@ impl Database {
             return Ok(false);
         }
         let removed = remove_scan(&mut tx, scan_id).await?;
+        // The failed rows it sampled (rows of the customer's warehouse) go with it.
+        delete_unlinked_samples(&mut tx, &removed.sample_files).await?;
         repair_rollups(&mut tx, self.engine, &removed).await?;
         tx.commit().await?;
         self.request_checkpoint();
@@ -58,12 +77,15 @@ impl Database {
     }
 
     /// Stores a parsed scan results document (`payload` is the raw body, kept verbatim).
+    /// A scan with the same scan definition, data source and data timestamp is replaced, when
+    /// `sender` may replace it (its own scan, or it may replace others').
     pub async fn insert_scan(
         &self,
         doc: &ScanResults,
         payload: &str,
-        api_key_id: Option<&str>,
+        sender: ScanSender<'_>,
     ) -> Result<StoredScan, StorageError> {
+        let api_key_id = sender.api_key_id;
         // Work that needs no database happens before the gate (see `Described`).
         let described: Vec<Described> = doc.all_checks().map(Described::new).collect();
         let logs = serde_json::to_string(&doc.logs).unwrap_or_else(|_| "[]".to_owned());
@@ -71,15 +93,26 @@ impl Database {
         let mut tx = self.pool.begin().await?;
         let definition_id = upsert_scan_definition(&mut tx, &doc.definition_name).await?;
 
-        let replaced = replace_existing(&mut tx, definition_id, doc.data_timestamp).await?;
+        let replaced = replace_existing(&mut tx, definition_id, doc, sender).await?;
         let scan_id =
             insert_scan_row(&mut tx, doc, definition_id, &logs, payload, api_key_id).await?;
 
         let mut names = NameCache::default();
         let covered = covered_datasets(&mut tx, &mut names, doc, definition_id, scan_id).await?;
-        let StoredResults { counts, recount } =
-            insert_check_results(&mut tx, self.engine, &mut names, doc, &described, scan_id)
-                .await?;
+        let StoredResults { counts, recount } = insert_check_results(
+            &mut tx,
+            self.engine,
+            &mut names,
+            doc,
+            &described,
+            scan_id,
+            api_key_id,
+        )
+        .await?;
+        if let Some(old) = &replaced {
+            // Samples of the replaced scan that the new one does not reference go with it.
+            delete_unlinked_samples(&mut tx, &old.sample_files).await?;
+        }
         insert_measurements(&mut tx, self.engine, doc, scan_id).await?;
 
         // Dataset statuses last: PostgreSQL holds these rows' locks until commit, and every
@@ -259,26 +292,52 @@ struct Replaced {
     old_results: Value,
     check_ids: Vec<i64>,
     dataset_ids: Vec<i64>,
+    /// Its failed-row sample files, unlinked from its results: deleted unless the scan that
+    /// replaces it references them again (a re-send of the same document).
+    sample_files: Vec<String>,
 }
 
-/// Removes an earlier scan with the same definition and data timestamp (its results,
-/// measurements and coverage go with it), remembering what it held for the audit table.
+/// Removes an earlier scan with the same definition, data source and data timestamp (its
+/// results, measurements and coverage go with it), remembering what it held for the audit
+/// table. A scan from another data source is never replaced; one sent by another API key only
+/// when the sender may replace others' scans.
 async fn replace_existing(
     tx: &mut Tx,
     definition_id: i64,
-    data_timestamp: i64,
+    doc: &ScanResults,
+    sender: ScanSender<'_>,
 ) -> Result<Option<Replaced>, StorageError> {
-    let old: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM scans WHERE scan_definition_id = $1 AND data_timestamp = $2",
+    let old: Option<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, api_key_id FROM scans WHERE scan_definition_id = $1 \
+         AND default_data_source = $2 AND data_timestamp = $3",
     )
     .bind(definition_id)
-    .bind(data_timestamp)
+    .bind(&doc.default_data_source)
+    .bind(doc.data_timestamp)
     .fetch_optional(&mut **tx)
     .await?;
-    match old {
-        Some(old) => Ok(Some(remove_scan(tx, old).await?)),
-        None => Ok(None),
+    let Some((old, old_key)) = old else {
+        return Ok(None);
+    };
+    if !sender.may_replace_others && old_key.as_deref() != sender.api_key_id {
+        return Err(StorageError::OverwriteRefused {
+            definition: doc.definition_name.clone(),
+            data_source: doc.default_data_source.clone(),
+            data_timestamp: timestamp::format(doc.data_timestamp),
+        });
     }
+    Ok(Some(remove_scan(tx, old).await?))
+}
+
+/// Deletes those of `files` that no check result references (any more).
+async fn delete_unlinked_samples(tx: &mut Tx, files: &[String]) -> Result<(), StorageError> {
+    for file_id in files {
+        sqlx::query("DELETE FROM samples WHERE file_id = $1 AND check_result_id IS NULL")
+            .bind(file_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Deletes a scan with its results, measurements and coverage, and returns what it held.
@@ -305,6 +364,20 @@ async fn remove_scan(tx: &mut Tx, old: i64) -> Result<Replaced, StorageError> {
             .bind(old)
             .fetch_all(&mut **tx)
             .await?;
+    let sample_files: Vec<String> = sqlx::query_scalar(
+        "SELECT file_id FROM samples WHERE check_result_id IN \
+         (SELECT id FROM check_results WHERE scan_id = $1)",
+    )
+    .bind(old)
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE samples SET check_result_id = NULL WHERE check_result_id IN \
+         (SELECT id FROM check_results WHERE scan_id = $1)",
+    )
+    .bind(old)
+    .execute(&mut **tx)
+    .await?;
     // Explicitly, not by cascade: on PostgreSQL these tables have no foreign keys (see
     // migration 0008 there).
     for sql in [
@@ -319,6 +392,7 @@ async fn remove_scan(tx: &mut Tx, old: i64) -> Result<Replaced, StorageError> {
         old_results: Value::Array(old_results),
         check_ids,
         dataset_ids,
+        sample_files,
     })
 }
 
@@ -520,6 +594,7 @@ async fn insert_check_results(
     doc: &ScanResults,
     described: &[Described],
     scan_id: i64,
+    api_key_id: Option<&str>,
 ) -> Result<StoredResults, StorageError> {
     let mut rows = Vec::new();
     for (check, described) in doc.all_checks().zip(described) {
@@ -625,16 +700,25 @@ async fn insert_check_results(
     for (file_id, _, _) in &references {
         referenced.push([file_id.as_str().into()]);
     }
+    // A file id links only a sample its own API key uploaded and no other result holds: a
+    // file id seen elsewhere (a log, a link) must not move someone else's failed rows.
     let mut uploaded = std::collections::HashSet::new();
     let lookups = referenced.statements(engine, |source, _| {
-        format!("SELECT file_id FROM samples WHERE file_id IN ({source})")
+        format!(
+            "SELECT file_id, api_key_id, check_result_id FROM samples WHERE file_id IN ({source})"
+        )
     });
     for statement in lookups {
         let found = statement
-            .query_as::<(String,)>()
+            .query_as::<(String, Option<String>, Option<i64>)>()
             .fetch_all(&mut **tx)
             .await?;
-        uploaded.extend(found.into_iter().map(|(f,)| f));
+        uploaded.extend(
+            found
+                .into_iter()
+                .filter(|(_, key, linked)| key.as_deref() == api_key_id && linked.is_none())
+                .map(|(f, _, _)| f),
+        );
     }
     for (file_id, columns, result_id) in references {
         if !uploaded.contains(file_id) {

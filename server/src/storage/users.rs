@@ -8,7 +8,7 @@ use sqlx::Row;
 use super::api_keys::hash_off_thread;
 use super::{Database, StorageError};
 use crate::credentials;
-use crate::timestamp::{self, EpochMillis};
+use crate::timestamp;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
@@ -27,6 +27,11 @@ pub struct SessionUser {
     pub role: Role,
 }
 
+/// Emails are stored and looked up trimmed and in lower case, whoever passes them in.
+fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 impl Database {
     /// False when a user with that email exists.
     pub async fn create_user(
@@ -35,6 +40,7 @@ impl Database {
         role: Role,
         password: &str,
     ) -> Result<bool, StorageError> {
+        let email = &normalise_email(email);
         let hash = hash_off_thread(password.to_owned()).await?;
         let inserted = sqlx::query(
             "INSERT INTO users (email, role, password_hash, created_at) VALUES ($1, $2, $3, $4) \
@@ -77,6 +83,7 @@ impl Database {
 
     /// Disables a user and ends their sessions. False when there is no such user.
     pub async fn disable_user(&self, email: &str) -> Result<bool, StorageError> {
+        let email = &normalise_email(email);
         let mut tx = self.pool.begin().await?;
         let changed = sqlx::query("UPDATE users SET disabled = 1 WHERE email = $1")
             .bind(email)
@@ -90,6 +97,7 @@ impl Database {
 
     /// Sets a new password and ends the user's sessions. False when there is no such user.
     pub async fn set_password(&self, email: &str, password: &str) -> Result<bool, StorageError> {
+        let email = &normalise_email(email);
         let hash = hash_off_thread(password.to_owned()).await?;
         let mut tx = self.pool.begin().await?;
         let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
@@ -111,6 +119,7 @@ impl Database {
         password: &str,
         ttl_ms: i64,
     ) -> Result<Option<(String, SessionUser)>, StorageError> {
+        let email = &normalise_email(email);
         let row: Option<(i64, String, String)> = sqlx::query_as(
             "SELECT id, role, password_hash FROM users WHERE email = $1 AND disabled = 0",
         )
@@ -119,11 +128,7 @@ impl Database {
         .await?;
         // Unknown emails cost a hash too, so timing does not tell which emails exist.
         let (user_id, role, hash) = row.unwrap_or((0, String::new(), DUMMY_HASH.to_owned()));
-        let password = password.to_owned();
-        let valid =
-            tokio::task::spawn_blocking(move || credentials::verify_secret(&password, &hash))
-                .await
-                .map_err(|e| StorageError::Hash(e.to_string()))?;
+        let valid = credentials::verify_secret_bounded(password.to_owned(), hash).await?;
         let Some(role) = Role::parse(&role).filter(|_| valid && user_id != 0) else {
             return Ok(None);
         };
@@ -175,45 +180,6 @@ impl Database {
     pub async fn end_session(&self, token: &str) -> Result<(), StorageError> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(credentials::hash_token(token))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Failed sign-ins recorded under `key` since `since`.
-    pub async fn login_failures(&self, key: &str, since: EpochMillis) -> Result<i64, StorageError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM login_failures WHERE throttle_key = $1 AND failed_at >= $2",
-        )
-        .bind(key)
-        .bind(since)
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
-    /// Records a failed sign-in under each key, forgetting entries older than `forget_before`.
-    pub async fn record_login_failure(
-        &self,
-        keys: &[String],
-        forget_before: EpochMillis,
-    ) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM login_failures WHERE failed_at < $1")
-            .bind(forget_before)
-            .execute(&self.pool)
-            .await?;
-        for key in keys {
-            sqlx::query("INSERT INTO login_failures (throttle_key, failed_at) VALUES ($1, $2)")
-                .bind(key)
-                .bind(timestamp::now())
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(())
-    }
-
-    pub async fn clear_login_failures(&self, key: &str) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1")
-            .bind(key)
             .execute(&self.pool)
             .await?;
         Ok(())

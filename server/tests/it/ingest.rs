@@ -352,6 +352,7 @@ async fn every_captured_scenario_is_stored_as_sent(test_db: TestDb) {
     }
     assert!(inserts >= 30, "{inserts} inserts replayed");
     assert_eq!(seltzer.count("SELECT COUNT(*) FROM scans").await, inserts);
+    crate::support::assert_consistent(&seltzer.db).await;
 }
 
 /// s12 builds 14 days of history with `-t`; Soda Core then reads it newest first.
@@ -441,6 +442,7 @@ async fn a_resent_scan_overwrites_and_is_audited(test_db: TestDb) {
         .await;
     assert_eq!(stale, 0, "latest results point at the surviving scan");
     assert_stored(&seltzer, &second.inserts[0].0, new_id).await;
+    crate::support::assert_consistent(&seltzer.db).await;
 }
 
 /// A backfill (s03, data timestamp in 2021) arrives after today's scan (s01): it joins the

@@ -355,6 +355,7 @@ async fn concurrent_scans_are_all_stored(test_db: TestDb) {
         latest,
         server::timestamp::parse("2026-11-16T00:00:00Z").unwrap()
     );
+    crate::support::assert_consistent(&seltzer.db).await;
 }
 
 on_both_engines!(

@@ -14,6 +14,7 @@
 
 mod support;
 
+mod abuse;
 mod api;
 mod api_access;
 mod browser;

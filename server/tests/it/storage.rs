@@ -81,7 +81,13 @@ async fn dataset_trends_follow_data_time(test_db: TestDb) {
     for index in [3, 0, 5, 1, 4, 2] {
         let body = scan_document(&plan, index);
         let doc = document::parse(&body).unwrap();
-        db.insert_scan(&doc, &body.to_string(), None).await.unwrap();
+        db.insert_scan(
+            &doc,
+            &body.to_string(),
+            server::storage::ScanSender::SELTZER,
+        )
+        .await
+        .unwrap();
     }
     for index in 0..plan.scans {
         let body = scan_document(&plan, index);
@@ -141,7 +147,13 @@ async fn dataset_check_counts_follow_latest_results(test_db: TestDb) {
         let db = &db;
         async move {
             let doc = document::parse(&body).unwrap();
-            db.insert_scan(&doc, &body.to_string(), None).await.unwrap();
+            db.insert_scan(
+                &doc,
+                &body.to_string(),
+                server::storage::ScanSender::SELTZER,
+            )
+            .await
+            .unwrap();
         }
     };
     let assert_counts = |step: &'static str| {
@@ -218,7 +230,13 @@ async fn search_ignores_case_beyond_ascii(test_db: TestDb) {
     let mut body = scan_document(&plan, 0);
     body["checks"][0]["name"] = "Größe der Übersicht".into();
     let doc = document::parse(&body).unwrap();
-    db.insert_scan(&doc, &body.to_string(), None).await.unwrap();
+    db.insert_scan(
+        &doc,
+        &body.to_string(),
+        server::storage::ScanSender::SELTZER,
+    )
+    .await
+    .unwrap();
     let search = |text: &str| {
         let filter = CheckFilter {
             search: Some(text.to_owned()),
@@ -280,7 +298,12 @@ async fn concurrent_scans_keep_dataset_counts_exact(test_db: TestDb) {
         let db = db.clone();
         scans.spawn(async move {
             let doc = document::parse(&body).unwrap();
-            db.insert_scan(&doc, &body.to_string(), None).await
+            db.insert_scan(
+                &doc,
+                &body.to_string(),
+                server::storage::ScanSender::SELTZER,
+            )
+            .await
         });
     }
     for stored in scans.join_all().await {
@@ -374,7 +397,9 @@ async fn sqlite_log_is_checkpointed_off_the_write_path_and_stays_bounded() {
     let mut largest_log = 0;
     for index in 0..plan.scans {
         let doc = document::parse(&scan_document(&plan, index)).unwrap();
-        db.insert_scan(&doc, &payload, None).await.unwrap();
+        db.insert_scan(&doc, &payload, server::storage::ScanSender::SELTZER)
+            .await
+            .unwrap();
         largest_log = largest_log.max(size(&wal));
     }
     // The log is reset once it passes 16 MiB; scans that arrive while the task catches up
@@ -402,6 +427,126 @@ async fn sqlite_log_is_checkpointed_off_the_write_path_and_stays_bounded() {
         .unwrap();
     assert_eq!(scans, 50);
     db.close().await;
+}
+
+/// Operators read the live database with the `sqlite3` shell, Python or a backup script. That
+/// must be harmless: Seltzer's SQLite locks must still be held after migrations (a descriptor
+/// of the database file closed in this process drops them all, and the outside reader then
+/// deletes the live write-ahead log), so writes go on and nothing is lost.
+#[tokio::test]
+async fn sqlite_survives_other_programs_reading_the_file() {
+    use server::ingest::document;
+    use server::seed::{SeedPlan, scan_document};
+    let test_db = TestDb::sqlite();
+    let path = test_db.sqlite_path().unwrap();
+    let db = Database::connect(&test_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let plan = SeedPlan::new(20, 6, 1, 1_700_000_000_000);
+    for index in 0..plan.scans {
+        let doc = document::parse(&scan_document(&plan, index)).unwrap();
+        db.insert_scan(&doc, "{}", server::storage::ScanSender::SELTZER)
+            .await
+            .unwrap_or_else(|e| panic!("scan {index} after an outside reader: {e}"));
+        // Another process opens the file, reads, and closes it, as `sqlite3 seltzer.db
+        // 'select count(*) from scans'` does.
+        let output = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import sqlite3, sys\n\
+                 c = sqlite3.connect(sys.argv[1])\n\
+                 print(c.execute('select count(*) from scans').fetchone()[0])\n\
+                 c.close()",
+            )
+            .arg(&path)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let seen: usize = String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            seen,
+            index + 1,
+            "the outside reader sees every committed scan"
+        );
+    }
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
+    db.close().await;
+
+    let db = Database::connect(&test_db.url).await.unwrap();
+    let scans: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scans")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(scans, plan.scans as i64);
+    db.close().await;
+}
+
+/// `seltzer backup` copies a live SQLite database while scans keep arriving: the copy opens,
+/// passes SQLite's integrity check, and holds whole scans only (as of one moment).
+#[tokio::test]
+async fn a_live_sqlite_database_backs_up_consistently() {
+    use server::ingest::document;
+    use server::seed::{SeedPlan, scan_document};
+    let test_db = TestDb::sqlite();
+    let db = Database::connect(&test_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let plan = SeedPlan::new(200, 40, 2, 1_700_000_000_000);
+    let writer = {
+        let db = db.clone();
+        let plan = plan.clone();
+        tokio::spawn(async move {
+            for index in 0..plan.scans {
+                let doc = document::parse(&scan_document(&plan, index)).unwrap();
+                db.insert_scan(&doc, "{}", server::storage::ScanSender::SELTZER)
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    db.backup_to(&copy).await.unwrap();
+    writer.await.unwrap();
+    assert!(
+        db.backup_to(&copy)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("exists"),
+        "an existing file is never overwritten"
+    );
+    db.close().await;
+
+    let backup = Database::connect(&format!("sqlite://{}", copy.display()))
+        .await
+        .unwrap();
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(backup.pool())
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
+    let scans: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scans")
+        .fetch_one(backup.pool())
+        .await
+        .unwrap();
+    let results: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM check_results")
+        .fetch_one(backup.pool())
+        .await
+        .unwrap();
+    assert!(scans as usize <= plan.scans);
+    assert_eq!(results, scans * 200, "whole scans only");
+    backup.close().await;
 }
 
 #[tokio::test]

@@ -350,3 +350,9 @@ pub async fn send(app: &Router, request: Request<Body>) -> Answer {
 pub fn get(path: &str) -> Request<Body> {
     Request::get(path).body(Body::empty()).unwrap()
 }
+
+/// Every summary Seltzer keeps equals its recomputation from the stored rows (`seltzer verify`).
+pub async fn assert_consistent(db: &server::Database) {
+    let report = db.verify().await.expect("verify runs");
+    assert!(report.is_ok(), "{:#?}", report.problems);
+}

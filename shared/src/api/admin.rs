@@ -15,6 +15,9 @@ pub struct ApiKeyInfo {
     pub created_at: String,
     /// Set once revoked: its tokens stopped working then.
     pub revoked_at: Option<String>,
+    /// The data sources it may send scans of; absent: any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_sources: Option<Vec<String>>,
 }
 
 /// `POST /api/api-keys`.
@@ -25,6 +28,9 @@ pub struct NewApiKey {
     pub name: String,
     /// viewer (default), editor or admin.
     pub role: Option<super::Role>,
+    /// Limits the key to sending scans of these data sources (Soda Core's `-d`); absent: any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_sources: Option<Vec<String>>,
 }
 
 /// A new key with its secret: the only time the secret is shown.
@@ -36,6 +42,8 @@ pub struct CreatedApiKey {
     pub secret: String,
     pub name: String,
     pub role: super::Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_sources: Option<Vec<String>>,
 }
 
 /// A user as listed (admins only).

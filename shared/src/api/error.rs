@@ -49,6 +49,8 @@ pub enum ErrorCode {
     Conflict,
     /// The request body is too large (HTTP 413).
     PayloadTooLarge,
+    /// The request body is not of a type the endpoint takes, e.g. not JSON (HTTP 415).
+    UnsupportedMediaType,
     /// Too many attempts; try again later (HTTP 429).
     TooManyRequests,
     /// Something failed inside Seltzer; details are in its log (HTTP 500).
@@ -67,6 +69,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests => "too_many_requests",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
@@ -83,6 +86,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => 405,
             Self::Conflict => 409,
             Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
             Self::TooManyRequests => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,
@@ -94,7 +98,7 @@ impl ErrorCode {
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 10] = [
+    const ALL: [ErrorCode; 11] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
@@ -102,6 +106,7 @@ mod tests {
         ErrorCode::MethodNotAllowed,
         ErrorCode::Conflict,
         ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
         ErrorCode::TooManyRequests,
         ErrorCode::Internal,
         ErrorCode::Unavailable,

@@ -68,6 +68,13 @@ pub struct ScanLog {
 pub struct ScanDetailView {
     pub scan: ScanListItem,
     pub checks: Vec<ScanCheck>,
-    /// Errors first when the scan failed, then in the order Soda Core logged them.
+    /// Errors first when the scan failed, then in the order Soda Core logged them: the page
+    /// of `logOffset` and `logLimit`.
     pub logs: Vec<ScanLog>,
+    /// Log lines (of the asked levels) in all pages.
+    #[serde(default)]
+    pub logs_total: i64,
+    /// Where this page of the log starts.
+    #[serde(default)]
+    pub log_offset: i64,
 }

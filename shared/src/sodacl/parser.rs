@@ -356,7 +356,21 @@ impl Walker<'_> {
             let name_text = name.scalar_text().unwrap_or_default().to_owned();
             match v.as_str() {
                 Some(text) => {
-                    let resolved = self.vars.resolve(text);
+                    let Ok(resolved) = self.vars.try_resolve(text) else {
+                        // Not Soda Core's verdict (Jinja would expand until memory runs out):
+                        // Seltzer stops reading here rather than do the same.
+                        self.error(
+                            v.pos,
+                            format!(
+                                "variable '{name_text}' expands to more than {} characters \
+                                 (variables defined from each other double at every step); \
+                                 the checks below this point are not read",
+                                variables::MAX_RESOLVED_LEN
+                            ),
+                        );
+                        self.report.aborted = true;
+                        return Err(Aborted);
+                    };
                     self.vars.define(&name_text, resolved);
                 }
                 None => {

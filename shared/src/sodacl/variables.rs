@@ -3,6 +3,14 @@
 
 use std::collections::BTreeMap;
 
+/// The longest text a `${NAME}` replacement may produce. Variables defined from each other
+/// (`b: "${a}${a}"`, `c: "${b}${b}"`…) double at every step: thirty lines would make gigabytes.
+pub const MAX_RESOLVED_LEN: usize = 1024 * 1024;
+
+/// A resolved text would pass [`MAX_RESOLVED_LEN`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLong;
+
 /// The variables known at a point of the file.
 #[derive(Debug, Clone, Default)]
 pub struct Variables {
@@ -28,32 +36,60 @@ impl Variables {
     }
 
     /// Replaces every `${ NAME }`; undefined names (and expressions Seltzer does not evaluate)
-    /// become empty text, as in Soda Core.
+    /// become empty text, as in Soda Core. A result longer than [`MAX_RESOLVED_LEN`] is cut
+    /// there (see [`Variables::try_resolve`] to refuse it instead).
     pub fn resolve(&self, text: &str) -> String {
+        self.expand(text, false).unwrap_or_default()
+    }
+
+    /// [`Variables::resolve`], or `TooLong` when the result would pass [`MAX_RESOLVED_LEN`].
+    pub fn try_resolve(&self, text: &str) -> Result<String, TooLong> {
+        self.expand(text, true)
+    }
+
+    fn expand(&self, text: &str, strict: bool) -> Result<String, TooLong> {
         if !text.contains("${") {
-            return text.to_owned();
+            return Ok(text.to_owned());
         }
-        let mut out = String::with_capacity(text.len());
+        let mut out = String::with_capacity(text.len().min(MAX_RESOLVED_LEN));
+        let push = |out: &mut String, piece: &str| {
+            if out.len() + piece.len() <= MAX_RESOLVED_LEN {
+                out.push_str(piece);
+                return Ok(());
+            }
+            if strict {
+                return Err(TooLong);
+            }
+            let mut end = MAX_RESOLVED_LEN - out.len();
+            while !piece.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.push_str(&piece[..end]);
+            Err(TooLong)
+        };
         let mut rest = text;
         while let Some(start) = rest.find("${") {
-            out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
-            match after.find('}') {
+            let full = push(&mut out, &rest[..start]).and_then(|()| match after.find('}') {
                 Some(end) => {
                     let name = after[..end].trim();
-                    if let Some(v) = self.values.get(name) {
-                        out.push_str(v);
-                    }
                     rest = &after[end + 1..];
+                    self.values.get(name).map_or(Ok(()), |v| push(&mut out, v))
                 }
                 None => {
-                    out.push_str(&rest[start..]);
+                    let tail = &rest[start..];
                     rest = "";
+                    push(&mut out, tail)
                 }
+            });
+            if full.is_err() {
+                return if strict { Err(TooLong) } else { Ok(out) };
             }
         }
-        out.push_str(rest);
-        out
+        match push(&mut out, rest) {
+            Err(TooLong) if strict => Err(TooLong),
+            _ => Ok(out),
+        }
     }
 
     /// The `${NAME}`s in a text that have no value.
@@ -117,6 +153,17 @@ mod tests {
         vars.define("A", "1".to_owned());
         assert_eq!(vars.resolve("x ${A} ${ B } y"), "x 1  y");
         assert_eq!(vars.undefined_in("${A} ${B}"), vec!["${B}".to_owned()]);
+    }
+
+    #[test]
+    fn expansion_is_bounded() {
+        let mut vars = Variables::default();
+        vars.define("a", "x".repeat(1000));
+        let doubled = "${a}".repeat(2000);
+        assert_eq!(vars.try_resolve(&doubled), Err(TooLong));
+        assert_eq!(vars.resolve(&doubled).len(), MAX_RESOLVED_LEN);
+        assert_eq!(vars.try_resolve("${a}${a}").unwrap().len(), 2000);
+        assert_eq!(vars.resolve("a ${nope"), "a ${nope");
     }
 
     #[test]

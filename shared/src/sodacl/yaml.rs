@@ -168,6 +168,11 @@ impl Node {
 /// Collections nested deeper than this are refused (a checks file needs a handful).
 const MAX_DEPTH: usize = 64;
 
+/// The most nodes aliases may add to a file, all aliases together. Each `*alias` copies its
+/// anchor's whole tree, so a few hundred bytes of nested aliases ("billion laughs") expand
+/// exponentially; a real checks file repeats a handful of small anchors.
+pub const MAX_ALIAS_NODES: usize = 100_000;
+
 /// Parses one YAML document. An empty document (or only comments) is `Ok(None)`.
 pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
     let mut builder = Builder {
@@ -220,6 +225,8 @@ enum Open {
         anchor: usize,
         entries: Vec<(Node, Node)>,
         key: Option<Node>,
+        /// The scalar keys so far, by text and type: duplicates are found in constant time.
+        seen: std::collections::HashSet<(String, &'static str)>,
     },
 }
 
@@ -228,14 +235,29 @@ struct Builder {
     chars: Vec<char>,
     stack: Vec<Open>,
     root: Option<Node>,
-    anchors: Vec<(usize, Node)>,
+    /// Anchored nodes by anchor id, with their size in nodes.
+    anchors: std::collections::HashMap<usize, (Node, usize)>,
+    /// Nodes added by aliases so far (see [`MAX_ALIAS_NODES`]).
+    alias_nodes: usize,
     error: Option<YamlError>,
+}
+
+impl Node {
+    /// The number of nodes in this tree (itself included).
+    fn size(&self) -> usize {
+        1 + match &self.value {
+            Value::Scalar { .. } => 0,
+            Value::Seq(items) => items.iter().map(Node::size).sum(),
+            Value::Map(entries) => entries.iter().map(|(k, v)| k.size() + v.size()).sum(),
+        }
+    }
 }
 
 impl Builder {
     fn push_node(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
-            self.anchors.push((anchor, node.clone()));
+            let size = node.size();
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         match self.stack.last_mut() {
             None => self.root = Some(node),
@@ -245,6 +267,7 @@ impl Builder {
                 key,
                 pos,
                 flow,
+                seen,
                 ..
             }) => match key.take() {
                 None => {
@@ -255,11 +278,9 @@ impl Builder {
                     *key = Some(node);
                 }
                 Some(k) => {
-                    let duplicate = k.scalar_text().is_some()
-                        && entries.iter().any(|(existing, _)| {
-                            existing.scalar_text() == k.scalar_text()
-                                && existing.python_type() == k.python_type()
-                        });
+                    let duplicate = k
+                        .scalar_text()
+                        .is_some_and(|text| !seen.insert((text.to_owned(), k.python_type())));
                     if duplicate && self.error.is_none() {
                         self.error = Some(YamlError {
                             pos: *pos,
@@ -430,6 +451,7 @@ impl MarkedEventReceiver for Builder {
                     anchor,
                     entries: Vec::new(),
                     key: None,
+                    seen: std::collections::HashSet::new(),
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -469,16 +491,23 @@ impl MarkedEventReceiver for Builder {
                 }
             }
             Event::Alias(id) => {
-                let node = self
-                    .anchors
-                    .iter()
-                    .rev()
-                    .find(|(a, _)| *a == id)
-                    .map(|(_, n)| n.clone());
-                if let Some(mut node) = node {
-                    node.pos = pos(&mark);
-                    self.push_node(node, 0);
+                let Some((anchored, size)) = self.anchors.get(&id) else {
+                    return;
+                };
+                self.alias_nodes = self.alias_nodes.saturating_add(*size);
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    self.error = Some(YamlError {
+                        pos: pos(&mark),
+                        message: format!(
+                            "aliases expand this file to more than {MAX_ALIAS_NODES} YAML nodes; \
+                             a checks file needs far fewer (is an anchor repeated inside itself?)"
+                        ),
+                    });
+                    return;
                 }
+                let mut node = anchored.clone();
+                node.pos = pos(&mark);
+                self.push_node(node, 0);
             }
             Event::DocumentStart if self.root.is_some() => {
                 self.error = Some(YamlError {
