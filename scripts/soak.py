@@ -111,7 +111,7 @@ class Server:
 
     def kill(self):
         if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+            self.process.send_signal(getattr(signal, os.environ.get("SOAK_SIGNAL", "SIGKILL")))
             self.process.wait()
 
     def stop(self):

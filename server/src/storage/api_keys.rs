@@ -89,7 +89,7 @@ impl Database {
 
     /// Revokes a key and ends its tokens at once. False when there is no such active key.
     pub async fn revoke_api_key(&self, id: &str) -> Result<bool, StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let revoked =
             sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(timestamp::now())

@@ -185,6 +185,17 @@ impl Database {
             .map_err(StorageError::Query)
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`, waiting up to the busy timeout): a transaction that reads first and writes
+    /// later fails at once with "database is locked" (`SQLITE_BUSY_SNAPSHOT`) when anything
+    /// else (a login's token, another program) committed in between, and waiting cannot help it.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StorageError> {
+        Ok(match self.engine {
+            DatabaseEngine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            DatabaseEngine::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// Held while writing: queues writers on SQLite, a no-op on PostgreSQL.
     async fn write_gate(&self) -> Option<MutexGuard<'_, ()>> {
         match self.engine {

@@ -59,7 +59,7 @@ impl Database {
     /// result and every dataset's status back to what remains. False when there is no such scan.
     pub async fn delete_scan(&self, scan_id: i64) -> Result<bool, StorageError> {
         let _gate = self.write_gate().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM scans WHERE id = $1")
             .bind(scan_id)
             .fetch_optional(&mut *tx)
@@ -90,7 +90,7 @@ impl Database {
         let described: Vec<Described> = doc.all_checks().map(Described::new).collect();
         let logs = serde_json::to_string(&doc.logs).unwrap_or_else(|_| "[]".to_owned());
         let _gate = self.write_gate().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let definition_id = upsert_scan_definition(&mut tx, &doc.definition_name).await?;
 
         let replaced = replace_existing(&mut tx, definition_id, doc, sender).await?;

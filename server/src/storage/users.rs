@@ -84,7 +84,7 @@ impl Database {
     /// Disables a user and ends their sessions. False when there is no such user.
     pub async fn disable_user(&self, email: &str) -> Result<bool, StorageError> {
         let email = &normalise_email(email);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query("UPDATE users SET disabled = 1 WHERE email = $1")
             .bind(email)
             .execute(&mut *tx)
@@ -99,7 +99,7 @@ impl Database {
     pub async fn set_password(&self, email: &str, password: &str) -> Result<bool, StorageError> {
         let email = &normalise_email(email);
         let hash = hash_off_thread(password.to_owned()).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
             .bind(hash)
             .bind(email)
