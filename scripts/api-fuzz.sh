@@ -55,7 +55,7 @@ for engine in "${engines[@]}"; do
       --url "http://127.0.0.1:$port" --auth "$id:$secret" \
       --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
       --max-examples "$examples" --workers 2 --seed 1 --no-color \
-      --generation-database none --report-dir "$work/report-$engine"; then
+      --generation-database none --generation-with-security-parameters false --report-dir "$work/report-$engine"; then
     echo "$engine: no 5xx, every response conforms"
   else
     status=1

@@ -108,7 +108,10 @@ where
             }
         }
     });
-    axum::body::Body::from_stream(futures_util::StreamExt::chain(first, pages))
+    // Fused: after its end, the body may be polled again (hyper and the compression layer
+    // do), and `unfold` panics if it is.
+    let body = futures_util::StreamExt::fuse(futures_util::StreamExt::chain(first, pages));
+    axum::body::Body::from_stream(body)
 }
 
 fn opt<T: ToString>(value: Option<T>) -> String {
