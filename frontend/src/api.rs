@@ -106,12 +106,16 @@ pub async fn api_keys() -> Result<Vec<ApiKeyInfo>, ApiError> {
     get_json("/api/api-keys").await
 }
 
-pub async fn create_api_key(name: String, role: Role) -> Result<CreatedApiKey, ApiError> {
+pub async fn create_api_key(
+    name: String,
+    role: Role,
+    data_sources: Option<Vec<String>>,
+) -> Result<CreatedApiKey, ApiError> {
     let request = Request::post("/api/api-keys")
         .json(&NewApiKey {
             name,
             role: Some(role),
-            data_sources: None,
+            data_sources,
         })
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     decode("/api/api-keys", request.send().await).await

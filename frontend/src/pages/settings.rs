@@ -66,11 +66,23 @@ fn Display() -> impl IntoView {
     }
 }
 
+/// "warehouse, sales_db" → the names; empty → `None` (any data source).
+fn data_source_list(text: &str) -> Option<Vec<String>> {
+    let names: Vec<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect();
+    (!names.is_empty()).then_some(names)
+}
+
 #[component]
 fn ApiKeys() -> impl IntoView {
     let keys = LocalResource::new(api::api_keys);
     let name = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Viewer);
+    let data_sources = RwSignal::new(String::new());
     let created = RwSignal::new(None::<CreatedApiKey>);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -82,10 +94,12 @@ fn ApiKeys() -> impl IntoView {
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            match api::create_api_key(name.get_untracked(), role.get_untracked()).await {
+            let sources = data_source_list(&data_sources.get_untracked());
+            match api::create_api_key(name.get_untracked(), role.get_untracked(), sources).await {
                 Ok(key) => {
                     created.set(Some(key));
                     name.set(String::new());
+                    data_sources.set(String::new());
                     keys.refetch();
                 }
                 Err(e) => error.set(Some(e.message)),
@@ -115,6 +129,10 @@ fn ApiKeys() -> impl IntoView {
                     <option value="editor">"editor"</option>
                     <option value="admin">"admin"</option>
                 </select>
+                <label for="key-data-sources">"Data sources"</label>
+                <input id="key-data-sources" placeholder="any (or: warehouse, sales_db)" prop:value=data_sources
+                    title="The data sources this key may send scans of, separated by commas; empty: any"
+                    on:input=move |ev| data_sources.set(event_target_value(&ev)) />
                 <button type="submit" disabled=move || busy.get()>"Create key"</button>
             </form>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
@@ -132,6 +150,7 @@ fn ApiKeys() -> impl IntoView {
                                         <td>{k.name.clone()}</td>
                                         <td><code>{k.id.clone()}</code></td>
                                         <td>{k.role.clone()}</td>
+                                        <td>{k.data_sources.as_ref().map_or_else(|| "any".to_owned(), |d| d.join(", "))}</td>
                                         <td><Time ts=Some(k.created_at.clone()) /></td>
                                         <td>{if revoked {
                                             view! { <span class="muted">"Revoked " <Time ts=k.revoked_at.clone() /></span> }.into_any()
@@ -149,7 +168,7 @@ fn ApiKeys() -> impl IntoView {
                             view! {
                                 <div class="table-scroll">
                                     <table class="checks" id="api-keys">
-                                        <thead><tr><th>"Name"</th><th>"Id"</th><th>"Role"</th><th>"Created"</th><th></th></tr></thead>
+                                        <thead><tr><th>"Name"</th><th>"Id"</th><th>"Role"</th><th>"Data sources"</th><th>"Created"</th><th></th></tr></thead>
                                         <tbody>{rows}</tbody>
                                     </table>
                                 </div>

@@ -1318,6 +1318,7 @@ async fn scans_dataset_detail_and_settings_work_on_ingested_data(test_db: TestDb
 
     // An API key: created with its secret shown once; it logs Soda Core in; revoked, it cannot.
     type_into(&client, "#key-name", "nightly-scans").await;
+    type_into(&client, "#key-data-sources", "shop, warehouse").await;
     click(&client, Locator::Css("#new-key button[type='submit']")).await;
     let id = wait_for_text(&client, "#new-key-id", "").await;
     let secret = wait_for_text(&client, "#new-key-secret", "").await;
@@ -1326,6 +1327,8 @@ async fn scans_dataset_detail_and_settings_work_on_ingested_data(test_db: TestDb
     assert_eq!(post_json(&server.addr, "/api/command", &login).0, 200);
     let row = format!("#api-keys tr[data-key-id='{id}']");
     wait_for_text(&client, &row, "nightly-scans").await;
+    // Limited to the data sources given: shown in its row, and so the server keeps it.
+    wait_for_text(&client, &row, "shop, warehouse").await;
     screenshots(&client, "settings").await;
     click(&client, Locator::Css(&format!("{row} button.revoke"))).await;
     wait_for_text(&client, &row, "Revoked").await;
