@@ -4,12 +4,11 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use base64::Engine as _;
 use serde_json::{Value, json};
 use server::ingest::IngestConfig;
 use shared::api::Role;
 
-use crate::support::{Answer, TestDb, on_both_engines, send};
+use crate::support::{Answer, TestDb, basic, on_both_engines, send};
 
 use super::ingest::{Seltzer, good_orders_scan};
 
@@ -41,13 +40,6 @@ async fn get_with(seltzer: &Seltzer, path: &str, auth: &str) -> Answer {
         .body(Body::empty())
         .unwrap();
     send(&seltzer.app, request).await
-}
-
-fn basic(id: &str, secret: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
-    )
 }
 
 /// Sixty wrong passwords sent at once, then the right one: each attempt is counted before its
@@ -235,6 +227,12 @@ async fn login_as(seltzer: &Seltzer, id: &str, secret: &str) -> String {
     answer.json()["token"].as_str().unwrap().to_owned()
 }
 
+/// A token of a new API key acting as `role`.
+async fn new_key_token(seltzer: &Seltzer, name: &str, role: Role) -> String {
+    let key = seltzer.db.create_api_key(name, role).await.unwrap();
+    login_as(seltzer, &key.id, &key.secret).await
+}
+
 /// A re-send replaces only the same data source's scan, and only when the sender sent it or
 /// may replace others' (editor, admin). Keys may be limited to data sources. Implausible data
 /// timestamps are refused.
@@ -249,12 +247,7 @@ async fn scans_are_replaced_only_by_who_may(test_db: TestDb) {
     );
 
     // Another team, another data source, the same `-s daily -t …`: both scans are kept.
-    let b = seltzer
-        .db
-        .create_api_key("team b", Role::Viewer)
-        .await
-        .unwrap();
-    let team_b = login_as(&seltzer, &b.id, &b.secret).await;
+    let team_b = new_key_token(&seltzer, "team b", Role::Viewer).await;
     let mut other_source = scan.clone();
     other_source["defaultDataSource"] = json!("warehouse_b");
     let answer = insert(&seltzer, &team_b, &other_source).await;
@@ -284,12 +277,7 @@ async fn scans_are_replaced_only_by_who_may(test_db: TestDb) {
         insert(&seltzer, &team_a, &scan).await.status,
         StatusCode::OK
     );
-    let editor = seltzer
-        .db
-        .create_api_key("ops", Role::Editor)
-        .await
-        .unwrap();
-    let ops = login_as(&seltzer, &editor.id, &editor.secret).await;
+    let ops = new_key_token(&seltzer, "ops", Role::Editor).await;
     assert_eq!(
         insert(&seltzer, &ops, &emptied).await.status,
         StatusCode::OK
@@ -369,12 +357,7 @@ async fn samples_go_with_their_scan_and_stay_with_their_key(test_db: TestDb) {
     assert_eq!(linked().await, 1);
 
     // Another key that learnt the file id cannot move the sample to its own result.
-    let other = seltzer
-        .db
-        .create_api_key("other", Role::Viewer)
-        .await
-        .unwrap();
-    let other_token = login_as(&seltzer, &other.id, &other.secret).await;
+    let other_token = new_key_token(&seltzer, "other", Role::Viewer).await;
     let stolen = with_sample(
         good_orders_scan("", "thief", "2026-11-21T00:00:00+00:00"),
         &file_id,

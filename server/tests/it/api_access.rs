@@ -3,12 +3,11 @@
 use axum::body::Body;
 use axum::http::header::SET_COOKIE;
 use axum::http::{Request, StatusCode};
-use base64::Engine as _;
 use serde_json::{Value, json};
 use server::ingest::IngestConfig;
 use shared::api::Role;
 
-use crate::support::{Answer, TestDb, on_both_engines, send};
+use crate::support::{Answer, TestDb, basic, on_both_engines, send};
 
 use super::ingest::{Seltzer, replay};
 
@@ -52,13 +51,6 @@ async fn sign_in(seltzer: &Seltzer, email: &str, password: &str) -> Answer {
 fn session_cookie(answer: &Answer) -> String {
     let set = answer.header(&SET_COOKIE).to_owned();
     set.split(';').next().unwrap().to_owned()
-}
-
-fn basic(id: &str, secret: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
-    )
 }
 
 async fn sessions_follow_sign_in_and_sign_out(test_db: TestDb) {

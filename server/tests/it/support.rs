@@ -356,3 +356,12 @@ pub async fn assert_consistent(db: &server::Database) {
     let report = db.verify().await.expect("verify runs");
     assert!(report.is_ok(), "{:#?}", report.problems);
 }
+
+/// An `Authorization` header value for HTTP Basic `id:secret`, as Soda Cloud's API v1 takes it.
+pub fn basic(id: &str, secret: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+    )
+}
