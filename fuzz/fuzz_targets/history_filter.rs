@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use server::ingest::history_filter;
+use server::soda::history_filter;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(body) = serde_json::from_slice::<serde_json::Value>(data) {

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use server::ingest::document;
+use server::soda::document;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(doc) = document::parse_slice(data) {

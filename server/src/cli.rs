@@ -10,7 +10,7 @@ use tracing_subscriber::EnvFilter;
 
 use shared::api::Role;
 
-use crate::ingest::IngestConfig;
+use crate::config::IngestConfig;
 use crate::storage::AttributeDefinition;
 use crate::{Database, ServeConfig};
 

@@ -1,15 +1,19 @@
 //! The Seltzer server. Where things are:
 //! - `cli`: the `seltzer` command line (serve, migrate, api-key, attribute);
-//! - `ingest`: the Soda Cloud protocol Soda Core speaks (login, scan results, history, samples);
+//! - `config`: what `seltzer serve` is configured with;
+//! - `http`: every route, one module per area (Soda Core's protocol in `http::soda`), plus the
+//!   embedded dashboard;
 //! - `storage`: the database (SQLite or PostgreSQL): migrations, and one module per kind of row;
-//! - `http`: the router, one module per area of the API, plus the embedded dashboard;
+//! - `soda`: what Soda Core sends and asks (the scan results document, history filters), which
+//!   `http` and `storage` both use;
 //! - `credentials`, `timestamp`: small helpers (secrets and hashes; stored times).
 
 pub mod cli;
+pub mod config;
 pub mod credentials;
 pub mod http;
-pub mod ingest;
 pub mod seed;
+pub mod soda;
 pub mod storage;
 pub mod timestamp;
 pub mod validate;
@@ -19,18 +23,9 @@ use std::path::PathBuf;
 
 use tokio::net::TcpListener;
 
+pub use config::{IngestConfig, ServeConfig};
 pub use http::{AppState, router};
 pub use storage::{Database, StorageError};
-
-/// Everything `seltzer serve` needs to start.
-#[derive(Debug, Clone)]
-pub struct ServeConfig {
-    pub bind: SocketAddr,
-    pub database_url: String,
-    /// Serve the dashboard from this folder instead of the copy embedded in the binary.
-    pub dist: Option<PathBuf>,
-    pub ingest: ingest::IngestConfig,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::ingest::document;
+use crate::soda::document;
 use crate::storage::{Database, StorageError};
 use crate::timestamp;
 

@@ -264,7 +264,7 @@ fn cookie(value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
 }
 
 /// Served over https (directly or behind a proxy that says so), cookies are `Secure`.
-fn over_https(headers: &HeaderMap) -> bool {
+pub(super) fn over_https(headers: &HeaderMap) -> bool {
     headers
         .get("x-forwarded-proto")
         .and_then(|h| h.to_str().ok())

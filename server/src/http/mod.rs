@@ -1,4 +1,4 @@
-//! The HTTP surface: `/api/...` (one module per area; Soda Core's protocol lives in `ingest`)
+//! The HTTP surface: `/api/...` (one module per area; Soda Core's protocol in `soda`)
 //! and, for every other path, the dashboard.
 
 mod admin;
@@ -11,6 +11,7 @@ mod health;
 pub mod openapi;
 mod params;
 mod scans;
+mod soda;
 mod v1;
 
 pub use error::HttpError;
@@ -26,7 +27,7 @@ use shared::api::{ApiError, ErrorCode};
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::ingest::{self, IngestConfig};
+use crate::config::IngestConfig;
 use crate::storage::Database;
 use assets::Assets;
 
@@ -38,7 +39,7 @@ pub struct AppState {
     pub ingest: Arc<IngestConfig>,
     pub verified_keys: Arc<auth::VerifiedKeys>,
     /// Kibibytes of scan-results bodies held in memory at once, all requests together (see
-    /// `ingest::read_body`).
+    /// `soda::read_body`).
     pub body_budget: Arc<tokio::sync::Semaphore>,
 }
 
@@ -59,7 +60,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(health::routes())
-        .merge(ingest::routes())
+        .merge(soda::routes())
         .merge(auth::routes())
         .merge(v1::routes())
         .merge(checks::routes())

@@ -47,9 +47,9 @@ use super::AppState;
         super::admin::list_users,
         super::admin::create_user,
         super::admin::disable_user,
-        crate::ingest::command,
-        crate::ingest::query,
-        crate::ingest::upload,
+        super::soda::command,
+        super::soda::query,
+        super::soda::upload,
     ),
     modifiers(&Security),
 )]

@@ -5,16 +5,8 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::{Database, StorageError};
-use crate::timestamp::{self, EpochMillis};
-
-/// Which history to return: one identity, an optional data-time window, at most `limit` rows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistoryQuery {
-    pub identity: String,
-    pub from: Option<EpochMillis>,
-    pub to: Option<EpochMillis>,
-    pub limit: i64,
-}
+use crate::soda::HistoryQuery;
+use crate::timestamp;
 
 impl Database {
     /// `{id, identity, value, dataTime}` items, newest data time first (Soda Core takes the

@@ -26,7 +26,6 @@ pub use checks::{
 };
 pub use datasets::{DatasetFilter, DatasetSummary, HealthRow};
 pub use error::StorageError;
-pub use history::HistoryQuery;
 pub use integrity::{IntegrityProblem, IntegrityReport};
 pub use samples::NewSample;
 pub use scan_details::{ScanCheckRow, ScanDetail, ScanFilter, ScanRow};

@@ -12,7 +12,7 @@ use super::batch::SqlType::{Int, Real, Text};
 use super::batch::{self, Placeholders, Rows};
 use super::{Database, StorageError};
 use crate::credentials;
-use crate::ingest::document::{Check, ScanResults};
+use crate::soda::document::{Check, ScanResults};
 use crate::timestamp;
 use sha2::{Digest, Sha256};
 

@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
-use server::ingest::IngestConfig;
+use server::IngestConfig;
 use shared::api::Role;
 
 use crate::support::{Answer, TestDb, basic, on_both_engines, send};
@@ -606,13 +606,13 @@ fn fuzz_regressions_stay_fixed() {
             let bytes = std::fs::read(entry.unwrap().path()).unwrap();
             match target {
                 "scan_document" => {
-                    if let Ok(doc) = server::ingest::document::parse_slice(&bytes) {
+                    if let Ok(doc) = server::soda::document::parse_slice(&bytes) {
                         let _ = (doc.named_tables(), doc.failed());
                     }
                 }
                 _ => {
                     if let Ok(body) = serde_json::from_slice::<Value>(&bytes) {
-                        let _ = server::ingest::history_filter::parse(&body, "metric.identity");
+                        let _ = server::soda::history_filter::parse(&body, "metric.identity");
                     }
                 }
             }

@@ -3,8 +3,8 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use server::IngestConfig;
 use server::http::assets::Assets;
-use server::ingest::IngestConfig;
 use server::{AppState, Database, router};
 
 use crate::support::{TestDb, get, on_both_engines, send, skip_or_fail};

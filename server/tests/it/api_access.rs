@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::header::SET_COOKIE;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-use server::ingest::IngestConfig;
+use server::IngestConfig;
 use shared::api::Role;
 
 use crate::support::{Answer, TestDb, basic, on_both_engines, send};

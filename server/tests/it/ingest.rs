@@ -8,8 +8,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
+use server::IngestConfig;
 use server::http::assets::Assets;
-use server::ingest::IngestConfig;
 use server::storage::AttributeDefinition;
 use server::{AppState, Database, router};
 use shared::api::Role;
@@ -622,7 +622,34 @@ async fn an_unreachable_data_source_marks_the_definitions_datasets(test_db: Test
     assert_eq!(orders_status(&seltzer).await, (broken, true));
 }
 
+/// Behind a TLS proxy that says so (`X-Forwarded-Proto: https`), the scan's link is https.
+async fn scan_links_follow_the_proxy_scheme(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    let token = seltzer.login().await;
+    for (proto, scheme) in [(None, "http://"), (Some("https"), "https://")] {
+        let scan = good_orders_scan(&token, "daily", "2026-11-20T00:00:00+00:00");
+        let mut request = Request::post("/api/command")
+            .header("content-type", "application/json")
+            .header("host", "seltzer.example");
+        if let Some(proto) = proto {
+            request = request.header("x-forwarded-proto", proto);
+        }
+        let answer = send(
+            &seltzer.app,
+            request.body(Body::from(scan.to_string())).unwrap(),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let url = answer.json()["cloudUrl"].as_str().unwrap().to_owned();
+        assert!(
+            url.starts_with(&format!("{scheme}seltzer.example/scans/")),
+            "{url}"
+        );
+    }
+}
+
 on_both_engines!(
+    scan_links_follow_the_proxy_scheme,
     every_captured_scenario_is_stored_as_sent,
     history_comes_back_newest_first,
     a_resent_scan_overwrites_and_is_audited,

@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-use server::ingest::IngestConfig;
+use server::IngestConfig;
 
 use crate::support::{Answer, TestDb, on_both_engines, send};
 

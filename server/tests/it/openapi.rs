@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine as _;
 use serde_json::Value;
-use server::ingest::IngestConfig;
+use server::IngestConfig;
 use shared::api::Role;
 
 use crate::support::{TestDb, get, send};

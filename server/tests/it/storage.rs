@@ -71,8 +71,8 @@ async fn concurrent_starts_migrate_safely(test_db: TestDb) {
 /// The datasets page's failed-checks trend and a dataset's health chart follow data time, not
 /// arrival: scans sent out of order (backfills) land in their place, and only the newest count.
 async fn dataset_trends_follow_data_time(test_db: TestDb) {
-    use server::ingest::document;
     use server::seed::{SeedPlan, scan_document};
+    use server::soda::document;
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();
     let plan = SeedPlan::new(40, 6, 2, 1_700_000_000_000);
@@ -137,8 +137,8 @@ async fn dataset_trends_follow_data_time(test_db: TestDb) {
 /// Each dataset's checks by latest outcome (kept on the dataset's row) agree with its checks'
 /// latest results after backfills, an overwrite and a deletion.
 async fn dataset_check_counts_follow_latest_results(test_db: TestDb) {
-    use server::ingest::document;
     use server::seed::{SeedPlan, scan_document};
+    use server::soda::document;
     use server::storage::{CheckFilter, CheckSort, ScanFilter};
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();
@@ -221,8 +221,8 @@ async fn dataset_check_counts_follow_latest_results(test_db: TestDb) {
 /// The checks list's text search ignores case across Unicode, on both engines, and matches
 /// the name, the dataset or the column.
 async fn search_ignores_case_beyond_ascii(test_db: TestDb) {
-    use server::ingest::document;
     use server::seed::{SeedPlan, scan_document};
+    use server::soda::document;
     use server::storage::{CheckFilter, CheckSort};
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();
@@ -271,8 +271,8 @@ async fn search_ignores_case_beyond_ascii(test_db: TestDb) {
 /// Scans of the same datasets stored at once (PostgreSQL runs them concurrently): none fails
 /// (two scans once deadlocked on the datasets' rows) and the check counts come out exact.
 async fn concurrent_scans_keep_dataset_counts_exact(test_db: TestDb) {
-    use server::ingest::document;
     use server::seed::{SeedPlan, scan_document};
+    use server::soda::document;
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();
     let plan = SeedPlan::new(200, 8, 2, 1_700_000_000_000);
@@ -376,8 +376,8 @@ async fn sqlite_file_is_created_and_uses_wal() {
 /// it stays bounded while scans keep arriving back to back.
 #[tokio::test]
 async fn sqlite_log_is_checkpointed_off_the_write_path_and_stays_bounded() {
-    use server::ingest::document;
     use server::seed::{SeedPlan, scan_document};
+    use server::soda::document;
     let test_db = TestDb::sqlite();
     let path = test_db.sqlite_path().unwrap();
     let wal = path.with_extension("db-wal");
@@ -435,8 +435,8 @@ async fn sqlite_log_is_checkpointed_off_the_write_path_and_stays_bounded() {
 /// deletes the live write-ahead log), so writes go on and nothing is lost.
 #[tokio::test]
 async fn sqlite_survives_other_programs_reading_the_file() {
-    use server::ingest::document;
     use server::seed::{SeedPlan, scan_document};
+    use server::soda::document;
     let test_db = TestDb::sqlite();
     let path = test_db.sqlite_path().unwrap();
     let db = Database::connect(&test_db.url).await.unwrap();
@@ -495,8 +495,8 @@ async fn sqlite_survives_other_programs_reading_the_file() {
 /// passes SQLite's integrity check, and holds whole scans only (as of one moment).
 #[tokio::test]
 async fn a_live_sqlite_database_backs_up_consistently() {
-    use server::ingest::document;
     use server::seed::{SeedPlan, scan_document};
+    use server::soda::document;
     let test_db = TestDb::sqlite();
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();

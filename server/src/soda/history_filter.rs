@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::storage::HistoryQuery;
+use super::HistoryQuery;
 use crate::timestamp;
 
 /// The most rows one historic query returns (anomaly detection asks for 1000).

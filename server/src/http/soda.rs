@@ -1,11 +1,8 @@
-//! The Soda Cloud protocol, as Soda Core 3.5.6 speaks it (see `docs/soda-protocol.md` in the
-//! reference material): `POST /api/command`, `POST /api/query`, `POST /api/scan/upload`.
+//! The Soda Cloud protocol's routes, as Soda Core 3.5.6 speaks it: `POST /api/command`,
+//! `POST /api/query`, `POST /api/scan/upload`. What the bodies mean is in `crate::soda`.
 //!
 //! Soda Core reads every response body as JSON before it looks at the status, and only logs in
 //! again after a 401 with a JSON body, so every answer here, errors included, is JSON.
-
-pub mod document;
-pub mod history_filter;
 
 use axum::Json;
 use axum::Router;
@@ -19,33 +16,13 @@ use serde_json::{Value, json};
 use shared::api::ErrorCode;
 use shared::api::{ApiError, Role};
 
+use super::{AppState, HttpError, auth};
 use crate::credentials;
-use crate::http::{AppState, HttpError, auth};
+use crate::soda::{document, history_filter};
 use crate::storage::{NewSample, ScanSender};
 
 /// The largest `/api/query` body: Soda Core's history queries are a few kilobytes.
 const MAX_QUERY_BYTES: usize = 256 * 1024;
-
-/// Settings of the ingest protocol.
-#[derive(Debug, Clone)]
-pub struct IngestConfig {
-    /// How long a login token lives; Soda Core logs in again after a 401.
-    pub token_ttl_secs: u64,
-    /// Whether Soda Core may send failed-row samples (`disableCollectingWarehouseData`).
-    pub collect_samples: bool,
-    /// The largest request body accepted (scan results documents and sample files).
-    pub max_body_bytes: usize,
-}
-
-impl IngestConfig {
-    /// Scan-results bodies held at once, all requests together, in KiB: twice the largest
-    /// body, at least 128 MiB. A body's permits are taken as its bytes arrive, before anything
-    /// (its token included) can be read from it, so clients sending many large bodies at once,
-    /// with or without credentials, wait for each other instead of filling the memory.
-    pub fn body_budget_kib(&self) -> usize {
-        (self.max_body_bytes.saturating_mul(2) / 1024).max(128 * 1024)
-    }
-}
 
 /// How long a body waits for room in the budget before the client is told to retry.
 const BODY_BUDGET_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -104,16 +81,6 @@ fn busy() -> HttpError {
         ErrorCode::Unavailable,
         "Seltzer is receiving as many scan results as it holds at once; retry shortly",
     )
-}
-
-impl Default for IngestConfig {
-    fn default() -> Self {
-        Self {
-            token_ttl_secs: 24 * 60 * 60,
-            collect_samples: true,
-            max_body_bytes: 64 * 1024 * 1024,
-        }
-    }
 }
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -284,9 +251,15 @@ async fn command(
                 .get(header::HOST)
                 .and_then(|h| h.to_str().ok())
                 .unwrap_or("localhost");
+            // Behind a TLS proxy that says so, the link is https.
+            let scheme = if auth::over_https(&headers) {
+                "https"
+            } else {
+                "http"
+            };
             Ok(Json(json!({
                 "scanId": stored.scan_id.to_string(),
-                "cloudUrl": format!("http://{host}/scans/{}", stored.scan_id),
+                "cloudUrl": format!("{scheme}://{host}/scans/{}", stored.scan_id),
             }))
             .into_response())
         }

@@ -1,0 +1,46 @@
+//! What `seltzer serve` is configured with (the command line and `SELTZER_*` variables fill
+//! these; see `cli.rs`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything `seltzer serve` needs to start.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    /// Serve the dashboard from this folder instead of the copy embedded in the binary.
+    pub dist: Option<PathBuf>,
+    pub ingest: IngestConfig,
+}
+
+/// Settings of the ingest protocol.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// How long a login token lives; Soda Core logs in again after a 401.
+    pub token_ttl_secs: u64,
+    /// Whether Soda Core may send failed-row samples (`disableCollectingWarehouseData`).
+    pub collect_samples: bool,
+    /// The largest request body accepted (scan results documents and sample files).
+    pub max_body_bytes: usize,
+}
+
+impl IngestConfig {
+    /// Scan-results bodies held at once, all requests together, in KiB: twice the largest
+    /// body, at least 128 MiB. A body's permits are taken as its bytes arrive, before anything
+    /// (its token included) can be read from it, so clients sending many large bodies at once,
+    /// with or without credentials, wait for each other instead of filling the memory.
+    pub fn body_budget_kib(&self) -> usize {
+        (self.max_body_bytes.saturating_mul(2) / 1024).max(128 * 1024)
+    }
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            token_ttl_secs: 24 * 60 * 60,
+            collect_samples: true,
+            max_body_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
