@@ -41,13 +41,6 @@ pub struct Identities {
     pub v4: Option<String>,
 }
 
-impl Identities {
-    /// The identity Soda Core sends to Soda Cloud: the configured one, else v3.
-    pub fn effective(&self) -> &str {
-        self.v4.as_deref().unwrap_or(&self.v3)
-    }
-}
-
 /// What an identity is computed from.
 pub struct IdentitySource<'a> {
     pub header: &'a str,

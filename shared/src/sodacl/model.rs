@@ -108,10 +108,6 @@ pub fn timedelta_text(seconds: f64) -> String {
 }
 
 impl Bound {
-    pub fn has_variable(&self) -> bool {
-        matches!(self, Bound::Text(t) if t.contains("${"))
-    }
-
     pub fn describe(&self) -> String {
         match self {
             Bound::Number(n) => format_number(*n),

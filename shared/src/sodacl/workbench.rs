@@ -257,7 +257,28 @@ mod typing {
                 data_source: "shop".to_owned(),
                 ..WorkbenchRequest::default()
             };
-            let _ = run(&request);
+            let report = run(&request);
+            let errors = report.problems.iter().filter(|p| p.error).count();
+            assert_eq!(report.errors, errors, "prefix of {end} characters");
+            assert_eq!(report.warnings, report.problems.len() - errors);
+            let lines = u32::try_from(request.text.lines().count().max(1)).unwrap();
+            assert!(
+                report
+                    .problems
+                    .iter()
+                    .all(|p| p.line >= 1 && p.line <= lines + 1 && p.col >= 1),
+                "prefix of {end} characters: {:?}",
+                report.problems
+            );
         }
+        // The whole file is a valid checks file with six checks.
+        let whole = run(&WorkbenchRequest {
+            text: file.to_owned(),
+            file_name: "checks.yml".to_owned(),
+            data_source: "shop".to_owned(),
+            ..WorkbenchRequest::default()
+        });
+        assert_eq!(whole.errors, 0, "{:?}", whole.problems);
+        assert_eq!(whole.checks.len(), 6);
     }
 }
