@@ -102,18 +102,21 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
 /// A mutating request carried by a cookie must come from this server's own pages: its
 /// `Origin` (or `Referer`) must name the host it was sent to.
 fn same_origin(parts: &Parts) -> bool {
-    let Some(host) = parts.headers.get(HOST).and_then(|h| h.to_str().ok()) else {
-        return false;
-    };
     let source = parts
         .headers
         .get(ORIGIN)
         .or_else(|| parts.headers.get(REFERER))
         .and_then(|h| h.to_str().ok());
-    source.is_some_and(|s| {
-        let without_scheme = s.split_once("://").map_or(s, |(_, rest)| rest);
-        without_scheme.split('/').next() == Some(host)
-    })
+    source.is_some_and(|s| names_this_host(&parts.headers, s))
+}
+
+/// Whether a URL (an `Origin` or `Referer` value) names the host the request was sent to.
+fn names_this_host(headers: &HeaderMap, url: &str) -> bool {
+    let Some(host) = headers.get(HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let without_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    without_scheme.split('/').next() == Some(host)
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -360,14 +363,10 @@ fn cross_site(headers: &HeaderMap) -> bool {
         .get("sec-fetch-site")
         .and_then(|h| h.to_str().ok())
         .is_some_and(|s| s.eq_ignore_ascii_case("cross-site"));
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
     let origin_elsewhere = headers
         .get(ORIGIN)
         .and_then(|h| h.to_str().ok())
-        .is_some_and(|origin| {
-            let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-            Some(authority.split('/').next().unwrap_or("")) != host
-        });
+        .is_some_and(|origin| !names_this_host(headers, origin));
     fetch_site || origin_elsewhere
 }
 
