@@ -2,9 +2,8 @@
 //! npm by Trunk) and only loaded when a page first draws a chart, so pages without charts never
 //! download it.
 //!
-//! The chart options are ECharts' own JSON, built here with `serde_json`. (charming's typed
-//! options were tried first: see the README's figures for what their serializers cost the
-//! first load, which must stay within 300 KB.)
+//! The chart options are ECharts' own JSON, built here with `serde_json`: a typed options crate
+//! (charming) adds its serializers to the first load, which must stay within 300 KB.
 //!
 //! - `EChart`: a chart container; draws once ECharts is loaded, redraws on resize, reports
 //!   clicks on points;

@@ -97,9 +97,14 @@ struct ValidateArgs {
     /// A scan variable, as `soda scan -v NAME=VALUE` sets it (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     vars: Vec<String>,
-    /// The data source the checks run on (part of the check identities).
-    #[arg(long, default_value = "corpus_duckdb")]
-    data_source: String,
+    /// The data source the checks run on, as `soda scan -d NAME`: part of the check
+    /// identities, which are left out without it.
+    #[arg(short = 'd', long, value_name = "NAME")]
+    data_source: Option<String>,
+    /// Soda Core's configuration file, as `soda scan -c FILE`: without `-d`, its only data
+    /// source is the one.
+    #[arg(short = 'c', long, value_name = "FILE")]
+    configuration: Option<PathBuf>,
     /// The checks files.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -249,7 +254,13 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Validate(args) = &cli.command {
         // No database, no runtime, no logging: a pure function of the files.
-        return crate::validate::run(&args.files, args.format, &args.vars, &args.data_source);
+        return crate::validate::run(
+            &args.files,
+            args.format,
+            &args.vars,
+            args.data_source.as_deref(),
+            args.configuration.as_deref(),
+        );
     }
     init_tracing();
     let runtime = match tokio::runtime::Runtime::new() {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use serde::Serialize;
-use shared::sodacl::{Check, Diagnostic, FileCheck, Options, parse};
+use shared::sodacl::{Check, Diagnostic, FileCheck, Options, parse, yaml};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -34,8 +34,25 @@ pub fn run(
     files: &[std::path::PathBuf],
     format: OutputFormat,
     vars: &[String],
-    data_source: &str,
+    data_source: Option<&str>,
+    configuration: Option<&Path>,
 ) -> ExitCode {
+    let data_source = match choose_data_source(data_source, configuration) {
+        Ok(Some(name)) => name,
+        Ok(None) => {
+            eprintln!(
+                "note: no data source (-d NAME, or -c configuration.yml with one): check \
+                 identities include it, so they are left out"
+            );
+            String::new()
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    // `${NOW}` is the scan's start in Soda Core; here, the moment of validating.
+    let now = scan_start(time::OffsetDateTime::now_utc());
     let mut variables = BTreeMap::new();
     for var in vars {
         match var.split_once('=') {
@@ -68,7 +85,8 @@ pub fn run(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            data_source: data_source.to_owned(),
+            data_source: data_source.clone(),
+            now: now.clone(),
             variables: variables.clone(),
             file_exists: Some(next_to(path)),
         };
@@ -140,4 +158,63 @@ fn next_to(path: &Path) -> FileCheck {
     FileCheck(std::sync::Arc::new(move |relative: &str| {
         dir.join(relative).is_file()
     }))
+}
+
+/// The data source as `soda scan` chooses it: `-d NAME`, which the configuration (when given)
+/// must define; else the configuration's only one. `None` when neither says.
+fn choose_data_source(
+    named: Option<&str>,
+    configuration: Option<&Path>,
+) -> Result<Option<String>, String> {
+    let Some(path) = configuration else {
+        return Ok(named.map(str::to_owned));
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let root = yaml::parse(&text)
+        .map_err(|e| format!("{}:{}: {}", path.display(), e.pos.line, e.message))?;
+    let defined: Vec<String> = root
+        .as_ref()
+        .and_then(|node| node.as_map())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(key, _)| key.scalar_text()?.strip_prefix("data_source "))
+        .map(|name| name.trim().to_owned())
+        .collect();
+    match (named, defined.as_slice()) {
+        (Some(name), _) if defined.iter().any(|d| d == name) => Ok(Some(name.to_owned())),
+        (Some(name), _) => Err(format!(
+            "{}: no data source '{name}' (it defines: {})",
+            path.display(),
+            names(&defined)
+        )),
+        (None, [only]) => Ok(Some(only.clone())),
+        (None, []) => Err(format!(
+            "{}: defines no data source (a 'data_source NAME:' key)",
+            path.display()
+        )),
+        (None, several) => Err(format!(
+            "{}: defines {} data sources ({}); choose one with -d NAME",
+            path.display(),
+            several.len(),
+            names(several)
+        )),
+    }
+}
+
+fn names(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Python's `datetime.isoformat()` of an aware UTC time: `2026-12-06T07:54:27.123456+00:00`.
+fn scan_start(at: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]+00:00"
+    );
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
 }

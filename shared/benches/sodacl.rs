@@ -18,6 +18,7 @@ mod common;
 fn time_parse(source: &str, file_name: &str) -> Duration {
     let options = Options {
         file_name: file_name.to_owned(),
+        data_source: "warehouse".to_owned(),
         ..Options::default()
     };
     let _ = parse(source, &options);

@@ -60,6 +60,8 @@ fn options(case: &Case) -> Options {
             .as_str()
             .unwrap()
             .to_owned(),
+        // The oracle pins the scan's start, so `${NOW}` means the same in every run.
+        now: case.expected["oracle"]["now"].as_str().unwrap().to_owned(),
         variables,
         file_exists: Some({
             let companions = case.companions.clone();
@@ -253,7 +255,10 @@ fn check_case(case: &Case) -> Vec<String> {
     // Execution: identities and outcomes.
     let execution = &case.expected["execution"];
     if let Some(results) = execution["results"].as_array() {
-        let mut vars = Variables::new(&options(case).variables);
+        let mut vars = {
+            let options = options(case);
+            Variables::new(&options.variables, &options.now)
+        };
         if let Some(defined) = case.expected["parse"]["variables"].as_object() {
             for (k, v) in defined {
                 vars.define(k, v.as_str().unwrap_or_default().to_owned());

@@ -142,7 +142,7 @@ fn mutate(rng: &mut Rng, source: &str) -> String {
 }
 
 fn exercise(source: &str) {
-    let report = parse(source, &Options::default());
+    let report = parse(source, &options());
     // Everything downstream of the reader must hold up too.
     let vars = Variables::default();
     for check in &report.checks {
@@ -163,18 +163,27 @@ fn exercise(source: &str) {
     }
 }
 
+/// A data source and a scan start, so that identities and `${NOW}` are computed too.
+fn options() -> Options {
+    Options {
+        data_source: "warehouse".to_owned(),
+        now: "2026-12-06T00:00:00+00:00".to_owned(),
+        ..Options::default()
+    }
+}
+
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
     for open in ["[", "{a: ", "- "] {
         let text = open.repeat(100_000);
-        let report = parse(&text, &Options::default());
+        let report = parse(&text, &options());
         assert!(report.has_errors());
     }
     let nested = format!(
         "checks for t:\n  - row_count > 0:\n      filter: {}",
         "[".repeat(50_000)
     );
-    assert!(parse(&nested, &Options::default()).has_errors());
+    assert!(parse(&nested, &options()).has_errors());
 }
 
 #[test]
@@ -227,7 +236,7 @@ fn alias_bombs_are_an_error_at_their_line() {
         text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
     }
     text.push_str("checks for t:\n  - row_count > 0\n");
-    let report = parse(&text, &Options::default());
+    let report = parse(&text, &options());
     let errors: Vec<_> = report.diagnostics();
     let error = errors
         .iter()
@@ -236,7 +245,7 @@ fn alias_bombs_are_an_error_at_their_line() {
     assert!((2..=11).contains(&error.line), "{error:?}");
     // A file that uses anchors the ordinary way still reads.
     let ordinary = "checks for t:\n  - row_count > 0:\n      name: &n rows\n  - missing_count(id) = 0:\n      name: *n\n";
-    assert!(!parse(ordinary, &Options::default()).has_errors());
+    assert!(!parse(ordinary, &options()).has_errors());
 }
 
 /// `variables:` defined from each other double at every line; the one that passes the bound
@@ -248,7 +257,7 @@ fn variable_bombs_are_an_error_at_their_line() {
         text.push_str(&format!("  v{i}: \"${{v{}}}${{v{}}}\"\n", i - 1, i - 1));
     }
     text.push_str("checks for t:\n  - row_count > 0\n");
-    let report = parse(&text, &Options::default());
+    let report = parse(&text, &options());
     let errors = report.diagnostics();
     let error = errors
         .iter()
@@ -266,10 +275,10 @@ fn many_keys_are_read_and_a_duplicate_among_them_found() {
     for i in 0..100_000 {
         text.push_str(&format!("  k{i}: \"v\"\n"));
     }
-    let report = parse(&text, &Options::default());
+    let report = parse(&text, &options());
     assert!(!report.has_errors(), "{:?}", report.diagnostics().first());
     text.push_str("  k500: \"again\"\n");
-    let report = parse(&text, &Options::default());
+    let report = parse(&text, &options());
     assert!(
         report
             .diagnostics()

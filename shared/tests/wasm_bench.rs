@@ -18,6 +18,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 fn time_parse(source: &str, file_name: &str) -> f64 {
     let options = Options {
         file_name: file_name.to_owned(),
+        data_source: "warehouse".to_owned(),
         ..Options::default()
     };
     let _ = parse(source, &options);

@@ -128,6 +128,7 @@ pub fn EditorPage() -> impl IntoView {
             text: text.get(),
             file_name: file_name.get(),
             data_source: data_source.get(),
+            now: scan_start_now(),
             histories: found
                 .iter()
                 .filter(|(k, _)| k.as_str() != PINNED)
@@ -545,4 +546,14 @@ fn strip(judged: &[(Option<f64>, Option<CheckOutcome>)]) -> AnyView {
             aria-label="Stored values coloured by the outcome the edited check gives them">{dots}</svg>
     }
     .into_any()
+}
+
+/// `${NOW}` as Soda Core sets it when a scan starts (`datetime.now(timezone.utc).isoformat()`),
+/// from the browser's clock: `2026-12-06T07:54:27.123000+00:00`.
+fn scan_start_now() -> String {
+    let iso = String::from(js_sys::Date::new_0().to_iso_string());
+    match iso.strip_suffix('Z') {
+        Some(millis) => format!("{millis}000+00:00"),
+        None => iso,
+    }
 }

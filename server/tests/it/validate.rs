@@ -108,7 +108,7 @@ fn variables_and_the_data_source_reach_the_checks() {
         "checks for ${DS}:\n  - row_count > ${MIN}\n",
     );
     let (code, out) = json_output(
-        &["--var", "DS=orders", "--var", "MIN=5"],
+        &["--var", "DS=orders", "--var", "MIN=5", "-d", "shop"],
         std::slice::from_ref(&file),
     );
     assert_eq!(code, 0, "{out}");
@@ -120,7 +120,14 @@ fn variables_and_the_data_source_reach_the_checks() {
 
     // The data source is part of the identity.
     let (_, other) = json_output(
-        &["--var", "DS=orders", "--data-source", "warehouse"],
+        &[
+            "--var",
+            "DS=orders",
+            "--var",
+            "MIN=5",
+            "--data-source",
+            "warehouse",
+        ],
         std::slice::from_ref(&file),
     );
     assert_ne!(
@@ -147,7 +154,14 @@ fn json_checks_match_soda_core_on_the_corpus() {
         .filter(|p| p.extension().is_some_and(|e| e == "yml"))
         .collect();
     files.sort();
-    let (_, out) = json_output(&[], &files);
+    // The oracle's data source, from a configuration file as `soda scan -c` reads it.
+    let config_dir = tempfile::tempdir().unwrap();
+    let configuration = write(
+        config_dir.path(),
+        "configuration.yml",
+        "data_source corpus_duckdb:\n  type: duckdb\n  path: corpus.duckdb\n",
+    );
+    let (_, out) = json_output(&["-c", configuration.to_str().unwrap()], &files);
     let reports = out["files"].as_array().unwrap();
     assert_eq!(reports.len(), files.len());
     let mut differences = Vec::new();
@@ -218,4 +232,89 @@ fn json_checks_match_soda_core_on_the_corpus() {
         }
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+/// `-d`, or the only data source of `-c configuration.yml`, as `soda scan` takes them; without
+/// either the identities (which include it) are left out and the user is told why.
+#[test]
+fn the_data_source_comes_from_d_or_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "checks.yml",
+        "checks for orders:\n  - row_count > 0\n",
+    );
+    let identity = |args: &[&str]| {
+        let (code, out) = json_output(args, std::slice::from_ref(&file));
+        assert_eq!(code, 0, "{out}");
+        out["files"][0]["checks"][0]["identity"].clone()
+    };
+    let shop = identity(&["-d", "shop"]);
+    assert_eq!(shop.as_str().map(str::len), Some(8), "{shop}");
+    assert_ne!(identity(&["-d", "warehouse"]), shop);
+
+    let one = write(
+        dir.path(),
+        "one.yml",
+        "data_source shop:\n  type: postgres\n  host: db\n",
+    );
+    assert_eq!(identity(&["-c", one.to_str().unwrap()]), shop);
+    let two = write(
+        dir.path(),
+        "two.yml",
+        "data_source shop:\n  type: postgres\ndata_source warehouse:\n  type: snowflake\n",
+    );
+    assert_eq!(identity(&["-c", two.to_str().unwrap(), "-d", "shop"]), shop);
+
+    let refused = |args: &[&str]| {
+        let out = seltzer()
+            .arg("validate")
+            .args(args)
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let several = refused(&["-c", two.to_str().unwrap()]);
+    assert!(
+        several.contains("shop, warehouse") && several.contains("-d"),
+        "{several}"
+    );
+    let unknown = refused(&["-c", one.to_str().unwrap(), "-d", "lake"]);
+    assert!(unknown.contains("no data source 'lake'"), "{unknown}");
+
+    let out = seltzer()
+        .args(["validate", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["files"][0]["checks"][0]["identity"], Value::Null);
+    let note = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        note.contains("-d NAME") && note.contains("identities"),
+        "{note}"
+    );
+}
+
+/// `${NOW}` is the moment of validating (Soda Core: the scan's start), not a fixed date.
+#[test]
+fn now_is_the_current_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "checks.yml",
+        "checks for orders:\n  - row_count > 0:\n      name: counted at ${NOW}\n",
+    );
+    let (code, out) = json_output(&["-d", "shop"], &[file]);
+    assert_eq!(code, 0, "{out}");
+    let name = out["files"][0]["checks"][0]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let year = time::OffsetDateTime::now_utc().year();
+    assert!(name.starts_with(&format!("counted at {year}-")), "{name}");
+    assert!(name.ends_with("+00:00"), "{name}");
 }

@@ -81,4 +81,4 @@ pub mod yaml;
 
 pub use model::{Check, CheckKind, Diagnostic, Origin, Report, Scope, Severity, ZoneSpec};
 pub use parser::{FileCheck, Options, parse};
-pub use threshold::{ThresholdError, Thresholds, Zone, split_inline_threshold};
+pub use threshold::{Thresholds, Zone};

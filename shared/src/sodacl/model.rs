@@ -1,12 +1,11 @@
 //! What reading a checks file produces: the checks (typed, each with its source position) and
 //! the diagnostics. Both serialize to the JSON contract of `seltzer validate --format json`.
 
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
-use super::grammar::{ChangeOverTime, format_number};
+use super::grammar::ChangeOverTime;
 use super::identity::Identities;
-use super::threshold::Zone;
+pub use super::threshold::{Bound, ZoneSpec, timedelta_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -67,109 +66,6 @@ pub enum Scope {
     GroupBy,
     /// Created by an `automated monitoring` section.
     AutomatedMonitoring,
-}
-
-/// One bound of a zone as written: a number, a duration (freshness), or text that is only
-/// resolved when the check is evaluated (`${MAX_ROWS}`, `1e3`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Bound {
-    Number(f64),
-    Duration(f64),
-    Text(String),
-}
-
-impl Serialize for Bound {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Bound::Number(n) => s.serialize_f64(*n),
-            Bound::Text(t) => s.serialize_str(t),
-            Bound::Duration(secs) => {
-                let mut m = s.serialize_map(Some(2))?;
-                m.serialize_entry("duration_seconds", secs)?;
-                m.serialize_entry("text", &timedelta_text(*secs))?;
-                m.end()
-            }
-        }
-    }
-}
-
-/// Python's `str(timedelta)` for whole seconds: `1 day, 2:00:00`, `0:30:00`.
-pub fn timedelta_text(seconds: f64) -> String {
-    // Durations come from whole `d`/`h`/`m` units, so they are whole seconds.
-    let total = seconds.max(0.0).round() as u64;
-    let days = total / 86_400;
-    let rest = total % 86_400;
-    let hms = format!("{}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
-    match days {
-        0 => hms,
-        1 => format!("1 day, {hms}"),
-        d => format!("{d} days, {hms}"),
-    }
-}
-
-impl Bound {
-    pub fn describe(&self) -> String {
-        match self {
-            Bound::Number(n) => format_number(*n),
-            Bound::Duration(s) => timedelta_text(*s),
-            Bound::Text(t) => t.clone(),
-        }
-    }
-}
-
-/// A zone with its bounds as written: the values for which the condition is true (see
-/// `threshold::Zone`, which is its resolved, numeric form).
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct ZoneSpec {
-    pub gt: Option<Bound>,
-    pub gte: Option<Bound>,
-    pub lt: Option<Bound>,
-    pub lte: Option<Bound>,
-    pub split_zone: bool,
-}
-
-impl ZoneSpec {
-    /// The inverse zone (Soda Core's `ThresholdCfg.get_inverse`).
-    pub fn inverse(&self) -> Self {
-        let has_lower = self.gt.is_some() || self.gte.is_some();
-        let has_upper = self.lt.is_some() || self.lte.is_some();
-        ZoneSpec {
-            gte: self.lt.clone(),
-            gt: self.lte.clone(),
-            lt: self.gte.clone(),
-            lte: self.gt.clone(),
-            split_zone: if has_lower && has_upper {
-                !self.split_zone
-            } else {
-                self.split_zone
-            },
-        }
-    }
-
-    pub fn bounds(&self) -> impl Iterator<Item = &Bound> {
-        [&self.gt, &self.gte, &self.lt, &self.lte]
-            .into_iter()
-            .flatten()
-    }
-
-    /// The numeric zone, with text bounds resolved by `resolve` (`None` when one cannot be
-    /// read as a number — Soda Core then errors and does not evaluate the check).
-    pub fn resolve(&self, resolve: &dyn Fn(&str) -> Option<f64>) -> Option<Zone> {
-        let bound = |b: &Option<Bound>| -> Option<Option<f64>> {
-            match b {
-                None => Some(None),
-                Some(Bound::Number(n) | Bound::Duration(n)) => Some(Some(*n)),
-                Some(Bound::Text(t)) => resolve(t).map(Some),
-            }
-        };
-        Some(Zone {
-            gt: bound(&self.gt)?,
-            gte: bound(&self.gte)?,
-            lt: bound(&self.lt)?,
-            lte: bound(&self.lte)?,
-            split: self.split_zone,
-        })
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

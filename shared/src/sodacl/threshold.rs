@@ -1,17 +1,185 @@
 //! Thresholds (spec §5): a *zone* is the set of values for which a condition is true.
 //!
-//! - `Zone::parse` turns a condition (`> 5`, `= 0`, `between (10 and 20]`, `not between 1 and
-//!   3`, `!= 4`) into a zone; an inline threshold on a check line states when the check passes,
-//!   so its fail zone is `Zone::inverse` of it.
+//! - `ZoneSpec::of` turns a condition the grammar parsed (`grammar::parse_condition`: `> 5`,
+//!   `= 0`, `between (10 and 20]`, `not between 1 and 3`, `!= 4`) into a zone with its bounds
+//!   as written; an inline threshold on a check line states when the check passes, so its fail
+//!   zone is `ZoneSpec::inverse` of it. `ZoneSpec::resolve` makes it numeric: a `Zone`.
 //! - `Thresholds::outcome` decides pass / warn / fail: fail wins, then warn, else pass; no value
 //!   or no zone means not evaluated.
 //! - `Zone::from_soda_bounds` reads the bad zone Soda Core reports in a check result's
 //!   diagnostics (`{"greaterThan": 1000, "lessThan": 5}`), so stored results can be re-judged.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 
+use super::grammar::{Comparator, Condition, Value, format_number};
 use crate::api::CheckOutcome;
+
+/// One bound of a zone as written: a number, a duration (freshness), or text that is only
+/// resolved when the check is evaluated (`${MAX_ROWS}`, `1e3`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bound {
+    Number(f64),
+    Duration(f64),
+    Text(String),
+}
+
+impl Serialize for Bound {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Bound::Number(n) => s.serialize_f64(*n),
+            Bound::Text(t) => s.serialize_str(t),
+            Bound::Duration(secs) => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("duration_seconds", secs)?;
+                m.serialize_entry("text", &timedelta_text(*secs))?;
+                m.end()
+            }
+        }
+    }
+}
+
+/// Python's `str(timedelta)` for whole seconds: `1 day, 2:00:00`, `0:30:00`.
+pub fn timedelta_text(seconds: f64) -> String {
+    // Durations come from whole `d`/`h`/`m` units, so they are whole seconds.
+    let total = seconds.max(0.0).round() as u64;
+    let days = total / 86_400;
+    let rest = total % 86_400;
+    let hms = format!("{}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
+    match days {
+        0 => hms,
+        1 => format!("1 day, {hms}"),
+        d => format!("{d} days, {hms}"),
+    }
+}
+
+impl Bound {
+    pub fn describe(&self) -> String {
+        match self {
+            Bound::Number(n) => format_number(*n),
+            Bound::Duration(s) => timedelta_text(*s),
+            Bound::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// A zone with its bounds as written: the values for which the condition is true (see
+/// `Zone`, which is its resolved, numeric form).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct ZoneSpec {
+    pub gt: Option<Bound>,
+    pub gte: Option<Bound>,
+    pub lt: Option<Bound>,
+    pub lte: Option<Bound>,
+    pub split_zone: bool,
+}
+
+impl ZoneSpec {
+    /// The zone in which a parsed condition (`grammar::parse_condition`) is true.
+    pub fn of(c: &Condition) -> Self {
+        let b = |v: &Value| match v {
+            Value::Number(n) => Bound::Number(*n),
+            Value::Duration(s) => Bound::Duration(*s),
+            Value::Text(t) => Bound::Text(t.clone()),
+        };
+        match c {
+            Condition::Compare(op, v) => {
+                let v = b(v);
+                match op {
+                    Comparator::Lt => ZoneSpec {
+                        lt: Some(v),
+                        ..ZoneSpec::default()
+                    },
+                    Comparator::Lte => ZoneSpec {
+                        lte: Some(v),
+                        ..ZoneSpec::default()
+                    },
+                    Comparator::Gt => ZoneSpec {
+                        gt: Some(v),
+                        ..ZoneSpec::default()
+                    },
+                    Comparator::Gte => ZoneSpec {
+                        gte: Some(v),
+                        ..ZoneSpec::default()
+                    },
+                    Comparator::Eq => ZoneSpec {
+                        gte: Some(v.clone()),
+                        lte: Some(v),
+                        ..ZoneSpec::default()
+                    },
+                    Comparator::Ne => ZoneSpec {
+                        gt: Some(v.clone()),
+                        lt: Some(v),
+                        split_zone: true,
+                        ..ZoneSpec::default()
+                    },
+                }
+            }
+            Condition::Between {
+                not,
+                lower_inclusive,
+                lower,
+                upper,
+                upper_inclusive,
+            } => {
+                let mut z = ZoneSpec::default();
+                if *lower_inclusive {
+                    z.gte = Some(b(lower));
+                } else {
+                    z.gt = Some(b(lower));
+                }
+                if *upper_inclusive {
+                    z.lte = Some(b(upper));
+                } else {
+                    z.lt = Some(b(upper));
+                }
+                if *not { z.inverse() } else { z }
+            }
+        }
+    }
+
+    /// The inverse zone (Soda Core's `ThresholdCfg.get_inverse`).
+    pub fn inverse(&self) -> Self {
+        let has_lower = self.gt.is_some() || self.gte.is_some();
+        let has_upper = self.lt.is_some() || self.lte.is_some();
+        ZoneSpec {
+            gte: self.lt.clone(),
+            gt: self.lte.clone(),
+            lt: self.gte.clone(),
+            lte: self.gt.clone(),
+            split_zone: if has_lower && has_upper {
+                !self.split_zone
+            } else {
+                self.split_zone
+            },
+        }
+    }
+
+    pub fn bounds(&self) -> impl Iterator<Item = &Bound> {
+        [&self.gt, &self.gte, &self.lt, &self.lte]
+            .into_iter()
+            .flatten()
+    }
+
+    /// The numeric zone, with text bounds resolved by `resolve` (`None` when one cannot be
+    /// read as a number — Soda Core then errors and does not evaluate the check).
+    pub fn resolve(&self, resolve: &dyn Fn(&str) -> Option<f64>) -> Option<Zone> {
+        let bound = |b: &Option<Bound>| -> Option<Option<f64>> {
+            match b {
+                None => Some(None),
+                Some(Bound::Number(n) | Bound::Duration(n)) => Some(Some(*n)),
+                Some(Bound::Text(t)) => resolve(t).map(Some),
+            }
+        };
+        Some(Zone {
+            gt: bound(&self.gt)?,
+            gte: bound(&self.gte)?,
+            lt: bound(&self.lt)?,
+            lte: bound(&self.lte)?,
+            split: self.split_zone,
+        })
+    }
+}
 
 /// `{gt, gte, lt, lte, split}`. Non-split: every set bound holds. Split: the lower half
 /// (`gte`/`gt`) **or** the upper half (`lt`/`lte`) holds.
@@ -25,39 +193,6 @@ pub struct Zone {
     #[serde(rename = "split_zone")]
     pub split: bool,
 }
-
-/// Why a condition text is not a threshold.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ThresholdError {
-    /// Not of any threshold form; the message says which forms exist.
-    Invalid(String),
-    /// A bound is still a `${VARIABLE}`: known only when the scan runs.
-    Unresolved(String),
-    /// `between a and b` with `a > b`: Soda Core logs an error but uses the zone anyway.
-    ReversedBetween { lower: f64, upper: f64 },
-}
-
-impl fmt::Display for ThresholdError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Invalid(text) => write!(
-                f,
-                "invalid threshold '{text}': use < > <= >= = != followed by a number, or \
-                 between A and B / not between A and B"
-            ),
-            Self::Unresolved(text) => {
-                write!(f, "threshold '{text}' uses a variable that is not set")
-            }
-            Self::ReversedBetween { lower, upper } => write!(
-                f,
-                "between {lower} and {upper}: the lower bound must come first (write between \
-                 {upper} and {lower})"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ThresholdError {}
 
 impl Zone {
     pub fn contains(&self, v: f64) -> bool {
@@ -77,119 +212,6 @@ impl Zone {
 
     fn has_upper(&self) -> bool {
         self.lt.is_some() || self.lte.is_some()
-    }
-
-    /// The values outside the zone (spec §5.1): `gte'=lt, gt'=lte, lt'=gte, lte'=gt`; the split
-    /// flips only when the zone has bounds on both sides.
-    pub fn inverse(&self) -> Self {
-        Self {
-            gte: self.lt,
-            gt: self.lte,
-            lt: self.gte,
-            lte: self.gt,
-            split: if self.has_lower() && self.has_upper() {
-                !self.split
-            } else {
-                self.split
-            },
-        }
-    }
-
-    /// Parses a condition: `< x`, `<= x`, `> x`, `>= x`, `= x`, `!= x`, `<> x`,
-    /// `[not] between a and b` with `[`/`(` and `]`/`)` for inclusive/exclusive bounds.
-    /// A reversed `between` still returns its zone, as Soda Core uses it; see
-    /// `Zone::parse_strict` for the error.
-    pub fn parse(text: &str) -> Result<Self, ThresholdError> {
-        match Self::parse_strict(text) {
-            Err(ThresholdError::ReversedBetween { .. }) => Ok(Self::parse_between(text)?.0),
-            other => other,
-        }
-    }
-
-    /// Like `parse`, but a `between` whose lower bound exceeds its upper bound is an error.
-    pub fn parse_strict(text: &str) -> Result<Self, ThresholdError> {
-        let t = text.trim();
-        if t.starts_with("between") || t.starts_with("not between") {
-            let (zone, lower, upper) = Self::parse_between(t)?;
-            if lower > upper {
-                return Err(ThresholdError::ReversedBetween { lower, upper });
-            }
-            return Ok(zone);
-        }
-        let (op, rest) = ["<=", ">=", "<>", "!=", "<", ">", "="]
-            .iter()
-            .find_map(|op| t.strip_prefix(op).map(|rest| (*op, rest)))
-            .ok_or_else(|| ThresholdError::Invalid(t.to_owned()))?;
-        let x = number(rest, t)?;
-        Ok(match op {
-            "<" => Self {
-                lt: Some(x),
-                ..Self::default()
-            },
-            "<=" => Self {
-                lte: Some(x),
-                ..Self::default()
-            },
-            ">" => Self {
-                gt: Some(x),
-                ..Self::default()
-            },
-            ">=" => Self {
-                gte: Some(x),
-                ..Self::default()
-            },
-            "=" => Self {
-                gte: Some(x),
-                lte: Some(x),
-                ..Self::default()
-            },
-            // != and <>
-            _ => Self {
-                gt: Some(x),
-                lt: Some(x),
-                split: true,
-                ..Self::default()
-            },
-        })
-    }
-
-    /// (zone, lower bound, upper bound) of a `[not] between` condition.
-    fn parse_between(t: &str) -> Result<(Self, f64, f64), ThresholdError> {
-        let t = t.trim();
-        let (negated, rest) = match t.strip_prefix("not between") {
-            Some(rest) => (true, rest),
-            None => (false, t.strip_prefix("between").unwrap_or(t)),
-        };
-        if !rest.starts_with([' ', '(', '[']) {
-            return Err(ThresholdError::Invalid(t.to_owned()));
-        }
-        let (low_text, high_text) = rest
-            .split_once(" and ")
-            .ok_or_else(|| ThresholdError::Invalid(t.to_owned()))?;
-        let low_text = low_text.trim();
-        let high_text = high_text.trim();
-        let (exclusive_low, low_text) = match low_text.strip_prefix('(') {
-            Some(r) => (true, r),
-            None => (false, low_text.strip_prefix('[').unwrap_or(low_text)),
-        };
-        let (exclusive_high, high_text) = match high_text.strip_suffix(')') {
-            Some(r) => (true, r),
-            None => (false, high_text.strip_suffix(']').unwrap_or(high_text)),
-        };
-        let lower = number(low_text, t)?;
-        let upper = number(high_text, t)?;
-        let mut zone = Self::default();
-        if exclusive_low {
-            zone.gt = Some(lower);
-        } else {
-            zone.gte = Some(lower);
-        }
-        if exclusive_high {
-            zone.lt = Some(upper);
-        } else {
-            zone.lte = Some(upper);
-        }
-        Ok((if negated { zone.inverse() } else { zone }, lower, upper))
     }
 
     /// The bad zone as Soda Core reports it in a result's diagnostics (`fail` / `warn`). One
@@ -230,24 +252,6 @@ pub struct SodaBounds {
     pub less_than_or_equal: Option<f64>,
 }
 
-/// A number bound: optional sign, digits, decimals; a trailing `%` is decoration only. Soda
-/// Core reads `1e3` as text (and then cannot compare), so exponents are not numbers here either.
-fn number(text: &str, whole: &str) -> Result<f64, ThresholdError> {
-    let t = text.trim();
-    if t.contains("${") {
-        return Err(ThresholdError::Unresolved(whole.to_owned()));
-    }
-    let t = t.strip_suffix('%').unwrap_or(t).trim_end();
-    let t = t.strip_prefix('+').unwrap_or(t);
-    let digits = t.strip_prefix('-').unwrap_or(t);
-    let valid = digits.chars().any(|c| c.is_ascii_digit())
-        && digits.chars().all(|c| c.is_ascii_digit() || c == '.');
-    match t.parse::<f64>() {
-        Ok(v) if valid && v.is_finite() => Ok(v),
-        _ => Err(ThresholdError::Invalid(whole.to_owned())),
-    }
-}
-
 /// The fail and warn zones of a check.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -257,14 +261,6 @@ pub struct Thresholds {
 }
 
 impl Thresholds {
-    /// An inline threshold (`row_count > 0`) states when the check passes: it fails outside.
-    pub fn inline(pass: Zone) -> Self {
-        Self {
-            fail: Some(pass.inverse()),
-            warn: None,
-        }
-    }
-
     /// Spec §5.3: no value or no zone → not evaluated (`None`); in the fail zone → fail (fail
     /// wins); in the warn zone → warn; else pass.
     pub fn outcome(&self, value: Option<f64>) -> Option<CheckOutcome> {
@@ -282,35 +278,18 @@ impl Thresholds {
     }
 }
 
-/// Splits a check line into its metric part and its inline threshold, at the first comparison
-/// operator or `[not] between` outside parentheses: `missing_count(a) between 1 and 3` →
-/// `("missing_count(a)", "between 1 and 3")`. `None` when the line has no inline threshold.
-pub fn split_inline_threshold(line: &str) -> Option<(&str, &str)> {
-    let bytes = line.as_bytes();
-    let mut depth = 0usize;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'(' => depth += 1,
-            b')' => depth = depth.saturating_sub(1),
-            _ if depth > 0 => {}
-            b'<' | b'>' | b'=' | b'!' if i > 0 && bytes[i - 1] == b' ' => {
-                return Some((line[..i].trim_end(), line[i..].trim()));
-            }
-            b'b' | b'n' if i > 0 && bytes[i - 1] == b' ' => {
-                let rest = &line[i..];
-                if rest.starts_with("between ") || rest.starts_with("not between ") {
-                    return Some((line[..i].trim_end(), rest.trim()));
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sodacl::variables::python_float;
+    use crate::sodacl::{Options, Severity, grammar, parse};
+
+    /// The numeric zone of a condition on the product's path: the grammar, `ZoneSpec::of`, and
+    /// `resolve` with Python's `float` as the evaluator resolves text bounds.
+    fn zone_of(text: &str) -> Option<Zone> {
+        let (condition, _) = grammar::parse_condition(text).ok()?;
+        ZoneSpec::of(&condition).resolve(&python_float)
+    }
 
     fn zone(
         gt: Option<f64>,
@@ -318,102 +297,98 @@ mod tests {
         lt: Option<f64>,
         lte: Option<f64>,
         split: bool,
-    ) -> Zone {
-        Zone {
+    ) -> Option<Zone> {
+        Some(Zone {
             gt,
             gte,
             lt,
             lte,
             split,
-        }
+        })
+    }
+
+    /// The fail zone the parser gives the only check of a one-line checks file.
+    fn inline_fail_zone(check_line: &str) -> (Option<Zone>, Vec<String>) {
+        let report = parse(
+            &format!("checks for orders:\n  - {check_line}\n"),
+            &Options::default(),
+        );
+        let errors = report
+            .diagnostics()
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| d.message.clone())
+            .collect();
+        let fail = report.checks[0]
+            .fail
+            .as_ref()
+            .and_then(|z| z.resolve(&python_float));
+        (fail, errors)
     }
 
     #[test]
     fn every_operator_becomes_its_zone() {
+        assert_eq!(zone_of("< 5"), zone(None, None, Some(5.0), None, false));
+        assert_eq!(zone_of("<= 5"), zone(None, None, None, Some(5.0), false));
+        assert_eq!(zone_of("> -5"), zone(Some(-5.0), None, None, None, false));
+        assert_eq!(zone_of(">= +5"), zone(None, Some(5.0), None, None, false));
         assert_eq!(
-            Zone::parse("< 5").unwrap(),
-            zone(None, None, Some(5.0), None, false)
-        );
-        assert_eq!(
-            Zone::parse("<= 5").unwrap(),
-            zone(None, None, None, Some(5.0), false)
-        );
-        assert_eq!(
-            Zone::parse("> -5").unwrap(),
-            zone(Some(-5.0), None, None, None, false)
-        );
-        assert_eq!(
-            Zone::parse(">= +5").unwrap(),
-            zone(None, Some(5.0), None, None, false)
-        );
-        assert_eq!(
-            Zone::parse("= 0").unwrap(),
+            zone_of("= 0"),
             zone(None, Some(0.0), None, Some(0.0), false)
         );
         assert_eq!(
-            Zone::parse("!= 4").unwrap(),
+            zone_of("!= 4"),
             zone(Some(4.0), None, Some(4.0), None, true)
         );
-        assert_eq!(Zone::parse("<> 4").unwrap(), Zone::parse("!= 4").unwrap());
-        assert_eq!(
-            Zone::parse("< 25%").unwrap(),
-            zone(None, None, Some(25.0), None, false)
-        );
-        assert_eq!(Zone::parse("> 1.5").unwrap().gt, Some(1.5));
-        assert!(Zone::parse("> 1e3").is_err(), "Soda Core reads 1e3 as text");
+        assert_eq!(zone_of("<> 4"), zone_of("!= 4"));
+        assert_eq!(zone_of("< 25%"), zone(None, None, Some(25.0), None, false));
+        assert_eq!(zone_of("> 1.5").and_then(|z| z.gt), Some(1.5));
     }
 
     #[test]
     fn between_brackets_choose_inclusive_or_exclusive_bounds() {
+        let ten_twenty = zone(None, Some(10.0), None, Some(20.0), false);
+        assert_eq!(zone_of("between 10 and 20"), ten_twenty);
+        assert_eq!(zone_of("between [10 and 20]"), ten_twenty);
         assert_eq!(
-            Zone::parse("between 10 and 20").unwrap(),
-            zone(None, Some(10.0), None, Some(20.0), false)
-        );
-        assert_eq!(
-            Zone::parse("between [10 and 20]").unwrap(),
-            zone(None, Some(10.0), None, Some(20.0), false)
-        );
-        assert_eq!(
-            Zone::parse("between (10 and 20)").unwrap(),
+            zone_of("between (10 and 20)"),
             zone(Some(10.0), None, Some(20.0), None, false)
         );
         assert_eq!(
-            Zone::parse("between (10 and 20]").unwrap(),
+            zone_of("between (10 and 20]"),
             zone(Some(10.0), None, None, Some(20.0), false)
         );
         assert_eq!(
-            Zone::parse("not between 10 and 20").unwrap(),
+            zone_of("not between 10 and 20"),
             zone(Some(20.0), None, Some(10.0), None, true)
         );
     }
 
     #[test]
     fn split_zones_are_a_union() {
-        let outside = Zone::parse("not between 10 and 20").unwrap();
+        let outside = zone_of("not between 10 and 20").unwrap();
         assert!(outside.contains(9.0) && outside.contains(21.0));
         assert!(!outside.contains(10.0) && !outside.contains(15.0) && !outside.contains(20.0));
-        let not_four = Zone::parse("!= 4").unwrap();
+        let not_four = zone_of("!= 4").unwrap();
         assert!(not_four.contains(3.9) && !not_four.contains(4.0));
     }
 
     #[test]
     fn a_reversed_between_is_reported_but_used_as_soda_core_does() {
-        assert_eq!(
-            Zone::parse_strict("between 20 and 10"),
-            Err(ThresholdError::ReversedBetween {
-                lower: 20.0,
-                upper: 10.0
-            })
+        let (fail, errors) = inline_fail_zone("row_count between 20 and 10");
+        assert!(
+            errors.iter().any(|e| e.contains("lower bound 20")),
+            "{errors:?}"
         );
         // Used anyway: as an inline threshold it then fails every value (spec §5.1).
-        let thresholds = Thresholds::inline(Zone::parse("between 20 and 10").unwrap());
+        let thresholds = Thresholds { fail, warn: None };
         for v in [-100.0, 10.0, 15.0, 20.0, 100.0] {
             assert_eq!(thresholds.outcome(Some(v)), Some(CheckOutcome::Fail), "{v}");
         }
     }
 
     #[test]
-    fn bad_conditions_are_refused_with_the_forms() {
+    fn bad_conditions_are_refused() {
         for bad in [
             "",
             "> ",
@@ -421,29 +396,26 @@ mod tests {
             "is 5",
             "between 1 or 2",
             "~ 3",
-            "> 5d",
             "between1 and 2",
         ] {
-            let err = Zone::parse(bad).unwrap_err();
-            assert!(matches!(err, ThresholdError::Invalid(_)), "{bad}: {err:?}");
+            assert_eq!(zone_of(bad), None, "{bad}");
         }
-        assert!(Zone::parse("> 5").is_ok());
+        assert!(zone_of("> 5").is_some());
+        // A variable is text until the scan resolves it: no numeric zone before that.
+        let (condition, _) = grammar::parse_condition("> ${LIMIT}").unwrap();
+        let spec = ZoneSpec::of(&condition);
+        assert_eq!(spec.resolve(&python_float), None);
         assert_eq!(
-            Zone::parse("> ${LIMIT}"),
-            Err(ThresholdError::Unresolved("> ${LIMIT}".into()))
-        );
-        assert!(
-            ThresholdError::Invalid("x".into())
-                .to_string()
-                .contains("between A and B")
+            spec.resolve(&|t| (t == "${LIMIT}").then_some(7.0)),
+            zone(Some(7.0), None, None, None, false)
         );
     }
 
     #[test]
     fn fail_wins_then_warn_then_pass() {
         let t = Thresholds {
-            fail: Some(Zone::parse("> 10").unwrap()),
-            warn: Some(Zone::parse("> 5").unwrap()),
+            fail: zone_of("> 10"),
+            warn: zone_of("> 5"),
         };
         assert_eq!(t.outcome(Some(11.0)), Some(CheckOutcome::Fail));
         assert_eq!(t.outcome(Some(6.0)), Some(CheckOutcome::Warn));
@@ -458,15 +430,14 @@ mod tests {
 
     #[test]
     fn inline_thresholds_fail_outside_their_pass_zone() {
-        let t = Thresholds::inline(Zone::parse("> 0").unwrap());
-        assert_eq!(t.fail, Some(zone(None, None, None, Some(0.0), false)));
+        let (fail, errors) = inline_fail_zone("row_count > 0");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(fail, zone(None, None, None, Some(0.0), false));
+        let t = Thresholds { fail, warn: None };
         assert_eq!(t.outcome(Some(0.0)), Some(CheckOutcome::Fail));
         assert_eq!(t.outcome(Some(7.0)), Some(CheckOutcome::Pass));
-        let equal = Thresholds::inline(Zone::parse("= 1").unwrap());
-        assert_eq!(
-            equal.fail,
-            Some(zone(Some(1.0), None, Some(1.0), None, true))
-        );
+        let (equal, _) = inline_fail_zone("row_count = 1");
+        assert_eq!(equal, zone(Some(1.0), None, Some(1.0), None, true));
     }
 
     #[test]
@@ -501,42 +472,28 @@ mod tests {
         });
         assert!(!zero.split && zero.contains(0.0) && !zero.contains(1.0));
     }
-
-    #[test]
-    fn inline_thresholds_are_found_outside_parentheses() {
-        assert_eq!(
-            split_inline_threshold("row_count > 0"),
-            Some(("row_count", "> 0"))
-        );
-        assert_eq!(
-            split_inline_threshold("missing_count(a) between 1 and 3"),
-            Some(("missing_count(a)", "between 1 and 3"))
-        );
-        assert_eq!(
-            split_inline_threshold("change percent for row_count not between -20 and 20"),
-            Some(("change percent for row_count", "not between -20 and 20"))
-        );
-        assert_eq!(split_inline_threshold("duplicate_count(a)"), None);
-        assert_eq!(
-            split_inline_threshold("freshness(ts) < 1d"),
-            Some(("freshness(ts)", "< 1d"))
-        );
-    }
 }
 
 /// The same decisions in headless Chromium: the editor's backtest runs this code as wasm.
 #[cfg(all(test, target_arch = "wasm32"))]
 mod in_browser {
     use super::*;
+    use crate::sodacl::grammar;
+    use crate::sodacl::variables::python_float;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
+    fn zone_of(text: &str) -> Option<Zone> {
+        let (condition, _) = grammar::parse_condition(text).ok()?;
+        ZoneSpec::of(&condition).resolve(&python_float)
+    }
+
     #[wasm_bindgen_test]
     fn thresholds_decide_in_the_browser() {
         let t = Thresholds {
-            fail: Some(Zone::parse("not between 0 and 100").expect("a zone")),
-            warn: Some(Zone::parse("> 90").expect("a zone")),
+            fail: zone_of("not between 0 and 100"),
+            warn: zone_of("> 90"),
         };
         assert_eq!(t.outcome(Some(95.0)), Some(CheckOutcome::Warn));
         assert_eq!(t.outcome(Some(101.0)), Some(CheckOutcome::Fail));

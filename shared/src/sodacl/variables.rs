@@ -18,12 +18,15 @@ pub struct Variables {
 }
 
 impl Variables {
-    pub fn new(scan_variables: &BTreeMap<String, String>) -> Self {
+    /// The scan variables, and `NOW` as the scan's start unless they set it themselves (as in
+    /// Soda Core, where `-v NOW=…` wins); an empty `now` leaves `NOW` undefined.
+    pub fn new(scan_variables: &BTreeMap<String, String>, now: &str) -> Self {
         let mut values = scan_variables.clone();
-        // Soda Core defines NOW as the scan start; the corpus oracle pins it.
-        values
-            .entry("NOW".to_owned())
-            .or_insert_with(|| "2024-06-01T00:00:00+00:00".to_owned());
+        if !now.is_empty() {
+            values
+                .entry("NOW".to_owned())
+                .or_insert_with(|| now.to_owned());
+        }
         Variables { values }
     }
 
@@ -153,6 +156,16 @@ mod tests {
         vars.define("A", "1".to_owned());
         assert_eq!(vars.resolve("x ${A} ${ B } y"), "x 1  y");
         assert_eq!(vars.undefined_in("${A} ${B}"), vec!["${B}".to_owned()]);
+    }
+
+    #[test]
+    fn now_is_the_scan_start_unless_a_scan_variable_sets_it() {
+        let start = "2026-12-06T07:54:27.123000+00:00";
+        let vars = Variables::new(&BTreeMap::new(), start);
+        assert_eq!(vars.resolve("${NOW}"), start);
+        let set = BTreeMap::from([("NOW".to_owned(), "2020-01-01".to_owned())]);
+        assert_eq!(Variables::new(&set, start).resolve("${NOW}"), "2020-01-01");
+        assert_eq!(Variables::new(&BTreeMap::new(), "").get("NOW"), None);
     }
 
     #[test]

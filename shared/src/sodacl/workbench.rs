@@ -24,6 +24,9 @@ pub struct WorkbenchRequest {
     pub text: String,
     pub file_name: String,
     pub data_source: String,
+    /// What `${NOW}` stands for (see `Options::now`): the browser's clock.
+    #[serde(default)]
+    pub now: String,
     /// Stored values (oldest first) by check identity.
     #[serde(default)]
     pub histories: BTreeMap<String, Vec<Option<f64>>>,
@@ -89,10 +92,11 @@ pub fn run(request: &WorkbenchRequest) -> WorkbenchReport {
     let options = Options {
         file_name: request.file_name.clone(),
         data_source: request.data_source.clone(),
+        now: request.now.clone(),
         ..Options::default()
     };
     let report = parse(&request.text, &options);
-    let variables = Variables::new(&options.variables);
+    let variables = Variables::new(&options.variables, &options.now);
     let problems = report
         .diagnostics()
         .into_iter()

@@ -1,369 +1,16 @@
-//! The check-line and section-header grammar of Soda Core 3.5.6 (its ANTLR grammar
-//! `SodaCLAntlr.g4`), re-implemented as a longest-match lexer and a recursive-descent parser.
-//!
-//! The language is whitespace-exact: words are separated by exactly one space, keywords are
-//! lower case and reserved. Where ANTLR only says "mismatched input", the errors here say what
-//! was expected where, and how to fix it; their offset is the character in the line at fault.
+//! The recursive-descent parser over the lexer's tokens, one method per grammar rule.
 
-use std::fmt;
+use super::lexer::{Kind, Token, lex};
+use super::syntax::*;
+use super::{SyntaxError, duration_seconds};
 
-/// Literal tokens, in the lexer's rule order (a tie in length goes to the earlier rule).
-const LITERALS: &[&str] = &[
-    "freshness using",
-    "with",
-    "failed rows",
-    "group by",
-    "row_count same as",
-    "default",
-    "same day last week",
-    "percent",
-    "anomaly score for ",
-    "anomaly detection for ",
-    "values in",
-    "must",
-    "exist in",
-    "checks for",
-    "filter",
-    "configurations for",
-    "for each dataset",
-    "for each table",
-    "for each column",
-    ".",
-    "for",
-    "and",
-    "between",
-    "not",
-    "in",
-    "warn",
-    "fail",
-    "pass",
-    "change",
-    "last",
-    "avg",
-    "min",
-    "max",
-    "[",
-    "]",
-    "{",
-    "}",
-    "(",
-    ")",
-    ",",
-    "%",
-    "+",
-    "-",
-    "!=",
-    "<>",
-    "<=",
-    ">=",
-    "=",
-    "<",
-    ">",
-];
-
-/// The words reserved as keywords: a column or dataset with such a name must be quoted.
-pub const RESERVED_WORDS: &[&str] = &[
-    "with", "default", "percent", "must", "filter", "for", "and", "between", "not", "in", "warn",
-    "fail", "pass", "change", "last", "d", "h", "m",
-];
-
-#[derive(Debug, Clone, PartialEq)]
-enum Kind {
-    /// A literal token (keyword, phrase or punctuation).
-    Lit(&'static str),
-    /// `3d`, `12h`: one duration unit.
-    TimeUnit,
-    /// `d`, `h`, `m` alone.
-    Unit,
-    Ident,
-    Digits,
-    Space,
-}
-
-#[derive(Debug, Clone)]
-struct Token {
-    kind: Kind,
-    text: String,
-    /// Character offset in the line.
-    at: usize,
-}
-
-/// A syntax error at a character offset of the parsed text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyntaxError {
-    pub offset: usize,
-    pub message: String,
-}
-
-impl fmt::Display for SyntaxError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-fn is_ident_start(c: char) -> bool {
-    c.is_ascii_alphabetic() || c == '_' || c == '$'
-}
-
-fn is_ident_char(c: char) -> bool {
-    !matches!(c, ' ' | '<' | '=' | '>' | '(' | ')' | '[' | ']' | ',')
-}
-
-/// Length in chars of the longest unquoted identifier at the start of `s`.
-fn unquoted_ident_len(s: &[char]) -> usize {
-    let mut i = 0;
-    while i < s.len() && s[i].is_ascii_digit() {
-        i += 1;
-    }
-    if i >= s.len() || !is_ident_start(s[i]) {
-        return 0;
-    }
-    i += 1;
-    while i < s.len() && is_ident_char(s[i]) {
-        i += 1;
-    }
-    i
-}
-
-fn quoted_len(s: &[char], open: char, close: char) -> usize {
-    if s.first() != Some(&open) {
-        return 0;
-    }
-    let mut i = 1;
-    while i < s.len() {
-        if s[i] == '\\' && s.get(i + 1) == Some(&close) {
-            i += 2;
-            continue;
-        }
-        if s[i] == close {
-            return if i > 1 { i + 1 } else { 0 };
-        }
-        i += 1;
-    }
-    0
-}
-
-fn square_ident_len(s: &[char]) -> usize {
-    if s.first() != Some(&'[') || !s.get(1).is_some_and(|c| is_ident_start(*c)) {
-        return 0;
-    }
-    match s.iter().position(|c| *c == ']') {
-        Some(end) => end + 1,
-        None => 0,
-    }
-}
-
-fn time_unit_len(s: &[char]) -> usize {
-    let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
-    if digits > 0 && matches!(s.get(digits), Some('d' | 'h' | 'm')) {
-        digits + 1
-    } else {
-        0
-    }
-}
-
-fn lex(text: &str) -> Result<Vec<Token>, SyntaxError> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let rest = &chars[i..];
-        // (length, kind), first best wins on ties: rule order.
-        let mut best: (usize, Kind) = (0, Kind::Space);
-        let mut consider = |len: usize, kind: Kind| {
-            if len > best.0 {
-                best = (len, kind);
-            }
-        };
-        for lit in LITERALS {
-            // Literals are ASCII: bytes and chars coincide.
-            let bytes = lit.as_bytes();
-            if rest.len() >= bytes.len()
-                && u32::from(bytes[0]) == u32::from(rest[0])
-                && rest[..bytes.len()]
-                    .iter()
-                    .zip(bytes)
-                    .all(|(c, b)| u32::from(*c) == u32::from(*b))
-            {
-                consider(bytes.len(), Kind::Lit(lit));
-            }
-        }
-        consider(time_unit_len(rest), Kind::TimeUnit);
-        if matches!(rest[0], 'd' | 'h' | 'm') {
-            consider(1, Kind::Unit);
-        }
-        consider(quoted_len(rest, '"', '"'), Kind::Ident);
-        consider(quoted_len(rest, '`', '`'), Kind::Ident);
-        consider(unquoted_ident_len(rest), Kind::Ident);
-        consider(square_ident_len(rest), Kind::Ident);
-        consider(
-            rest.iter().take_while(|c| c.is_ascii_digit()).count(),
-            Kind::Digits,
-        );
-        if rest[0] == ' ' {
-            consider(1, Kind::Space);
-        }
-        if best.0 == 0 {
-            let c = rest[0];
-            let hint = match c {
-                '\'' => " (quote an identifier with double quotes or backticks, not single quotes)",
-                '"' | '`' => " (the quote is never closed)",
-                '\t' => " (use one space, not a tab)",
-                _ => "",
-            };
-            return Err(SyntaxError {
-                offset: i,
-                message: format!("unexpected character '{c}'{hint}"),
-            });
-        }
-        tokens.push(Token {
-            kind: best.1,
-            text: rest[..best.0].iter().collect(),
-            at: i,
-        });
-        i += best.0;
-    }
-    Ok(tokens)
-}
-
-/// A threshold value as written.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Number(f64),
-    /// Seconds, from one or more `<digits><d|h|m>` units.
-    Duration(f64),
-    /// An identifier: a variable (`${MAX}`) or text Python's `float()` may still read (`1e3`).
-    Text(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Comparator {
-    Lt,
-    Lte,
-    Eq,
-    Gte,
-    Gt,
-    Ne,
-}
-
-/// A condition as written: `> 5`, `between (1 and 10]`, `not between 1 and 2`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Condition {
-    Compare(Comparator, Value),
-    Between {
-        not: bool,
-        lower_inclusive: bool,
-        lower: Value,
-        upper: Value,
-        upper_inclusive: bool,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Arg {
-    Number(f64),
-    Ident(String),
-}
-
-impl Arg {
-    pub fn text(&self) -> String {
-        match self {
-            Arg::Number(n) => format_number(*n),
-            Arg::Ident(s) => s.clone(),
-        }
-    }
-}
-
-/// Python's `str(float)` for the values a check line can hold.
-pub fn format_number(n: f64) -> String {
-    if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e16 {
-        format!("{n:.1}")
-    } else {
-        format!("{n}")
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChangeOverTime {
-    pub last_measurements: Option<u32>,
-    pub last_aggregation: Option<String>,
-    pub same_day_last_week: bool,
-    pub percent: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Prefix {
-    Change(ChangeOverTime),
-    AnomalyScore,
-    AnomalyDetection,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum LineThreshold {
-    Condition(Condition),
-    /// `< default` (anomaly score checks).
-    Default,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricLine {
-    pub prefix: Option<Prefix>,
-    pub metric: String,
-    /// Character offset of the metric name in the line.
-    pub metric_at: usize,
-    pub args: Vec<Arg>,
-    pub threshold: Option<LineThreshold>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum CheckLine {
-    Metric(MetricLine),
-    RowCountComparison {
-        other_dataset: String,
-        other_partition: Option<String>,
-        other_data_source: Option<String>,
-    },
-    Reference {
-        source_columns: Vec<String>,
-        must_not_exist: bool,
-        target_dataset: String,
-        target_columns: Vec<String>,
-    },
-    FreshnessUsing {
-        column: String,
-        variable: Option<String>,
-        threshold: Option<Value>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Header {
-    Checks {
-        dataset: String,
-        partition: Option<String>,
-    },
-    Filter {
-        dataset: String,
-        partition: String,
-    },
-    Configurations {
-        dataset: String,
-    },
-    ForEachDataset {
-        alias: String,
-    },
-    ForEachColumn {
-        alias: String,
-    },
-}
-
-struct P {
+pub(super) struct P {
     tokens: Vec<Token>,
     pos: usize,
     len: usize,
 }
 
-fn describe(tok: Option<&Token>) -> String {
+pub(super) fn describe(tok: Option<&Token>) -> String {
     match tok {
         None => "the end of the line".to_owned(),
         Some(t) if t.kind == Kind::Space => "a space".to_owned(),
@@ -372,7 +19,7 @@ fn describe(tok: Option<&Token>) -> String {
 }
 
 impl P {
-    fn new(text: &str) -> Result<Self, SyntaxError> {
+    pub(super) fn new(text: &str) -> Result<Self, SyntaxError> {
         Ok(P {
             tokens: lex(text)?,
             pos: 0,
@@ -380,23 +27,23 @@ impl P {
         })
     }
 
-    fn peek(&self) -> Option<&Token> {
+    pub(super) fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.pos)
     }
 
-    fn peek_at(&self, n: usize) -> Option<&Token> {
+    pub(super) fn peek_at(&self, n: usize) -> Option<&Token> {
         self.tokens.get(self.pos + n)
     }
 
-    fn at(&self) -> usize {
+    pub(super) fn at(&self) -> usize {
         self.peek().map_or(self.len, |t| t.at)
     }
 
-    fn is_lit(&self, lit: &str) -> bool {
+    pub(super) fn is_lit(&self, lit: &str) -> bool {
         matches!(self.peek(), Some(Token { kind: Kind::Lit(l), .. }) if *l == lit)
     }
 
-    fn eat_lit(&mut self, lit: &str) -> bool {
+    pub(super) fn eat_lit(&mut self, lit: &str) -> bool {
         if self.is_lit(lit) {
             self.pos += 1;
             true
@@ -405,7 +52,7 @@ impl P {
         }
     }
 
-    fn error(&self, expected: &str) -> SyntaxError {
+    pub(super) fn error(&self, expected: &str) -> SyntaxError {
         let found = self.peek();
         let mut message = format!("expected {expected}, found {}", describe(found));
         if found.is_some_and(|t| t.kind == Kind::Space) {
@@ -425,7 +72,7 @@ impl P {
         }
     }
 
-    fn expect_lit(&mut self, lit: &str) -> Result<(), SyntaxError> {
+    pub(super) fn expect_lit(&mut self, lit: &str) -> Result<(), SyntaxError> {
         if self.eat_lit(lit) {
             Ok(())
         } else {
@@ -433,7 +80,7 @@ impl P {
         }
     }
 
-    fn space(&mut self) -> Result<(), SyntaxError> {
+    pub(super) fn space(&mut self) -> Result<(), SyntaxError> {
         if matches!(
             self.peek(),
             Some(Token {
@@ -453,7 +100,7 @@ impl P {
         }
     }
 
-    fn is_space(&self) -> bool {
+    pub(super) fn is_space(&self) -> bool {
         matches!(
             self.peek(),
             Some(Token {
@@ -463,7 +110,7 @@ impl P {
         )
     }
 
-    fn end(&self) -> Result<(), SyntaxError> {
+    pub(super) fn end(&self) -> Result<(), SyntaxError> {
         match self.peek() {
             None => Ok(()),
             Some(_) => Err(self.error("the end of the check")),
@@ -471,7 +118,7 @@ impl P {
     }
 
     /// identifier: unquoted, "quoted", `backticked`, [bracketed], or avg/min/max.
-    fn identifier(&mut self, what: &str) -> Result<String, SyntaxError> {
+    pub(super) fn identifier(&mut self, what: &str) -> Result<String, SyntaxError> {
         match self.peek() {
             Some(Token {
                 kind: Kind::Ident,
@@ -505,7 +152,7 @@ impl P {
         }
     }
 
-    fn digits(&mut self) -> Option<String> {
+    pub(super) fn digits(&mut self) -> Option<String> {
         match self.peek() {
             Some(Token {
                 kind: Kind::Digits,
@@ -521,7 +168,7 @@ impl P {
     }
 
     /// signed_number: (+|-)? (D | D. | D.D | .D)
-    fn signed_number(&mut self) -> Option<f64> {
+    pub(super) fn signed_number(&mut self) -> Option<f64> {
         let start = self.pos;
         let negative = if self.eat_lit("-") {
             true
@@ -552,7 +199,7 @@ impl P {
         Some(if negative { -v } else { v })
     }
 
-    fn value(&mut self) -> Result<Value, SyntaxError> {
+    pub(super) fn value(&mut self) -> Result<Value, SyntaxError> {
         if let Some(n) = self.signed_number() {
             // `5%`, `5 %`: the percent sign is decoration.
             if self.is_lit("%") {
@@ -602,7 +249,7 @@ impl P {
         }
     }
 
-    fn comparator(&mut self) -> Option<Comparator> {
+    pub(super) fn comparator(&mut self) -> Option<Comparator> {
         let c = match self.peek() {
             Some(Token {
                 kind: Kind::Lit(l), ..
@@ -621,7 +268,7 @@ impl P {
         Some(c)
     }
 
-    fn threshold(&mut self) -> Result<Condition, SyntaxError> {
+    pub(super) fn threshold(&mut self) -> Result<Condition, SyntaxError> {
         if let Some(c) = self.comparator() {
             if let Some(Token {
                 kind: Kind::Lit(next @ ("<" | "=" | ">")),
@@ -661,7 +308,7 @@ impl P {
                         ": write 'anomaly {lower} for <metric>'{}",
                         if lower == "score" { " < default" } else { "" }
                     ));
-                } else if super::catalogue::distance(&lower, "between") <= 2 {
+                } else if crate::sodacl::catalogue::distance(&lower, "between") <= 2 {
                     err.message.push_str(": did you mean 'between'?");
                 }
             }
@@ -704,7 +351,7 @@ impl P {
         })
     }
 
-    fn metric_check(&mut self) -> Result<MetricLine, SyntaxError> {
+    pub(super) fn metric_check(&mut self) -> Result<MetricLine, SyntaxError> {
         let prefix = if self.eat_lit("change") {
             self.space()?;
             let mut cot = ChangeOverTime {
@@ -821,7 +468,7 @@ impl P {
         })
     }
 
-    fn column_list(&mut self) -> Result<Vec<String>, SyntaxError> {
+    pub(super) fn column_list(&mut self) -> Result<Vec<String>, SyntaxError> {
         if self.eat_lit("(") {
             let mut cols = vec![self.identifier("a column name")?];
             while self.eat_lit(",") {
@@ -835,7 +482,7 @@ impl P {
         }
     }
 
-    fn check(&mut self) -> Result<CheckLine, SyntaxError> {
+    pub(super) fn check(&mut self) -> Result<CheckLine, SyntaxError> {
         if self.eat_lit("row_count same as") {
             self.space()?;
             let other_dataset = self.identifier("the dataset to compare with")?;
@@ -926,7 +573,7 @@ impl P {
         Ok(CheckLine::Metric(self.metric_check()?))
     }
 
-    fn header(&mut self) -> Result<Header, SyntaxError> {
+    pub(super) fn header(&mut self) -> Result<Header, SyntaxError> {
         if self.eat_lit("checks for") {
             self.space()?;
             let dataset = self.identifier("a dataset name")?;
@@ -972,7 +619,7 @@ impl P {
     }
 }
 
-fn comparator_text(c: Comparator) -> &'static str {
+pub(super) fn comparator_text(c: Comparator) -> &'static str {
     match c {
         Comparator::Lt => "<",
         Comparator::Lte => "<=",
@@ -983,159 +630,9 @@ fn comparator_text(c: Comparator) -> &'static str {
     }
 }
 
-fn strip_brackets(s: &str) -> String {
+pub(super) fn strip_brackets(s: &str) -> String {
     s.strip_prefix('[')
         .and_then(|s| s.strip_suffix(']'))
         .unwrap_or(s)
         .to_owned()
-}
-
-/// `1d2h30m` → seconds; `None` unless the whole text is made of `<digits><d|h|m>` units.
-pub fn duration_seconds(text: &str) -> Option<f64> {
-    let mut total = 0.0;
-    let mut digits = String::new();
-    let mut any = false;
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit = match c {
-            'd' => 86_400.0,
-            'h' => 3_600.0,
-            'm' => 60.0,
-            _ => return None,
-        };
-        let n: f64 = digits.parse().ok()?;
-        total += n * unit;
-        digits.clear();
-        any = true;
-    }
-    (any && digits.is_empty()).then_some(total)
-}
-
-/// Parses a check line (the text of a check list item).
-pub fn parse_check(line: &str) -> Result<CheckLine, SyntaxError> {
-    P::new(line)?.check()
-}
-
-/// Parses the condition after `when ` in a `warn:` / `fail:` configuration.
-///
-/// Soda Core's grammar rule for these conditions does not end at the end of the text: words
-/// after a complete condition are silently ignored (`when between 1 and 5 and 6` means
-/// `between 1 and 5`). The condition comes back with the position of such ignored text.
-pub fn parse_condition(text: &str) -> Result<(Condition, Option<usize>), SyntaxError> {
-    let mut p = P::new(text)?;
-    let c = p.threshold()?;
-    let ignored = p.peek().map(|t| t.at);
-    Ok((c, ignored))
-}
-
-/// Parses a section header (other than the fixed ones: `checks`, `variables`, …).
-pub fn parse_header(text: &str) -> Result<Header, SyntaxError> {
-    P::new(text)?.header()
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    fn metric(line: &str) -> MetricLine {
-        match parse_check(line).unwrap() {
-            CheckLine::Metric(m) => m,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn metric_lines() {
-        let m = metric("row_count > 0");
-        assert_eq!(m.metric, "row_count");
-        assert_eq!(
-            m.threshold,
-            Some(LineThreshold::Condition(Condition::Compare(
-                Comparator::Gt,
-                Value::Number(0.0)
-            )))
-        );
-        let m = metric("duplicate_count(a, b) between -1.5 and 5. %");
-        assert_eq!(m.args, vec![Arg::Ident("a".into()), Arg::Ident("b".into())]);
-        let m = metric("percentile(distance, 0.95) > .5");
-        assert_eq!(m.args[1], Arg::Number(0.95));
-        let m = metric("freshness(shipped_at) < 1d");
-        assert_eq!(
-            m.threshold,
-            Some(LineThreshold::Condition(Condition::Compare(
-                Comparator::Lt,
-                Value::Duration(86_400.0)
-            )))
-        );
-        let m = metric("freshness(shipped_at) < 1d2h");
-        assert!(matches!(
-            m.threshold,
-            Some(LineThreshold::Condition(Condition::Compare(_, Value::Duration(s)))) if s == 93_600.0
-        ));
-        let m = metric("change avg last 7 percent for row_count between (1 and 5]");
-        assert!(matches!(
-            m.prefix,
-            Some(Prefix::Change(ChangeOverTime {
-                percent: true,
-                last_measurements: Some(7),
-                ..
-            }))
-        ));
-        let m = metric("anomaly score for row_count < default");
-        assert_eq!(m.threshold, Some(LineThreshold::Default));
-        let m = metric("avg(\"Weight kg\") > ${MIN}");
-        assert_eq!(m.args, vec![Arg::Ident("\"Weight kg\"".into())]);
-    }
-
-    #[test]
-    fn other_lines() {
-        assert!(matches!(
-            parse_check("values in (a, b) must not exist in carriers (c, e)").unwrap(),
-            CheckLine::Reference {
-                must_not_exist: true,
-                ..
-            }
-        ));
-        assert!(matches!(
-            parse_check("row_count same as other [recent] in ds").unwrap(),
-            CheckLine::RowCountComparison { other_partition: Some(p), .. } if p == "recent"
-        ));
-    }
-
-    #[test]
-    fn errors() {
-        for bad in [
-            "row_count>0",
-            "row_count  > 0",
-            "row_count > 0 ",
-            "row_count => 0",
-            "row_count BETWEEN 1 AND 2",
-            "change last 7 for row_count > 1",
-            "missing_count( a) = 0",
-            "f() > 1",
-            "values in carrier_code must exist in carriers.code",
-            "row_count > 1.5d",
-            "row_count > '5'",
-        ] {
-            assert!(parse_check(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn headers() {
-        assert_eq!(
-            parse_header("checks for shipments [recent]").unwrap(),
-            Header::Checks {
-                dataset: "shipments".into(),
-                partition: Some("recent".into())
-            }
-        );
-        assert!(parse_header("check for shipments").is_err());
-        assert!(parse_header("checks for a b c").is_err());
-        assert!(parse_header("filter shipments").is_err());
-    }
 }
