@@ -48,7 +48,7 @@ impl Placeholders {
     }
 
     /// `(…, …), (…, …)` for `rows` rows of `columns.len()` columns. A column spelled
-    /// `"DOUBLE PRECISION"` is wrapped in a cast (see `scans::nullable_number`); `""` is bare.
+    /// `"DOUBLE PRECISION"` is wrapped in a cast (see `scan_writes::nullable_number`); `""` is bare.
     pub fn values(&mut self, rows: usize, columns: &[&str]) -> String {
         let mut sql = String::with_capacity(rows * columns.len() * 6);
         for row in 0..rows {

@@ -10,11 +10,11 @@ mod checkpoints;
 mod checks;
 mod datasets;
 mod error;
-mod history;
 mod integrity;
 mod samples;
-mod scan_details;
+mod scan_writes;
 mod scans;
+mod soda_history;
 mod throttle;
 mod users;
 
@@ -28,8 +28,8 @@ pub use datasets::{DatasetFilter, DatasetSummary, HealthRow};
 pub use error::StorageError;
 pub use integrity::{IntegrityProblem, IntegrityReport};
 pub use samples::NewSample;
-pub use scan_details::{ScanCheckRow, ScanDetail, ScanFilter, ScanRow};
-pub use scans::{ScanSender, StoredScan};
+pub use scan_writes::{ScanSender, StoredScan};
+pub use scans::{ScanCheckRow, ScanDetail, ScanFilter, ScanRow};
 pub use throttle::{Attempt, THROTTLE_WINDOW_MS};
 pub use users::{SessionUser, User};
 

@@ -8,9 +8,7 @@ use serde_json::{Value, json};
 use server::IngestConfig;
 use shared::api::Role;
 
-use crate::support::{Answer, TestDb, basic, on_both_engines, send};
-
-use super::ingest::{Seltzer, good_orders_scan};
+use crate::support::{Answer, Seltzer, TestDb, basic, good_orders_scan, on_both_engines, send};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -20,26 +18,15 @@ async fn post_json(
     headers: &[(&str, &str)],
     body: &Value,
 ) -> Answer {
-    let mut request = Request::post(path)
-        .header("host", "localhost")
-        .header("content-type", "application/json");
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    send(
-        &seltzer.app,
-        request.body(Body::from(body.to_string())).unwrap(),
-    )
-    .await
+    seltzer
+        .request("POST", path, headers, Some(body.clone()))
+        .await
 }
 
 async fn get_with(seltzer: &Seltzer, path: &str, auth: &str) -> Answer {
-    let request = Request::get(path)
-        .header("host", "localhost")
-        .header("authorization", auth)
-        .body(Body::empty())
-        .unwrap();
-    send(&seltzer.app, request).await
+    seltzer
+        .request("GET", path, &[("authorization", auth)], None)
+        .await
 }
 
 /// Sixty wrong passwords sent at once, then the right one: each attempt is counted before its
@@ -216,21 +203,10 @@ async fn insert(seltzer: &Seltzer, token: &str, doc: &Value) -> Answer {
     seltzer.post("/api/command", &doc).await
 }
 
-async fn login_as(seltzer: &Seltzer, id: &str, secret: &str) -> String {
-    let answer = seltzer
-        .post(
-            "/api/command",
-            &json!({"type": "login", "apiKeyId": id, "apiKeySecret": secret}),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::OK);
-    answer.json()["token"].as_str().unwrap().to_owned()
-}
-
 /// A token of a new API key acting as `role`.
 async fn new_key_token(seltzer: &Seltzer, name: &str, role: Role) -> String {
     let key = seltzer.db.create_api_key(name, role).await.unwrap();
-    login_as(seltzer, &key.id, &key.secret).await
+    seltzer.login_as(&key.id, &key.secret).await
 }
 
 /// A re-send replaces only the same data source's scan, and only when the sender sent it or
@@ -292,7 +268,7 @@ async fn scans_are_replaced_only_by_who_may(test_db: TestDb) {
         .create_api_key_for("shop only", Role::Viewer, Some(&["shop".to_owned()]))
         .await
         .unwrap();
-    let shop_only = login_as(&seltzer, &limited.id, &limited.secret).await;
+    let shop_only = seltzer.login_as(&limited.id, &limited.secret).await;
     let mut later = good_orders_scan("", "hourly", "2026-11-21T00:00:00+00:00");
     assert_eq!(
         insert(&seltzer, &shop_only, &later).await.status,

@@ -2,197 +2,16 @@
 //! (`tests/data/soda-core-3.5.6/`), on both engines: what is stored must match the payloads.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use server::IngestConfig;
-use server::http::assets::Assets;
-use server::storage::AttributeDefinition;
-use server::{AppState, Database, router};
-use shared::api::Role;
 use sqlx::Row;
 
-use crate::support::{Answer, TestDb, on_both_engines, send};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/soda-core-3.5.6")
-}
-
-/// The check attributes the fixtures' checks use (s09 uses others on purpose).
-pub async fn define_fixture_attributes(db: &Database) {
-    for (name, kind, allowed) in [
-        ("owner", "text", None),
-        ("priority", "number", None),
-        (
-            "domain",
-            "singleSelect",
-            Some(json!(["sales", "marketing", "finance"])),
-        ),
-        (
-            "tags",
-            "multiSelect",
-            Some(json!(["pii", "marketing", "finance", "critical"])),
-        ),
-        ("reviewed", "checkbox", Some(json!([true, false]))),
-        ("review_date", "datetime", None),
-    ] {
-        db.create_attribute(&AttributeDefinition {
-            name: name.into(),
-            label: name.into(),
-            attribute_type: kind.into(),
-            allowed_values: allowed.map(|v| v.as_array().unwrap().clone()),
-        })
-        .await
-        .unwrap();
-    }
-}
-
-/// A Seltzer in-process with one API key and the attributes the fixtures use.
-pub struct Seltzer {
-    pub app: Router,
-    pub db: Database,
-    pub key_id: String,
-    pub secret: String,
-}
-
-impl Seltzer {
-    pub async fn start(test_db: &TestDb, config: IngestConfig) -> Self {
-        // Server errors are logged, never returned: show them in a failing test's output.
-        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
-        let db = Database::connect(&test_db.url).await.unwrap();
-        db.migrate().await.unwrap();
-        let key = db.create_api_key("replay", Role::Viewer).await.unwrap();
-        define_fixture_attributes(&db).await;
-        let app = router(AppState::new(db.clone(), Assets::Embedded, config));
-        Self {
-            app,
-            db,
-            key_id: key.id,
-            secret: key.secret,
-        }
-    }
-
-    /// Another Seltzer on the same database and key, with another configuration.
-    pub fn reopen(other: &Self, config: IngestConfig) -> Self {
-        Self {
-            app: router(AppState::new(other.db.clone(), Assets::Embedded, config)),
-            db: other.db.clone(),
-            key_id: other.key_id.clone(),
-            secret: other.secret.clone(),
-        }
-    }
-
-    pub async fn post(&self, path: &str, body: &Value) -> Answer {
-        let request = Request::post(path)
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string()))
-            .unwrap();
-        send(&self.app, request).await
-    }
-
-    pub async fn login(&self) -> String {
-        let answer = self
-            .post(
-                "/api/command",
-                &json!({"type": "login", "apiKeyId": self.key_id, "apiKeySecret": self.secret}),
-            )
-            .await;
-        assert_eq!(answer.status, StatusCode::OK);
-        answer.json()["token"].as_str().unwrap().to_owned()
-    }
-
-    pub async fn count(&self, sql: &'static str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(self.db.pool())
-            .await
-            .unwrap()
-    }
-}
-
-/// What replaying one scenario produced.
-pub struct Replayed {
-    /// Each insert's request body (as sent, with our file ids) and the stored scan id.
-    pub inserts: Vec<(Value, i64)>,
-}
-
-/// Replays a scenario's requests in order, with a real login and our own file ids, and checks
-/// every answer is a 200 with the JSON Soda Core reads.
-pub async fn replay(seltzer: &Seltzer, scenario: &str) -> Replayed {
-    let dir = fixtures().join(scenario).join("requests");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    let mut token = None;
-    let mut file_ids: HashMap<String, String> = HashMap::new();
-    let mut inserts = Vec::new();
-    for file in files {
-        let captured: Value =
-            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-        let request = &captured["request"];
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        if name.contains("_login") {
-            token = Some(seltzer.login().await);
-            continue;
-        }
-        let token = token.clone().expect("a login before other requests");
-        if request["path"] == "/api/scan/upload" {
-            let req = Request::post("/api/scan/upload")
-                .header("Authorization", &token)
-                .header(
-                    "File-Path",
-                    request["headers"]["File-Path"].as_str().unwrap(),
-                )
-                .header("Content-Type", "application/octet-stream")
-                .body(Body::from(
-                    request["body_text"].as_str().unwrap().to_owned(),
-                ))
-                .unwrap();
-            let answer = send(&seltzer.app, req).await;
-            assert_eq!(answer.status, StatusCode::OK, "{name}");
-            let ours = answer.json()["fileId"].as_str().unwrap().to_owned();
-            if let Some(theirs) = captured["response"]["body"]["fileId"].as_str() {
-                file_ids.insert(theirs.to_owned(), ours);
-            }
-            continue;
-        }
-        let mut text = request["body"].to_string();
-        for (theirs, ours) in &file_ids {
-            text = text.replace(theirs, ours);
-        }
-        let mut body: Value = serde_json::from_str(&text).unwrap();
-        body["token"] = json!(token);
-        let answer = seltzer.post(request["path"].as_str().unwrap(), &body).await;
-        assert_eq!(
-            answer.status,
-            StatusCode::OK,
-            "{name}: {}",
-            String::from_utf8_lossy(&answer.body)
-        );
-        let reply = answer.json();
-        match body["type"].as_str().unwrap() {
-            "sodaCoreInsertScanResults" => {
-                let scan_id: i64 = reply["scanId"].as_str().unwrap().parse().unwrap();
-                assert!(
-                    reply["cloudUrl"]
-                        .as_str()
-                        .unwrap()
-                        .ends_with(&format!("/scans/{scan_id}"))
-                );
-                inserts.push((body, scan_id));
-            }
-            "sodaCoreCloudConfiguration" => {
-                assert_eq!(reply, json!({"disableCollectingWarehouseData": false}));
-            }
-            _ => assert!(reply["results"].is_array(), "{name}: {reply}"),
-        }
-    }
-    Replayed { inserts }
-}
+use crate::support::{
+    Seltzer, TestDb, fixture_dir, good_orders_scan, on_both_engines, replay, send,
+};
 
 /// Asserts that what Seltzer stored for a scan is what the payload said.
 async fn assert_stored(seltzer: &Seltzer, payload: &Value, scan_id: i64) {
@@ -335,7 +154,7 @@ async fn assert_stored(seltzer: &Seltzer, payload: &Value, scan_id: i64) {
 /// Every captured scenario, replayed into one database in turn, stores what it sent.
 async fn every_captured_scenario_is_stored_as_sent(test_db: TestDb) {
     let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
-    let mut scenarios: Vec<String> = std::fs::read_dir(fixtures())
+    let mut scenarios: Vec<String> = std::fs::read_dir(fixture_dir(""))
         .unwrap()
         .map(|e| e.unwrap())
         .filter(|e| e.path().join("requests").is_dir())
@@ -558,20 +377,6 @@ async fn checks_are_rewritten_only_when_they_change(test_db: TestDb) {
         "a backfill keeps the newer description"
     );
     assert_eq!(identities, 5, "but its identity is indexed");
-}
-
-/// A good scan of `orders` by the definition `definition`, at `data_timestamp`.
-pub fn good_orders_scan(token: &str, definition: &str, data_timestamp: &str) -> Value {
-    json!({
-        "type": "sodaCoreInsertScanResults", "token": token,
-        "definitionName": definition, "defaultDataSource": "shop",
-        "dataTimestamp": data_timestamp,
-        "scanStartTimestamp": data_timestamp, "scanEndTimestamp": data_timestamp,
-        "hasErrors": false, "hasWarnings": false, "hasFailures": false,
-        "metrics": [], "logs": [],
-        "checks": [{"identity": "aaaa0001", "identities": {"v1": "1", "v2": "2", "v3": "aaaa0001"},
-            "name": "row_count > 0", "table": "orders", "outcome": "pass", "diagnostics": {"value": 3}}],
-    })
 }
 
 async fn orders_status(seltzer: &Seltzer) -> (i64, bool) {

@@ -7,9 +7,7 @@ use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use server::IngestConfig;
 
-use crate::support::{Answer, TestDb, on_both_engines, send};
-
-use super::ingest::{Seltzer, good_orders_scan};
+use crate::support::{Answer, Seltzer, TestDb, good_orders_scan, on_both_engines, send};
 
 async fn nothing_written(seltzer: &Seltzer) {
     for sql in [

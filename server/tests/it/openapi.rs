@@ -1,16 +1,13 @@
 //! The OpenAPI document: served, snapshot-reviewed, and walked route by route for
 //! authentication (401 without credentials) and authorization (each role allowed or refused).
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use base64::Engine as _;
-use serde_json::Value;
+use serde_json::{Value, json};
 use server::IngestConfig;
 use shared::api::Role;
 
-use crate::support::{TestDb, get, send};
-
-use super::ingest::Seltzer;
+use crate::support::{Seltzer, TestDb, get, send};
 
 const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/openapi.json");
 
@@ -114,15 +111,11 @@ async fn call(
     path: &str,
     auth: Option<&str>,
 ) -> (StatusCode, Value) {
-    let mut builder = Request::builder()
-        .method(method.to_uppercase().as_str())
-        .uri(concrete(path))
-        .header("host", "localhost")
-        .header("content-type", "application/json");
-    if let Some(auth) = auth {
-        builder = builder.header("authorization", auth);
-    }
-    let answer = send(&seltzer.app, builder.body(Body::from("{}")).unwrap()).await;
+    let headers: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
+    let method = method.to_uppercase();
+    let answer = seltzer
+        .request(&method, &concrete(path), &headers, Some(json!({})))
+        .await;
     let body = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
     (answer.status, body)
 }

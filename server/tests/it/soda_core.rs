@@ -9,9 +9,9 @@ use std::process::Command;
 use server::Database;
 use shared::api::Role;
 
-use crate::support::{RunningServer, TestDb, on_both_engines, skip_or_fail};
-
-use super::ingest::define_fixture_attributes;
+use crate::support::{
+    RunningServer, TestDb, define_fixture_attributes, on_both_engines, skip_or_fail,
+};
 
 /// The virtualenv with `soda-core-duckdb==3.5.6`.
 fn soda_venv() -> Option<PathBuf> {

@@ -141,7 +141,6 @@ if [[ $CAPTURE -eq 1 ]]; then
   [[ -s "$WORK/capture_port.txt" ]] || die "capture server did not start (see $WORK/capture_server.log)"
   PORT="$(cat "$WORK/capture_port.txt")"
   log "capture server pid $SERVER_PID on http://$HOST:$PORT, fixtures -> $FIXTURES"
-  cp "$TOOLS_DIR/create_db.sql" "$FIXTURES/create_db.sql"
   "$VENV/bin/pip" freeze > "$FIXTURES/pip-freeze.txt" 2>/dev/null
   [[ "$HIST_VENV" != "$VENV" ]] && "$HIST_VENV/bin/pip" freeze > "$FIXTURES/pip-freeze-scientific.txt" 2>/dev/null
 fi
@@ -272,8 +271,8 @@ if selected s10_programmatic_scan_api; then
   name=s10_programmatic_scan_api
   log "scenario $name"
   prepare "$name" "" "" default
-  cp "$SCEN_DIR/programmatic_scan.py" "$OUT_DIR/programmatic_scan.py"
-  echo "python programmatic_scan.py configuration.yml ." > "$OUT_DIR/command.txt"
+  # The script itself stays in scenarios/ (one copy); command.txt names it.
+  echo "python scenarios/programmatic_scan.py configuration.yml ." > "$OUT_DIR/command.txt"
   ( cd "$RUN_DIR" && HOME="$SODA_HOME" "$VENV/bin/python" "$SCEN_DIR/programmatic_scan.py" configuration.yml "$OUT_DIR" ) \
       > "$OUT_DIR/soda_output.txt" 2>&1
   code=$?

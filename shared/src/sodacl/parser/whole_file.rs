@@ -13,7 +13,11 @@ impl Walker<'_> {
                 continue;
             }
             let undefined = self.vars.undefined_in(&text);
-            let message = if undefined.is_empty() {
+            let message = if undefined.is_empty() && resolved != text {
+                format!(
+                    "threshold '{text}' is '{resolved}' once variables are resolved: not a number"
+                )
+            } else if undefined.is_empty() {
                 format!("threshold '{text}' is not a number")
             } else {
                 format!(

@@ -1,0 +1,137 @@
+//! Sign-in, sessions and their throttle.
+
+use super::*;
+
+on_both_engines!(
+    sessions_follow_sign_in_and_sign_out,
+    failed_sign_ins_are_throttled_per_account
+);
+
+async fn sessions_follow_sign_in_and_sign_out(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    assert!(
+        seltzer
+            .db
+            .create_user("ada@example.com", Role::Admin, PASSWORD)
+            .await
+            .unwrap()
+    );
+    assert!(
+        seltzer
+            .db
+            .create_user("vic@example.com", Role::Viewer, PASSWORD)
+            .await
+            .unwrap()
+    );
+
+    let wrong = sign_in(&seltzer, "ada@example.com", "not the password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.json()["code"], "unauthorized");
+    assert!(wrong.header(&SET_COOKIE).is_empty());
+    let unknown = sign_in(&seltzer, "nobody@example.com", PASSWORD).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        unknown.json()["message"],
+        wrong.json()["message"],
+        "no hint which emails exist"
+    );
+
+    let ok = sign_in(&seltzer, "Ada@Example.com", PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(
+        ok.json(),
+        json!({"email": "ada@example.com", "apiKeyId": null, "role": "admin"})
+    );
+    let set_cookie = ok.header(&SET_COOKIE).to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    let cookie = session_cookie(&ok);
+
+    let me = seltzer
+        .request("GET", "/api/auth/me", &[("cookie", &cookie)], None)
+        .await;
+    assert_eq!(me.json()["email"], "ada@example.com");
+    assert_eq!(
+        seltzer
+            .request("GET", "/api/auth/me", &[], None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A mutating request carried by the cookie alone, from another site: refused (CSRF).
+    let forged = seltzer
+        .request(
+            "POST",
+            "/api/auth/logout",
+            &[("cookie", &cookie), ("origin", "https://evil.example")],
+            None,
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let no_origin = seltzer
+        .request("POST", "/api/auth/logout", &[("cookie", &cookie)], None)
+        .await;
+    assert_eq!(no_origin.status, StatusCode::FORBIDDEN);
+    let out = seltzer
+        .request(
+            "POST",
+            "/api/auth/logout",
+            &[("cookie", &cookie), ("origin", "http://localhost")],
+            None,
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert!(out.header(&SET_COOKIE).contains("Max-Age=0"));
+    let after = seltzer
+        .request("GET", "/api/auth/me", &[("cookie", &cookie)], None)
+        .await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+
+    // Disabling a user ends their sessions and their sign-ins.
+    let vic = session_cookie(&sign_in(&seltzer, "vic@example.com", PASSWORD).await);
+    assert!(seltzer.db.disable_user("vic@example.com").await.unwrap());
+    assert_eq!(
+        seltzer
+            .request("GET", "/api/auth/me", &[("cookie", &vic)], None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        sign_in(&seltzer, "vic@example.com", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let stored: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE email = 'ada@example.com'")
+            .fetch_one(seltzer.db.pool())
+            .await
+            .unwrap();
+    assert!(stored.starts_with("$argon2") && !stored.contains(PASSWORD));
+}
+
+async fn failed_sign_ins_are_throttled_per_account(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    assert!(
+        seltzer
+            .db
+            .create_user("ada@example.com", Role::Admin, PASSWORD)
+            .await
+            .unwrap()
+    );
+    for _ in 0..5 {
+        assert_eq!(
+            sign_in(&seltzer, "ada@example.com", "guess").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let throttled = sign_in(&seltzer, "ada@example.com", PASSWORD).await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        throttled.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("15 minutes")
+    );
+}

@@ -1,0 +1,201 @@
+//! Seltzer in-process: the router over a test database with one API key, and one request
+//! through it at a time.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use server::IngestConfig;
+use server::http::assets::Assets;
+use server::storage::AttributeDefinition;
+use server::{AppState, Database, router};
+use shared::api::Role;
+use tower::ServiceExt;
+
+use super::TestDb;
+
+/// A response of the in-process router, body read.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &header::HeaderName) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+/// Sends one request through the router in-process.
+pub async fn send(app: &Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).unwrap()
+}
+
+/// The check attributes the fixtures' checks use (s09 uses others on purpose).
+pub async fn define_fixture_attributes(db: &Database) {
+    for (name, kind, allowed) in [
+        ("owner", "text", None),
+        ("priority", "number", None),
+        (
+            "domain",
+            "singleSelect",
+            Some(json!(["sales", "marketing", "finance"])),
+        ),
+        (
+            "tags",
+            "multiSelect",
+            Some(json!(["pii", "marketing", "finance", "critical"])),
+        ),
+        ("reviewed", "checkbox", Some(json!([true, false]))),
+        ("review_date", "datetime", None),
+    ] {
+        db.create_attribute(&AttributeDefinition {
+            name: name.into(),
+            label: name.into(),
+            attribute_type: kind.into(),
+            allowed_values: allowed.map(|v| v.as_array().unwrap().clone()),
+        })
+        .await
+        .unwrap();
+    }
+}
+
+/// A Seltzer in-process with one API key and the attributes the fixtures use.
+pub struct Seltzer {
+    pub app: Router,
+    pub db: Database,
+    pub key_id: String,
+    pub secret: String,
+}
+
+impl Seltzer {
+    pub async fn start(test_db: &TestDb, config: IngestConfig) -> Self {
+        // Server errors are logged, never returned: show them in a failing test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+        let db = Database::connect(&test_db.url).await.unwrap();
+        db.migrate().await.unwrap();
+        let key = db.create_api_key("replay", Role::Viewer).await.unwrap();
+        define_fixture_attributes(&db).await;
+        let app = router(AppState::new(db.clone(), Assets::Embedded, config));
+        Self {
+            app,
+            db,
+            key_id: key.id,
+            secret: key.secret,
+        }
+    }
+
+    /// Another Seltzer on the same database and key, with another configuration.
+    pub fn reopen(other: &Self, config: IngestConfig) -> Self {
+        Self {
+            app: router(AppState::new(other.db.clone(), Assets::Embedded, config)),
+            db: other.db.clone(),
+            key_id: other.key_id.clone(),
+            secret: other.secret.clone(),
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Answer {
+        let request = Request::post(path)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        send(&self.app, request).await
+    }
+
+    /// One request as a client on `localhost` sends it, with a JSON body when there is one.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Answer {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "localhost");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let body = match body {
+            Some(json) => {
+                builder = builder.header("content-type", "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        send(&self.app, builder.body(body).unwrap()).await
+    }
+
+    /// A Soda Core token for this Seltzer's key.
+    pub async fn login(&self) -> String {
+        self.login_as(&self.key_id, &self.secret).await
+    }
+
+    /// A Soda Core token for any key.
+    pub async fn login_as(&self, id: &str, secret: &str) -> String {
+        let answer = self
+            .post(
+                "/api/command",
+                &json!({"type": "login", "apiKeyId": id, "apiKeySecret": secret}),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        answer.json()["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap()
+    }
+}
+
+/// A good scan of `orders` by the definition `definition`, at `data_timestamp`.
+pub fn good_orders_scan(token: &str, definition: &str, data_timestamp: &str) -> Value {
+    json!({
+        "type": "sodaCoreInsertScanResults", "token": token,
+        "definitionName": definition, "defaultDataSource": "shop",
+        "dataTimestamp": data_timestamp,
+        "scanStartTimestamp": data_timestamp, "scanEndTimestamp": data_timestamp,
+        "hasErrors": false, "hasWarnings": false, "hasFailures": false,
+        "metrics": [], "logs": [],
+        "checks": [{"identity": "aaaa0001", "identities": {"v1": "1", "v2": "2", "v3": "aaaa0001"},
+            "name": "row_count > 0", "table": "orders", "outcome": "pass", "diagnostics": {"value": 3}}],
+    })
+}

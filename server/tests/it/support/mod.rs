@@ -1,0 +1,57 @@
+//! Test helpers, one harness for every module:
+//! - `db`: a fresh database per test on either engine (`TestDb`, `on_both_engines!`);
+//! - `app`: Seltzer in-process (`Seltzer`: the router over a test database, with an API key)
+//!   and `send` for one request through it;
+//! - `replay`: Soda Core's captured traffic, replayed in order;
+//! - `serve`: a real `seltzer serve` process;
+//! - `http`: the one HTTP client, for that process.
+
+use std::path::{Path, PathBuf};
+
+mod app;
+mod db;
+mod http;
+mod replay;
+mod serve;
+
+pub use app::{Answer, Seltzer, define_fixture_attributes, get, good_orders_scan, send};
+pub use db::TestDb;
+pub(crate) use db::on_both_engines;
+pub use http::{http_post_json, http_request, http_send};
+pub use replay::{ServedSeltzer, fixture_dir, replay};
+pub use serve::RunningServer;
+
+/// True under CI (`CI=true`), where nothing may be skipped: a missing PostgreSQL or browser is a
+/// failure there, and only a printed skip on a newcomer's machine.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Skips the calling test with a printed reason, or fails it under CI.
+pub fn skip_or_fail(reason: &str) {
+    assert!(!in_ci(), "CI=true, so this cannot be skipped: {reason}");
+    eprintln!("SKIPPED: {reason}");
+}
+
+/// The workspace's `target/` folder, where tests leave artefacts (screenshots) for people.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    )
+}
+
+/// Every summary Seltzer keeps equals its recomputation from the stored rows (`seltzer verify`).
+pub async fn assert_consistent(db: &server::Database) {
+    let report = db.verify().await.expect("verify runs");
+    assert!(report.is_ok(), "{:#?}", report.problems);
+}
+
+/// An `Authorization` header value for HTTP Basic `id:secret`, as Soda Cloud's API v1 takes it.
+pub fn basic(id: &str, secret: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+    )
+}

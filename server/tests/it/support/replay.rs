@@ -1,0 +1,164 @@
+//! Soda Core's protocol replayed from the captured traffic of real Soda Core 3.5.6 runs
+//! (`tests/data/soda-core-3.5.6/`), with a real login and Seltzer's own file ids.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::http::Request;
+use serde_json::{Value, json};
+
+use super::{RunningServer, Seltzer, http_post_json, http_send, send};
+
+/// A captured scenario's folder.
+pub fn fixture_dir(scenario: &str) -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/soda-core-3.5.6")
+        .join(scenario)
+}
+
+/// What replaying one scenario produced.
+pub struct Replayed {
+    /// Each insert's request body (as sent, with our file ids) and the stored scan id.
+    pub inserts: Vec<(Value, i64)>,
+}
+
+/// Whom a replay talks to: Seltzer in-process, or a real `seltzer serve` over HTTP.
+#[allow(async_fn_in_trait)]
+pub trait SodaCoreLink {
+    /// A token from logging in with the link's API key.
+    async fn login(&self) -> String;
+    /// Posts a command; the status and the JSON answer.
+    async fn command(&self, path: &str, body: &Value) -> (u16, Value);
+    /// Uploads a failed-rows file; the status and the JSON answer.
+    async fn upload(&self, token: &str, file_path: &str, body: &str) -> (u16, Value);
+}
+
+impl SodaCoreLink for Seltzer {
+    async fn login(&self) -> String {
+        Seltzer::login(self).await
+    }
+
+    async fn command(&self, path: &str, body: &Value) -> (u16, Value) {
+        let answer = self.post(path, body).await;
+        let json = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+        (answer.status.as_u16(), json)
+    }
+
+    async fn upload(&self, token: &str, file_path: &str, body: &str) -> (u16, Value) {
+        let request = Request::post("/api/scan/upload")
+            .header("Authorization", token)
+            .header("File-Path", file_path)
+            .header("Content-Type", "application/octet-stream")
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        let answer = send(&self.app, request).await;
+        let json = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+        (answer.status.as_u16(), json)
+    }
+}
+
+/// A real `seltzer serve`, reached over HTTP with an API key.
+pub struct ServedSeltzer<'a> {
+    pub server: &'a RunningServer,
+    pub key_id: String,
+    pub secret: String,
+}
+
+impl SodaCoreLink for ServedSeltzer<'_> {
+    async fn login(&self) -> String {
+        let login = json!({"type": "login", "apiKeyId": self.key_id, "apiKeySecret": self.secret});
+        let (status, answer) = self.command("/api/command", &login).await;
+        assert_eq!(status, 200, "{answer}");
+        answer["token"].as_str().unwrap().to_owned()
+    }
+
+    async fn command(&self, path: &str, body: &Value) -> (u16, Value) {
+        let answer = http_post_json(&self.server.addr, path, body);
+        (answer.status, answer.json_or_null())
+    }
+
+    async fn upload(&self, token: &str, file_path: &str, body: &str) -> (u16, Value) {
+        let headers = [
+            ("Authorization", token),
+            ("File-Path", file_path),
+            ("Content-Type", "application/octet-stream"),
+        ];
+        let answer = http_send(
+            &self.server.addr,
+            "POST",
+            "/api/scan/upload",
+            &headers,
+            body.as_bytes(),
+        );
+        (answer.status, answer.json_or_null())
+    }
+}
+
+/// Replays a scenario's requests in order, with a real login and our own file ids, and checks
+/// every answer is a 200 with the JSON Soda Core reads.
+pub async fn replay(link: &impl SodaCoreLink, scenario: &str) -> Replayed {
+    let dir = fixture_dir(scenario).join("requests");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut token = None;
+    let mut file_ids: HashMap<String, String> = HashMap::new();
+    let mut inserts = Vec::new();
+    for file in files {
+        let captured: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let request = &captured["request"];
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if name.contains("_login") {
+            token = Some(link.login().await);
+            continue;
+        }
+        let token = token.clone().expect("a login before other requests");
+        if request["path"] == "/api/scan/upload" {
+            let file_path = request["headers"]["File-Path"].as_str().unwrap();
+            let body = request["body_text"].as_str().unwrap();
+            let (status, answer) = link.upload(&token, file_path, body).await;
+            assert_eq!(status, 200, "{name}: {answer}");
+            let ours = answer["fileId"].as_str().unwrap().to_owned();
+            if let Some(theirs) = captured["response"]["body"]["fileId"].as_str() {
+                file_ids.insert(theirs.to_owned(), ours);
+            }
+            continue;
+        }
+        let mut text = request["body"].to_string();
+        for (theirs, ours) in &file_ids {
+            text = text.replace(theirs, ours);
+        }
+        let mut body: Value = serde_json::from_str(&text).unwrap();
+        body["token"] = json!(token);
+        let (status, reply) = link.command(request["path"].as_str().unwrap(), &body).await;
+        assert_eq!(status, 200, "{name}: {reply}");
+        match body["type"].as_str().unwrap() {
+            "sodaCoreInsertScanResults" => {
+                let scan_id: i64 = reply["scanId"].as_str().unwrap().parse().unwrap();
+                assert!(
+                    reply["cloudUrl"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with(&format!("/scans/{scan_id}"))
+                );
+                inserts.push((body, scan_id));
+            }
+            "sodaCoreCloudConfiguration" => {
+                assert_eq!(reply, json!({"disableCollectingWarehouseData": false}));
+            }
+            _ => assert!(reply["results"].is_array(), "{name}: {reply}"),
+        }
+    }
+    Replayed { inserts }
+}
+
+impl Replayed {
+    /// The stored scans' ids, in the order they were sent.
+    pub fn scan_ids(&self) -> Vec<i64> {
+        self.inserts.iter().map(|(_, id)| *id).collect()
+    }
+}
