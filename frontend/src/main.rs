@@ -1,6 +1,6 @@
 //! Seltzer's dashboard, a client-side-rendered Leptos app. Where things are:
 //! - `app`: the shell (navigation, footer) and the routes;
-//! - `pages/`: one module per route;
+//! - `pages/`: one module per route; `components/`: what several pages draw the same way;
 //! - `api`: the single typed layer that talks to the server;
 //! - `chart`: ECharts, loaded with the first chart;
 //! - `prefs`: theme and time zone, and the `Time` every timestamp is shown with;
@@ -10,6 +10,7 @@
 mod api;
 mod app;
 mod chart;
+mod components;
 mod pages;
 mod prefs;
 mod session;

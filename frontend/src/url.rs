@@ -2,19 +2,18 @@
 //! colleague the same view: reading it, and building links that change one parameter.
 
 use leptos_router::params::ParamsMap;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-/// Percent-encodes a query value (everything but unreserved characters).
+/// Everything but RFC 3986's unreserved characters is percent-encoded in a query value.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes a query value or a path segment.
 pub fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(byte));
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(text, QUERY_VALUE).to_string()
 }
 
 /// `k=v&…` for the given keys that have a non-empty value, in the given order.
@@ -62,5 +61,16 @@ pub fn with_changes(
         path.to_owned()
     } else {
         format!("{path}?{query}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_keep_only_unreserved_characters() {
+        assert_eq!(encode("a b/ä~-_."), "a%20b%2F%C3%A4~-_.");
+        assert_eq!(encode("x=1&y"), "x%3D1%26y");
     }
 }

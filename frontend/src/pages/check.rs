@@ -12,7 +12,7 @@ use shared::api::{CheckDetail, CheckHistory, CheckResultDetail, HistoryPoint, Sa
 
 use crate::api;
 use crate::chart::{EChart, band_count, trend};
-use crate::pages::checks::{format_value, outcome_badge};
+use crate::components::{format_value, loaded, outcome_badge};
 use crate::prefs::{Time, use_prefs};
 use crate::url::with_changes;
 
@@ -40,17 +40,7 @@ pub fn CheckPage() -> impl IntoView {
         async move { api::check(&id).await }
     });
     view! {
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading check…"</p> }>
-            {move || Suspend::new(async move {
-                match check.await {
-                    Ok(detail) => view! { <CheckView detail=detail /> }.into_any(),
-                    Err(e) => view! {
-                        <h1>"Check"</h1>
-                        <p class="error" role="alert">{e.message}</p>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        {loaded("check", Some("Check"), check, |detail| view! { <CheckView detail=detail /> }.into_any())}
     }
 }
 
@@ -129,14 +119,9 @@ fn CheckView(detail: CheckDetail) -> impl IntoView {
                 </nav>
                 <a class="export" href=format!("/api/checks/{id}/history.csv") download="">"CSV"</a>
             </div>
-            <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading history…"</p> }>
-                {move || Suspend::new(async move {
-                    match history.await {
-                        Ok(h) => view! { <History history=h latest=latest query=query /> }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {loaded("history", None, history, move |h| {
+                view! { <History history=h latest=latest query=query /> }.into_any()
+            })}
         </section>
         <details class="identities">
             <summary>"Identities"</summary>
@@ -273,10 +258,8 @@ fn ResultPanel(result_id: i64, query: Memo<ParamsMap>) -> impl IntoView {
     };
     view! {
         <section class="result-panel" id="result-panel" data-result-id=result_id aria-label="The open result">
-            <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading result…"</p> }>
-                {move || Suspend::new(async move {
-                    match result.await {
-                        Ok(r) => {
+            {loaded("result", None, result, move |r| {
+                        {
                             let rows = r.sample_rows;
                             view! {
                                 <h2>"Result " <Time ts=Some(r.data_timestamp.clone()) /></h2>
@@ -294,10 +277,7 @@ fn ResultPanel(result_id: i64, query: Memo<ParamsMap>) -> impl IntoView {
                                 }}
                             }.into_any()
                         }
-                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            })}
         </section>
     }
 }
@@ -339,17 +319,13 @@ fn FailedRows(result_id: i64) -> impl IntoView {
     let samples = LocalResource::new(move || api::samples(result_id));
     view! {
         <div role="tabpanel" id="failed-rows">
-            <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading failed rows…"</p> }>
-                {move || Suspend::new(async move {
-                    match samples.await {
-                        Ok(s) if s.files.is_empty() => view! {
-                            <p class="empty-state">"No failed-row samples for this result. Soda Core sends them for checks that find failing rows, unless sample collection is switched off."</p>
-                        }.into_any(),
-                        Ok(s) => view! { <SampleTables samples=s /> }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {loaded("failed rows", None, samples, |s| if s.files.is_empty() {
+                view! {
+                    <p class="empty-state">"No failed-row samples for this result. Soda Core sends them for checks that find failing rows, unless sample collection is switched off."</p>
+                }.into_any()
+            } else {
+                view! { <SampleTables samples=s /> }.into_any()
+            })}
         </div>
     }
 }

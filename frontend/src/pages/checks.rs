@@ -6,9 +6,10 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
-use shared::api::{CheckList, CheckListItem, CheckOutcome};
+use shared::api::{CheckList, CheckListItem};
 
 use crate::api;
+use crate::components::{format_value, loaded, outcome_badge, page_count, pager};
 use crate::prefs::Time;
 use crate::url::{query_string, with_changes};
 
@@ -35,16 +36,14 @@ pub fn ChecksPage() -> impl IntoView {
     view! {
         <h1>"Checks"</h1>
         <SearchBox />
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading checks…"</p> }>
-            {move || Suspend::new(async move {
-                let params = query.get_untracked();
-                match list.await {
-                    Ok(list) if list.total == 0 && !is_filtered(&params) => view! { <EmptyInstall /> }.into_any(),
-                    Ok(list) => view! { <Results list=list params=params /> }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        {loaded("checks", None, list, move |list| {
+            let params = query.get_untracked();
+            if list.total == 0 && !is_filtered(&params) {
+                view! { <EmptyInstall /> }.into_any()
+            } else {
+                view! { <Results list=list params=params /> }.into_any()
+            }
+        })}
     }
 }
 
@@ -80,21 +79,6 @@ fn SearchBox() -> impl IntoView {
     }
 }
 
-/// The outcome as a symbol and a word, so it reads without colour.
-pub fn outcome_badge(outcome: Option<CheckOutcome>) -> impl IntoView {
-    let (class, symbol, word) = match outcome {
-        Some(CheckOutcome::Pass) => ("pass", "✓", "pass"),
-        Some(CheckOutcome::Warn) => ("warn", "!", "warn"),
-        Some(CheckOutcome::Fail) => ("fail", "✕", "fail"),
-        None => ("not-evaluated", "–", "not evaluated"),
-    };
-    view! {
-        <span class=format!("outcome outcome-{class}")>
-            <span aria-hidden="true">{symbol}</span>" "{word}
-        </span>
-    }
-}
-
 #[component]
 fn Results(list: CheckList, params: ParamsMap) -> impl IntoView {
     let current = params.get("outcome");
@@ -111,7 +95,7 @@ fn Results(list: CheckList, params: ParamsMap) -> impl IntoView {
         }
     };
     let counts = list.counts;
-    let pages = ((list.total + list.size - 1) / list.size.max(1)).max(1);
+    let pages = page_count(list.total, list.size);
     let sort = params.get("sort").unwrap_or_else(|| "name".to_owned());
     let order = params.get("order").unwrap_or_else(|| "asc".to_owned());
     let header = |key: &'static str, label: &'static str| {
@@ -138,15 +122,6 @@ fn Results(list: CheckList, params: ParamsMap) -> impl IntoView {
             }
         });
         view! { <th aria-sort=aria><a href=href>{label}</a></th> }
-    };
-    let page_link = |page: i64, label: &'static str, enabled: bool| {
-        let href = with_changes("/", &params, KEYS, &[("page", Some(page.to_string()))]);
-        if enabled {
-            view! { <a class="page-link" href=href>{label}</a> }.into_any()
-        } else {
-            view! { <span class="page-link disabled" aria-disabled="true">{label}</span> }
-                .into_any()
-        }
     };
     let rows = list
         .items
@@ -186,11 +161,9 @@ fn Results(list: CheckList, params: ParamsMap) -> impl IntoView {
                         <tbody>{rows}</tbody>
                     </table>
                 </div>
-                <nav class="pager" aria-label="Pages">
-                    {page_link(list.page - 1, "← Previous", list.page > 0)}
-                    <span>{format!("Page {} of {pages}", list.page + 1)}</span>
-                    {page_link(list.page + 1, "Next →", list.page + 1 < pages)}
-                </nav>
+                {pager(list.page, pages, |page| {
+                    with_changes("/", &params, KEYS, &[("page", Some(page.to_string()))])
+                })}
             }.into_any()
         }}
     }
@@ -223,16 +196,6 @@ fn CheckRow(item: CheckListItem) -> impl IntoView {
             <td>{item.scan_definition.unwrap_or_default()}</td>
             <td class="attributes">{attributes}</td>
         </tr>
-    }
-}
-
-/// Values as a person reads them: integers without decimals, others with up to 4.
-pub fn format_value(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        let s = format!("{v:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
     }
 }
 

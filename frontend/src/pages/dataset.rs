@@ -8,7 +8,7 @@ use shared::api::{DatasetDetail, DatasetStatus};
 
 use crate::api;
 use crate::chart::{EChart, health};
-use crate::pages::checks::{format_value, outcome_badge};
+use crate::components::{format_value, loaded, outcome_badge};
 use crate::prefs::{Time, use_prefs};
 
 #[component]
@@ -20,17 +20,7 @@ pub fn DatasetPage() -> impl IntoView {
         async move { api::dataset(&id).await }
     });
     view! {
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading dataset…"</p> }>
-            {move || Suspend::new(async move {
-                match dataset.await {
-                    Ok(d) => view! { <DatasetView d=d /> }.into_any(),
-                    Err(e) => view! {
-                        <h1>"Dataset"</h1>
-                        <p class="error" role="alert">{e.message}</p>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        {loaded("dataset", Some("Dataset"), dataset, |d| view! { <DatasetView d=d /> }.into_any())}
     }
 }
 
@@ -89,10 +79,8 @@ fn DatasetView(d: DatasetDetail) -> impl IntoView {
             }.into_any()
         }}
         <h2>"Checks"</h2>
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading checks…"</p> }>
-            {move || Suspend::new(async move {
-                match checks.await {
-                    Ok(list) => {
+        {loaded("checks", None, checks, move |list| {
+                    {
                         let more = list.total > list.items.len() as i64;
                         let rows = list.items.into_iter().map(|c| view! {
                             <tr data-check-id=c.id>
@@ -113,15 +101,10 @@ fn DatasetView(d: DatasetDetail) -> impl IntoView {
                             {more.then(|| view! { <p><a href=format!("/?datasetId={id}")>"All checks of this dataset →"</a></p> })}
                         }.into_any()
                     }
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        })}
         <h2>"Recent scans"</h2>
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading scans…"</p> }>
-            {move || Suspend::new(async move {
-                match scans.await {
-                    Ok(list) => {
+        {loaded("scans", None, scans, move |list| {
+                    {
                         let rows = list.items.into_iter().map(|s| view! {
                             <tr class:row-failed=s.has_errors>
                                 <td>{if s.has_errors { "⚠ Failed" } else { "✓ OK" }}</td>
@@ -140,9 +123,6 @@ fn DatasetView(d: DatasetDetail) -> impl IntoView {
                             <p><a href=format!("/scans?datasetId={id}")>"All scans of this dataset →"</a></p>
                         }.into_any()
                     }
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        })}
     }
 }

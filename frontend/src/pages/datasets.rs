@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use shared::api::{DatasetListItem, DatasetStatus};
 
 use crate::api;
+use crate::components::loaded;
 use crate::prefs::Time;
 
 #[component]
@@ -12,17 +13,16 @@ pub fn DatasetsPage() -> impl IntoView {
     let list = LocalResource::new(api::datasets);
     view! {
         <h1>"Datasets"</h1>
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading datasets…"</p> }>
-            {move || Suspend::new(async move {
-                match list.await {
-                    Ok(list) if list.items.is_empty() => view! {
+        {loaded("datasets", None, list, |list| {
+                match list {
+                    list if list.items.is_empty() => view! {
                         <section class="empty-state">
                             <h2>"No datasets yet"</h2>
                             <p>"Datasets appear with the first scan results Soda Core sends. "
                                <a href="/">"How to point Soda Core here"</a></p>
                         </section>
                     }.into_any(),
-                    Ok(list) => {
+                    list => {
                         let failed = list.items.iter().filter(|d| d.status == DatasetStatus::ScanFailed).count();
                         let rows = list.items.into_iter().map(|d| view! { <DatasetRow d=d /> }).collect_view();
                         view! {
@@ -43,10 +43,8 @@ pub fn DatasetsPage() -> impl IntoView {
                             </div>
                         }.into_any()
                     }
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
-            })}
-        </Transition>
+        })}
     }
 }
 

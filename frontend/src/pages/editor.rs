@@ -22,7 +22,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::api;
 use crate::chart::outcome_colour;
-use crate::pages::checks::outcome_badge;
+use crate::components::outcome_badge;
 
 const EXAMPLE: &str = "checks for orders:\n  - row_count > 0\n  - missing_count(customer_id):\n      warn: when > 0\n      fail: when > 10\n";
 

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 use shared::api::ScanDetailView;
 
 use crate::api;
-use crate::pages::checks::{format_value, outcome_badge};
+use crate::components::{format_value, loaded, outcome_badge};
 use crate::prefs::Time;
 
 #[component]
@@ -17,17 +17,7 @@ pub fn ScanPage() -> impl IntoView {
         async move { api::scan(&id).await }
     });
     view! {
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading scan…"</p> }>
-            {move || Suspend::new(async move {
-                match scan.await {
-                    Ok(detail) => view! { <ScanDetail detail=detail /> }.into_any(),
-                    Err(e) => view! {
-                        <h1>"Scan"</h1>
-                        <p class="error" role="alert">{e.message}</p>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        {loaded("scan", Some("Scan"), scan, |detail| view! { <ScanDetail detail=detail /> }.into_any())}
     }
 }
 

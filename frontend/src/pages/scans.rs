@@ -7,6 +7,7 @@ use leptos_router::hooks::use_query_map;
 use shared::api::{ScanList, ScanListItem};
 
 use crate::api;
+use crate::components::{loaded, page_count, pager};
 use crate::prefs::Time;
 use crate::url::{query_string, with_changes};
 
@@ -34,14 +35,7 @@ pub fn ScansPage() -> impl IntoView {
                     title="Show every scan definition">{format!("{d} ✕")}</a>
             })}
         </nav>
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading scans…"</p> }>
-            {move || Suspend::new(async move {
-                match list.await {
-                    Ok(list) => view! { <ScanTable list=list /> }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        {loaded("scans", None, list, |list| view! { <ScanTable list=list /> }.into_any())}
     }
 }
 
@@ -49,16 +43,7 @@ pub fn ScansPage() -> impl IntoView {
 fn ScanTable(list: ScanList) -> impl IntoView {
     let query = use_query_map();
     let params = query.get_untracked();
-    let pages = ((list.total + list.size - 1) / list.size.max(1)).max(1);
-    let page_link = |page: i64, label: &'static str, enabled: bool| {
-        let href = with_changes("/scans", &params, KEYS, &[("page", Some(page.to_string()))]);
-        if enabled {
-            view! { <a class="page-link" href=href>{label}</a> }.into_any()
-        } else {
-            view! { <span class="page-link disabled" aria-disabled="true">{label}</span> }
-                .into_any()
-        }
-    };
+    let pages = page_count(list.total, list.size);
     if list.total == 0 {
         return view! {
             <p class="summary" id="scans-total">"0 scans"</p>
@@ -82,11 +67,9 @@ fn ScanTable(list: ScanList) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
         </div>
-        <nav class="pager" aria-label="Pages">
-            {page_link(list.page - 1, "← Previous", list.page > 0)}
-            <span>{format!("Page {} of {pages}", list.page + 1)}</span>
-            {page_link(list.page + 1, "Next →", list.page + 1 < pages)}
-        </nav>
+        {pager(list.page, pages, |page| {
+            with_changes("/scans", &params, KEYS, &[("page", Some(page.to_string()))])
+        })}
     }
     .into_any()
 }

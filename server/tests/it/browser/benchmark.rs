@@ -31,8 +31,8 @@ async fn benchmark_charting_a_check_with_10000_results() {
     };
     let (server, client) = (&dashboard.server, &dashboard.client);
     client.goto(&server.url("/checks/1?range=7")).await.unwrap();
-    sign_in(&client, EMAIL, PASSWORD).await;
-    wait_for_attr(&client, "#trend-chart", "data-state", "ready").await;
+    sign_in(client, EMAIL, PASSWORD).await;
+    wait_for_attr(client, "#trend-chart", "data-state", "ready").await;
     let first_load: Value = client
         .execute(
             "const all = performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation')); \
@@ -54,9 +54,9 @@ async fn benchmark_charting_a_check_with_10000_results() {
         )
         .await
         .unwrap();
-    click(&client, Locator::LinkText("All")).await;
-    let summary = wait_for_text(&client, "#history-summary", "10000 results").await;
-    wait_for_attr(&client, "#trend-chart", "data-state", "ready").await;
+    click(client, Locator::LinkText("All")).await;
+    let summary = wait_for_text(client, "#history-summary", "10000 results").await;
+    wait_for_attr(client, "#trend-chart", "data-state", "ready").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let timing: Value = client
         .execute(
@@ -82,6 +82,6 @@ async fn benchmark_charting_a_check_with_10000_results() {
         timing["points"],
         timing["longestFrameGap"].as_f64().unwrap_or_default()
     );
-    screenshot(&client, "bench-10000").await;
+    screenshot(client, "bench-10000").await;
     dashboard.close().await;
 }

@@ -22,11 +22,11 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
 
     // A deep link while signed out: sign in, and land on that exact view.
     client.goto(&server.url("/?outcome=fail")).await.unwrap();
-    sign_in(&client, EMAIL, PASSWORD).await;
-    wait_for_text(&client, "#checks-total", "13 checks").await;
+    sign_in(client, EMAIL, PASSWORD).await;
+    wait_for_text(client, "#checks-total", "13 checks").await;
     let url = client.current_url().await.unwrap();
     assert_eq!(url.query(), Some("outcome=fail"));
-    let outcomes = texts(&client, "table.checks tbody td:first-child").await;
+    let outcomes = texts(client, "table.checks tbody td:first-child").await;
     assert_eq!(outcomes.len(), 13);
     assert!(outcomes.iter().all(|o| o.contains("fail")), "{outcomes:?}");
     let active = client
@@ -37,11 +37,11 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
         .await
         .unwrap();
     assert!(active.contains("13") && active.contains("fail"), "{active}");
-    screenshots(&client, "checks-fail").await;
+    screenshots(client, "checks-fail").await;
 
     // The counts cover every outcome; clicking the active one shows everything again.
     // Each count reads "<symbol> <n> <outcome>" (layout may break it into lines).
-    let counts = texts(&client, ".counts a")
+    let counts = texts(client, ".counts a")
         .await
         .iter()
         .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -57,7 +57,7 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
         .click()
         .await
         .unwrap();
-    wait_for_text(&client, "#checks-total", "32 checks").await;
+    wait_for_text(client, "#checks-total", "32 checks").await;
     assert_eq!(client.current_url().await.unwrap().query(), None);
 
     // Search, then sort by value descending: both land in the URL.
@@ -75,25 +75,25 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
         .click()
         .await
         .unwrap();
-    wait_for_text(&client, "#checks-total", "checks").await;
+    wait_for_text(client, "#checks-total", "checks").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while client.current_url().await.unwrap().query() != Some("search=row_count") {
         assert!(Instant::now() < deadline, "search did not reach the URL");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let names = texts(&client, "table.checks tbody td.check-name").await;
+    let names = texts(client, "table.checks tbody td.check-name").await;
     assert!(
         !names.is_empty() && names.iter().all(|n| n.contains("row_count")),
         "{names:?}"
     );
-    screenshot(&client, "checks-search").await;
+    screenshot(client, "checks-search").await;
 
     client
         .goto(&server.url("/?sort=value&order=desc"))
         .await
         .unwrap();
-    wait_for_text(&client, "#checks-total", "32 checks").await;
-    let values: Vec<f64> = texts(&client, "table.checks tbody td.number")
+    wait_for_text(client, "#checks-total", "32 checks").await;
+    let values: Vec<f64> = texts(client, "table.checks tbody td.number")
         .await
         .iter()
         .filter_map(|v| v.parse().ok())
@@ -114,14 +114,14 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
 
     // The same URL after a reload shows the same view.
     client.refresh().await.unwrap();
-    wait_for_text(&client, "#checks-total", "32 checks").await;
-    let again: Vec<f64> = texts(&client, "table.checks tbody td.number")
+    wait_for_text(client, "#checks-total", "32 checks").await;
+    let again: Vec<f64> = texts(client, "table.checks tbody td.number")
         .await
         .iter()
         .filter_map(|v| v.parse().ok())
         .collect();
     assert_eq!(again, values);
-    screenshot(&client, "checks-sorted").await;
+    screenshot(client, "checks-sorted").await;
 
     // Signing out ends the session: the next visit asks to sign in again.
     client
@@ -131,9 +131,9 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
         .click()
         .await
         .unwrap();
-    wait_for_text(&client, "main h1", "Sign in").await;
+    wait_for_text(client, "main h1", "Sign in").await;
     client.goto(&server.url("/")).await.unwrap();
-    wait_for_text(&client, "main h1", "Sign in").await;
+    wait_for_text(client, "main h1", "Sign in").await;
 
     dashboard.finish(|_| false).await;
 }
@@ -155,8 +155,8 @@ async fn the_check_page_charts_history_with_zones_and_shows_failed_rows(test_db:
         .goto(&server.url("/?search=change%20for%20row_count"))
         .await
         .unwrap();
-    sign_in(&client, EMAIL, PASSWORD).await;
-    wait_for_text(&client, "#checks-total", "1 check").await;
+    sign_in(client, EMAIL, PASSWORD).await;
+    wait_for_text(client, "#checks-total", "1 check").await;
     let echarts: Value = client
         .execute("return typeof window.echarts", vec![])
         .await
@@ -165,8 +165,8 @@ async fn the_check_page_charts_history_with_zones_and_shows_failed_rows(test_db:
         echarts, "undefined",
         "a page without charts loads no ECharts"
     );
-    click(&client, Locator::Css("table.checks tbody td.check-name a")).await;
-    wait_for_text(&client, "#check-name", "change for row_count < 50").await;
+    click(client, Locator::Css("table.checks tbody td.check-name a")).await;
+    wait_for_text(client, "#check-name", "change for row_count < 50").await;
     assert!(
         client
             .current_url()
@@ -175,19 +175,19 @@ async fn the_check_page_charts_history_with_zones_and_shows_failed_rows(test_db:
             .path()
             .starts_with("/checks/")
     );
-    let definition = wait_for_text(&client, "#check-definition", "change").await;
+    let definition = wait_for_text(client, "#check-definition", "change").await;
     assert_eq!(
         definition,
         "checks for orders_history [daily]:\n  change for row_count < 50"
     );
-    let location = wait_for_text(&client, "#check-location", "line").await;
+    let location = wait_for_text(client, "#check-location", "line").await;
     assert!(location.contains("checks.yml"), "{location}");
 
     // All of its history: 13 daily points (the first day had nothing to compare with) and the
     // fail zone (a change of 50 or more) as a band.
-    click(&client, Locator::LinkText("All")).await;
-    wait_for_query(&client, |q| q == Some("range=all"), "the range").await;
-    wait_for_attr(&client, "#trend-chart", "data-state", "ready").await;
+    click(client, Locator::LinkText("All")).await;
+    wait_for_query(client, |q| q == Some("range=all"), "the range").await;
+    wait_for_attr(client, "#trend-chart", "data-state", "ready").await;
     let trend = client.find(Locator::Css("#trend")).await.unwrap();
     assert_eq!(
         trend.attr("data-points").await.unwrap().as_deref(),
@@ -207,10 +207,10 @@ async fn the_check_page_charts_history_with_zones_and_shows_failed_rows(test_db:
     assert_eq!(drawn["points"], 13, "{drawn}");
     assert!(drawn["failBands"].as_u64().unwrap() >= 1, "{drawn}");
     assert_eq!(drawn["canvas"], true);
-    wait_for_text(&client, "#history-summary", "13 results").await;
-    let rows = texts(&client, "#results tbody tr").await;
+    wait_for_text(client, "#history-summary", "13 results").await;
+    let rows = texts(client, "#results tbody tr").await;
     assert_eq!(rows.len(), 13);
-    screenshots(&client, "check-trend").await;
+    screenshots(client, "check-trend").await;
 
     // A click on the fourth point opens that result (once the resize after the phone-width
     // screenshot has finished animating the points to their places).
@@ -248,7 +248,7 @@ async fn the_check_page_charts_history_with_zones_and_shows_failed_rows(test_db:
         });
     client.perform_actions(actions).await.unwrap();
     wait_for_query(
-        &client,
+        client,
         |q| q.is_some_and(|q| q.contains("result=")),
         "a click on a point",
     )
@@ -275,22 +275,22 @@ async fn the_check_page_charts_history_with_zones_and_shows_failed_rows(test_db:
         "the 4th oldest point is the 10th row (newest first)"
     );
     wait_for_attr(
-        &client,
+        client,
         "#results tbody tr:nth-child(10)",
         "aria-selected",
         "true",
     )
     .await;
-    wait_for_attr(&client, "#result-panel", "data-result-id", &result_id).await;
-    wait_for_text(&client, "#diagnostics", "Outcome").await;
+    wait_for_attr(client, "#result-panel", "data-result-id", &result_id).await;
+    wait_for_text(client, "#diagnostics", "Outcome").await;
     // A result's Open link opens it too.
     click(
-        &client,
+        client,
         Locator::Css("#results tbody tr:nth-child(3) a[href*='result=']"),
     )
     .await;
     wait_for_attr(
-        &client,
+        client,
         "#results tbody tr:nth-child(3)",
         "aria-selected",
         "true",
@@ -302,32 +302,32 @@ async fn the_check_page_charts_history_with_zones_and_shows_failed_rows(test_db:
         .goto(&server.url("/?search=duplicate_count(order_id)"))
         .await
         .unwrap();
-    wait_for_text(&client, "#checks-total", "1 check").await;
-    click(&client, Locator::Css("table.checks tbody td.check-name a")).await;
-    wait_for_text(&client, "#check-name", "duplicate_count(order_id) = 0").await;
-    let tab = wait_for_text(&client, "#tab-rows", "Failed rows").await;
+    wait_for_text(client, "#checks-total", "1 check").await;
+    click(client, Locator::Css("table.checks tbody td.check-name a")).await;
+    wait_for_text(client, "#check-name", "duplicate_count(order_id) = 0").await;
+    let tab = wait_for_text(client, "#tab-rows", "Failed rows").await;
     let count: usize = tab
         .trim_start_matches("Failed rows (")
         .trim_end_matches(')')
         .parse()
         .unwrap();
     assert!(count > 0, "{tab}");
-    click(&client, Locator::Css("#tab-rows")).await;
+    click(client, Locator::Css("#tab-rows")).await;
     wait_for_query(
-        &client,
+        client,
         |q| q.is_some_and(|q| q.contains("tab=rows")),
         "the tab",
     )
     .await;
-    wait_for_text(&client, "#failed-rows", "row").await;
-    let header = texts(&client, "#failed-rows thead th").await;
+    wait_for_text(client, "#failed-rows", "row").await;
+    let header = texts(client, "#failed-rows thead th").await;
     assert!(header.iter().any(|h| h == "order_id"), "{header:?}");
-    let sample_rows = texts(&client, "#failed-rows tbody tr").await;
+    let sample_rows = texts(client, "#failed-rows tbody tr").await;
     assert_eq!(sample_rows.len(), count);
-    screenshots(&client, "check-failed-rows").await;
+    screenshots(client, "check-failed-rows").await;
     // The open tab survives a reload.
     client.refresh().await.unwrap();
-    wait_for_text(&client, "#failed-rows", "row").await;
+    wait_for_text(client, "#failed-rows", "row").await;
 
     dashboard.finish(|_| false).await;
 }

@@ -15,8 +15,8 @@ async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed(test_d
     let (server, client) = (&dashboard.server, &dashboard.client);
 
     client.goto(&server.url("/datasets")).await.unwrap();
-    sign_in(&client, EMAIL, PASSWORD).await;
-    wait_for_text(&client, "#datasets-summary", "2 datasets").await;
+    sign_in(client, EMAIL, PASSWORD).await;
+    wait_for_text(client, "#datasets-summary", "2 datasets").await;
     let orders = client
         .find(Locator::XPath("//tr[td/a[text()='orders']]"))
         .await
@@ -38,14 +38,14 @@ async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed(test_d
         .await
         .unwrap();
     assert!(counts.contains('✕') && counts.contains('✓'), "{counts}");
-    screenshots(&client, "datasets-scan-failed").await;
+    screenshots(client, "datasets-scan-failed").await;
 
     // The warning opens the failing scan: why it failed comes first, and the log filters.
     link.click().await.unwrap();
-    wait_for_text(&client, "#scan-failed", "This scan failed").await;
-    let first_log = wait_for_text(&client, "#scan-logs li:first-child", "ERROR").await;
+    wait_for_text(client, "#scan-failed", "This scan failed").await;
+    let first_log = wait_for_text(client, "#scan-logs li:first-child", "ERROR").await;
     assert!(first_log.contains("no_such_column"), "{first_log}");
-    let all = texts(&client, "#scan-logs li").await.len();
+    let all = texts(client, "#scan-logs li").await.len();
     client
         .find(Locator::Css("#log-level option[value='error']"))
         .await
@@ -55,7 +55,7 @@ async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed(test_d
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let shown = texts(&client, "#scan-logs li").await;
+        let shown = texts(client, "#scan-logs li").await;
         if shown.len() < all && shown.iter().all(|l| l.starts_with("ERROR")) {
             break;
         }
@@ -65,9 +65,9 @@ async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed(test_d
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    screenshots(&client, "scan-failed").await;
+    screenshots(client, "scan-failed").await;
     client.back().await.unwrap();
-    wait_for_text(&client, "#datasets-summary", "2 datasets").await;
+    wait_for_text(client, "#datasets-summary", "2 datasets").await;
     let orders = client
         .find(Locator::XPath("//tr[td/a[text()='orders']]"))
         .await
@@ -81,10 +81,10 @@ async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed(test_d
         .click()
         .await
         .unwrap();
-    wait_for_text(&client, "main h1", "orders").await;
-    wait_for_text(&client, "#dataset-scan-failed", "failed").await;
-    wait_for_text(&client, "#dataset-checks tbody tr", "").await;
-    let rows = texts(&client, "#dataset-checks tbody tr").await;
+    wait_for_text(client, "main h1", "orders").await;
+    wait_for_text(client, "#dataset-scan-failed", "failed").await;
+    wait_for_text(client, "#dataset-checks tbody tr", "").await;
+    let rows = texts(client, "#dataset-checks tbody tr").await;
     assert!(!rows.is_empty());
 
     dashboard.finish(|_| false).await;

@@ -13,18 +13,18 @@ async fn the_editor_marks_errors_at_their_line_and_backtests_thresholds(test_db:
     dashboard.replay("s12_history_backfill").await;
     let (server, client) = (&dashboard.server, &dashboard.client);
     client.goto(&server.url("/editor")).await.unwrap();
-    sign_in(&client, EMAIL, PASSWORD).await;
-    wait_for_text(&client, "main h1", "Checks editor").await;
-    wait_for_text(&client, "#no-problems", "No problems").await;
+    sign_in(client, EMAIL, PASSWORD).await;
+    wait_for_text(client, "main h1", "Checks editor").await;
+    wait_for_text(client, "#no-problems", "No problems").await;
 
     // A broken line: marked in the gutter at line 3 and listed with its message.
     type_into(
-        &client,
+        client,
         "#checks-yaml",
         "checks for orders:\n  - row_count > 0\n  - row_count between 10\n",
     )
     .await;
-    let problem = wait_for_text(&client, "#problems li", "line 3").await;
+    let problem = wait_for_text(client, "#problems li", "line 3").await;
     assert!(problem.contains("error"), "{problem}");
     let marked = client
         .find_all(Locator::Css(".gutter .line-error"))
@@ -35,14 +35,14 @@ async fn the_editor_marks_errors_at_their_line_and_backtests_thresholds(test_db:
         marked[0].attr("data-line").await.unwrap().as_deref(),
         Some("3")
     );
-    screenshots(&client, "editor-error").await;
+    screenshots(client, "editor-error").await;
 
     // The file Soda Core ran (s12), as its author has it: valid, and its checks have history.
     let file = std::fs::read_to_string(fixture_dir("s12_history_backfill").join("checks.yml"))
         .expect("checks.yml");
-    type_into(&client, "#data-source", "shop").await;
-    type_into(&client, "#checks-yaml", &file).await;
-    wait_for_text(&client, "#no-problems", "No problems").await;
+    type_into(client, "#data-source", "shop").await;
+    type_into(client, "#checks-yaml", &file).await;
+    wait_for_text(client, "#no-problems", "No problems").await;
     assert!(
         client
             .find_all(Locator::Css(".gutter .line-error"))
@@ -51,7 +51,7 @@ async fn the_editor_marks_errors_at_their_line_and_backtests_thresholds(test_db:
             .is_empty()
     );
     let row_count = wait_for_attr(
-        &client,
+        client,
         "#parsed-checks tr[data-line='8'] .backtest-result",
         "data-points",
         "14",
@@ -65,7 +65,7 @@ async fn the_editor_marks_errors_at_their_line_and_backtests_thresholds(test_db:
         row_count.attr("data-changed").await.unwrap().as_deref(),
         Some("0")
     );
-    screenshots(&client, "editor-backtest").await;
+    screenshots(client, "editor-backtest").await;
 
     // Opened from a check, the history stays pinned while its threshold is edited.
     let url = client
@@ -84,7 +84,7 @@ async fn the_editor_marks_errors_at_their_line_and_backtests_thresholds(test_db:
         .await
         .unwrap();
     let same = wait_for_attr(
-        &client,
+        client,
         "#parsed-checks tr[data-line='5'] .backtest-result",
         "data-points",
         "14",
@@ -108,13 +108,13 @@ async fn the_editor_marks_errors_at_their_line_and_backtests_thresholds(test_db:
         "{text}"
     );
     type_into(
-        &client,
+        client,
         "#checks-yaml",
         &text.replace("row_count > 0", "row_count > 1000000"),
     )
     .await;
     let stricter = wait_for_attr(
-        &client,
+        client,
         "#parsed-checks tr[data-line='5'] .backtest-result",
         "data-fail",
         "14",

@@ -13,11 +13,11 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload(test_db: TestD
 
     // Signed out: the app asks to sign in, then comes back to where the visitor was going.
     client.goto(&server.url("/")).await.unwrap();
-    wait_for_text(&client, "main h1", "Sign in").await;
+    wait_for_text(client, "main h1", "Sign in").await;
     assert_eq!(client.current_url().await.unwrap().path(), "/signin");
-    screenshots(&client, "signin").await;
-    sign_in(&client, "ana@example.org", "wrong password!!").await;
-    let error = wait_for_text(&client, "#signin-error", "password").await;
+    screenshots(client, "signin").await;
+    sign_in(client, "ana@example.org", "wrong password!!").await;
+    let error = wait_for_text(client, "#signin-error", "password").await;
     assert!(!error.is_empty());
     client
         .find(Locator::Css("#email"))
@@ -33,11 +33,11 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload(test_db: TestD
         .clear()
         .await
         .unwrap();
-    sign_in(&client, EMAIL, PASSWORD).await;
-    wait_for_text(&client, "#signed-in-as", "ana@example.org").await;
+    sign_in(client, EMAIL, PASSWORD).await;
+    wait_for_text(client, "#signed-in-as", "ana@example.org").await;
     assert_eq!(client.current_url().await.unwrap().path(), "/");
 
-    let status = wait_for_text(&client, "#server-status[data-status='ok']", "Seltzer").await;
+    let status = wait_for_text(client, "#server-status[data-status='ok']", "Seltzer").await;
     assert!(status.contains(test_db.engine), "{status}");
     let nav = client.find(Locator::Css("header nav")).await.unwrap();
     assert!(nav.is_displayed().await.unwrap(), "navigation is visible");
@@ -47,14 +47,14 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload(test_db: TestD
         names.push(link.text().await.unwrap());
     }
     assert_eq!(names, ["Checks", "Datasets", "Scans", "Editor", "Settings"]);
-    wait_for_text(&client, "main h1", "Checks").await;
-    let snippet = wait_for_text(&client, ".snippet", "soda_cloud:").await;
+    wait_for_text(client, "main h1", "Checks").await;
+    let snippet = wait_for_text(client, ".snippet", "soda_cloud:").await;
     assert!(snippet.contains("host: 127.0.0.1"), "{snippet}");
-    screenshots(&client, "checks").await;
+    screenshots(client, "checks").await;
 
     // The first load carries the shell and the checks page; every other page's code is a chunk
     // fetched on its first visit (scripts/build-app.sh splits them).
-    let wasm = loaded_wasm(&client).await;
+    let wasm = loaded_wasm(client).await;
     assert!(
         wasm.iter().any(|w| w.ends_with("/frontend_bg.wasm")),
         "{wasm:?}"
@@ -70,9 +70,9 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload(test_db: TestD
         .click()
         .await
         .unwrap();
-    wait_for_text(&client, "main h1", "Datasets").await;
+    wait_for_text(client, "main h1", "Datasets").await;
     assert_eq!(client.current_url().await.unwrap().path(), "/datasets");
-    let wasm = loaded_wasm(&client).await;
+    let wasm = loaded_wasm(client).await;
     let datasets_chunk: Vec<_> = wasm
         .iter()
         .filter(|w| w.contains("/split___datasets_route_view"))
@@ -97,15 +97,15 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload(test_db: TestD
         .await
         .unwrap();
     assert_eq!(current.text().await.unwrap(), "Datasets");
-    screenshot(&client, "datasets").await;
+    screenshot(client, "datasets").await;
     client.refresh().await.unwrap();
-    wait_for_text(&client, "main h1", "Datasets").await;
+    wait_for_text(client, "main h1", "Datasets").await;
     assert_eq!(client.current_url().await.unwrap().path(), "/datasets");
-    screenshot(&client, "datasets-after-reload").await;
+    screenshot(client, "datasets-after-reload").await;
 
     client.goto(&server.url("/no/such/page")).await.unwrap();
-    wait_for_text(&client, "main h1", "Page not found").await;
-    screenshots(&client, "not-found").await;
+    wait_for_text(client, "main h1", "Page not found").await;
+    screenshots(client, "not-found").await;
 
     // Everything the page loaded came from Seltzer itself (no CDN, no outside host).
     let origin = server.url("");
@@ -143,9 +143,9 @@ async fn a_tab_from_before_an_upgrade_asks_for_a_reload() {
     };
     let (server, client) = (&dashboard.server, &dashboard.client);
     client.goto(&server.url("/")).await.unwrap();
-    wait_for_text(&client, "main h1", "Sign in").await;
-    sign_in(&client, EMAIL, PASSWORD).await;
-    wait_for_text(&client, "main h1", "Checks").await;
+    wait_for_text(client, "main h1", "Sign in").await;
+    sign_in(client, EMAIL, PASSWORD).await;
+    wait_for_text(client, "main h1", "Checks").await;
 
     // The upgrade: this build's settings page is gone from the server.
     let mut removed = 0;
@@ -170,12 +170,12 @@ async fn a_tab_from_before_an_upgrade_asks_for_a_reload() {
     }
     assert_eq!(removed, 1, "the settings page is one split module");
 
-    click(&client, Locator::LinkText("Settings")).await;
-    let notice = wait_for_text(&client, ".crash-notice[role='alert']", "Reload the page").await;
+    click(client, Locator::LinkText("Settings")).await;
+    let notice = wait_for_text(client, ".crash-notice[role='alert']", "Reload the page").await;
     assert!(notice.contains("upgraded"), "{notice}");
     let reload = client.find(Locator::Css(".crash-notice a")).await.unwrap();
     assert_eq!(reload.attr("href").await.unwrap().as_deref(), Some(""));
-    screenshot(&client, "stale-tab-notice").await;
+    screenshot(client, "stale-tab-notice").await;
     dashboard.finish(|_| false).await;
 }
 

@@ -1,0 +1,117 @@
+//! Check attribute definitions as Soda Core receives them: listed for everyone, defined and
+//! deleted by editors.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{ATTRIBUTE_TYPES, NewAttribute};
+
+use super::comma_list;
+use crate::api;
+
+/// Check attribute definitions: listed for everyone, created and deleted by editors.
+#[component]
+pub(super) fn Attributes() -> impl IntoView {
+    let attributes = LocalResource::new(api::attributes);
+    let name = RwSignal::new(String::new());
+    let label = RwSignal::new(String::new());
+    let kind = RwSignal::new(ATTRIBUTE_TYPES[0].to_owned());
+    let allowed = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let selects = move || kind.get().ends_with("Select");
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let label = label.get_untracked();
+        let allowed_values = if kind.get_untracked().ends_with("Select") {
+            comma_list(&allowed.get_untracked())
+        } else {
+            Vec::new()
+        };
+        let attribute = NewAttribute {
+            name: name.get_untracked().trim().to_owned(),
+            attribute_type: kind.get_untracked(),
+            label: (!label.trim().is_empty()).then(|| label.trim().to_owned()),
+            allowed_values,
+        };
+        spawn_local(async move {
+            match api::create_attribute(&attribute).await {
+                Ok(()) => {
+                    name.set(String::new());
+                    allowed.set(String::new());
+                    attributes.refetch();
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+            busy.set(false);
+        });
+    };
+    let remove = move |name: String| {
+        spawn_local(async move {
+            match api::delete_attribute(&name).await {
+                Ok(()) => attributes.refetch(),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    view! {
+        <section class="settings-section" aria-labelledby="attributes-title">
+            <h2 id="attributes-title">"Check attributes"</h2>
+            <p class="hint">"Soda Core skips a whole scan whose checks use an attribute not defined here (editors define them)."</p>
+            <form class="inline-form" id="new-attribute" on:submit=create>
+                <label for="attribute-name">"Name"</label>
+                <input id="attribute-name" required placeholder="e.g. owner" prop:value=name
+                    on:input=move |ev| name.set(event_target_value(&ev)) />
+                <label for="attribute-label">"Label"</label>
+                <input id="attribute-label" placeholder="optional" prop:value=label
+                    on:input=move |ev| label.set(event_target_value(&ev)) />
+                <label for="attribute-type">"Type"</label>
+                <select id="attribute-type" on:change=move |ev| kind.set(event_target_value(&ev))>
+                    {ATTRIBUTE_TYPES.iter().map(|t| view! { <option value=*t>{*t}</option> }).collect_view()}
+                </select>
+                <Show when=selects>
+                    <label for="attribute-allowed">"Allowed values"</label>
+                    <input id="attribute-allowed" required placeholder="comma-separated" prop:value=allowed
+                        on:input=move |ev| allowed.set(event_target_value(&ev)) />
+                </Show>
+                <button type="submit" disabled=move || busy.get()>"Define attribute"</button>
+            </form>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading attributes…"</p> }>
+                {move || Suspend::new(async move {
+                    match attributes.await {
+                        Ok(list) if list.is_empty() => view! { <p class="empty-state">"No attributes defined."</p> }.into_any(),
+                        Ok(list) => {
+                            let rows = list.into_iter().map(|a| {
+                                let allowed = a.allowed_values.map(|v| v.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+                                let (target, row_key) = (a.name.clone(), a.name.clone());
+                                let action = format!("Delete the attribute {}", a.name);
+                                view! {
+                                    <tr data-attribute=row_key>
+                                        <td><code>{a.name}</code></td><td>{a.label}</td><td>{a.attribute_type}</td><td>{allowed}</td>
+                                        <td><button type="button" class="danger delete-attribute"
+                                            aria-label=action
+                                            on:click=move |_| remove(target.clone())>"Delete"</button></td>
+                                    </tr>
+                                }
+                            }).collect_view();
+                            view! {
+                                <div class="table-scroll">
+                                    <table class="checks" id="attributes">
+                                        <thead><tr><th>"Name"</th><th>"Label"</th><th>"Type"</th><th>"Allowed values"</th><th></th></tr></thead>
+                                        <tbody>{rows}</tbody>
+                                    </table>
+                                </div>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
