@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use shared::api::{
     ApiError, ApiKeyInfo, AttributeInfo, CheckDetail, CheckHistory, CheckList, CheckResultDetail,
     CreatedApiKey, DatasetDetail, DatasetList, ErrorCode, Health, LoginRequest, Me, NewApiKey,
-    NewAttribute, NewUser, Role, Samples, ScanDetailView, ScanList, UserInfo,
+    NewAttribute, NewUser, Role, Samples, ScanDetailView, ScanList, UserCreated, UserInfo,
 };
 
 use crate::url::encode;
@@ -128,14 +128,10 @@ pub async fn revoke_api_key(id: &str) -> Result<(), ApiError> {
 
 /// Creates a user; answers the email as the server stored it (trimmed, lower-cased).
 pub async fn create_user(user: &NewUser) -> Result<String, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Created {
-        email: String,
-    }
     let request = Request::post("/api/users")
         .json(user)
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    let created: Created = decode("/api/users", request.send().await).await?;
+    let created: UserCreated = decode("/api/users", request.send().await).await?;
     Ok(created.email)
 }
 

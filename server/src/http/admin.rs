@@ -2,54 +2,55 @@
 //! - check attribute definitions: read by anyone signed in, changed by editors and admins;
 //! - API keys and users: admins only. A new key's secret is in the answer once, never again.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::{delete, get};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use shared::api::ApiError;
 use shared::api::{
-    ApiKeyInfo, CreatedApiKey, ErrorCode, NewApiKey, NewAttribute, NewUser, Role, UserInfo,
+    ApiKeyInfo, ApiKeyRevoked, AttributeDeleted, AttributeInfo, CreatedApiKey, ErrorCode,
+    NewApiKey, NewAttribute, NewUser, Role, UserCreated, UserDisabled, UserInfo,
 };
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::auth::Caller;
+use super::auth::{AdminCaller, Caller, EditorCaller};
+use super::extract::JsonBody;
 use super::{AppState, HttpError};
 use crate::storage::AttributeDefinition;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/attributes", get(list_attributes).post(create_attribute))
-        .route("/attributes/{name}", delete(delete_attribute))
-        .route("/api-keys", get(list_keys).post(create_key))
-        .route("/api-keys/{id}", delete(revoke_key))
-        .route("/users", get(list_users).post(create_user))
-        .route("/users/{email}/disable", axum::routing::post(disable_user))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_attributes, create_attribute))
+        .routes(routes!(delete_attribute))
+        .routes(routes!(list_keys, create_key))
+        .routes(routes!(revoke_key))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(disable_user))
 }
 
-fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8], shape: &str) -> Result<T, HttpError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| HttpError::bad_request(format!("expected {shape}: {e}")))
-}
-
-#[utoipa::path(get, path = "/api/attributes", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Check attribute definitions"), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/attributes", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Check attribute definitions", body = Vec<AttributeInfo>), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list_attributes(
     State(state): State<AppState>,
     _caller: Caller,
-) -> Result<Json<Vec<AttributeDefinition>>, HttpError> {
-    Ok(Json(state.db.list_attributes().await?))
+) -> Result<Json<Vec<AttributeInfo>>, HttpError> {
+    let definitions = state.db.list_attributes().await?;
+    Ok(Json(definitions.into_iter().map(attribute_info).collect()))
 }
 
-#[utoipa::path(post, path = "/api/attributes", tag = "admin", request_body = NewAttribute, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Created (editor)"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "It exists already", body = ApiError)))]
+fn attribute_info(d: AttributeDefinition) -> AttributeInfo {
+    AttributeInfo {
+        name: d.name,
+        label: d.label,
+        attribute_type: d.attribute_type,
+        allowed_values: d.allowed_values,
+    }
+}
+
+#[utoipa::path(post, path = "/attributes", tag = "admin", request_body = NewAttribute, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Created (editor)", body = AttributeInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "It exists already", body = ApiError)))]
 async fn create_attribute(
     State(state): State<AppState>,
-    caller: Caller,
-    bytes: axum::body::Bytes,
-) -> Result<Json<AttributeDefinition>, HttpError> {
-    caller.require(Role::Editor)?;
-    let new: NewAttribute = body(
-        &bytes,
-        "{\"name\", \"type\", \"label\"?, \"allowedValues\"?}",
-    )?;
+    _caller: EditorCaller,
+    JsonBody(new): JsonBody<NewAttribute>,
+) -> Result<Json<AttributeInfo>, HttpError> {
     let definition =
         AttributeDefinition::checked(new.name, &new.attribute_type, new.label, new.allowed_values)
             .map_err(HttpError::bad_request)?;
@@ -59,23 +60,26 @@ async fn create_attribute(
             format!("an attribute named '{}' exists already", definition.name),
         ));
     }
-    Ok(Json(definition))
+    Ok(Json(attribute_info(definition)))
 }
 
-#[utoipa::path(delete, path = "/api/attributes/{name}", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Attribute name")), responses((status = 200, description = "Deleted (editor)"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(delete, path = "/attributes/{name}", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Attribute name")), responses((status = 200, description = "Deleted (editor)", body = AttributeDeleted), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn delete_attribute(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<AttributeDeleted>, HttpError> {
     caller.require(Role::Editor)?;
     if !state.db.delete_attribute(&name).await? {
         return Err(HttpError::not_found(format!("no attribute named '{name}'")));
     }
-    Ok(Json(json!({"name": name, "deleted": true})))
+    Ok(Json(AttributeDeleted {
+        name,
+        deleted: true,
+    }))
 }
 
-#[utoipa::path(get, path = "/api/api-keys", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "API keys, never their secrets (admin)", body = Vec<ApiKeyInfo>), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
+#[utoipa::path(get, path = "/api-keys", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "API keys, never their secrets (admin)", body = Vec<ApiKeyInfo>), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
 async fn list_keys(
     State(state): State<AppState>,
     caller: Caller,
@@ -96,14 +100,12 @@ async fn list_keys(
     ))
 }
 
-#[utoipa::path(post, path = "/api/api-keys", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), request_body = NewApiKey, responses((status = 200, description = "The key and its secret, shown once (admin)", body = CreatedApiKey), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
+#[utoipa::path(post, path = "/api-keys", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), request_body = NewApiKey, responses((status = 200, description = "The key and its secret, shown once (admin)", body = CreatedApiKey), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
 async fn create_key(
     State(state): State<AppState>,
-    caller: Caller,
-    bytes: axum::body::Bytes,
+    _caller: AdminCaller,
+    JsonBody(new): JsonBody<NewApiKey>,
 ) -> Result<Json<CreatedApiKey>, HttpError> {
-    caller.require(Role::Admin)?;
-    let new: NewApiKey = body(&bytes, "{\"name\", \"role\"?, \"dataSources\"?}")?;
     if new.name.trim().is_empty() {
         return Err(HttpError::bad_request("name must not be empty"));
     }
@@ -133,22 +135,22 @@ async fn create_key(
     }))
 }
 
-#[utoipa::path(delete, path = "/api/api-keys/{id}", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("id" = String, Path, description = "API key id")), responses((status = 200, description = "Revoked (admin)"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(delete, path = "/api-keys/{id}", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("id" = String, Path, description = "API key id")), responses((status = 200, description = "Revoked (admin)", body = ApiKeyRevoked), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn revoke_key(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<ApiKeyRevoked>, HttpError> {
     caller.require(Role::Admin)?;
     if !state.db.revoke_api_key(&id).await? {
         return Err(HttpError::not_found(format!(
             "no active API key with id '{id}'"
         )));
     }
-    Ok(Json(json!({"id": id, "revoked": true})))
+    Ok(Json(ApiKeyRevoked { id, revoked: true }))
 }
 
-#[utoipa::path(get, path = "/api/users", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Users (admin)", body = Vec<UserInfo>), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
+#[utoipa::path(get, path = "/users", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Users (admin)", body = Vec<UserInfo>), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
 async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
@@ -169,14 +171,12 @@ async fn list_users(
     ))
 }
 
-#[utoipa::path(post, path = "/api/users", tag = "admin", request_body = NewUser, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Created (admin)"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "It exists already", body = ApiError)))]
+#[utoipa::path(post, path = "/users", tag = "admin", request_body = NewUser, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Created (admin)", body = UserCreated), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "It exists already", body = ApiError)))]
 async fn create_user(
     State(state): State<AppState>,
-    caller: Caller,
-    bytes: axum::body::Bytes,
-) -> Result<Json<Value>, HttpError> {
-    caller.require(Role::Admin)?;
-    let new: NewUser = body(&bytes, "{\"email\", \"role\", \"password\"}")?;
+    _caller: AdminCaller,
+    JsonBody(new): JsonBody<NewUser>,
+) -> Result<Json<UserCreated>, HttpError> {
     let email = new.email.trim().to_lowercase();
     if !email.contains('@') {
         return Err(HttpError::bad_request(format!(
@@ -196,20 +196,26 @@ async fn create_user(
             format!("a user with the email '{email}' exists already"),
         ));
     }
-    Ok(Json(json!({"email": email, "role": new.role})))
+    Ok(Json(UserCreated {
+        email,
+        role: new.role,
+    }))
 }
 
-#[utoipa::path(post, path = "/api/users/{email}/disable", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("email" = String, Path, description = "The user")), responses((status = 200, description = "Disabled; sessions ended (admin)"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(post, path = "/users/{email}/disable", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("email" = String, Path, description = "The user")), responses((status = 200, description = "Disabled; sessions ended (admin)", body = UserDisabled), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn disable_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(email): Path<String>,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<UserDisabled>, HttpError> {
     caller.require(Role::Admin)?;
     if !state.db.disable_user(&email).await? {
         return Err(HttpError::not_found(format!(
             "no user with the email '{email}'"
         )));
     }
-    Ok(Json(json!({"email": email, "disabled": true})))
+    Ok(Json(UserDisabled {
+        email,
+        disabled: true,
+    }))
 }

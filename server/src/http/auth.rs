@@ -8,18 +8,20 @@ use shared::api::ApiError;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::Json;
-use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, REFERER, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use base64::Engine as _;
-use shared::api::{ErrorCode, LoginRequest, Me, Role};
+use cookie::{Cookie, SameSite};
+use shared::api::{ErrorCode, LoginRequest, Me, Role, SignedOut};
 
+use super::extract::JsonBody;
 use super::{AppState, HttpError};
 use crate::credentials;
 use crate::storage::Token;
@@ -92,10 +94,10 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_owned())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty())
 }
 
@@ -117,6 +119,32 @@ fn names_this_host(headers: &HeaderMap, url: &str) -> bool {
     };
     let without_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
     without_scheme.split('/').next() == Some(host)
+}
+
+/// A caller with the editor role at least (403 otherwise), known before any body is read.
+pub struct EditorCaller(pub Caller);
+
+/// A caller with the admin role (403 otherwise), known before any body is read.
+pub struct AdminCaller(pub Caller);
+
+impl FromRequestParts<AppState> for EditorCaller {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require(Role::Editor)?;
+        Ok(Self(caller))
+    }
+}
+
+impl FromRequestParts<AppState> for AdminCaller {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require(Role::Admin)?;
+        Ok(Self(caller))
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -251,19 +279,34 @@ pub async fn api_key_token(
     Ok(state.db.issue_token(id, ttl_ms).await?)
 }
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/auth/me", get(me))
+/// A sign-in is an email and a password: 64 KiB is plenty.
+fn login_route() -> utoipa_axum::router::UtoipaMethodRouter<AppState> {
+    let (schemas, paths, login) = routes!(login);
+    (
+        schemas,
+        paths,
+        login.layer(DefaultBodyLimit::max(64 * 1024)),
+    )
+}
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(login_route())
+        .routes(routes!(logout))
+        .routes(routes!(me))
 }
 
 fn cookie(value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
+    let cookie = Cookie::build((SESSION_COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(time::Duration::seconds(max_age_secs))
+        .secure(secure)
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or(HeaderValue::from_static(
+        "seltzer_session=; Path=/; Max-Age=0",
     ))
-    .unwrap_or(HeaderValue::from_static("seltzer_session=; Path=/; Max-Age=0"))
 }
 
 /// Served over https (directly or behind a proxy that says so), cookies are `Secure`.
@@ -274,7 +317,7 @@ pub(super) fn over_https(headers: &HeaderMap) -> bool {
         .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest, responses((status = 200, description = "Signed in; the session cookie is set", body = Me), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "Sent from another site", body = ApiError), (status = 415, description = "Not JSON", body = ApiError), (status = 429, description = "Too many failed sign-ins", body = ApiError), (status = 503, description = "Too many sign-ins at once; retry", body = ApiError)))]
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest, responses((status = 200, description = "Signed in; the session cookie is set", body = Me), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "Sent from another site", body = ApiError), (status = 415, description = "Not JSON", body = ApiError), (status = 429, description = "Too many failed sign-ins", body = ApiError), (status = 503, description = "Too many sign-ins at once; retry", body = ApiError)))]
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -304,12 +347,7 @@ async fn login(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-    let body = axum::body::to_bytes(parts.into_body(), 64 * 1024)
-        .await
-        .map_err(|_| HttpError::bad_request("the sign-in body is too large"))?;
-    let request: LoginRequest = serde_json::from_slice(&body).map_err(|e| {
-        HttpError::bad_request(format!("expected {{\"email\": …, \"password\": …}}: {e}"))
-    })?;
+    let JsonBody(request) = JsonBody::<LoginRequest>::from_request(parts, &state).await?;
     let email = request.email.trim().to_lowercase();
     let account_key = format!("account:{email}");
     let address_key = format!("address:{address}");
@@ -370,7 +408,7 @@ fn cross_site(headers: &HeaderMap) -> bool {
     fetch_site || origin_elsewhere
 }
 
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Signed out"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Signed out; the session cookie is cleared", body = SignedOut), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
 async fn logout(
     State(state): State<AppState>,
     caller: Caller,
@@ -381,14 +419,14 @@ async fn logout(
     {
         state.db.end_session(&token).await?;
     }
-    let mut response = Json(serde_json::json!({"signedOut": true})).into_response();
+    let mut response = Json(SignedOut { signed_out: true }).into_response();
     response
         .headers_mut()
         .insert(SET_COOKIE, cookie("", 0, over_https(&headers)));
     Ok(response)
 }
 
-#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, body = Me), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/auth/me", tag = "auth", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, body = Me), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn me(caller: Caller) -> Json<Me> {
     Json(Me {
         email: caller.email,

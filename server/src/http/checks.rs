@@ -6,11 +6,10 @@
 //!   each point, downsampled for long ranges;
 //! - `GET /api/check-results/{id}`: one result with Soda Core's diagnostics.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use shared::api::ApiError;
@@ -20,21 +19,23 @@ use shared::api::{
 };
 use shared::sodacl::Zone;
 use shared::sodacl::threshold::SodaBounds;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::Caller;
-use super::params::{Params, RawQuery};
+use super::extract::{Params, RawQuery};
 use super::{AppState, HttpError};
 use crate::storage::{CheckFilter, CheckSort, CheckSummary, HistoryRow};
 use crate::timestamp;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/checks", get(list))
-        .route("/checks.csv", get(list_csv))
-        .route("/checks/{check_id}", get(detail))
-        .route("/checks/{check_id}/history", get(history))
-        .route("/checks/{check_id}/history.csv", get(history_csv))
-        .route("/check-results/{result_id}", get(result))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(list_csv))
+        .routes(routes!(detail))
+        .routes(routes!(history))
+        .routes(routes!(history_csv))
+        .routes(routes!(result))
 }
 
 /// The most identities one `identity` filter may list.
@@ -119,7 +120,7 @@ fn opt<T: ToString>(value: Option<T>) -> String {
 }
 
 /// The checks list as CSV: the same filters and order as `GET /api/checks`, every page.
-#[utoipa::path(get, path = "/api/checks.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("outcome" = Option<String>, Query, description = "As for /api/checks"), ("search" = Option<String>, Query, description = "As for /api/checks")), responses((status = 200, description = "text/csv"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/checks.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("outcome" = Option<String>, Query, description = "As for /api/checks"), ("search" = Option<String>, Query, description = "As for /api/checks")), responses((status = 200, description = "CSV, one row per result (RFC 4180)", content_type = "text/csv", body = String), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list_csv(
     State(state): State<AppState>,
     _caller: Caller,
@@ -179,7 +180,7 @@ async fn list_csv(
 
 /// A check's history as CSV: every result in the range (`from`, `to`, `days` as for the
 /// JSON), never downsampled, however many there are.
-#[utoipa::path(get, path = "/api/checks/{checkId}/history.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), ("from" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("to" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("days" = Option<i64>, Query, description = "The last N days (not with from)")), responses((status = 200, description = "text/csv"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/checks/{checkId}/history.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), ("from" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("to" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("days" = Option<i64>, Query, description = "The last N days (not with from)")), responses((status = 200, description = "CSV, one row per result (RFC 4180)", content_type = "text/csv", body = String), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn history_csv(
     State(state): State<AppState>,
     _caller: Caller,
@@ -220,7 +221,7 @@ async fn history_csv(
     Ok(csv_response(&format!("check-{id}-history.csv"), body))
 }
 
-#[utoipa::path(get, path = "/api/checks", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("outcome" = Option<String>, Query, description = "pass, warn, fail or notEvaluated"), ("datasetId" = Option<i64>, Query, description = "Dataset id"), ("dataSource" = Option<String>, Query, description = "Data source name"), ("attribute" = Option<String>, Query, description = "name=value"), ("search" = Option<String>, Query, description = "Part of the name, dataset or column"), ("identity" = Option<String>, Query, description = "Comma-separated check identities (any version), at most 200"), ("sort" = Option<String>, Query, description = "name, outcome, dataset, dataTimestamp or value"), ("order" = Option<String>, Query, description = "asc or desc"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 50)")), responses((status = 200, body = CheckList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/checks", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("outcome" = Option<String>, Query, description = "pass, warn, fail or notEvaluated"), ("datasetId" = Option<i64>, Query, description = "Dataset id"), ("dataSource" = Option<String>, Query, description = "Data source name"), ("attribute" = Option<String>, Query, description = "name=value"), ("search" = Option<String>, Query, description = "Part of the name, dataset or column"), ("identity" = Option<String>, Query, description = "Comma-separated check identities (any version), at most 200"), ("sort" = Option<String>, Query, description = "name, outcome, dataset, dataTimestamp or value"), ("order" = Option<String>, Query, description = "asc or desc"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 50)")), responses((status = 200, body = CheckList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list(
     State(state): State<AppState>,
     _caller: Caller,
@@ -350,7 +351,7 @@ fn list_item(c: &CheckSummary) -> CheckListItem {
     }
 }
 
-#[utoipa::path(get, path = "/api/checks/{checkId}", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id")), responses((status = 200, body = CheckDetail), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/checks/{checkId}", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id")), responses((status = 200, body = CheckDetail), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn detail(
     State(state): State<AppState>,
     _caller: Caller,
@@ -380,7 +381,7 @@ async fn detail(
     }))
 }
 
-#[utoipa::path(get, path = "/api/check-results/{resultId}", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("resultId" = i64, Path, description = "Check result id")), responses((status = 200, body = CheckResultDetail), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/check-results/{resultId}", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("resultId" = i64, Path, description = "Check result id")), responses((status = 200, body = CheckResultDetail), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn result(
     State(state): State<AppState>,
     _caller: Caller,
@@ -409,7 +410,7 @@ async fn result(
     }))
 }
 
-#[utoipa::path(get, path = "/api/checks/{checkId}/history", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), ("from" = Option<String>, Query, description = "RFC 3339"), ("to" = Option<String>, Query, description = "RFC 3339"), ("days" = Option<i64>, Query, description = "The last N days (instead of from)"), ("maxPoints" = Option<i64>, Query, description = "2 to 10000 (default 1000)")), responses((status = 200, body = CheckHistory), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/checks/{checkId}/history", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), ("from" = Option<String>, Query, description = "RFC 3339"), ("to" = Option<String>, Query, description = "RFC 3339"), ("days" = Option<i64>, Query, description = "The last N days (instead of from)"), ("maxPoints" = Option<i64>, Query, description = "2 to 10000 (default 1000)")), responses((status = 200, body = CheckHistory), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn history(
     State(state): State<AppState>,
     _caller: Caller,

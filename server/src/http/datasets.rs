@@ -6,10 +6,11 @@
 
 use shared::api::ApiError;
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::Value;
 use shared::api::{
     DatasetDetail, DatasetList, DatasetListItem, DatasetStatus, HealthPoint, OutcomeCounts,
@@ -17,7 +18,7 @@ use shared::api::{
 };
 
 use super::auth::Caller;
-use super::params::{Params, RawQuery};
+use super::extract::{Params, RawQuery};
 use super::{AppState, HttpError};
 use crate::storage::DatasetFilter;
 use crate::timestamp;
@@ -25,14 +26,14 @@ use crate::timestamp;
 /// Scans shown in a dataset's health chart.
 const HEALTH_SCANS: i64 = 200;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/datasets", get(list))
-        .route("/datasets/{dataset_id}", get(dataset))
-        .route("/check-results/{result_id}/samples", get(samples))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(dataset))
+        .routes(routes!(samples))
 }
 
-#[utoipa::path(get, path = "/api/datasets", tag = "datasets", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("search" = Option<String>, Query, description = "Part of the dataset name, any case"), ("dataSource" = Option<String>, Query, description = "Data source name"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 100)"), ("trend" = Option<i64>, Query, description = "1 to 100: also the failed checks of each dataset's latest N scans")), responses((status = 200, body = DatasetList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/datasets", tag = "datasets", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("search" = Option<String>, Query, description = "Part of the dataset name, any case"), ("dataSource" = Option<String>, Query, description = "Data source name"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 100)"), ("trend" = Option<i64>, Query, description = "1 to 100: also the failed checks of each dataset's latest N scans")), responses((status = 200, body = DatasetList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 pub(super) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
@@ -87,7 +88,7 @@ pub(super) async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/api/datasets/{datasetId}", tag = "datasets", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("datasetId" = i64, Path, description = "Dataset id")), responses((status = 200, body = DatasetDetail), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/datasets/{datasetId}", tag = "datasets", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("datasetId" = i64, Path, description = "Dataset id")), responses((status = 200, body = DatasetDetail), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 pub(super) async fn dataset(
     State(state): State<AppState>,
     _caller: Caller,
@@ -169,7 +170,7 @@ pub(super) async fn dataset(
     }))
 }
 
-#[utoipa::path(get, path = "/api/check-results/{resultId}/samples", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("resultId" = i64, Path, description = "Check result id")), responses((status = 200, body = Samples), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/check-results/{resultId}/samples", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("resultId" = i64, Path, description = "Check result id")), responses((status = 200, body = Samples), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn samples(
     State(state): State<AppState>,
     _caller: Caller,

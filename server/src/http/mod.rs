@@ -7,9 +7,9 @@ pub mod auth;
 mod checks;
 mod datasets;
 mod error;
+mod extract;
 mod health;
 pub mod openapi;
-mod params;
 mod scans;
 mod soda;
 mod v1;
@@ -26,6 +26,8 @@ use axum::response::{IntoResponse, Response};
 use shared::api::{ApiError, ErrorCode};
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::IngestConfig;
 use crate::storage::Database;
@@ -58,16 +60,10 @@ impl AppState {
 
 /// The whole application. Tests drive it in-process with `tower::ServiceExt::oneshot`.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .merge(health::routes())
-        .merge(soda::routes())
-        .merge(auth::routes())
-        .merge(v1::routes())
-        .merge(checks::routes())
-        .merge(datasets::routes())
-        .merge(scans::routes())
-        .merge(admin::routes())
-        .merge(openapi::routes())
+    let (api, document) = api_routes().split_for_parts();
+    let document = openapi::ApiDoc::openapi().nest("/api", document);
+    let api = api
+        .route("/v1/openapi.json", openapi::route(document))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
     Router::new()
@@ -77,6 +73,19 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(hardening))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
+}
+
+/// Every documented route under `/api`, one router per area.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(health::routes())
+        .merge(soda::routes())
+        .merge(auth::routes())
+        .merge(v1::routes())
+        .merge(checks::routes())
+        .merge(datasets::routes())
+        .merge(scans::routes())
+        .merge(admin::routes())
 }
 
 /// Headers every response carries (no MIME sniffing, no framing by other sites, no full

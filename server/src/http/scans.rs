@@ -2,23 +2,24 @@
 //! - `GET /api/scans`: scans with counts and errors, newest data timestamp first;
 //! - `GET /api/scans/{id}`: one scan with its checks and its log (errors first when it failed).
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::Value;
 use shared::api::ApiError;
 use shared::api::{CheckOutcome, ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::Caller;
-use super::params::{Params, RawQuery};
+use super::extract::{Params, RawQuery};
 use super::{AppState, HttpError};
 use crate::storage::{ScanFilter, ScanRow};
 use crate::timestamp;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/scans", get(list))
-        .route("/scans/{scan_id}", get(detail))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(detail))
 }
 
 fn item(s: &ScanRow) -> ScanListItem {
@@ -40,7 +41,7 @@ fn item(s: &ScanRow) -> ScanListItem {
     }
 }
 
-#[utoipa::path(get, path = "/api/scans", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("definition" = Option<String>, Query, description = "Scan definition name"), ("datasetId" = Option<i64>, Query, description = "Dataset id"), ("failed" = Option<bool>, Query, description = "true or false"), ("from" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("to" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 50)")), responses((status = 200, body = ScanList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/scans", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("definition" = Option<String>, Query, description = "Scan definition name"), ("datasetId" = Option<i64>, Query, description = "Dataset id"), ("failed" = Option<bool>, Query, description = "true or false"), ("from" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("to" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 50)")), responses((status = 200, body = ScanList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list(
     State(state): State<AppState>,
     _caller: Caller,
@@ -74,7 +75,7 @@ async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/api/scans/{scanId}", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = i64, Path, description = "Scan id"), ("level" = Option<String>, Query, description = "Comma-separated: debug, info, warning, error"), ("logOffset" = Option<i64>, Query, description = "First log line of the page, from 0"), ("logLimit" = Option<i64>, Query, description = "Log lines per page, 1 to 5000 (default 1000)")), responses((status = 200, body = ScanDetailView), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/scans/{scanId}", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = i64, Path, description = "Scan id"), ("level" = Option<String>, Query, description = "Comma-separated: debug, info, warning, error"), ("logOffset" = Option<i64>, Query, description = "First log line of the page, from 0"), ("logLimit" = Option<i64>, Query, description = "Log lines per page, 1 to 5000 (default 1000)")), responses((status = 200, body = ScanDetailView), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn detail(
     State(state): State<AppState>,
     _caller: Caller,

@@ -5,16 +5,16 @@
 //! again after a 401 with a JSON body, so every answer here, errors included, is JSON.
 
 use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use serde_json::{Value, json};
 use shared::api::ErrorCode;
 use shared::api::{ApiError, Role};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{AppState, HttpError, auth};
 use crate::credentials;
@@ -83,16 +83,18 @@ fn busy() -> HttpError {
     )
 }
 
-pub(crate) fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
     // `/command` and `/scan/upload` read their bodies themselves, within the body budget
     // (`read_body`); `/scan/upload` only after its token.
-    Router::new()
-        .route("/command", post(command))
-        .route(
-            "/query",
-            post(query).layer(DefaultBodyLimit::max(MAX_QUERY_BYTES)),
-        )
-        .route("/scan/upload", post(upload))
+    let (schemas, paths, query) = routes!(query);
+    OpenApiRouter::new()
+        .routes(routes!(command))
+        .routes((
+            schemas,
+            paths,
+            query.layer(DefaultBodyLimit::max(MAX_QUERY_BYTES)),
+        ))
+        .routes(routes!(upload))
 }
 
 /// Reads the body, turning a too-large one into a 413 that says what the limit is.
@@ -170,7 +172,7 @@ async fn authenticate(state: &AppState, token: Option<&str>) -> Result<(String, 
     })
 }
 
-#[utoipa::path(post, path = "/api/command", tag = "soda-core", description = "Soda Core's commands: login (API key id and secret in the body) and sodaCoreInsertScanResults (token in the body).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The API key may not send scans of this data source", body = ApiError), (status = 409, description = "It would replace a scan another API key sent", body = ApiError), (status = 413, description = "Body too large", body = ApiError), (status = 429, description = "Too many wrong secrets for this API key", body = ApiError), (status = 503, description = "Busy; retry", body = ApiError)))]
+#[utoipa::path(post, path = "/command", tag = "soda-core", description = "Soda Core's commands: login (API key id and secret in the body) and sodaCoreInsertScanResults (token in the body).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The API key may not send scans of this data source", body = ApiError), (status = 409, description = "It would replace a scan another API key sent", body = ApiError), (status = 413, description = "Body too large", body = ApiError), (status = 429, description = "Too many wrong secrets for this API key", body = ApiError), (status = 503, description = "Busy; retry", body = ApiError)))]
 async fn command(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -269,7 +271,7 @@ async fn command(
     }
 }
 
-#[utoipa::path(post, path = "/api/query", tag = "soda-core", description = "Soda Core's queries (token in the body): cloud configuration, check attributes, historic measurements and check results.", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
+#[utoipa::path(post, path = "/query", tag = "soda-core", description = "Soda Core's queries (token in the body): cloud configuration, check attributes, historic measurements and check results.", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
 async fn query(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -319,7 +321,7 @@ async fn query(
 }
 
 /// A failed-row sample: JSON Lines, the token in a bare `Authorization` header.
-#[utoipa::path(post, path = "/api/scan/upload", tag = "soda-core", description = "A failed-row sample file (JSON Lines); the token in a bare Authorization header.", responses((status = 200, description = "{\"fileId\"}"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
+#[utoipa::path(post, path = "/scan/upload", tag = "soda-core", description = "A failed-row sample file (JSON Lines); the token in a bare Authorization header.", responses((status = 200, description = "{\"fileId\"}"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
 async fn upload(
     State(state): State<AppState>,
     request: axum::extract::Request,

@@ -2,31 +2,34 @@
 //! paging and field names (`reference/soda-cloud-public-api-v1.yaml`), so scripts written
 //! against Soda Cloud work here. Authentication: HTTP Basic with an API key, or a session.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header::HOST};
-use axum::routing::get;
-use axum::{Json, Router};
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use serde::Serialize;
-use serde_json::{Value, json};
-use shared::api::ApiError;
+use serde_json::Value;
+use shared::api::{
+    ApiError, V1Check, V1CheckDataset, V1DataSource, V1Dataset, V1Group, V1Page, V1ResultValue,
+    V1Scan, V1ScanCheck, V1ScanDefinition, V1ScanDeleted, V1ScanLog, V1TestLogin,
+};
 
 use super::auth::Caller;
-use super::params::{Params, RawQuery};
+use super::extract::{Params, RawQuery};
 use super::{AppState, HttpError};
 use shared::api::Role;
 
 use crate::storage::{CheckSelection, CheckSummary, DatasetFilter, DatasetSummary, ScanDetail};
 use crate::timestamp;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/test-login", get(test_login))
-        .route("/v1/checks", get(checks))
-        .route("/v1/datasets", get(datasets))
-        .route("/v1/scans/{scan_id}", get(scan).delete(delete_scan))
-        .route("/v1/scans/{scan_id}/logs", get(scan_logs))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(test_login))
+        .routes(routes!(checks))
+        .routes(routes!(datasets))
+        .routes(routes!(scan, delete_scan))
+        .routes(routes!(scan_logs))
 }
 
 fn scan_id(text: &str) -> Result<i64, HttpError> {
@@ -55,46 +58,50 @@ fn scan_state(scan: &ScanDetail) -> &'static str {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/scans/{scanId}", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = String, Path, description = "Scan id")), responses((status = 200, description = "Soda Cloud PublicApiScanStatusResponse"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/v1/scans/{scanId}", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = String, Path, description = "Scan id")), responses((status = 200, description = "Soda Cloud PublicApiScanStatusResponse", body = V1Scan), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn scan(
     State(state): State<AppState>,
     _caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<V1Scan>, HttpError> {
     let scan = load_scan(&state, &id).await?;
     let origin = origin(&headers);
-    let checks: Vec<Value> = scan
+    let checks = scan
         .checks
         .iter()
-        .map(|(id, outcome)| {
-            json!({"id": id.to_string(), "evaluationStatus": outcome.as_deref().unwrap_or("notEvaluated")})
+        .map(|(id, outcome)| V1ScanCheck {
+            id: id.to_string(),
+            evaluation_status: outcome.as_deref().unwrap_or("notEvaluated").to_owned(),
         })
         .collect();
-    Ok(Json(json!({
-        "id": scan.id.to_string(),
-        "scanDefinition": {"id": scan.definition_id.to_string(), "name": scan.definition_name},
-        "state": scan_state(&scan),
-        "created": timestamp::format(scan.received_at),
-        "submitted": timestamp::format(scan.received_at),
-        "started": timestamp::format(scan.started),
-        "ended": timestamp::format(scan.ended),
-        "scanTime": timestamp::format(scan.data_timestamp),
-        "errors": scan.error_count,
-        "failures": scan.fail_count,
-        "warnings": scan.warn_count,
-        "checks": checks,
-        "cloudUrl": format!("{origin}/scans/{}", scan.id),
-    })))
+    Ok(Json(V1Scan {
+        id: scan.id.to_string(),
+        scan_definition: V1ScanDefinition {
+            id: scan.definition_id.to_string(),
+            name: scan.definition_name.clone(),
+        },
+        state: scan_state(&scan).to_owned(),
+        created: timestamp::format(scan.received_at),
+        submitted: timestamp::format(scan.received_at),
+        started: timestamp::format(scan.started),
+        ended: timestamp::format(scan.ended),
+        scan_time: timestamp::format(scan.data_timestamp),
+        errors: scan.error_count,
+        failures: scan.fail_count,
+        warnings: scan.warn_count,
+        checks,
+        cloud_url: format!("{origin}/scans/{}", scan.id),
+    }))
 }
 
-#[utoipa::path(get, path = "/api/v1/scans/{scanId}/logs", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = String, Path, description = "Scan id"), ("page" = Option<i32>, Query, description = "Page number from 0"), ("size" = Option<i32>, Query, description = "Page size, 10 to 1000 (default 10)")), responses((status = 200, description = "Soda Cloud PublicApiScanLogsResponse"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/v1/scans/{scanId}/logs", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = String, Path, description = "Scan id"), ("page" = Option<i32>, Query, description = "Page number from 0"), ("size" = Option<i32>, Query, description = "Page size, 10 to 1000 (default 10)")), responses((status = 200, description = "Soda Cloud PublicApiScanLogsResponse", body = V1Page<V1ScanLog>), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn scan_logs(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<String>,
     query: RawQuery,
-) -> Result<Json<Page<Value>>, HttpError> {
+) -> Result<Json<V1Page<V1ScanLog>>, HttpError> {
     let params = Params::from(query)?;
     let (page_number, size) = params.paging(10, 10, 1000)?;
     let scan = load_scan(&state, &id).await?;
@@ -106,31 +113,32 @@ async fn scan_logs(
         .skip(start)
         .take(usize::try_from(size).unwrap_or(0))
         .map(|log| {
-            json!({
-                "index": log.get("index"),
-                "level": log.get("level"),
-                "message": log.get("message"),
-                "timestamp": log.get("timestamp"),
-            })
+            let text = |key: &str| log.get(key).and_then(Value::as_str).map(str::to_owned);
+            V1ScanLog {
+                index: log.get("index").and_then(Value::as_i64),
+                level: text("level"),
+                message: text("message"),
+                timestamp: text("timestamp"),
+            }
         })
         .collect();
-    Ok(Json(page(content, page_number, size, total)))
+    Ok(Json(V1Page::new(content, page_number, size, total)))
 }
 
 /// Deleting a scan needs the editor role; checks and datasets fall back to what remains.
-#[utoipa::path(delete, path = "/api/v1/scans/{scanId}", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = String, Path, description = "Scan id")), responses((status = 200, description = "Deleted; checks and datasets fall back to the remaining scans"), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(delete, path = "/v1/scans/{scanId}", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = String, Path, description = "Scan id")), responses((status = 200, description = "Deleted; checks and datasets fall back to the remaining scans", body = V1ScanDeleted), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn delete_scan(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<V1ScanDeleted>, HttpError> {
     caller.require(Role::Editor)?;
     let scan_id = scan_id(&id)?;
     if !state.db.delete_scan(scan_id).await? {
         return Err(HttpError::not_found(format!("no scan with id '{id}'")));
     }
     tracing::info!(scan_id, by = ?caller.email.or(caller.api_key_id), "scan deleted");
-    Ok(Json(json!({"id": id, "deleted": true})))
+    Ok(Json(V1ScanDeleted { id, deleted: true }))
 }
 
 /// The dashboard's address as the caller reached it, for `cloudUrl`.
@@ -146,44 +154,20 @@ fn origin(headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-/// One page of a Soda Cloud paged response.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Page<T> {
-    content: Vec<T>,
-    total_elements: i64,
-    total_pages: i64,
-    number: i64,
-    size: i64,
-    first: bool,
-    last: bool,
+#[utoipa::path(get, path = "/v1/test-login", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "The API key or session works", body = V1TestLogin), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+async fn test_login(_caller: Caller) -> Json<V1TestLogin> {
+    Json(V1TestLogin {
+        organisation_name: "Seltzer".to_owned(),
+    })
 }
 
-fn page<T>(content: Vec<T>, page: i64, size: i64, total: i64) -> Page<T> {
-    let total_pages = (total + size - 1) / size;
-    Page {
-        content,
-        total_elements: total,
-        total_pages,
-        number: page,
-        size,
-        first: page == 0,
-        last: page + 1 >= total_pages,
-    }
-}
-
-#[utoipa::path(get, path = "/api/v1/test-login", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "{\"organisationName\": \"Seltzer\"}"), (status = 401, description = "No or wrong credentials", body = ApiError)))]
-async fn test_login(_caller: Caller) -> Json<Value> {
-    Json(json!({"organisationName": "Seltzer"}))
-}
-
-#[utoipa::path(get, path = "/api/v1/checks", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkIds" = Option<String>, Query, description = "Comma-separated check ids (at most 1000; not with other parameters)"), ("datasetId" = Option<String>, Query, description = "Only the checks of this dataset"), ("page" = Option<i32>, Query, description = "Page number from 0"), ("size" = Option<i32>, Query, description = "Page size, 10 to 1000 (default 10)")), responses((status = 200, description = "Soda Cloud PublicApiChecksResponse"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/v1/checks", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkIds" = Option<String>, Query, description = "Comma-separated check ids (at most 1000; not with other parameters)"), ("datasetId" = Option<String>, Query, description = "Only the checks of this dataset"), ("page" = Option<i32>, Query, description = "Page number from 0"), ("size" = Option<i32>, Query, description = "Page size, 10 to 1000 (default 10)")), responses((status = 200, description = "Soda Cloud PublicApiChecksResponse", body = V1Page<V1Check>), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn checks(
     State(state): State<AppState>,
     _caller: Caller,
     headers: HeaderMap,
     query: RawQuery,
-) -> Result<Json<Page<V1Check>>, HttpError> {
+) -> Result<Json<V1Page<V1Check>>, HttpError> {
     let params = Params::from(query)?;
     let (page_number, size) = params.paging(10, 10, 1000)?;
     let selection = match (params.text("checkIds"), params.text("datasetId")) {
@@ -223,54 +207,7 @@ async fn checks(
     let (checks, total) = state.db.list_checks(&selection, offset, size).await?;
     let origin = origin(&headers);
     let content = checks.into_iter().map(|c| check_json(c, &origin)).collect();
-    Ok(Json(page(content, page_number, size, total)))
-}
-
-/// A check as Soda Cloud's `PublicApiCheck` shows it.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct V1Check {
-    id: String,
-    name: String,
-    evaluation_status: String,
-    last_check_result_value: Option<V1ResultValue>,
-    last_check_run_time: Option<String>,
-    datasets: Vec<V1CheckDataset>,
-    column: Option<String>,
-    definition: String,
-    attributes: BTreeMap<String, String>,
-    check_type: String,
-    group: Option<V1Group>,
-    created_at: String,
-    last_updated: Option<String>,
-    incidents: [(); 0],
-    agreements: [(); 0],
-    cloud_url: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct V1ResultValue {
-    id: String,
-    value: Option<f64>,
-    data_timestamp: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct V1CheckDataset {
-    id: String,
-    name: String,
-    qualified_name: String,
-    cloud_url: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct V1Group {
-    identity: String,
-    name: Option<String>,
-    group_type: &'static str,
+    Ok(Json(V1Page::new(content, page_number, size, total)))
 }
 
 fn check_json(c: CheckSummary, origin: &str) -> V1Check {
@@ -316,23 +253,23 @@ fn check_json(c: CheckSummary, origin: &str) -> V1Check {
         group: c.group_identity.map(|identity| V1Group {
             identity,
             name: c.group_name,
-            group_type: "groupBy",
+            group_type: "groupBy".to_owned(),
         }),
         created_at: timestamp::format(c.created_at),
         last_updated: c.last_run.map(timestamp::format),
-        incidents: [],
-        agreements: [],
+        incidents: Vec::new(),
+        agreements: Vec::new(),
         cloud_url: format!("{origin}/checks/{}", c.id),
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/datasets", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("search" = Option<String>, Query, description = "Part of the dataset name, any case (at most 200 characters)"), ("datasourceName" = Option<String>, Query, description = "Only datasets of this data source"), ("from" = Option<String>, Query, description = "Only datasets scanned at or after this RFC 3339 time"), ("page" = Option<i32>, Query, description = "Page number from 0"), ("size" = Option<i32>, Query, description = "Page size, 10 to 1000 (default 10)")), responses((status = 200, description = "Soda Cloud PublicApiDatasetsResponse, plus lastScanFailed and lastScanId"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/v1/datasets", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("search" = Option<String>, Query, description = "Part of the dataset name, any case (at most 200 characters)"), ("datasourceName" = Option<String>, Query, description = "Only datasets of this data source"), ("from" = Option<String>, Query, description = "Only datasets scanned at or after this RFC 3339 time"), ("page" = Option<i32>, Query, description = "Page number from 0"), ("size" = Option<i32>, Query, description = "Page size, 10 to 1000 (default 10)")), responses((status = 200, description = "Soda Cloud PublicApiDatasetsResponse, plus lastScanFailed and lastScanId", body = V1Page<V1Dataset>), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn datasets(
     State(state): State<AppState>,
     _caller: Caller,
     headers: HeaderMap,
     query: RawQuery,
-) -> Result<Json<Page<V1Dataset>>, HttpError> {
+) -> Result<Json<V1Page<V1Dataset>>, HttpError> {
     let params = Params::from(query)?;
     let (page_number, size) = params.paging(10, 10, 1000)?;
     let filter = DatasetFilter {
@@ -349,40 +286,7 @@ async fn datasets(
         .into_iter()
         .map(|d| dataset_json(d, &origin))
         .collect();
-    Ok(Json(page(content, page_number, size, total)))
-}
-
-/// A dataset as Soda Cloud's `PublicApiDataset` shows it, plus Seltzer's scan status.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct V1Dataset {
-    id: String,
-    label: String,
-    qualified_name: String,
-    name: String,
-    datasource: V1DataSource,
-    last_updated: Option<String>,
-    checks: i64,
-    incidents: i64,
-    /// Seltzer's health: how many of the dataset's checks fail or warn now.
-    health_status: i64,
-    data_quality_status: Option<&'static str>,
-    last_scan_failed: bool,
-    last_scan_id: Option<String>,
-    cloud_url: String,
-    owners: [(); 0],
-    tags: [(); 0],
-    attributes: Empty,
-}
-
-/// `{}`.
-#[derive(Serialize)]
-struct Empty {}
-
-#[derive(Serialize)]
-struct V1DataSource {
-    name: String,
-    label: String,
+    Ok(Json(V1Page::new(content, page_number, size, total)))
 }
 
 fn dataset_json(d: DatasetSummary, origin: &str) -> V1Dataset {
@@ -408,12 +312,12 @@ fn dataset_json(d: DatasetSummary, origin: &str) -> V1Dataset {
         checks: d.checks,
         incidents: 0,
         health_status: d.failing + d.warning,
-        data_quality_status: quality,
+        data_quality_status: quality.map(str::to_owned),
         last_scan_failed: d.last_scan_failed,
         last_scan_id: d.last_scan_id.map(|id| id.to_string()),
         cloud_url: format!("{origin}/datasets/{}", d.id),
-        owners: [],
-        tags: [],
-        attributes: Empty {},
+        owners: Vec::new(),
+        tags: Vec::new(),
+        attributes: BTreeMap::new(),
     }
 }

@@ -68,8 +68,23 @@ pub struct AttributeInfo {
     /// text, number, checkbox, datetime, singleSelect or multiSelect.
     #[serde(rename = "type")]
     pub attribute_type: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Object>>))]
+    /// The values a select allows (text), or `[true, false]` for a checkbox.
+    #[cfg_attr(feature = "openapi", schema(schema_with = any_values))]
     pub allowed_values: Option<Vec<serde_json::Value>>,
+}
+
+/// An optional list whose items may be of any JSON type.
+#[cfg(feature = "openapi")]
+fn any_values() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::ArrayItems;
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    let any = ObjectBuilder::new()
+        .schema_type(SchemaType::AnyValue)
+        .build();
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(ArrayItems::RefOrSchema(Box::new(any.into())))
+        .build()
 }
 
 /// `POST /api/users` (admins).
@@ -108,3 +123,35 @@ pub const ATTRIBUTE_TYPES: [&str; 6] = [
     "singleSelect",
     "multiSelect",
 ];
+
+/// `DELETE /api/attributes/{name}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttributeDeleted {
+    pub name: String,
+    pub deleted: bool,
+}
+
+/// `DELETE /api/api-keys/{id}`: its tokens stopped working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiKeyRevoked {
+    pub id: String,
+    pub revoked: bool,
+}
+
+/// `POST /api/users`: the email as stored (trimmed, lower case).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserCreated {
+    pub email: String,
+    pub role: super::Role,
+}
+
+/// `POST /api/users/{email}/disable`: their sessions ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserDisabled {
+    pub email: String,
+    pub disabled: bool,
+}

@@ -68,3 +68,11 @@ mod tests {
         }
     }
 }
+
+/// `POST /api/auth/logout`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SignedOut {
+    pub signed_out: bool,
+}

@@ -9,12 +9,13 @@ mod error;
 mod health;
 mod outcome;
 mod scans;
+mod v1;
 
 pub use admin::{
-    ATTRIBUTE_TYPES, ApiKeyInfo, AttributeInfo, CreatedApiKey, NewApiKey, NewAttribute, NewUser,
-    UserInfo,
+    ATTRIBUTE_TYPES, ApiKeyInfo, ApiKeyRevoked, AttributeDeleted, AttributeInfo, CreatedApiKey,
+    NewApiKey, NewAttribute, NewUser, UserCreated, UserDisabled, UserInfo,
 };
-pub use auth::{LoginRequest, Me, Role};
+pub use auth::{LoginRequest, Me, Role, SignedOut};
 pub use checks::{
     Attribute, CheckDetail, CheckHistory, CheckList, CheckListItem, CheckResultDetail,
     HistoryPoint, IdentityRef, OutcomeCounts,
@@ -27,3 +28,7 @@ pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};
 pub use outcome::CheckOutcome;
 pub use scans::{ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog};
+pub use v1::{
+    V1Check, V1CheckDataset, V1DataSource, V1Dataset, V1Group, V1Page, V1ResultValue, V1Scan,
+    V1ScanCheck, V1ScanDefinition, V1ScanDeleted, V1ScanLog, V1TestLogin,
+};

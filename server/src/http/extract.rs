@@ -1,10 +1,16 @@
-//! Query parameters, read one by one so that a bad one gets a 400 naming it and the accepted
-//! values (never a 500, never a silent default).
+//! What handlers take from a request besides credentials:
+//! - query parameters, read one by one so that a bad one gets a 400 naming it and the accepted
+//!   values (never a 500, never a silent default);
+//! - JSON bodies (`JsonBody`): axum's `Json`, with its rejections in Seltzer's error shape.
 
 use std::collections::HashMap;
 
-use axum::extract::Query;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, Query, Request};
+use axum::http::StatusCode;
+use axum::{Json, RequestExt};
+use serde::de::DeserializeOwned;
+use shared::api::ErrorCode;
 
 use super::HttpError;
 use crate::timestamp::{self, EpochMillis};
@@ -82,6 +88,29 @@ impl Params {
                 "search is limited to 200 characters",
             )),
             other => Ok(other.map(str::to_owned)),
+        }
+    }
+}
+
+/// A JSON body of type `T`: 415 without `Content-Type: application/json`, 400 naming the field
+/// or position when it does not parse, 413 over the route's body limit.
+pub(super) struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = HttpError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, HttpError> {
+        match request.extract::<Json<T>, _>().await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(HttpError::new(
+                ErrorCode::UnsupportedMediaType,
+                "send the body as JSON (Content-Type: application/json)",
+            )),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(HttpError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the body is too large: {}", e.body_text()),
+            )),
+            Err(e) => Err(HttpError::bad_request(e.body_text())),
         }
     }
 }
