@@ -45,7 +45,7 @@ fn attribute_info(d: AttributeDefinition) -> AttributeInfo {
     }
 }
 
-#[utoipa::path(post, path = "/attributes", tag = "admin", request_body = NewAttribute, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Created (editor)", body = AttributeInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "It exists already", body = ApiError)))]
+#[utoipa::path(post, path = "/attributes", tag = "admin", request_body = NewAttribute, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Created (editor)", body = AttributeInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 413, description = "The body is too large", body = ApiError), (status = 415, description = "Not JSON (Content-Type: application/json)", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "It exists already", body = ApiError)))]
 async fn create_attribute(
     State(state): State<AppState>,
     _caller: EditorCaller,
@@ -100,7 +100,7 @@ async fn list_keys(
     ))
 }
 
-#[utoipa::path(post, path = "/api-keys", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), request_body = NewApiKey, responses((status = 200, description = "The key and its secret, shown once (admin)", body = CreatedApiKey), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
+#[utoipa::path(post, path = "/api-keys", tag = "admin", security(("basic" = []), ("bearer" = []), ("session" = [])), request_body = NewApiKey, responses((status = 200, description = "The key and its secret, shown once (admin)", body = CreatedApiKey), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 413, description = "The body is too large", body = ApiError), (status = 415, description = "Not JSON (Content-Type: application/json)", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
 async fn create_key(
     State(state): State<AppState>,
     _caller: AdminCaller,
@@ -171,7 +171,7 @@ async fn list_users(
     ))
 }
 
-#[utoipa::path(post, path = "/users", tag = "admin", request_body = NewUser, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Created (admin)", body = UserCreated), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "It exists already", body = ApiError)))]
+#[utoipa::path(post, path = "/users", tag = "admin", request_body = NewUser, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Created (admin)", body = UserCreated), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 413, description = "The body is too large", body = ApiError), (status = 415, description = "Not JSON (Content-Type: application/json)", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "It exists already", body = ApiError)))]
 async fn create_user(
     State(state): State<AppState>,
     _caller: AdminCaller,

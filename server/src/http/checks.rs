@@ -14,8 +14,8 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use shared::api::ApiError;
 use shared::api::{
-    Attribute, CheckDetail, CheckHistory, CheckList, CheckListItem, CheckOutcome,
-    CheckResultDetail, HistoryPoint, IdentityRef, OutcomeCounts,
+    Attribute, CheckDetail, CheckHistory, CheckList, CheckListItem, CheckListQuery, CheckOutcome,
+    CheckResultDetail, HistoryPoint, HistoryQuery, IdentityRef, OutcomeCounts,
 };
 use shared::sodacl::Zone;
 use shared::sodacl::threshold::SodaBounds;
@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::Caller;
-use super::extract::{Params, RawQuery};
+use super::extract::{TypedQuery, paging, param};
 use super::{AppState, HttpError};
 use crate::storage::{CheckFilter, CheckSort, CheckSummary, HistoryRow};
 use crate::timestamp;
@@ -120,13 +120,12 @@ fn opt<T: ToString>(value: Option<T>) -> String {
 }
 
 /// The checks list as CSV: the same filters and order as `GET /api/checks`, every page.
-#[utoipa::path(get, path = "/checks.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("outcome" = Option<String>, Query, description = "As for /api/checks"), ("search" = Option<String>, Query, description = "As for /api/checks")), responses((status = 200, description = "CSV, one row per result (RFC 4180)", content_type = "text/csv", body = String), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/checks.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(CheckListQuery), responses((status = 200, description = "CSV, one row per result (RFC 4180)", content_type = "text/csv", body = String), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list_csv(
     State(state): State<AppState>,
     _caller: Caller,
-    query: RawQuery,
+    TypedQuery(q): TypedQuery<CheckListQuery>,
 ) -> Result<Response, HttpError> {
-    let q = Params::from(query)?;
     let (filter, sort, descending) = list_query(&q)?;
     let header = [
         "id",
@@ -180,14 +179,13 @@ async fn list_csv(
 
 /// A check's history as CSV: every result in the range (`from`, `to`, `days` as for the
 /// JSON), never downsampled, however many there are.
-#[utoipa::path(get, path = "/checks/{checkId}/history.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), ("from" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("to" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("days" = Option<i64>, Query, description = "The last N days (not with from)")), responses((status = 200, description = "CSV, one row per result (RFC 4180)", content_type = "text/csv", body = String), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/checks/{checkId}/history.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), HistoryQuery), responses((status = 200, description = "CSV, one row per result (RFC 4180)", content_type = "text/csv", body = String), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn history_csv(
     State(state): State<AppState>,
     _caller: Caller,
     Path(check_id): Path<String>,
-    query: RawQuery,
+    TypedQuery(q): TypedQuery<HistoryQuery>,
 ) -> Result<Response, HttpError> {
-    let q = Params::from(query)?;
     let not_found = || HttpError::not_found(format!("no check with id '{check_id}'"));
     let id: i64 = check_id.parse().map_err(|_| not_found())?;
     let (from, to) = history_range(&q)?;
@@ -221,15 +219,14 @@ async fn history_csv(
     Ok(csv_response(&format!("check-{id}-history.csv"), body))
 }
 
-#[utoipa::path(get, path = "/checks", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("outcome" = Option<String>, Query, description = "pass, warn, fail or notEvaluated"), ("datasetId" = Option<i64>, Query, description = "Dataset id"), ("dataSource" = Option<String>, Query, description = "Data source name"), ("attribute" = Option<String>, Query, description = "name=value"), ("search" = Option<String>, Query, description = "Part of the name, dataset or column"), ("identity" = Option<String>, Query, description = "Comma-separated check identities (any version), at most 200"), ("sort" = Option<String>, Query, description = "name, outcome, dataset, dataTimestamp or value"), ("order" = Option<String>, Query, description = "asc or desc"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 50)")), responses((status = 200, body = CheckList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/checks", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(CheckListQuery), responses((status = 200, body = CheckList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list(
     State(state): State<AppState>,
     _caller: Caller,
-    query: RawQuery,
+    TypedQuery(q): TypedQuery<CheckListQuery>,
 ) -> Result<Json<CheckList>, HttpError> {
-    let q = Params::from(query)?;
     let (filter, sort, descending) = list_query(&q)?;
-    let (page, size) = q.paging(50, 1, 500)?;
+    let (page, size) = paging(&q.page, &q.size, 50, 1, 500)?;
     let (checks, total, [pass, warn, fail, not_evaluated]) = state
         .db
         .search_checks(&filter, sort, descending, page * size, size)
@@ -249,8 +246,8 @@ async fn list(
 }
 
 /// The filters and order of the checks list, from its query parameters.
-fn list_query(q: &Params) -> Result<(CheckFilter, CheckSort, bool), HttpError> {
-    let outcome = match q.text("outcome") {
+fn list_query(q: &CheckListQuery) -> Result<(CheckFilter, CheckSort, bool), HttpError> {
+    let outcome = match param("outcome", &q.outcome).text() {
         None => None,
         Some(o @ ("pass" | "warn" | "fail" | "notEvaluated")) => Some(o.to_owned()),
         Some(other) => {
@@ -259,17 +256,17 @@ fn list_query(q: &Params) -> Result<(CheckFilter, CheckSort, bool), HttpError> {
             )));
         }
     };
-    let attribute = q
-        .text("attribute")
+    let attribute = param("attribute", &q.attribute)
+        .text()
         .map(|a| {
             a.split_once('=')
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .ok_or_else(|| HttpError::bad_request("attribute must be written name=value"))
         })
         .transpose()?;
-    let search = q.search()?;
-    let identities: Vec<String> = q
-        .text("identity")
+    let search = param("search", &q.search).search()?;
+    let identities: Vec<String> = param("identity", &q.identity)
+        .text()
         .map(|list| {
             list.split(',')
                 .map(str::trim)
@@ -291,13 +288,15 @@ fn list_query(q: &Params) -> Result<(CheckFilter, CheckSort, bool), HttpError> {
     }
     let filter = CheckFilter {
         outcome,
-        dataset_id: q.id("datasetId", "a dataset id")?,
-        data_source: q.text("dataSource").map(str::to_owned),
+        dataset_id: param("datasetId", &q.dataset_id).id("a dataset id")?,
+        data_source: param("dataSource", &q.data_source)
+            .text()
+            .map(str::to_owned),
         attribute,
         search,
         identities,
     };
-    let sort = match q.text("sort").unwrap_or("name") {
+    let sort = match param("sort", &q.sort).text().unwrap_or("name") {
         "name" => CheckSort::Name,
         "outcome" => CheckSort::Outcome,
         "dataset" => CheckSort::Dataset,
@@ -309,7 +308,7 @@ fn list_query(q: &Params) -> Result<(CheckFilter, CheckSort, bool), HttpError> {
             )));
         }
     };
-    let descending = match q.text("order").unwrap_or("asc") {
+    let descending = match param("order", &q.order).text().unwrap_or("asc") {
         "asc" => false,
         "desc" => true,
         other => {
@@ -410,23 +409,27 @@ async fn result(
     }))
 }
 
-#[utoipa::path(get, path = "/checks/{checkId}/history", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), ("from" = Option<String>, Query, description = "RFC 3339"), ("to" = Option<String>, Query, description = "RFC 3339"), ("days" = Option<i64>, Query, description = "The last N days (instead of from)"), ("maxPoints" = Option<i64>, Query, description = "2 to 10000 (default 1000)")), responses((status = 200, body = CheckHistory), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/checks/{checkId}/history", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), HistoryQuery), responses((status = 200, body = CheckHistory), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn history(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<String>,
-    query: RawQuery,
+    TypedQuery(q): TypedQuery<HistoryQuery>,
 ) -> Result<Json<CheckHistory>, HttpError> {
-    let q = Params::from(query)?;
     Ok(Json(load_history(&state, &id, &q).await?))
 }
 
 /// The history the JSON and the CSV both serve.
-async fn load_history(state: &AppState, id: &str, q: &Params) -> Result<CheckHistory, HttpError> {
+async fn load_history(
+    state: &AppState,
+    id: &str,
+    q: &HistoryQuery,
+) -> Result<CheckHistory, HttpError> {
     let not_found = || HttpError::not_found(format!("no check with id '{id}'"));
     let check_id: i64 = id.parse().map_err(|_| not_found())?;
     let (from, to) = history_range(q)?;
-    let max_points = usize::try_from(q.int("maxPoints", 1000, 2, 10_000)?).unwrap_or(1000);
+    let max_points =
+        usize::try_from(param("maxPoints", &q.max_points).int(1000, 2, 10_000)?).unwrap_or(1000);
     let rows = state.db.check_history(check_id, from, to).await?;
     // Results prove the check exists; only an empty range needs asking.
     if rows.is_empty() && !state.db.check_exists(check_id).await? {
@@ -443,12 +446,13 @@ async fn load_history(state: &AppState, id: &str, q: &Params) -> Result<CheckHis
 }
 
 /// The data-time range of a history request: `from`/`to`, or the last `days`.
-fn history_range(q: &Params) -> Result<(i64, i64), HttpError> {
-    let to = q.time("to")?.unwrap_or(i64::MAX);
-    let from = match (q.time("from")?, q.text("days")) {
+fn history_range(q: &HistoryQuery) -> Result<(i64, i64), HttpError> {
+    let to = param("to", &q.to).time()?.unwrap_or(i64::MAX);
+    let days = param("days", &q.days);
+    let from = match (param("from", &q.from).time()?, days.text()) {
         (Some(_), Some(_)) => return Err(HttpError::bad_request("give from or days, not both")),
         (Some(from), None) => from,
-        (None, Some(_)) => timestamp::now() - q.int("days", 30, 1, 36_500)? * 86_400_000,
+        (None, Some(_)) => timestamp::now() - days.int(30, 1, 36_500)? * 86_400_000,
         (None, None) => i64::MIN,
     };
     Ok((from, to))

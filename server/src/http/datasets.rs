@@ -5,6 +5,7 @@
 //! - `GET /api/check-results/{id}/samples`: the failed rows of one check result.
 
 use shared::api::ApiError;
+use shared::api::DatasetListQuery;
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,7 +19,7 @@ use shared::api::{
 };
 
 use super::auth::Caller;
-use super::extract::{Params, RawQuery};
+use super::extract::{TypedQuery, paging, param};
 use super::{AppState, HttpError};
 use crate::storage::DatasetFilter;
 use crate::timestamp;
@@ -33,21 +34,23 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(samples))
 }
 
-#[utoipa::path(get, path = "/datasets", tag = "datasets", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("search" = Option<String>, Query, description = "Part of the dataset name, any case"), ("dataSource" = Option<String>, Query, description = "Data source name"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 100)"), ("trend" = Option<i64>, Query, description = "1 to 100: also the failed checks of each dataset's latest N scans")), responses((status = 200, body = DatasetList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/datasets", tag = "datasets", security(("basic" = []), ("bearer" = []), ("session" = [])), params(DatasetListQuery), responses((status = 200, body = DatasetList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 pub(super) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
-    query: RawQuery,
+    TypedQuery(q): TypedQuery<DatasetListQuery>,
 ) -> Result<Json<DatasetList>, HttpError> {
-    let q = Params::from(query)?;
     let filter = DatasetFilter {
-        search: q.search()?,
-        data_source: q.text("dataSource").map(str::to_owned),
+        search: param("search", &q.search).search()?,
+        data_source: param("dataSource", &q.data_source)
+            .text()
+            .map(str::to_owned),
         updated_since: None,
     };
-    let (page, size) = q.paging(100, 1, 500)?;
-    let trend = match q.text("trend") {
-        Some(_) => Some(q.int("trend", 20, 1, 100)?),
+    let (page, size) = paging(&q.page, &q.size, 100, 1, 500)?;
+    let trend = param("trend", &q.trend);
+    let trend = match trend.text() {
+        Some(_) => Some(trend.int(20, 1, 100)?),
         None => None,
     };
     let (datasets, total) = state.db.list_datasets(&filter, page * size, size).await?;

@@ -3,11 +3,10 @@
 //!   values (never a 500, never a silent default);
 //! - JSON bodies (`JsonBody`): axum's `Json`, with its rejections in Seltzer's error shape.
 
-use std::collections::HashMap;
-
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, Query, Request};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::{Json, RequestExt};
 use serde::de::DeserializeOwned;
 use shared::api::ErrorCode;
@@ -15,30 +14,46 @@ use shared::api::ErrorCode;
 use super::HttpError;
 use crate::timestamp::{self, EpochMillis};
 
-/// What handlers take: the query string, or why it could not be read.
-pub(super) type RawQuery = Result<Query<HashMap<String, String>>, QueryRejection>;
+/// The query string as `T` (one of `shared::api`'s query types: what the OpenAPI document
+/// lists is what the handler reads). A malformed query string is a 400.
+pub(super) struct TypedQuery<T>(pub T);
 
-#[derive(Debug, Clone, Default)]
-pub(super) struct Params(HashMap<String, String>);
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for TypedQuery<T> {
+    type Rejection = HttpError;
 
-impl Params {
-    pub fn from(query: RawQuery) -> Result<Self, HttpError> {
-        query
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
             .map(|Query(q)| Self(q))
-            .map_err(|e| HttpError::bad_request(format!("invalid query string: {e}")))
+            .map_err(|e| HttpError::bad_request(format!("invalid query string: {}", e.body_text())))
     }
+}
 
+/// One query parameter's value, with its name for the messages.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Param<'a> {
+    name: &'static str,
+    value: Option<&'a str>,
+}
+
+/// The parameter `name` with `value` (empty counts as absent).
+pub(super) fn param<'a>(name: &'static str, value: &'a Option<String>) -> Param<'a> {
+    Param {
+        name,
+        value: value.as_deref().filter(|v| !v.is_empty()),
+    }
+}
+
+impl<'a> Param<'a> {
     /// The value, when present and not empty.
-    pub fn text(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
+    pub fn text(self) -> Option<&'a str> {
+        self.value
     }
 
     /// An integer in `min..=max`, or `default` when absent.
-    pub fn int(&self, name: &str, default: i64, min: i64, max: i64) -> Result<i64, HttpError> {
-        match self.text(name) {
+    pub fn int(self, default: i64, min: i64, max: i64) -> Result<i64, HttpError> {
+        let name = self.name;
+        match self.value {
             None => Ok(default),
             Some(v) => v
                 .parse::<i64>()
@@ -51,8 +66,9 @@ impl Params {
     }
 
     /// An RFC 3339 time.
-    pub fn time(&self, name: &str) -> Result<Option<EpochMillis>, HttpError> {
-        self.text(name)
+    pub fn time(self) -> Result<Option<EpochMillis>, HttpError> {
+        let name = self.name;
+        self.value
             .map(|t| {
                 timestamp::parse(t).map_err(|e| HttpError::bad_request(format!("{name}: {e}")))
             })
@@ -60,8 +76,9 @@ impl Params {
     }
 
     /// An object id (`datasetId` …): a 400 that says what was expected.
-    pub fn id(&self, name: &str, what: &str) -> Result<Option<i64>, HttpError> {
-        self.text(name)
+    pub fn id(self, what: &str) -> Result<Option<i64>, HttpError> {
+        let name = self.name;
+        self.value
             .map(|v| {
                 v.parse()
                     .map_err(|_| HttpError::bad_request(format!("{name} must be {what}")))
@@ -69,27 +86,29 @@ impl Params {
             .transpose()
     }
 
-    /// `page` from 0 and `size` in `1..=max_size` (default `default_size`).
-    pub fn paging(
-        &self,
-        default_size: i64,
-        min_size: i64,
-        max_size: i64,
-    ) -> Result<(i64, i64), HttpError> {
-        let size = self.int("size", default_size, min_size, max_size)?;
-        let page = self.int("page", 0, 0, i64::from(i32::MAX))?;
-        Ok((page, size))
-    }
-
-    /// The search text, at most 200 characters.
-    pub fn search(&self) -> Result<Option<String>, HttpError> {
-        match self.text("search") {
-            Some(s) if s.chars().count() > 200 => Err(HttpError::bad_request(
-                "search is limited to 200 characters",
-            )),
+    /// Search text, at most 200 characters.
+    pub fn search(self) -> Result<Option<String>, HttpError> {
+        match self.value {
+            Some(s) if s.chars().count() > 200 => Err(HttpError::bad_request(format!(
+                "{} is limited to 200 characters",
+                self.name
+            ))),
             other => Ok(other.map(str::to_owned)),
         }
     }
+}
+
+/// `page` from 0 and `size` in `min_size..=max_size` (default `default_size`).
+pub(super) fn paging(
+    page: &Option<String>,
+    size: &Option<String>,
+    default_size: i64,
+    min_size: i64,
+    max_size: i64,
+) -> Result<(i64, i64), HttpError> {
+    let size = param("size", size).int(default_size, min_size, max_size)?;
+    let page = param("page", page).int(0, 0, i64::from(i32::MAX))?;
+    Ok((page, size))
 }
 
 /// A JSON body of type `T`: 415 without `Content-Type: application/json`, 400 naming the field
@@ -119,34 +138,22 @@ impl<T: DeserializeOwned + 'static, S: Send + Sync> FromRequest<S> for JsonBody<
 mod tests {
     use super::*;
 
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        Params(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn bad_values_are_named() {
-        let p = params(&[
-            ("size", "5000"),
-            ("from", "soon"),
-            ("datasetId", "x"),
-            ("empty", ""),
-        ]);
         let message = |e: HttpError| format!("{e:?}");
+        let size = Some("5000".to_owned());
         assert!(
-            message(p.int("size", 10, 1, 500).unwrap_err())
+            message(param("size", &size).int(10, 1, 500).unwrap_err())
                 .contains("size must be an integer from 1 to 500")
         );
-        assert!(message(p.time("from").unwrap_err()).contains("from: 'soon'"));
+        let soon = Some("soon".to_owned());
+        assert!(message(param("from", &soon).time().unwrap_err()).contains("from: 'soon'"));
+        let x = Some("x".to_owned());
         assert!(
-            message(p.id("datasetId", "a dataset id").unwrap_err())
+            message(param("datasetId", &x).id("a dataset id").unwrap_err())
                 .contains("datasetId must be a dataset id")
         );
-        assert_eq!(p.text("empty"), None);
-        assert_eq!(p.int("page", 0, 0, 9).unwrap(), 0);
+        assert_eq!(param("empty", &Some(String::new())).text(), None);
+        assert_eq!(param("page", &None).int(0, 0, 9).unwrap(), 0);
     }
 }

@@ -7,11 +7,12 @@ use axum::extract::{Path, State};
 use serde_json::Value;
 use shared::api::ApiError;
 use shared::api::{CheckOutcome, ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog};
+use shared::api::{ScanListQuery, ScanLogQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::Caller;
-use super::extract::{Params, RawQuery};
+use super::extract::{TypedQuery, paging, param};
 use super::{AppState, HttpError};
 use crate::storage::{ScanFilter, ScanRow};
 use crate::timestamp;
@@ -41,14 +42,13 @@ fn item(s: &ScanRow) -> ScanListItem {
     }
 }
 
-#[utoipa::path(get, path = "/scans", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("definition" = Option<String>, Query, description = "Scan definition name"), ("datasetId" = Option<i64>, Query, description = "Dataset id"), ("failed" = Option<bool>, Query, description = "true or false"), ("from" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("to" = Option<String>, Query, description = "RFC 3339 data timestamp"), ("page" = Option<i64>, Query, description = "Page from 0"), ("size" = Option<i64>, Query, description = "1 to 500 (default 50)")), responses((status = 200, body = ScanList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/scans", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(ScanListQuery), responses((status = 200, body = ScanList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list(
     State(state): State<AppState>,
     _caller: Caller,
-    query: RawQuery,
+    TypedQuery(q): TypedQuery<ScanListQuery>,
 ) -> Result<Json<ScanList>, HttpError> {
-    let q = Params::from(query)?;
-    let failed = match q.text("failed") {
+    let failed = match param("failed", &q.failed).text() {
         None => None,
         Some("true") => Some(true),
         Some("false") => Some(false),
@@ -59,13 +59,13 @@ async fn list(
         }
     };
     let filter = ScanFilter {
-        definition: q.text("definition").map(str::to_owned),
-        dataset_id: q.id("datasetId", "a dataset id")?,
+        definition: param("definition", &q.definition).text().map(str::to_owned),
+        dataset_id: param("datasetId", &q.dataset_id).id("a dataset id")?,
         failed,
-        from: q.time("from")?,
-        to: q.time("to")?,
+        from: param("from", &q.from).time()?,
+        to: param("to", &q.to).time()?,
     };
-    let (page, size) = q.paging(50, 1, 500)?;
+    let (page, size) = paging(&q.page, &q.size, 50, 1, 500)?;
     let (scans, total) = state.db.list_scans(&filter, page * size, size).await?;
     Ok(Json(ScanList {
         items: scans.iter().map(item).collect(),
@@ -75,19 +75,18 @@ async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/scans/{scanId}", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = i64, Path, description = "Scan id"), ("level" = Option<String>, Query, description = "Comma-separated: debug, info, warning, error"), ("logOffset" = Option<i64>, Query, description = "First log line of the page, from 0"), ("logLimit" = Option<i64>, Query, description = "Log lines per page, 1 to 5000 (default 1000)")), responses((status = 200, body = ScanDetailView), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/scans/{scanId}", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = i64, Path, description = "Scan id"), ScanLogQuery), responses((status = 200, body = ScanDetailView), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn detail(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<String>,
-    query: RawQuery,
+    TypedQuery(q): TypedQuery<ScanLogQuery>,
 ) -> Result<Json<ScanDetailView>, HttpError> {
     let not_found = || HttpError::not_found(format!("no scan with id '{id}'"));
     let scan_id: i64 = id.parse().map_err(|_| not_found())?;
     let scan = state.db.scan(scan_id).await?.ok_or_else(not_found)?;
-    let q = Params::from(query)?;
-    let levels: Option<Vec<String>> = q
-        .text("level")
+    let levels: Option<Vec<String>> = param("level", &q.level)
+        .text()
         .map(|l| l.split(',').map(|s| s.trim().to_lowercase()).collect());
     if let Some(bad) = levels
         .iter()
@@ -128,8 +127,8 @@ async fn detail(
     }
     // A page of the log: a scan's log can run to thousands of lines, and every viewer of the
     // scan would otherwise get all of them.
-    let log_offset = q.int("logOffset", 0, 0, 1_000_000_000)?;
-    let log_limit = q.int("logLimit", 1000, 1, 5000)?;
+    let log_offset = param("logOffset", &q.log_offset).int(0, 0, 1_000_000_000)?;
+    let log_limit = param("logLimit", &q.log_limit).int(1000, 1, 5000)?;
     let logs_total = i64::try_from(logs.len()).unwrap_or(i64::MAX);
     let start = usize::try_from(log_offset)
         .unwrap_or(usize::MAX)

@@ -11,12 +11,13 @@ use utoipa_axum::routes;
 
 use serde_json::Value;
 use shared::api::{
-    ApiError, V1Check, V1CheckDataset, V1DataSource, V1Dataset, V1Group, V1Page, V1ResultValue,
-    V1Scan, V1ScanCheck, V1ScanDefinition, V1ScanDeleted, V1ScanLog, V1TestLogin,
+    ApiError, V1Check, V1CheckDataset, V1ChecksQuery, V1DataSource, V1Dataset, V1DatasetsQuery,
+    V1Group, V1Page, V1PageQuery, V1ResultValue, V1Scan, V1ScanCheck, V1ScanDefinition,
+    V1ScanDeleted, V1ScanLog, V1TestLogin,
 };
 
 use super::auth::Caller;
-use super::extract::{Params, RawQuery};
+use super::extract::{TypedQuery, paging, param};
 use super::{AppState, HttpError};
 use shared::api::Role;
 
@@ -95,15 +96,14 @@ async fn scan(
     }))
 }
 
-#[utoipa::path(get, path = "/v1/scans/{scanId}/logs", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = String, Path, description = "Scan id"), ("page" = Option<i32>, Query, description = "Page number from 0"), ("size" = Option<i32>, Query, description = "Page size, 10 to 1000 (default 10)")), responses((status = 200, description = "Soda Cloud PublicApiScanLogsResponse", body = V1Page<V1ScanLog>), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/v1/scans/{scanId}/logs", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = String, Path, description = "Scan id"), V1PageQuery), responses((status = 200, description = "Soda Cloud PublicApiScanLogsResponse", body = V1Page<V1ScanLog>), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn scan_logs(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<String>,
-    query: RawQuery,
+    TypedQuery(q): TypedQuery<V1PageQuery>,
 ) -> Result<Json<V1Page<V1ScanLog>>, HttpError> {
-    let params = Params::from(query)?;
-    let (page_number, size) = params.paging(10, 10, 1000)?;
+    let (page_number, size) = paging(&q.page, &q.size, 10, 10, 1000)?;
     let scan = load_scan(&state, &id).await?;
     let logs: Vec<Value> = serde_json::from_str(&scan.logs).unwrap_or_default();
     let total = i64::try_from(logs.len()).unwrap_or(i64::MAX);
@@ -161,20 +161,20 @@ async fn test_login(_caller: Caller) -> Json<V1TestLogin> {
     })
 }
 
-#[utoipa::path(get, path = "/v1/checks", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkIds" = Option<String>, Query, description = "Comma-separated check ids (at most 1000; not with other parameters)"), ("datasetId" = Option<String>, Query, description = "Only the checks of this dataset"), ("page" = Option<i32>, Query, description = "Page number from 0"), ("size" = Option<i32>, Query, description = "Page size, 10 to 1000 (default 10)")), responses((status = 200, description = "Soda Cloud PublicApiChecksResponse", body = V1Page<V1Check>), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/v1/checks", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(V1ChecksQuery), responses((status = 200, description = "Soda Cloud PublicApiChecksResponse", body = V1Page<V1Check>), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn checks(
     State(state): State<AppState>,
     _caller: Caller,
     headers: HeaderMap,
-    query: RawQuery,
+    TypedQuery(q): TypedQuery<V1ChecksQuery>,
 ) -> Result<Json<V1Page<V1Check>>, HttpError> {
-    let params = Params::from(query)?;
-    let (page_number, size) = params.paging(10, 10, 1000)?;
-    let selection = match (params.text("checkIds"), params.text("datasetId")) {
+    let (page_number, size) = paging(&q.page, &q.size, 10, 10, 1000)?;
+    let dataset_id = param("datasetId", &q.dataset_id);
+    let selection = match (param("checkIds", &q.check_ids).text(), dataset_id.text()) {
         (Some(_), _)
-            if ["page", "size", "datasetId"]
+            if [param("page", &q.page), param("size", &q.size), dataset_id]
                 .iter()
-                .any(|p| params.text(p).is_some()) =>
+                .any(|p| p.text().is_some()) =>
         {
             return Err(HttpError::bad_request(
                 "checkIds cannot be combined with page, size or datasetId",
@@ -263,19 +263,20 @@ fn check_json(c: CheckSummary, origin: &str) -> V1Check {
     }
 }
 
-#[utoipa::path(get, path = "/v1/datasets", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("search" = Option<String>, Query, description = "Part of the dataset name, any case (at most 200 characters)"), ("datasourceName" = Option<String>, Query, description = "Only datasets of this data source"), ("from" = Option<String>, Query, description = "Only datasets scanned at or after this RFC 3339 time"), ("page" = Option<i32>, Query, description = "Page number from 0"), ("size" = Option<i32>, Query, description = "Page size, 10 to 1000 (default 10)")), responses((status = 200, description = "Soda Cloud PublicApiDatasetsResponse, plus lastScanFailed and lastScanId", body = V1Page<V1Dataset>), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/v1/datasets", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(V1DatasetsQuery), responses((status = 200, description = "Soda Cloud PublicApiDatasetsResponse, plus lastScanFailed and lastScanId", body = V1Page<V1Dataset>), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn datasets(
     State(state): State<AppState>,
     _caller: Caller,
     headers: HeaderMap,
-    query: RawQuery,
+    TypedQuery(q): TypedQuery<V1DatasetsQuery>,
 ) -> Result<Json<V1Page<V1Dataset>>, HttpError> {
-    let params = Params::from(query)?;
-    let (page_number, size) = params.paging(10, 10, 1000)?;
+    let (page_number, size) = paging(&q.page, &q.size, 10, 10, 1000)?;
     let filter = DatasetFilter {
-        search: params.search()?,
-        data_source: params.text("datasourceName").map(str::to_owned),
-        updated_since: params.time("from")?,
+        search: param("search", &q.search).search()?,
+        data_source: param("datasourceName", &q.datasource_name)
+            .text()
+            .map(str::to_owned),
+        updated_since: param("from", &q.from).time()?,
     };
     let (datasets, total) = state
         .db

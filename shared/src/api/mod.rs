@@ -8,6 +8,7 @@ mod datasets;
 mod error;
 mod health;
 mod outcome;
+mod queries;
 mod scans;
 mod v1;
 
@@ -27,6 +28,10 @@ pub use datasets::{
 pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};
 pub use outcome::CheckOutcome;
+pub use queries::{
+    CheckListQuery, DatasetListQuery, HistoryQuery, ScanListQuery, ScanLogQuery, V1ChecksQuery,
+    V1DatasetsQuery, V1PageQuery,
+};
 pub use scans::{ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog};
 pub use v1::{
     V1Check, V1CheckDataset, V1DataSource, V1Dataset, V1Group, V1Page, V1ResultValue, V1Scan,

@@ -1,0 +1,171 @@
+//! The query parameters of each list and history endpoint, as the server reads them and the
+//! OpenAPI document lists them. Values arrive as text and are checked by the server, which names
+//! the parameter and the accepted values when one is wrong; the documented type says what they
+//! must hold.
+
+use serde::{Deserialize, Serialize};
+
+/// `GET /api/checks` and `GET /api/checks.csv`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct CheckListQuery {
+    /// pass, warn, fail or notEvaluated.
+    pub outcome: Option<String>,
+    /// Part of the name, dataset or column (at most 200 characters).
+    pub search: Option<String>,
+    /// Only the checks of this dataset.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub dataset_id: Option<String>,
+    /// Only the checks of this data source.
+    pub data_source: Option<String>,
+    /// A check attribute, `name=value`.
+    pub attribute: Option<String>,
+    /// Comma-separated check identities (any version), at most 200.
+    pub identity: Option<String>,
+    /// name, outcome, dataset, dataTimestamp or value.
+    pub sort: Option<String>,
+    /// asc or desc.
+    pub order: Option<String>,
+    /// The page, from 0.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub page: Option<String>,
+    /// 1 to 500 (default 50; the CSV export has every row).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub size: Option<String>,
+}
+
+/// `GET /api/checks/{checkId}/history` (`maxPoints`) and its CSV (without).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryQuery {
+    /// RFC 3339 data timestamp: results from then on.
+    pub from: Option<String>,
+    /// RFC 3339 data timestamp: results up to then.
+    pub to: Option<String>,
+    /// The last N days, 1 to 36500 (instead of from).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub days: Option<String>,
+    /// 2 to 10000 (default 1000): longer histories are downsampled to the worst result of each
+    /// time bucket. Not for the CSV, which has every result.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub max_points: Option<String>,
+}
+
+/// `GET /api/datasets`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetListQuery {
+    /// Part of the dataset name, any case (at most 200 characters).
+    pub search: Option<String>,
+    /// Only the datasets of this data source.
+    pub data_source: Option<String>,
+    /// The page, from 0.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub page: Option<String>,
+    /// 1 to 500 (default 100).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub size: Option<String>,
+    /// With each dataset, its failed checks in its last N scans (1 to 100).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub trend: Option<String>,
+}
+
+/// `GET /api/scans`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct ScanListQuery {
+    /// true: only scans that failed (errors in their logs).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<bool>))]
+    pub failed: Option<String>,
+    /// Only the scans of this scan definition.
+    pub definition: Option<String>,
+    /// Only the scans that covered this dataset.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub dataset_id: Option<String>,
+    /// RFC 3339 data timestamp: scans from then on.
+    pub from: Option<String>,
+    /// RFC 3339 data timestamp: scans up to then.
+    pub to: Option<String>,
+    /// The page, from 0.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub page: Option<String>,
+    /// 1 to 500 (default 50).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub size: Option<String>,
+}
+
+/// `GET /api/scans/{scanId}`: which part of its log comes with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct ScanLogQuery {
+    /// Only log lines of these levels, comma-separated: debug, info, warning, error.
+    pub level: Option<String>,
+    /// The first log line to include, from 0.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub log_offset: Option<String>,
+    /// How many log lines, 1 to 5000 (default 1000).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub log_limit: Option<String>,
+}
+
+/// `GET /api/v1/checks`, as Soda Cloud takes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct V1ChecksQuery {
+    /// Comma-separated check ids (at most 1000; not with other parameters).
+    pub check_ids: Option<String>,
+    /// Only the checks of this dataset.
+    pub dataset_id: Option<String>,
+    /// The page, from 0.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i32>))]
+    pub page: Option<String>,
+    /// 10 to 1000 (default 10).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i32>))]
+    pub size: Option<String>,
+}
+
+/// `GET /api/v1/datasets`, as Soda Cloud takes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct V1DatasetsQuery {
+    /// Part of the dataset name, any case (at most 200 characters).
+    pub search: Option<String>,
+    /// Only the datasets of this data source.
+    pub datasource_name: Option<String>,
+    /// Only datasets scanned at or after this RFC 3339 time.
+    pub from: Option<String>,
+    /// The page, from 0.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i32>))]
+    pub page: Option<String>,
+    /// 10 to 1000 (default 10).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i32>))]
+    pub size: Option<String>,
+}
+
+/// A page of a Soda Cloud list (`GET /api/v1/scans/{scanId}/logs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct V1PageQuery {
+    /// The page, from 0.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i32>))]
+    pub page: Option<String>,
+    /// 10 to 1000 (default 10).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i32>))]
+    pub size: Option<String>,
+}
