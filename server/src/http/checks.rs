@@ -15,7 +15,8 @@ use serde_json::value::RawValue;
 use shared::api::ApiError;
 use shared::api::{
     Attribute, CheckDetail, CheckHistory, CheckList, CheckListItem, CheckListQuery, CheckOutcome,
-    CheckResultDetail, HistoryPoint, HistoryQuery, IdentityRef, OutcomeCounts,
+    CheckResultDetail, HistoryPoint, HistoryQuery, IdentityRef, OutcomeCounts, PageQuery,
+    TimeRangeQuery,
 };
 use shared::sodacl::Zone;
 use shared::sodacl::threshold::SodaBounds;
@@ -179,16 +180,17 @@ async fn list_csv(
 
 /// A check's history as CSV: every result in the range (`from`, `to`, `days` as for the
 /// JSON), never downsampled, however many there are.
-#[utoipa::path(get, path = "/checks/{checkId}/history.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), HistoryQuery), responses((status = 200, description = "CSV, one row per result (RFC 4180)", content_type = "text/csv", body = String), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/checks/{checkId}/history.csv", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), HistoryQuery, TimeRangeQuery), responses((status = 200, description = "CSV, one row per result (RFC 4180)", content_type = "text/csv", body = String), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn history_csv(
     State(state): State<AppState>,
     _caller: Caller,
     Path(check_id): Path<String>,
     TypedQuery(q): TypedQuery<HistoryQuery>,
+    TypedQuery(range): TypedQuery<TimeRangeQuery>,
 ) -> Result<Response, HttpError> {
     let not_found = || HttpError::not_found(format!("no check with id '{check_id}'"));
     let id: i64 = check_id.parse().map_err(|_| not_found())?;
-    let (from, to) = history_range(&q)?;
+    let (from, to) = history_range(&q, &range)?;
     if !state.db.check_exists(id).await? {
         return Err(not_found());
     }
@@ -219,14 +221,15 @@ async fn history_csv(
     Ok(csv_response(&format!("check-{id}-history.csv"), body))
 }
 
-#[utoipa::path(get, path = "/checks", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(CheckListQuery), responses((status = 200, body = CheckList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/checks", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(CheckListQuery, PageQuery), responses((status = 200, body = CheckList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list(
     State(state): State<AppState>,
     _caller: Caller,
     TypedQuery(q): TypedQuery<CheckListQuery>,
+    TypedQuery(p): TypedQuery<PageQuery>,
 ) -> Result<Json<CheckList>, HttpError> {
     let (filter, sort, descending) = list_query(&q)?;
-    let (page, size) = paging(&q.page, &q.size, 50, 1, 500)?;
+    let (page, size) = paging(&p, 50, 1, 500)?;
     let (checks, total, [pass, warn, fail, not_evaluated]) = state
         .db
         .search_checks(&filter, sort, descending, page * size, size)
@@ -409,14 +412,15 @@ async fn result(
     }))
 }
 
-#[utoipa::path(get, path = "/checks/{checkId}/history", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), HistoryQuery), responses((status = 200, body = CheckHistory), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(get, path = "/checks/{checkId}/history", tag = "checks", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("checkId" = i64, Path, description = "Check id"), HistoryQuery, TimeRangeQuery), responses((status = 200, body = CheckHistory), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn history(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<String>,
     TypedQuery(q): TypedQuery<HistoryQuery>,
+    TypedQuery(range): TypedQuery<TimeRangeQuery>,
 ) -> Result<Json<CheckHistory>, HttpError> {
-    Ok(Json(load_history(&state, &id, &q).await?))
+    Ok(Json(load_history(&state, &id, &q, &range).await?))
 }
 
 /// The history the JSON and the CSV both serve.
@@ -424,10 +428,11 @@ async fn load_history(
     state: &AppState,
     id: &str,
     q: &HistoryQuery,
+    range: &TimeRangeQuery,
 ) -> Result<CheckHistory, HttpError> {
     let not_found = || HttpError::not_found(format!("no check with id '{id}'"));
     let check_id: i64 = id.parse().map_err(|_| not_found())?;
-    let (from, to) = history_range(q)?;
+    let (from, to) = history_range(q, range)?;
     let max_points =
         usize::try_from(param("maxPoints", &q.max_points).int(1000, 2, 10_000)?).unwrap_or(1000);
     let rows = state.db.check_history(check_id, from, to).await?;
@@ -446,10 +451,10 @@ async fn load_history(
 }
 
 /// The data-time range of a history request: `from`/`to`, or the last `days`.
-fn history_range(q: &HistoryQuery) -> Result<(i64, i64), HttpError> {
-    let to = param("to", &q.to).time()?.unwrap_or(i64::MAX);
+fn history_range(q: &HistoryQuery, range: &TimeRangeQuery) -> Result<(i64, i64), HttpError> {
+    let to = param("to", &range.to).time()?.unwrap_or(i64::MAX);
     let days = param("days", &q.days);
-    let from = match (param("from", &q.from).time()?, days.text()) {
+    let from = match (param("from", &range.from).time()?, days.text()) {
         (Some(_), Some(_)) => return Err(HttpError::bad_request("give from or days, not both")),
         (Some(from), None) => from,
         (None, Some(_)) => timestamp::now() - days.int(30, 1, 36_500)? * 86_400_000,

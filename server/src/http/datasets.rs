@@ -5,7 +5,7 @@
 //! - `GET /api/check-results/{id}/samples`: the failed rows of one check result.
 
 use shared::api::ApiError;
-use shared::api::DatasetListQuery;
+use shared::api::{DatasetListQuery, PageQuery};
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -34,11 +34,12 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(samples))
 }
 
-#[utoipa::path(get, path = "/datasets", tag = "datasets", security(("basic" = []), ("bearer" = []), ("session" = [])), params(DatasetListQuery), responses((status = 200, body = DatasetList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/datasets", tag = "datasets", security(("basic" = []), ("bearer" = []), ("session" = [])), params(DatasetListQuery, PageQuery), responses((status = 200, body = DatasetList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 pub(super) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
     TypedQuery(q): TypedQuery<DatasetListQuery>,
+    TypedQuery(p): TypedQuery<PageQuery>,
 ) -> Result<Json<DatasetList>, HttpError> {
     let filter = DatasetFilter {
         search: param("search", &q.search).search()?,
@@ -47,7 +48,7 @@ pub(super) async fn list(
             .map(str::to_owned),
         updated_since: None,
     };
-    let (page, size) = paging(&q.page, &q.size, 100, 1, 500)?;
+    let (page, size) = paging(&p, 100, 1, 500)?;
     let trend = param("trend", &q.trend);
     let trend = match trend.text() {
         Some(_) => Some(trend.int(20, 1, 100)?),

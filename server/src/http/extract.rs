@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::{Json, RequestExt};
 use serde::de::DeserializeOwned;
-use shared::api::ErrorCode;
+use shared::api::{ErrorCode, PageQuery};
 
 use super::HttpError;
 use crate::timestamp::{self, EpochMillis};
@@ -98,8 +98,18 @@ impl<'a> Param<'a> {
     }
 }
 
-/// `page` from 0 and `size` in `min_size..=max_size` (default `default_size`).
+/// A page of one of Seltzer's lists: `size` in `min_size..=max_size` (default `default_size`).
 pub(super) fn paging(
+    p: &PageQuery,
+    default_size: i64,
+    min_size: i64,
+    max_size: i64,
+) -> Result<(i64, i64), HttpError> {
+    page_and_size(&p.page, &p.size, default_size, min_size, max_size)
+}
+
+/// `page` from 0 and `size` in `min_size..=max_size` (default `default_size`).
+pub(super) fn page_and_size(
     page: &Option<String>,
     size: &Option<String>,
     default_size: i64,

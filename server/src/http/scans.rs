@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use serde_json::Value;
 use shared::api::ApiError;
 use shared::api::{CheckOutcome, ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog};
-use shared::api::{ScanListQuery, ScanLogQuery};
+use shared::api::{PageQuery, ScanListQuery, ScanLogQuery, TimeRangeQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -42,11 +42,13 @@ fn item(s: &ScanRow) -> ScanListItem {
     }
 }
 
-#[utoipa::path(get, path = "/scans", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(ScanListQuery), responses((status = 200, body = ScanList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/scans", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(ScanListQuery, TimeRangeQuery, PageQuery), responses((status = 200, body = ScanList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn list(
     State(state): State<AppState>,
     _caller: Caller,
     TypedQuery(q): TypedQuery<ScanListQuery>,
+    TypedQuery(range): TypedQuery<TimeRangeQuery>,
+    TypedQuery(p): TypedQuery<PageQuery>,
 ) -> Result<Json<ScanList>, HttpError> {
     let failed = match param("failed", &q.failed).text() {
         None => None,
@@ -62,10 +64,10 @@ async fn list(
         definition: param("definition", &q.definition).text().map(str::to_owned),
         dataset_id: param("datasetId", &q.dataset_id).id("a dataset id")?,
         failed,
-        from: param("from", &q.from).time()?,
-        to: param("to", &q.to).time()?,
+        from: param("from", &range.from).time()?,
+        to: param("to", &range.to).time()?,
     };
-    let (page, size) = paging(&q.page, &q.size, 50, 1, 500)?;
+    let (page, size) = paging(&p, 50, 1, 500)?;
     let (scans, total) = state.db.list_scans(&filter, page * size, size).await?;
     Ok(Json(ScanList {
         items: scans.iter().map(item).collect(),

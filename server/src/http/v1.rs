@@ -17,7 +17,7 @@ use shared::api::{
 };
 
 use super::auth::Caller;
-use super::extract::{TypedQuery, paging, param};
+use super::extract::{TypedQuery, page_and_size, param};
 use super::{AppState, HttpError};
 use shared::api::Role;
 
@@ -31,6 +31,11 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(datasets))
         .routes(routes!(scan, delete_scan))
         .routes(routes!(scan_logs))
+}
+
+/// Soda Cloud's paging: size 10 to 1000, 10 by default.
+fn v1_paging(p: &V1PageQuery) -> Result<(i64, i64), HttpError> {
+    page_and_size(&p.page, &p.size, 10, 10, 1000)
 }
 
 fn scan_id(text: &str) -> Result<i64, HttpError> {
@@ -101,9 +106,9 @@ async fn scan_logs(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<String>,
-    TypedQuery(q): TypedQuery<V1PageQuery>,
+    TypedQuery(p): TypedQuery<V1PageQuery>,
 ) -> Result<Json<V1Page<V1ScanLog>>, HttpError> {
-    let (page_number, size) = paging(&q.page, &q.size, 10, 10, 1000)?;
+    let (page_number, size) = v1_paging(&p)?;
     let scan = load_scan(&state, &id).await?;
     let logs: Vec<Value> = serde_json::from_str(&scan.logs).unwrap_or_default();
     let total = i64::try_from(logs.len()).unwrap_or(i64::MAX);
@@ -161,18 +166,19 @@ async fn test_login(_caller: Caller) -> Json<V1TestLogin> {
     })
 }
 
-#[utoipa::path(get, path = "/v1/checks", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(V1ChecksQuery), responses((status = 200, description = "Soda Cloud PublicApiChecksResponse", body = V1Page<V1Check>), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/v1/checks", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(V1ChecksQuery, V1PageQuery), responses((status = 200, description = "Soda Cloud PublicApiChecksResponse", body = V1Page<V1Check>), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn checks(
     State(state): State<AppState>,
     _caller: Caller,
     headers: HeaderMap,
     TypedQuery(q): TypedQuery<V1ChecksQuery>,
+    TypedQuery(p): TypedQuery<V1PageQuery>,
 ) -> Result<Json<V1Page<V1Check>>, HttpError> {
-    let (page_number, size) = paging(&q.page, &q.size, 10, 10, 1000)?;
+    let (page_number, size) = v1_paging(&p)?;
     let dataset_id = param("datasetId", &q.dataset_id);
     let selection = match (param("checkIds", &q.check_ids).text(), dataset_id.text()) {
         (Some(_), _)
-            if [param("page", &q.page), param("size", &q.size), dataset_id]
+            if [param("page", &p.page), param("size", &p.size), dataset_id]
                 .iter()
                 .any(|p| p.text().is_some()) =>
         {
@@ -263,14 +269,15 @@ fn check_json(c: CheckSummary, origin: &str) -> V1Check {
     }
 }
 
-#[utoipa::path(get, path = "/v1/datasets", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(V1DatasetsQuery), responses((status = 200, description = "Soda Cloud PublicApiDatasetsResponse, plus lastScanFailed and lastScanId", body = V1Page<V1Dataset>), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+#[utoipa::path(get, path = "/v1/datasets", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(V1DatasetsQuery, V1PageQuery), responses((status = 200, description = "Soda Cloud PublicApiDatasetsResponse, plus lastScanFailed and lastScanId", body = V1Page<V1Dataset>), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError)))]
 async fn datasets(
     State(state): State<AppState>,
     _caller: Caller,
     headers: HeaderMap,
     TypedQuery(q): TypedQuery<V1DatasetsQuery>,
+    TypedQuery(p): TypedQuery<V1PageQuery>,
 ) -> Result<Json<V1Page<V1Dataset>>, HttpError> {
-    let (page_number, size) = paging(&q.page, &q.size, 10, 10, 1000)?;
+    let (page_number, size) = v1_paging(&p)?;
     let filter = DatasetFilter {
         search: param("search", &q.search).search()?,
         data_source: param("datasourceName", &q.datasource_name)

@@ -29,8 +29,8 @@ pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};
 pub use outcome::CheckOutcome;
 pub use queries::{
-    CheckListQuery, DatasetListQuery, HistoryQuery, ScanListQuery, ScanLogQuery, V1ChecksQuery,
-    V1DatasetsQuery, V1PageQuery,
+    CheckListQuery, DatasetListQuery, HistoryQuery, PageQuery, ScanListQuery, ScanLogQuery,
+    TimeRangeQuery, V1ChecksQuery, V1DatasetsQuery, V1PageQuery,
 };
 pub use scans::{ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog};
 pub use v1::{

@@ -1,11 +1,48 @@
 //! The query parameters of each list and history endpoint, as the server reads them and the
-//! OpenAPI document lists them. Values arrive as text and are checked by the server, which names
-//! the parameter and the accepted values when one is wrong; the documented type says what they
-//! must hold.
+//! OpenAPI document lists them: an endpoint takes one or more of these groups. Values arrive as
+//! text and are checked by the server, which names the parameter and the accepted values when
+//! one is wrong; the documented type says what they must hold.
 
 use serde::{Deserialize, Serialize};
 
-/// `GET /api/checks` and `GET /api/checks.csv`.
+/// Which page of a list: `page` from 0, `size` 1 to 500 (the default depends on the list).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct PageQuery {
+    /// The page, from 0.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub page: Option<String>,
+    /// Items a page, 1 to 500.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub size: Option<String>,
+}
+
+/// A page of a Soda Cloud list: `page` from 0, `size` 10 to 1000 (default 10).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct V1PageQuery {
+    /// The page, from 0.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i32>))]
+    pub page: Option<String>,
+    /// Items a page, 10 to 1000 (default 10).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i32>))]
+    pub size: Option<String>,
+}
+
+/// A data-time range, both ends RFC 3339 and optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct TimeRangeQuery {
+    /// From this data timestamp on.
+    pub from: Option<String>,
+    /// Up to this data timestamp.
+    pub to: Option<String>,
+}
+
+/// `GET /api/checks` and `GET /api/checks.csv` (with `PageQuery`; the CSV has every row).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
@@ -28,34 +65,24 @@ pub struct CheckListQuery {
     pub sort: Option<String>,
     /// asc or desc.
     pub order: Option<String>,
-    /// The page, from 0.
-    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
-    pub page: Option<String>,
-    /// 1 to 500 (default 50; the CSV export has every row).
-    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
-    pub size: Option<String>,
 }
 
-/// `GET /api/checks/{checkId}/history` (`maxPoints`) and its CSV (without).
+/// `GET /api/checks/{checkId}/history` and its CSV (with `TimeRangeQuery`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryQuery {
-    /// RFC 3339 data timestamp: results from then on.
-    pub from: Option<String>,
-    /// RFC 3339 data timestamp: results up to then.
-    pub to: Option<String>,
     /// The last N days, 1 to 36500 (instead of from).
     #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
     pub days: Option<String>,
     /// 2 to 10000 (default 1000): longer histories are downsampled to the worst result of each
-    /// time bucket. Not for the CSV, which has every result.
+    /// time bucket. The CSV has every result.
     #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
     pub max_points: Option<String>,
 }
 
-/// `GET /api/datasets`.
+/// `GET /api/datasets` (with `PageQuery`, default size 100).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
@@ -65,18 +92,12 @@ pub struct DatasetListQuery {
     pub search: Option<String>,
     /// Only the datasets of this data source.
     pub data_source: Option<String>,
-    /// The page, from 0.
-    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
-    pub page: Option<String>,
-    /// 1 to 500 (default 100).
-    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
-    pub size: Option<String>,
     /// With each dataset, its failed checks in its last N scans (1 to 100).
     #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
     pub trend: Option<String>,
 }
 
-/// `GET /api/scans`.
+/// `GET /api/scans` (with `TimeRangeQuery` and `PageQuery`, default size 50).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
@@ -90,16 +111,6 @@ pub struct ScanListQuery {
     /// Only the scans that covered this dataset.
     #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
     pub dataset_id: Option<String>,
-    /// RFC 3339 data timestamp: scans from then on.
-    pub from: Option<String>,
-    /// RFC 3339 data timestamp: scans up to then.
-    pub to: Option<String>,
-    /// The page, from 0.
-    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
-    pub page: Option<String>,
-    /// 1 to 500 (default 50).
-    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
-    pub size: Option<String>,
 }
 
 /// `GET /api/scans/{scanId}`: which part of its log comes with it.
@@ -118,7 +129,7 @@ pub struct ScanLogQuery {
     pub log_limit: Option<String>,
 }
 
-/// `GET /api/v1/checks`, as Soda Cloud takes it.
+/// `GET /api/v1/checks`, as Soda Cloud takes it (with `V1PageQuery`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
@@ -128,15 +139,9 @@ pub struct V1ChecksQuery {
     pub check_ids: Option<String>,
     /// Only the checks of this dataset.
     pub dataset_id: Option<String>,
-    /// The page, from 0.
-    #[cfg_attr(feature = "openapi", param(value_type = Option<i32>))]
-    pub page: Option<String>,
-    /// 10 to 1000 (default 10).
-    #[cfg_attr(feature = "openapi", param(value_type = Option<i32>))]
-    pub size: Option<String>,
 }
 
-/// `GET /api/v1/datasets`, as Soda Cloud takes it.
+/// `GET /api/v1/datasets`, as Soda Cloud takes it (with `V1PageQuery`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
@@ -148,24 +153,4 @@ pub struct V1DatasetsQuery {
     pub datasource_name: Option<String>,
     /// Only datasets scanned at or after this RFC 3339 time.
     pub from: Option<String>,
-    /// The page, from 0.
-    #[cfg_attr(feature = "openapi", param(value_type = Option<i32>))]
-    pub page: Option<String>,
-    /// 10 to 1000 (default 10).
-    #[cfg_attr(feature = "openapi", param(value_type = Option<i32>))]
-    pub size: Option<String>,
-}
-
-/// A page of a Soda Cloud list (`GET /api/v1/scans/{scanId}/logs`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
-#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
-#[serde(rename_all = "camelCase")]
-pub struct V1PageQuery {
-    /// The page, from 0.
-    #[cfg_attr(feature = "openapi", param(value_type = Option<i32>))]
-    pub page: Option<String>,
-    /// 10 to 1000 (default 10).
-    #[cfg_attr(feature = "openapi", param(value_type = Option<i32>))]
-    pub size: Option<String>,
 }
