@@ -248,6 +248,28 @@ struct ServeArgs {
     max_body_bytes: usize,
 }
 
+/// Why a command failed: said on standard error, with exit code 1.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    /// The command cannot do what was asked (no such key, a name taken, a bad value…).
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Storage(#[from] crate::StorageError),
+    #[error(transparent)]
+    Serve(#[from] crate::RunError),
+    #[error(transparent)]
+    Seed(#[from] crate::seed::SeedError),
+    #[error("cannot read the password from standard input: {0}")]
+    Password(std::io::Error),
+}
+
+impl From<String> for CliError {
+    fn from(message: String) -> Self {
+        Self::Refused(message)
+    }
+}
+
 /// Parses the command line, runs the command, and turns its outcome into the exit code: 0 on
 /// success, 1 when the command failed, 2 for usage errors (clap's convention).
 pub fn main() -> ExitCode {
@@ -283,8 +305,8 @@ pub fn main() -> ExitCode {
                 },
             })
             .await
-            .map_err(|e| e.to_string()),
-            Command::Migrate(args) => migrate(&args.database_url).await.map_err(|e| e.to_string()),
+            .map_err(CliError::from),
+            Command::Migrate(args) => migrate(&args.database_url).await.map_err(CliError::from),
             Command::ApiKey(command) => api_key(command).await,
             Command::Attribute(command) => attribute(command).await,
             Command::User(command) => user(command).await,
@@ -304,7 +326,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn seed(args: SeedArgs) -> Result<(), String> {
+async fn seed(args: SeedArgs) -> Result<(), CliError> {
     let db = open(&args.database).await?;
     let plan = crate::seed::SeedPlan::new(
         args.checks,
@@ -322,8 +344,7 @@ async fn seed(args: SeedArgs) -> Result<(), String> {
             );
         }
     })
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     println!(
         "seeded {} scans, {} check results in {:.1} s ({:.0} results/s)",
         summary.scans,
@@ -335,9 +356,9 @@ async fn seed(args: SeedArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn verify(args: VerifyArgs) -> Result<(), String> {
+async fn verify(args: VerifyArgs) -> Result<(), CliError> {
     let db = open(&args.database).await?;
-    let report = db.verify().await.map_err(|e| e.to_string());
+    let report = db.verify().await;
     db.close().await;
     let report = report?;
     match args.format {
@@ -361,16 +382,17 @@ async fn verify(args: VerifyArgs) -> Result<(), String> {
     if report.is_ok() {
         Ok(())
     } else {
-        Err(format!("{} kinds of problem found", report.problems.len()))
+        Err(CliError::Refused(format!(
+            "{} kinds of problem found",
+            report.problems.len()
+        )))
     }
 }
 
-async fn backup(args: BackupArgs) -> Result<(), String> {
-    let db = Database::connect(&args.database.database_url)
-        .await
-        .map_err(|e| e.to_string())?;
+async fn backup(args: BackupArgs) -> Result<(), CliError> {
+    let db = Database::connect(&args.database.database_url).await?;
     let started = std::time::Instant::now();
-    let outcome = db.backup_to(&args.path).await.map_err(|e| e.to_string());
+    let outcome = db.backup_to(&args.path).await;
     db.close().await;
     outcome?;
     let bytes = std::fs::metadata(&args.path).map_or(0, |m| m.len());
@@ -391,11 +413,9 @@ async fn migrate(database_url: &str) -> Result<(), crate::StorageError> {
 }
 
 /// Opens and migrates the database for a management command.
-async fn open(args: &DatabaseArgs) -> Result<Database, String> {
-    let db = Database::connect(&args.database_url)
-        .await
-        .map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
+async fn open(args: &DatabaseArgs) -> Result<Database, CliError> {
+    let db = Database::connect(&args.database_url).await?;
+    db.migrate().await?;
     Ok(db)
 }
 
@@ -403,7 +423,7 @@ fn to_json(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
-async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
+async fn api_key(command: ApiKeyCommand) -> Result<(), CliError> {
     match command {
         ApiKeyCommand::Create {
             name,
@@ -413,17 +433,18 @@ async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
             database,
         } => {
             if name.trim().is_empty() {
-                return Err("--name must not be empty".to_owned());
+                return Err(CliError::Refused("--name must not be empty".to_owned()));
             }
             if data_sources.iter().any(|d| d.trim().is_empty()) {
-                return Err("--data-source must not be empty".to_owned());
+                return Err(CliError::Refused(
+                    "--data-source must not be empty".to_owned(),
+                ));
             }
             let data_sources = (!data_sources.is_empty()).then_some(data_sources);
             let db = open(&database).await?;
             let key = db
                 .create_api_key_for(&name, role, data_sources.as_deref())
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             match format {
                 Format::Json => println!(
                     "{}",
@@ -439,7 +460,7 @@ async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
         }
         ApiKeyCommand::List { format, database } => {
             let db = open(&database).await?;
-            let keys = db.list_api_keys().await.map_err(|e| e.to_string())?;
+            let keys = db.list_api_keys().await?;
             match format {
                 Format::Json => println!("{}", to_json(&keys)),
                 Format::Text => {
@@ -462,10 +483,12 @@ async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
         }
         ApiKeyCommand::Revoke { id, database } => {
             let db = open(&database).await?;
-            let revoked = db.revoke_api_key(&id).await.map_err(|e| e.to_string())?;
+            let revoked = db.revoke_api_key(&id).await?;
             db.close().await;
             if !revoked {
-                return Err(format!("no active API key with id '{id}'"));
+                return Err(CliError::Refused(format!(
+                    "no active API key with id '{id}'"
+                )));
             }
             println!("API key {id} revoked; its tokens no longer work");
         }
@@ -473,7 +496,7 @@ async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
     Ok(())
 }
 
-async fn attribute(command: AttributeCommand) -> Result<(), String> {
+async fn attribute(command: AttributeCommand) -> Result<(), CliError> {
     match command {
         AttributeCommand::Create {
             name,
@@ -485,16 +508,13 @@ async fn attribute(command: AttributeCommand) -> Result<(), String> {
             let definition =
                 AttributeDefinition::checked(name, &attribute_type, label, allowed_values)?;
             let db = open(&database).await?;
-            let created = db
-                .create_attribute(&definition)
-                .await
-                .map_err(|e| e.to_string())?;
+            let created = db.create_attribute(&definition).await?;
             db.close().await;
             if !created {
-                return Err(format!(
+                return Err(CliError::Refused(format!(
                     "an attribute named '{}' exists already",
                     definition.name
-                ));
+                )));
             }
             println!(
                 "attribute '{}' ({}) created",
@@ -503,7 +523,7 @@ async fn attribute(command: AttributeCommand) -> Result<(), String> {
         }
         AttributeCommand::List { format, database } => {
             let db = open(&database).await?;
-            let list = db.list_attributes().await.map_err(|e| e.to_string())?;
+            let list = db.list_attributes().await?;
             match format {
                 Format::Json => println!("{}", to_json(&list)),
                 Format::Text => {
@@ -521,13 +541,10 @@ async fn attribute(command: AttributeCommand) -> Result<(), String> {
         }
         AttributeCommand::Delete { name, database } => {
             let db = open(&database).await?;
-            let deleted = db
-                .delete_attribute(&name)
-                .await
-                .map_err(|e| e.to_string())?;
+            let deleted = db.delete_attribute(&name).await?;
             db.close().await;
             if !deleted {
-                return Err(format!("no attribute named '{name}'"));
+                return Err(CliError::Refused(format!("no attribute named '{name}'")));
             }
             println!("attribute '{name}' deleted");
         }
@@ -537,7 +554,7 @@ async fn attribute(command: AttributeCommand) -> Result<(), String> {
 
 /// Reads a password from standard input: the first line, without its line end. On a terminal
 /// it asks first.
-fn read_password() -> Result<String, String> {
+fn read_password() -> Result<String, CliError> {
     use std::io::{BufRead, IsTerminal};
     if std::io::stdin().is_terminal() {
         eprint!("Password: ");
@@ -546,15 +563,17 @@ fn read_password() -> Result<String, String> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        .map_err(CliError::Password)?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     if password.chars().count() < 12 {
-        return Err("the password must have at least 12 characters".to_owned());
+        return Err(CliError::Refused(
+            "the password must have at least 12 characters".to_owned(),
+        ));
     }
     Ok(password)
 }
 
-async fn user(command: UserCommand) -> Result<(), String> {
+async fn user(command: UserCommand) -> Result<(), CliError> {
     match command {
         UserCommand::Create {
             email,
@@ -563,23 +582,24 @@ async fn user(command: UserCommand) -> Result<(), String> {
         } => {
             let email = email.trim().to_lowercase();
             if !email.contains('@') {
-                return Err(format!("'{email}' is not an email address"));
+                return Err(CliError::Refused(format!(
+                    "'{email}' is not an email address"
+                )));
             }
             let password = read_password()?;
             let db = open(&database).await?;
-            let created = db
-                .create_user(&email, role, &password)
-                .await
-                .map_err(|e| e.to_string())?;
+            let created = db.create_user(&email, role, &password).await?;
             db.close().await;
             if !created {
-                return Err(format!("a user with the email '{email}' exists already"));
+                return Err(CliError::Refused(format!(
+                    "a user with the email '{email}' exists already"
+                )));
             }
             println!("user {email} ({}) created", role.as_str());
         }
         UserCommand::List { format, database } => {
             let db = open(&database).await?;
-            let users = db.list_users().await.map_err(|e| e.to_string())?;
+            let users = db.list_users().await?;
             db.close().await;
             match format {
                 Format::Json => println!("{}", to_json(&users)),
@@ -598,23 +618,24 @@ async fn user(command: UserCommand) -> Result<(), String> {
         }
         UserCommand::Disable { email, database } => {
             let db = open(&database).await?;
-            let done = db.disable_user(&email).await.map_err(|e| e.to_string())?;
+            let done = db.disable_user(&email).await?;
             db.close().await;
             if !done {
-                return Err(format!("no user with the email '{email}'"));
+                return Err(CliError::Refused(format!(
+                    "no user with the email '{email}'"
+                )));
             }
             println!("user {email} disabled; their sessions have ended");
         }
         UserCommand::SetPassword { email, database } => {
             let password = read_password()?;
             let db = open(&database).await?;
-            let done = db
-                .set_password(&email, &password)
-                .await
-                .map_err(|e| e.to_string())?;
+            let done = db.set_password(&email, &password).await?;
             db.close().await;
             if !done {
-                return Err(format!("no user with the email '{email}'"));
+                return Err(CliError::Refused(format!(
+                    "no user with the email '{email}'"
+                )));
             }
             println!("password of {email} changed; their sessions have ended");
         }

@@ -360,12 +360,7 @@ async fn samples_go_with_their_scan_and_stay_with_their_key(test_db: TestDb) {
 /// numbers. A check's history export holds every result, beyond 10,000.
 async fn csv_exports_are_safe_and_complete(test_db: TestDb) {
     let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
-    let admin = seltzer
-        .db
-        .create_api_key("admin", Role::Admin)
-        .await
-        .unwrap();
-    let auth = basic(&admin.id, &admin.secret);
+    let auth = seltzer.basic_auth(Role::Admin).await;
     let token = seltzer.login().await;
     let mut scan = good_orders_scan("", "daily", "2026-11-20T00:00:00+00:00");
     scan["checks"][0]["name"] = json!("=HYPERLINK(\"http://evil.example\",\"open\")");
@@ -413,12 +408,7 @@ async fn csv_exports_are_safe_and_complete(test_db: TestDb) {
 /// A scan's log is bounded when stored (and says so), and read a page at a time.
 async fn scan_logs_are_bounded_and_paged(test_db: TestDb) {
     let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
-    let admin = seltzer
-        .db
-        .create_api_key("admin", Role::Admin)
-        .await
-        .unwrap();
-    let auth = basic(&admin.id, &admin.secret);
+    let auth = seltzer.basic_auth(Role::Admin).await;
     let token = seltzer.login().await;
     let mut scan = good_orders_scan("", "daily", "2026-11-20T00:00:00+00:00");
     let logs: Vec<Value> = (0..8_000)
@@ -483,12 +473,7 @@ async fn sign_in_and_errors_are_hardened(test_db: TestDb) {
     assert_eq!(same.status, StatusCode::OK);
 
     // A management body over axum's default limit, and a path parameter of the wrong type.
-    let admin = seltzer
-        .db
-        .create_api_key("admin", Role::Admin)
-        .await
-        .unwrap();
-    let auth = basic(&admin.id, &admin.secret);
+    let auth = seltzer.basic_auth(Role::Admin).await;
     let huge = Request::post("/api/api-keys")
         .header("authorization", &auth)
         .header("content-type", "application/json")

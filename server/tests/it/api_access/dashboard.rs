@@ -15,13 +15,9 @@ async fn dashboard_checks_and_history(test_db: TestDb) {
     replay(&seltzer, "s01_first_scan").await;
     replay(&seltzer, "s02_second_scan_with_history").await;
     let backfills = replay(&seltzer, "s12_history_backfill").await;
-    assert!(
-        seltzer
-            .db
-            .create_user("vic@example.com", Role::Viewer, PASSWORD)
-            .await
-            .unwrap()
-    );
+    seltzer
+        .add_user("vic@example.com", Role::Viewer, PASSWORD)
+        .await;
     let cookie = session_cookie(&sign_in(&seltzer, "vic@example.com", PASSWORD).await);
     let get = |path: String| {
         let cookie = cookie.clone();
@@ -246,12 +242,7 @@ async fn dataset_detail_and_samples(test_db: TestDb) {
     let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
     let first = replay(&seltzer, "s01_first_scan").await.inserts[0].1;
     replay(&seltzer, "s04_unknown_column_scan_abort").await;
-    let key = seltzer
-        .db
-        .create_api_key("reader", Role::Viewer)
-        .await
-        .unwrap();
-    let auth = basic(&key.id, &key.secret);
+    let auth = seltzer.basic_auth(Role::Viewer).await;
     let get = |path: String| {
         let auth = auth.clone();
         let seltzer = &seltzer;
@@ -381,12 +372,7 @@ async fn scans_list_and_detail(test_db: TestDb) {
         .1;
     let errored = replay(&seltzer, "s05_check_evaluation_error").await;
     let (errored_payload, errored_id) = &errored.inserts[0];
-    let key = seltzer
-        .db
-        .create_api_key("reader", Role::Viewer)
-        .await
-        .unwrap();
-    let auth = basic(&key.id, &key.secret);
+    let auth = seltzer.basic_auth(Role::Viewer).await;
     let get = |path: String| {
         let auth = auth.clone();
         let seltzer = &seltzer;

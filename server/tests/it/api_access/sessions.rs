@@ -9,20 +9,12 @@ on_both_engines!(
 
 async fn sessions_follow_sign_in_and_sign_out(test_db: TestDb) {
     let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
-    assert!(
-        seltzer
-            .db
-            .create_user("ada@example.com", Role::Admin, PASSWORD)
-            .await
-            .unwrap()
-    );
-    assert!(
-        seltzer
-            .db
-            .create_user("vic@example.com", Role::Viewer, PASSWORD)
-            .await
-            .unwrap()
-    );
+    seltzer
+        .add_user("ada@example.com", Role::Admin, PASSWORD)
+        .await;
+    seltzer
+        .add_user("vic@example.com", Role::Viewer, PASSWORD)
+        .await;
 
     let wrong = sign_in(&seltzer, "ada@example.com", "not the password").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
@@ -113,13 +105,9 @@ async fn sessions_follow_sign_in_and_sign_out(test_db: TestDb) {
 
 async fn failed_sign_ins_are_throttled_per_account(test_db: TestDb) {
     let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
-    assert!(
-        seltzer
-            .db
-            .create_user("ada@example.com", Role::Admin, PASSWORD)
-            .await
-            .unwrap()
-    );
+    seltzer
+        .add_user("ada@example.com", Role::Admin, PASSWORD)
+        .await;
     for _ in 0..5 {
         assert_eq!(
             sign_in(&seltzer, "ada@example.com", "guess").await.status,

@@ -156,6 +156,18 @@ impl Seltzer {
         send(&self.app, builder.body(body).unwrap()).await
     }
 
+    /// A new user who can sign in with `password`.
+    pub async fn add_user(&self, email: &str, role: Role, password: &str) {
+        let created = self.db.create_user(email, role, password).await.unwrap();
+        assert!(created, "{email} existed already");
+    }
+
+    /// An `Authorization` value (HTTP Basic) of a new API key acting as `role`.
+    pub async fn basic_auth(&self, role: Role) -> String {
+        let key = self.db.create_api_key(role.as_str(), role).await.unwrap();
+        super::basic(&key.id, &key.secret)
+    }
+
     /// A Soda Core token for this Seltzer's key.
     pub async fn login(&self) -> String {
         self.login_as(&self.key_id, &self.secret).await
