@@ -1,6 +1,8 @@
-//! Charts, drawn by ECharts. ECharts is served by Seltzer itself (`/echarts.min.js`, copied from
-//! npm by Trunk) and only loaded when a page first draws a chart, so pages without charts never
-//! download it.
+//! Charts, drawn by ECharts. ECharts is served by Seltzer itself (`/echarts.min.js`: the parts
+//! these charts use, bundled from npm's package by `scripts/build-echarts.sh`) and only loaded
+//! when a page first draws a chart, so pages without charts never download it. A chart option
+//! that needs another part of ECharts (a chart type, a component) needs it added to
+//! `frontend/js/echarts.js`.
 //!
 //! The chart options are ECharts' own JSON, built here with `serde_json`: a typed options crate
 //! (charming) adds its serializers to the first load, which must stay within 300 KB.

@@ -6,8 +6,11 @@
 //! - `openapi`: the OpenAPI snapshot, and every route walked for credentials and roles;
 //! - `ingest`: Soda Core's protocol replayed from captured traffic;
 //! - `ingest_errors`: bad input, token expiry and revocation, concurrent scans;
+//! - `abuse`: what an attacker or a careless client tries;
+//! - `validate`: `seltzer validate`, the real binary;
 //! - `soda_core`: real Soda Core from PyPI running its scenarios against `seltzer serve`;
-//! - `browser`: the dashboard in headless Chromium against a real `seltzer serve`.
+//! - `browser`: the dashboard in headless Chromium against a real `seltzer serve`;
+//! - `layers`: the modules of `server/src` use only lower layers (no import circle).
 
 // A test that meets an unexpected error should stop right there, helpers included.
 #![allow(clippy::unwrap_used)]
@@ -21,6 +24,7 @@ mod browser;
 mod cli;
 mod ingest;
 mod ingest_errors;
+mod layers;
 mod openapi;
 mod soda_core;
 mod storage;

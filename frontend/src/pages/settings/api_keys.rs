@@ -1,10 +1,9 @@
 //! API keys: created (the secret shown once, with a copy button) and revoked, by admins.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::api::{CreatedApiKey, Role};
 
-use super::{RoleSelect, comma_list, forbidden_or};
+use super::{Requests, RoleSelect, comma_list, forbidden_or};
 use crate::api;
 use crate::prefs::Time;
 
@@ -15,36 +14,21 @@ pub(super) fn ApiKeys() -> impl IntoView {
     let role = RwSignal::new(Role::Viewer);
     let data_sources = RwSignal::new(String::new());
     let created = RwSignal::new(None::<CreatedApiKey>);
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let requests = Requests::new();
+    let (busy, error) = (requests.busy, requests.error);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            let sources = Some(comma_list(&data_sources.get_untracked())).filter(|l| !l.is_empty());
-            match api::create_api_key(name.get_untracked(), role.get_untracked(), sources).await {
-                Ok(key) => {
-                    created.set(Some(key));
-                    name.set(String::new());
-                    data_sources.set(String::new());
-                    keys.refetch();
-                }
-                Err(e) => error.set(Some(e.message)),
-            }
-            busy.set(false);
+        let sources = Some(comma_list(&data_sources.get_untracked())).filter(|l| !l.is_empty());
+        let request = api::create_api_key(name.get_untracked(), role.get_untracked(), sources);
+        requests.submit(request, move |key| {
+            created.set(Some(key));
+            name.set(String::new());
+            data_sources.set(String::new());
+            keys.refetch();
         });
     };
     let revoke = move |id: String| {
-        spawn_local(async move {
-            match api::revoke_api_key(&id).await {
-                Ok(()) => keys.refetch(),
-                Err(e) => error.set(Some(e.message)),
-            }
-        });
+        requests.act(keys, async move { api::revoke_api_key(&id).await });
     };
     view! {
         <section class="settings-section" aria-labelledby="keys-title">

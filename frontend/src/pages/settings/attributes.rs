@@ -2,10 +2,9 @@
 //! deleted by editors.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::api::{ATTRIBUTE_TYPES, NewAttribute};
 
-use super::comma_list;
+use super::{Requests, comma_list};
 use crate::api;
 
 /// Check attribute definitions: listed for everyone, created and deleted by editors.
@@ -16,16 +15,11 @@ pub(super) fn Attributes() -> impl IntoView {
     let label = RwSignal::new(String::new());
     let kind = RwSignal::new(ATTRIBUTE_TYPES[0].to_owned());
     let allowed = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let requests = Requests::new();
+    let (busy, error) = (requests.busy, requests.error);
     let selects = move || kind.get().ends_with("Select");
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
         let label = label.get_untracked();
         let allowed_values = if kind.get_untracked().ends_with("Select") {
             comma_list(&allowed.get_untracked())
@@ -38,25 +32,18 @@ pub(super) fn Attributes() -> impl IntoView {
             label: (!label.trim().is_empty()).then(|| label.trim().to_owned()),
             allowed_values,
         };
-        spawn_local(async move {
-            match api::create_attribute(&attribute).await {
-                Ok(()) => {
-                    name.set(String::new());
-                    allowed.set(String::new());
-                    attributes.refetch();
-                }
-                Err(e) => error.set(Some(e.message)),
-            }
-            busy.set(false);
+        let request = async move { api::create_attribute(&attribute).await };
+        requests.submit(request, move |()| {
+            name.set(String::new());
+            allowed.set(String::new());
+            attributes.refetch();
         });
     };
     let remove = move |name: String| {
-        spawn_local(async move {
-            match api::delete_attribute(&name).await {
-                Ok(()) => attributes.refetch(),
-                Err(e) => error.set(Some(e.message)),
-            }
-        });
+        requests.act(
+            attributes,
+            async move { api::delete_attribute(&name).await },
+        );
     };
     view! {
         <section class="settings-section" aria-labelledby="attributes-title">

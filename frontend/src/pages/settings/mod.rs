@@ -2,7 +2,10 @@
 //! secret shown once and a copy button, revoke) and users (add with a role, disable) for
 //! admins; check attribute definitions as Soda Core receives them (define, delete: editors).
 
+use std::future::Future;
+
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use shared::api::{ApiError, ErrorCode, Role};
 
 mod api_keys;
@@ -53,4 +56,55 @@ fn comma_list(text: &str) -> Vec<String> {
         .filter(|n| !n.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// A panel's requests: one form submission at a time (`busy` disables its button), and the
+/// error of the last request shown above the list.
+#[derive(Clone, Copy)]
+struct Requests {
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+}
+
+impl Requests {
+    fn new() -> Self {
+        Self {
+            busy: RwSignal::new(false),
+            error: RwSignal::new(None),
+        }
+    }
+
+    /// Sends a form's request unless one is under way; `done` gets the answer.
+    fn submit<T: 'static>(
+        self,
+        request: impl Future<Output = Result<T, ApiError>> + 'static,
+        done: impl FnOnce(T) + 'static,
+    ) {
+        if self.busy.get_untracked() {
+            return;
+        }
+        self.busy.set(true);
+        self.error.set(None);
+        spawn_local(async move {
+            match request.await {
+                Ok(answer) => done(answer),
+                Err(e) => self.error.set(Some(e.message)),
+            }
+            self.busy.set(false);
+        });
+    }
+
+    /// A row's action (revoke, disable, delete): `list` reloads after it.
+    fn act<T: 'static>(
+        self,
+        list: LocalResource<T>,
+        request: impl Future<Output = Result<(), ApiError>> + 'static,
+    ) {
+        spawn_local(async move {
+            match request.await {
+                Ok(()) => list.refetch(),
+                Err(e) => self.error.set(Some(e.message)),
+            }
+        });
+    }
 }

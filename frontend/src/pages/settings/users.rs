@@ -1,10 +1,9 @@
 //! Users: added with a role, and disabled, by admins.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::api::{NewUser, Role};
 
-use super::{RoleSelect, forbidden_or};
+use super::{Requests, RoleSelect, forbidden_or};
 use crate::api;
 use crate::prefs::Time;
 
@@ -15,45 +14,33 @@ pub(super) fn Users() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Viewer);
-    let error = RwSignal::new(None::<String>);
     let added = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let requests = Requests::new();
+    let (busy, error) = (requests.busy, requests.error);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
         added.set(None);
         let user = NewUser {
             email: email.get_untracked(),
             role: role.get_untracked(),
             password: password.get_untracked(),
         };
-        spawn_local(async move {
-            match api::create_user(&user).await {
-                Ok(stored_email) => {
-                    added.set(Some(format!(
-                        "{stored_email} can now sign in as {}.",
-                        user.role.as_str()
-                    )));
-                    email.set(String::new());
-                    password.set(String::new());
-                    users.refetch();
-                }
-                Err(e) => error.set(Some(e.message)),
-            }
-            busy.set(false);
-        });
+        let role = user.role;
+        requests.submit(
+            async move { api::create_user(&user).await },
+            move |stored_email| {
+                added.set(Some(format!(
+                    "{stored_email} can now sign in as {}.",
+                    role.as_str()
+                )));
+                email.set(String::new());
+                password.set(String::new());
+                users.refetch();
+            },
+        );
     };
     let disable = move |email: String| {
-        spawn_local(async move {
-            match api::disable_user(&email).await {
-                Ok(()) => users.refetch(),
-                Err(e) => error.set(Some(e.message)),
-            }
-        });
+        requests.act(users, async move { api::disable_user(&email).await });
     };
     view! {
         <section class="settings-section" aria-labelledby="users-title">
