@@ -1,5 +1,6 @@
-//! The history Soda Core asks for while it evaluates change-over-time and anomaly checks:
-//! measurements by metric identity and check results by any identity version, newest first.
+//! The history Soda Core asks for while it evaluates change-over-time, anomaly, schema and group
+//! evolution checks: measurements by metric identity and check results by any identity version,
+//! newest first.
 
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -10,14 +11,16 @@ use crate::timestamp;
 
 impl Database {
     /// `{id, identity, value, dataTime}` items, newest data time first (Soda Core takes the
-    /// first as "the previous value"). Only numeric values: the client drops the rest anyway.
+    /// first as "the previous value"). Each value as Soda Core sent it: a number, or the list a
+    /// schema or group evolution check compares with (`[{columnName, sourceDataType}]`, the
+    /// groups), or text. Measurements without a value are left out.
     pub async fn historic_measurements(
         &self,
         q: &HistoryQuery,
     ) -> Result<Vec<Value>, StorageError> {
         let rows = sqlx::query(
-            "SELECT id, metric_identity, value, data_timestamp FROM measurements \
-             WHERE metric_identity = $1 AND value IS NOT NULL \
+            "SELECT id, metric_identity, value, value_json, data_timestamp FROM measurements \
+             WHERE metric_identity = $1 AND (value IS NOT NULL OR value_json IS NOT NULL) \
              AND data_timestamp >= $2 AND data_timestamp <= $3 \
              ORDER BY data_timestamp DESC, id DESC LIMIT $4",
         )
@@ -31,8 +34,15 @@ impl Database {
             .map(|row| {
                 let id: i64 = row.try_get(0)?;
                 let identity: String = row.try_get(1)?;
-                let value: f64 = row.try_get(2)?;
-                let data_time: i64 = row.try_get(3)?;
+                let number: Option<f64> = row.try_get(2)?;
+                let other: Option<String> = row.try_get(3)?;
+                let data_time: i64 = row.try_get(4)?;
+                // Stored by `insert_measurements` from the document's JSON: it parses back.
+                let value = match (number, other) {
+                    (Some(n), _) => json!(n),
+                    (None, Some(text)) => serde_json::from_str(&text).unwrap_or(Value::Null),
+                    (None, None) => Value::Null,
+                };
                 Ok(json!({
                     "id": id.to_string(),
                     "identity": identity,

@@ -136,4 +136,169 @@ async fn real_soda_core_scans_are_stored(test_db: TestDb) {
     db.close().await;
 }
 
-on_both_engines!(real_soda_core_scans_are_stored);
+/// One `soda scan` of `checks` against the DuckDB file at `db`, sent to `server` with `key`.
+/// Its output, for the assertions and for a failing test's message.
+fn soda_scan(
+    venv: &Path,
+    work: &Path,
+    server: &RunningServer,
+    key: &server::storage::NewApiKey,
+    checks: &str,
+) -> String {
+    let port = server.addr.rsplit(':').next().unwrap();
+    let configuration = format!(
+        "data_source shop:\n  type: duckdb\n  path: {}\nsoda_cloud:\n  host: 127.0.0.1\n  \
+         port: {port}\n  scheme: http\n  api_key_id: {}\n  api_key_secret: {}\n",
+        work.join("shop.duckdb").display(),
+        key.id,
+        key.secret
+    );
+    std::fs::write(work.join("configuration.yml"), configuration).unwrap();
+    std::fs::write(work.join("checks.yml"), checks).unwrap();
+    // A private HOME whose Soda configuration turns off the usage statistics Soda Core would
+    // otherwise try to send to its vendor.
+    let home = work.join("home");
+    std::fs::create_dir_all(home.join(".soda")).unwrap();
+    std::fs::write(
+        home.join(".soda/config.yml"),
+        "send_anonymous_usage_stats: false\n",
+    )
+    .unwrap();
+    let out = Command::new(venv.join("bin/soda"))
+        .args([
+            "scan",
+            "-d",
+            "shop",
+            "-c",
+            "configuration.yml",
+            "checks.yml",
+        ])
+        .current_dir(work)
+        .env("HOME", &home)
+        .output()
+        .expect("run soda scan");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !text.contains("Soda Cloud error") && !text.contains("Error while executing Soda Cloud"),
+        "{text}"
+    );
+    text
+}
+
+/// Runs SQL on the DuckDB file with the virtualenv's duckdb.
+fn duckdb(venv: &Path, work: &Path, sql: &str) {
+    let status = Command::new(venv.join("bin/python"))
+        .args([
+            "-c",
+            "import sys, duckdb; c = duckdb.connect(sys.argv[1]); c.execute(sys.argv[2]); c.close()",
+        ])
+        .arg(work.join("shop.duckdb"))
+        .arg(sql)
+        .status()
+        .expect("run python");
+    assert!(status.success(), "{sql}");
+}
+
+/// Schema and group evolution checks compare with the previous scan's schema and groups, which
+/// Soda Core asks Seltzer for: a column added warns, a required column gone fails, a group gone
+/// shows in the diagnostics. (Seltzer once answered only numeric history: Soda Core then skipped
+/// both kinds on every scan.)
+async fn schema_and_group_evolution_compare_with_the_previous_scan(test_db: TestDb) {
+    let Some(venv) = soda_venv() else {
+        return;
+    };
+    let db = Database::connect(&test_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let key = db.create_api_key("evolution", Role::Viewer).await.unwrap();
+    let server = RunningServer::start(&test_db.url, &[]);
+    let work = tempfile::tempdir().unwrap();
+    let checks = "checks for orders:\n  \
+        - schema:\n      name: orders schema\n      warn:\n        when schema changes: any\n      \
+        fail:\n        when required column missing: [id, amount]\n        \
+        when wrong column type:\n          id: INTEGER\n  \
+        - group evolution:\n      name: countries\n      query: SELECT DISTINCT country FROM orders\n      \
+        fail:\n        when groups change: any\n";
+    duckdb(
+        &venv,
+        work.path(),
+        "CREATE TABLE orders (id INTEGER, amount DOUBLE, country VARCHAR); \
+         INSERT INTO orders VALUES (1, 9.5, 'BE'), (2, 12.0, 'NL'), (3, 3.0, 'FR')",
+    );
+    let first = soda_scan(&venv, work.path(), &server, &key, checks);
+    let outcome = |name: &'static str| {
+        let pool = db.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, Option<String>>(
+                "SELECT r.outcome FROM check_results r JOIN scans s ON s.id = r.scan_id \
+                 WHERE r.name = $1 ORDER BY s.id DESC LIMIT 1",
+            )
+            .bind(name)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    // The first scan has nothing to compare with.
+    assert!(first.contains("no historic schema metrics"), "{first}");
+    assert!(first.contains("no historic groups"), "{first}");
+    assert_eq!(outcome("orders schema").await, None);
+
+    // A column added: the schema changed (warn); the groups stay.
+    duckdb(
+        &venv,
+        work.path(),
+        "ALTER TABLE orders ADD COLUMN note VARCHAR",
+    );
+    let second = soda_scan(&venv, work.path(), &server, &key, checks);
+    assert!(!second.contains("no historic schema metrics"), "{second}");
+    assert!(!second.contains("no historic groups"), "{second}");
+    assert_eq!(
+        outcome("orders schema").await.as_deref(),
+        Some("warn"),
+        "{second}"
+    );
+    assert_eq!(
+        outcome("countries").await.as_deref(),
+        Some("pass"),
+        "{second}"
+    );
+
+    // A required column gone fails the schema check. A group gone is found by comparing with the
+    // previous groups, as the diagnostics say; Soda Core 3.5.6 counts group changes only after it
+    // has decided the outcome (and words a deleted group "Added"), so the check still passes.
+    duckdb(
+        &venv,
+        work.path(),
+        "ALTER TABLE orders DROP COLUMN amount; DELETE FROM orders WHERE country = 'FR'",
+    );
+    let third = soda_scan(&venv, work.path(), &server, &key, checks);
+    assert_eq!(
+        outcome("orders schema").await.as_deref(),
+        Some("fail"),
+        "{third}"
+    );
+    assert_eq!(
+        outcome("countries").await.as_deref(),
+        Some("pass"),
+        "{third}"
+    );
+    let diagnostics: String = sqlx::query_scalar(
+        "SELECT r.diagnostics FROM check_results r JOIN scans s ON s.id = r.scan_id \
+         WHERE r.name = 'countries' ORDER BY s.id DESC LIMIT 1",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert!(diagnostics.contains("FR, Added"), "{diagnostics}");
+    drop(server);
+    db.close().await;
+}
+
+on_both_engines!(
+    real_soda_core_scans_are_stored,
+    schema_and_group_evolution_compare_with_the_previous_scan,
+);
