@@ -37,6 +37,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/signin") view=SignInPage />
                     <Route path=path!("/") view=|| view! { <SignedIn><ChecksPage /></SignedIn> } />
+                    // People type /checks for the list whose pages are /checks/{id}.
+                    <Route path=path!("/checks") view=|| view! { <SignedIn><ChecksPage /></SignedIn> } />
                     <Route path=path!("/checks/:id") view={Lazy::<CheckRoute>::new()} />
                     <Route path=path!("/datasets") view={Lazy::<DatasetsRoute>::new()} />
                     <Route path=path!("/datasets/:id") view={Lazy::<DatasetRoute>::new()} />

@@ -440,8 +440,13 @@ fn ParsedChecks(
                             Some(_) => found.get(PINNED),
                             None => None,
                         };
-                        let cell = match (stored, &c.backtest) {
-                            (Some(t), Some(outcomes)) => backtest_cell(t, outcomes),
+                        let cell = match (stored, &c.backtest, &c.not_backtested) {
+                            (Some(t), Some(outcomes), _) => backtest_cell(t, outcomes),
+                            (Some(t), None, Some(reason)) => view! {
+                                <span class="muted not-backtested">
+                                    {format!("{} stored results; not backtested: {reason}", t.history.points.len())}
+                                </span>
+                            }.into_any(),
                             _ => view! { <span class="muted">"no stored history"</span> }.into_any(),
                         };
                         view! {

@@ -20,6 +20,7 @@ mod support;
 mod abuse;
 mod api;
 mod api_access;
+mod backtest;
 mod browser;
 mod cli;
 mod ingest;

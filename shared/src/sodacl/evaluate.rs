@@ -34,20 +34,24 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
+/// The check's fail and warn zones with their variables resolved; `None` when a bound is not a
+/// number (Soda Core then does not evaluate the check).
+fn thresholds(check: &Check, variables: &Variables) -> Option<Thresholds> {
+    let resolve = |text: &str| python_float(&variables.resolve(text));
+    let fail = match &check.fail {
+        Some(z) => Some(z.resolve(&resolve)?),
+        None => None,
+    };
+    let warn = match &check.warn {
+        Some(z) => Some(z.resolve(&resolve)?),
+        None => None,
+    };
+    Some(Thresholds { fail, warn })
+}
+
 /// The outcome, or `None` when Soda Core would not evaluate the check.
 pub fn outcome(check: &Check, m: Measurement, variables: &Variables) -> Option<CheckOutcome> {
-    let resolve = |text: &str| python_float(&variables.resolve(text));
-    let thresholds = || -> Option<Thresholds> {
-        let fail = match &check.fail {
-            Some(z) => Some(z.resolve(&resolve)?),
-            None => None,
-        };
-        let warn = match &check.warn {
-            Some(z) => Some(z.resolve(&resolve)?),
-            None => None,
-        };
-        Some(Thresholds { fail, warn })
-    };
+    let thresholds = || thresholds(check, variables);
     match check.kind {
         CheckKind::Freshness => {
             let Some(age) = m.value else {
@@ -104,6 +108,50 @@ pub fn outcome(check: &Check, m: Measurement, variables: &Variables) -> Option<C
         | CheckKind::Schema
         | CheckKind::GroupBy
         | CheckKind::GroupEvolution => None,
+    }
+}
+
+/// Why Soda Core alone can judge a check of this kind, or `None` when a stored result's value
+/// is all it takes (see `judge_stored`).
+pub fn needs_soda_core(kind: CheckKind) -> Option<&'static str> {
+    match kind {
+        CheckKind::AnomalyScore | CheckKind::AnomalyDetection => {
+            Some("Soda Core judges anomalies with its own model of the whole history")
+        }
+        CheckKind::Schema => Some("Soda Core judges a schema against the previous scan's"),
+        CheckKind::GroupEvolution => Some("Soda Core judges groups against the previous scan's"),
+        CheckKind::GroupBy => Some("Soda Core judges each group's own value"),
+        _ => None,
+    }
+}
+
+/// The outcome a check gives a result Soda Core stored, from the result's value as Soda Core
+/// reported it: the change itself for a change-over-time check, the age in milliseconds for
+/// freshness, the metric otherwise. `None` when the check cannot be judged from that value
+/// (see `needs_soda_core`), or Soda Core would not evaluate it.
+pub fn judge_stored(check: &Check, value: Option<f64>, variables: &Variables) -> Option<CheckOutcome> {
+    if needs_soda_core(check.kind).is_some() {
+        return None;
+    }
+    match check.kind {
+        // The stored value is the change Soda Core computed: only the thresholds apply.
+        CheckKind::ChangeOverTime => thresholds(check, variables)?.outcome(Some(value?)),
+        CheckKind::Freshness => outcome(
+            check,
+            Measurement {
+                value: value.map(|ms| ms / 1000.0),
+                previous: None,
+            },
+            variables,
+        ),
+        _ => outcome(
+            check,
+            Measurement {
+                value,
+                previous: None,
+            },
+            variables,
+        ),
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::evaluate::{Measurement, outcome};
+use super::evaluate::{judge_stored, needs_soda_core};
 use super::model::ZoneSpec;
 use super::variables::Variables;
 use super::{Options, Severity, parse};
@@ -73,6 +73,10 @@ pub struct WorkbenchCheck {
     pub history: Option<String>,
     /// The outcome this check gives each stored value, in the history's order.
     pub backtest: Option<Vec<Option<CheckOutcome>>>,
+    /// Why there is no backtest although the check kind has stored results: Soda Core alone
+    /// judges it (anomalies, schemas, groups).
+    #[serde(default)]
+    pub not_backtested: Option<String>,
 }
 
 /// `> 5 and <= 10`, `< 1 or > 3` (a split zone), as the bounds were written.
@@ -123,22 +127,11 @@ pub fn run(request: &WorkbenchRequest) -> WorkbenchReport {
                 .flatten()
                 .map(|values| ("pinned", values));
             let found = by_identity.or(pinned);
-            let backtest = found.map(|(_, values)| {
-                let mut previous = None;
+            let not_backtested = needs_soda_core(check.kind);
+            let backtest = found.filter(|_| not_backtested.is_none()).map(|(_, values)| {
                 values
                     .iter()
-                    .map(|value| {
-                        let judged = outcome(
-                            check,
-                            Measurement {
-                                value: *value,
-                                previous,
-                            },
-                            &variables,
-                        );
-                        previous = value.or(previous);
-                        judged
-                    })
+                    .map(|value| judge_stored(check, *value, &variables))
                     .collect()
             });
             WorkbenchCheck {
@@ -150,6 +143,7 @@ pub fn run(request: &WorkbenchRequest) -> WorkbenchReport {
                 identity: check.identity.clone(),
                 history: found.map(|(source, _)| source.to_owned()),
                 backtest,
+                not_backtested: not_backtested.map(str::to_owned),
             }
         })
         .collect();
@@ -229,16 +223,38 @@ mod tests {
     }
 
     #[test]
-    fn change_checks_compare_with_the_previous_stored_value() {
-        let mut req = request("checks for orders:\n  - change for row_count < 50\n");
-        req.pinned = Some(vec![Some(100.0), Some(120.0), Some(200.0)]);
+    fn stored_values_are_judged_as_soda_core_reported_them() {
+        // A change check's stored value is the change Soda Core computed: only the thresholds
+        // apply (it is not the change of the change).
+        let mut change = request("checks for orders:\n  - change for row_count < 50\n");
+        change.pinned = Some(vec![Some(-300.0), Some(20.0), Some(80.0), None]);
         assert_eq!(
-            run(&req).checks[0].backtest,
+            run(&change).checks[0].backtest,
             Some(vec![
-                None,
                 Some(CheckOutcome::Pass),
-                Some(CheckOutcome::Fail)
+                Some(CheckOutcome::Pass),
+                Some(CheckOutcome::Fail),
+                None
             ])
+        );
+        // Freshness is reported in milliseconds.
+        let mut fresh = request("checks for orders:\n  - freshness(created_at) < 1d\n");
+        fresh.pinned = Some(vec![Some(3_603_295.0), Some(90_148_988_610.0)]);
+        assert_eq!(
+            run(&fresh).checks[0].backtest,
+            Some(vec![Some(CheckOutcome::Pass), Some(CheckOutcome::Fail)])
+        );
+        // Soda Core alone judges anomalies, schemas and groups: no guess, a reason.
+        let mut anomaly = request("checks for orders:\n  - anomaly detection for row_count\n");
+        anomaly.pinned = Some(vec![Some(100.0)]);
+        let report = run(&anomaly);
+        assert_eq!(report.checks[0].backtest, None);
+        assert!(
+            report.checks[0]
+                .not_backtested
+                .as_deref()
+                .is_some_and(|r| r.contains("Soda Core")),
+            "{report:?}"
         );
     }
 }

@@ -103,6 +103,10 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload(test_db: TestD
     assert_eq!(client.current_url().await.unwrap().path(), "/datasets");
     screenshot(client, "datasets-after-reload").await;
 
+    // `/checks` is the checks list too (its pages are `/checks/{id}`).
+    client.goto(&server.url("/checks")).await.unwrap();
+    wait_for_text(client, "main h1", "Checks").await;
+
     client.goto(&server.url("/no/such/page")).await.unwrap();
     wait_for_text(client, "main h1", "Page not found").await;
     screenshots(client, "not-found").await;
