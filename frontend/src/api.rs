@@ -42,8 +42,12 @@ pub async fn checks(query: &str) -> Result<CheckList, ApiError> {
 }
 
 /// Every dataset with its status (the first 500) and its failed checks in its last 20 scans.
-pub async fn datasets() -> Result<DatasetList, ApiError> {
-    get_json("/api/datasets?size=500&trend=20").await
+/// Only those of one health (`DatasetHealth::as_str`) when given.
+pub async fn datasets(health: Option<&str>) -> Result<DatasetList, ApiError> {
+    let filter = health
+        .map(|h| format!("&health={}", encode(h)))
+        .unwrap_or_default();
+    get_json(&format!("/api/datasets?size=500&trend=20{filter}")).await
 }
 
 /// One scan with its checks and the first page of its log.

@@ -8,7 +8,7 @@ use shared::api::{DatasetDetail, DatasetStatus};
 
 use crate::api;
 use crate::chart::{EChart, health};
-use crate::components::{format_value, loaded, outcome_badge};
+use crate::components::{format_value, health_badge, loaded, outcome_badge};
 use crate::prefs::{Time, use_prefs};
 
 #[component]
@@ -48,14 +48,14 @@ fn DatasetView(d: DatasetDetail) -> impl IntoView {
         }.into_any(),
         (DatasetStatus::NotScanned, _) => view! { <p class="summary">"Not scanned yet."</p> }.into_any(),
         (_, Some(scan)) => view! {
-            <p class="summary" id="dataset-ok"><span class="status status-ok">"✓ OK"</span>
+            <p class="summary" id="dataset-health">{health_badge(d.health, &d.counts, Some(scan.id))}
                 " · last scan " <a href=format!("/scans/{}", scan.id)>{scan.definition}</a>" · " <Time ts=Some(scan.ended) /></p>
         }.into_any(),
         _ => ().into_any(),
     };
     let c = d.counts;
-    let points = d.health.len();
-    let chart = health(&d.health, prefs.utc.get_untracked());
+    let points = d.health_by_scan.len();
+    let chart = health(&d.health_by_scan, prefs.utc.get_untracked());
     view! {
         <p class="breadcrumb"><a href="/datasets">"Datasets"</a>" / "</p>
         <h1>{d.name.clone()}</h1>

@@ -2,19 +2,51 @@
 //! failed, with a link to that scan), its checks by outcome, and when it was last scanned.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 use shared::api::{DatasetListItem, DatasetStatus};
 
 use crate::api;
-use crate::components::loaded;
+use crate::components::{health_badge, loaded};
 use crate::prefs::Time;
+
+/// The health filters, in the order they are offered: `(value, label)`.
+const HEALTH_FILTERS: &[(&str, &str)] = &[
+    ("scanFailed", "⚠ Scan failed"),
+    ("failing", "✕ Failing"),
+    ("warning", "! Warning"),
+    ("healthy", "✓ Healthy"),
+    ("notScanned", "– Not scanned"),
+];
 
 #[component]
 pub fn DatasetsPage() -> impl IntoView {
-    let list = LocalResource::new(api::datasets);
+    let query = use_query_map();
+    let health = move || query.get().get("health");
+    let list = LocalResource::new(move || {
+        let health = health();
+        async move { api::datasets(health.as_deref()).await }
+    });
+    let filter = move |value: Option<&'static str>, label: &'static str| {
+        let href = value.map_or_else(
+            || "/datasets".to_owned(),
+            |v| format!("/datasets?health={v}"),
+        );
+        view! {
+            <a class="count" href=href aria-current=move || (health().as_deref() == value).then_some("true")>{label}</a>
+        }
+    };
     view! {
         <h1>"Datasets"</h1>
-        {loaded("datasets", None, list, |list| {
+        <nav class="counts" aria-label="Health" id="health-filters">
+            {filter(None, "All datasets")}
+            {HEALTH_FILTERS.iter().map(|(value, label)| filter(Some(*value), label)).collect_view()}
+        </nav>
+        {loaded("datasets", None, list, move |list| {
                 match list {
+                    list if list.items.is_empty() && health().is_some() => view! {
+                        <p class="empty-state">"No datasets of this health. "
+                            <a href="/datasets">"Show all datasets"</a></p>
+                    }.into_any(),
                     list if list.items.is_empty() => view! {
                         <section class="empty-state">
                             <h2>"No datasets yet"</h2>
@@ -50,17 +82,7 @@ pub fn DatasetsPage() -> impl IntoView {
 
 #[component]
 fn DatasetRow(d: DatasetListItem) -> impl IntoView {
-    let status = match (d.status, d.last_scan_id) {
-        (DatasetStatus::ScanFailed, Some(scan)) => view! {
-            <a class="status status-failed" href=format!("/scans/{scan}")
-                title="The latest scan of this dataset failed: its checks may be stale. Open the scan's logs.">
-                <span aria-hidden="true">"⚠ "</span>"Scan failed"
-            </a>
-        }.into_any(),
-        (DatasetStatus::ScanFailed, None) => view! { <span class="status status-failed">"⚠ Scan failed"</span> }.into_any(),
-        (DatasetStatus::Ok, _) => view! { <span class="status status-ok"><span aria-hidden="true">"✓ "</span>"OK"</span> }.into_any(),
-        (DatasetStatus::NotScanned, _) => view! { <span class="status"><span aria-hidden="true">"– "</span>"Not scanned"</span> }.into_any(),
-    };
+    let status = health_badge(d.health, &d.counts, d.last_scan_id);
     let c = d.counts;
     let failed = d.status == DatasetStatus::ScanFailed;
     view! {

@@ -57,7 +57,7 @@ pub fn EditorPage() -> impl IntoView {
         });
     }
     // Known data sources, for the identities (they include the data source's name).
-    let sources = LocalResource::new(api::datasets);
+    let sources = LocalResource::new(|| api::datasets(None));
     Effect::new(move || {
         if let Some(Ok(list)) = sources.get()
             && data_source.get_untracked().is_empty()

@@ -14,8 +14,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::Value;
 use shared::api::{
-    DatasetDetail, DatasetList, DatasetListItem, DatasetStatus, HealthPoint, OutcomeCounts,
-    SampleFile, Samples, ScanRef,
+    DatasetDetail, DatasetHealth, DatasetList, DatasetListItem, DatasetStatus, HealthPoint,
+    OutcomeCounts, SampleFile, Samples, ScanRef,
 };
 
 use super::auth::Caller;
@@ -47,6 +47,16 @@ pub(super) async fn list(
             .text()
             .map(str::to_owned),
         updated_since: None,
+        health: param("health", &q.health)
+            .text()
+            .map(|h| {
+                DatasetHealth::parse(h).ok_or_else(|| {
+                    HttpError::bad_request(format!(
+                        "health '{h}' is not one of scanFailed, failing, warning, healthy, notScanned"
+                    ))
+                })
+            })
+            .transpose()?,
     };
     let (page, size) = paging(&p, 100, 1, 500)?;
     let trend = param("trend", &q.trend);
@@ -64,24 +74,29 @@ pub(super) async fn list(
     };
     let items = datasets
         .into_iter()
-        .map(|d| DatasetListItem {
-            id: d.id,
-            name: d.name,
-            data_source: d.data_source,
-            status: match (d.last_scan_id, d.last_scan_failed) {
+        .map(|d| {
+            let status = match (d.last_scan_id, d.last_scan_failed) {
                 (None, _) => DatasetStatus::NotScanned,
                 (Some(_), true) => DatasetStatus::ScanFailed,
                 (Some(_), false) => DatasetStatus::Ok,
-            },
-            last_scan_id: d.last_scan_id,
-            last_scan_time: d.last_updated.map(timestamp::format),
-            counts: OutcomeCounts {
+            };
+            let counts = OutcomeCounts {
                 pass: d.passing,
                 warn: d.warning,
                 fail: d.failing,
                 not_evaluated: (d.checks - d.passing - d.warning - d.failing).max(0),
-            },
-            recent_failed: recent.remove(&d.id).unwrap_or_default(),
+            };
+            DatasetListItem {
+                id: d.id,
+                name: d.name,
+                data_source: d.data_source,
+                status,
+                health: DatasetHealth::of(status, &counts),
+                last_scan_id: d.last_scan_id,
+                last_scan_time: d.last_updated.map(timestamp::format),
+                counts,
+                recent_failed: recent.remove(&d.id).unwrap_or_default(),
+            }
         })
         .collect();
     Ok(Json(DatasetList {
@@ -134,11 +149,11 @@ pub(super) async fn dataset(
     };
 
     // (data timestamp, scan id) -> point, oldest first.
-    let mut health: BTreeMap<(i64, i64), HealthPoint> = BTreeMap::new();
+    let mut by_scan: BTreeMap<(i64, i64), HealthPoint> = BTreeMap::new();
     for (scan_id, data_timestamp, outcome, n) in
         state.db.dataset_health(dataset_id, HEALTH_SCANS).await?
     {
-        let point = health
+        let point = by_scan
             .entry((data_timestamp, scan_id))
             .or_insert_with(|| HealthPoint {
                 scan_id,
@@ -161,6 +176,7 @@ pub(super) async fn dataset(
         name: dataset.name,
         data_source: dataset.data_source,
         status,
+        health: DatasetHealth::of(status, &counts),
         last_scan: last_scan.map(|scan| ScanRef {
             id: scan.id,
             definition: scan.definition_name,
@@ -170,7 +186,7 @@ pub(super) async fn dataset(
         }),
         scan_errors,
         counts,
-        health: health.into_values().collect(),
+        health_by_scan: by_scan.into_values().collect(),
     }))
 }
 

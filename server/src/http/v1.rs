@@ -284,6 +284,7 @@ async fn datasets(
             .text()
             .map(str::to_owned),
         updated_since: param("from", &q.from).time()?,
+        health: None,
     };
     let (datasets, total) = state
         .db

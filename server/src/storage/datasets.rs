@@ -1,6 +1,6 @@
 //! Reading datasets with their status (kept current at ingest) and check counts.
 
-use shared::api::DatabaseEngine;
+use shared::api::{DatabaseEngine, DatasetHealth};
 use sqlx::Row;
 
 use super::batch::{self, Placeholders};
@@ -30,6 +30,8 @@ pub struct DatasetFilter {
     pub data_source: Option<String>,
     /// Only datasets scanned at or after this time.
     pub updated_since: Option<i64>,
+    /// Only datasets of this health.
+    pub health: Option<DatasetHealth>,
 }
 
 /// What [`summary`] reads, from `datasets d`, `data_sources s` and the last scan `sc`.
@@ -80,6 +82,23 @@ impl Database {
         if let Some(since) = filter.updated_since {
             conditions.push(format!("sc.scan_end_timestamp >= {}", p.next()));
             binds.push(BindValue::Int(since));
+        }
+        if let Some(health) = filter.health {
+            // `DatasetHealth::of`, in SQL over the rollups.
+            let scanned_ok = "d.last_scan_id IS NOT NULL AND d.last_scan_failed = 0";
+            conditions.push(match health {
+                DatasetHealth::ScanFailed => {
+                    "d.last_scan_id IS NOT NULL AND d.last_scan_failed <> 0".to_owned()
+                }
+                DatasetHealth::Failing => format!("{scanned_ok} AND d.checks_fail > 0"),
+                DatasetHealth::Warning => {
+                    format!("{scanned_ok} AND d.checks_fail = 0 AND d.checks_warn > 0")
+                }
+                DatasetHealth::Healthy => {
+                    format!("{scanned_ok} AND d.checks_fail = 0 AND d.checks_warn = 0")
+                }
+                DatasetHealth::NotScanned => "d.last_scan_id IS NULL".to_owned(),
+            });
         }
         let condition = if conditions.is_empty() {
             String::new()

@@ -5,7 +5,8 @@
 //! stored result the outcome Soda Core gave it; a check Soda Core alone can judge (anomaly,
 //! schema, group evolution, group by) must say so rather than guess.
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
 use serde_json::Value;
 use server::IngestConfig;
 use shared::sodacl::workbench::{WorkbenchRequest, run};
@@ -18,7 +19,7 @@ async fn json(seltzer: &Seltzer, path: &str) -> Value {
     answer.json()
 }
 
-fn get_with_key(seltzer: &Seltzer, path: &str) -> axum::http::Request<axum::body::Body> {
+fn get_with_key(seltzer: &Seltzer, path: &str) -> Request<Body> {
     let mut request = get(path);
     request.headers_mut().insert(
         "authorization",
@@ -51,7 +52,11 @@ async fn unchanged_thresholds_reproduce_every_stored_outcome(test_db: TestDb) {
             data_source: "shop".to_owned(),
             ..WorkbenchRequest::default()
         });
-        let identities: Vec<String> = first.checks.iter().filter_map(|c| c.identity.clone()).collect();
+        let identities: Vec<String> = first
+            .checks
+            .iter()
+            .filter_map(|c| c.identity.clone())
+            .collect();
         let mut request = WorkbenchRequest {
             text,
             file_name: "checks.yml".to_owned(),

@@ -19,6 +19,59 @@ pub enum DatasetStatus {
     NotScanned,
 }
 
+/// A dataset's health, the worst that holds: its latest scan failed › checks fail › checks warn
+/// › healthy; or not scanned yet. ("The scan ran" is not health: a dataset whose checks fail is
+/// not healthy.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum DatasetHealth {
+    /// The newest scan covering it failed: its checks may be stale.
+    ScanFailed,
+    /// Some of its checks fail.
+    Failing,
+    /// Some of its checks warn, none fails.
+    Warning,
+    /// Scanned, no check fails or warns.
+    Healthy,
+    /// No scan covered it yet.
+    NotScanned,
+}
+
+impl DatasetHealth {
+    pub fn of(status: DatasetStatus, counts: &OutcomeCounts) -> Self {
+        match status {
+            DatasetStatus::ScanFailed => Self::ScanFailed,
+            DatasetStatus::NotScanned => Self::NotScanned,
+            DatasetStatus::Ok if counts.fail > 0 => Self::Failing,
+            DatasetStatus::Ok if counts.warn > 0 => Self::Warning,
+            DatasetStatus::Ok => Self::Healthy,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ScanFailed => "scanFailed",
+            Self::Failing => "failing",
+            Self::Warning => "warning",
+            Self::Healthy => "healthy",
+            Self::NotScanned => "notScanned",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::ScanFailed,
+            Self::Failing,
+            Self::Warning,
+            Self::Healthy,
+            Self::NotScanned,
+        ]
+        .into_iter()
+        .find(|h| h.as_str() == text)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
@@ -50,14 +103,17 @@ pub struct DatasetDetail {
     pub id: i64,
     pub name: String,
     pub data_source: String,
+    /// Whether its latest scan worked.
     pub status: DatasetStatus,
+    /// The worst of a failed scan, failing checks, warning checks.
+    pub health: DatasetHealth,
     pub last_scan: Option<ScanRef>,
     /// When the last scan failed: the messages of its error logs, so the page can say why.
     pub scan_errors: Vec<String>,
     /// The dataset's checks by their latest outcome.
     pub counts: OutcomeCounts,
     /// Oldest first, one point per scan that had results for the dataset.
-    pub health: Vec<HealthPoint>,
+    pub health_by_scan: Vec<HealthPoint>,
 }
 
 /// One dataset in the datasets list.
@@ -68,7 +124,10 @@ pub struct DatasetListItem {
     pub id: i64,
     pub name: String,
     pub data_source: String,
+    /// Whether its latest scan worked.
     pub status: DatasetStatus,
+    /// The worst of a failed scan, failing checks, warning checks.
+    pub health: DatasetHealth,
     /// The newest scan that covered the dataset (the failing one when `status` is `scanFailed`).
     pub last_scan_id: Option<i64>,
     /// When that scan ended (RFC 3339, UTC).

@@ -22,8 +22,8 @@ pub use checks::{
     HistoryPoint, IdentityRef, OutcomeCounts,
 };
 pub use datasets::{
-    DatasetDetail, DatasetList, DatasetListItem, DatasetStatus, HealthPoint, SampleFile, Samples,
-    ScanRef,
+    DatasetDetail, DatasetHealth, DatasetList, DatasetListItem, DatasetStatus, HealthPoint,
+    SampleFile, Samples, ScanRef,
 };
 pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};

@@ -92,6 +92,8 @@ pub struct DatasetListQuery {
     pub search: Option<String>,
     /// Only the datasets of this data source.
     pub data_source: Option<String>,
+    /// Only the datasets of this health: scanFailed, failing, warning, healthy or notScanned.
+    pub health: Option<String>,
     /// With each dataset, its failed checks in its last N scans (1 to 100).
     #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
     pub trend: Option<String>,

@@ -129,7 +129,11 @@ pub fn needs_soda_core(kind: CheckKind) -> Option<&'static str> {
 /// reported it: the change itself for a change-over-time check, the age in milliseconds for
 /// freshness, the metric otherwise. `None` when the check cannot be judged from that value
 /// (see `needs_soda_core`), or Soda Core would not evaluate it.
-pub fn judge_stored(check: &Check, value: Option<f64>, variables: &Variables) -> Option<CheckOutcome> {
+pub fn judge_stored(
+    check: &Check,
+    value: Option<f64>,
+    variables: &Variables,
+) -> Option<CheckOutcome> {
     if needs_soda_core(check.kind).is_some() {
         return None;
     }

@@ -128,12 +128,14 @@ pub fn run(request: &WorkbenchRequest) -> WorkbenchReport {
                 .map(|values| ("pinned", values));
             let found = by_identity.or(pinned);
             let not_backtested = needs_soda_core(check.kind);
-            let backtest = found.filter(|_| not_backtested.is_none()).map(|(_, values)| {
-                values
-                    .iter()
-                    .map(|value| judge_stored(check, *value, &variables))
-                    .collect()
-            });
+            let backtest = found
+                .filter(|_| not_backtested.is_none())
+                .map(|(_, values)| {
+                    values
+                        .iter()
+                        .map(|value| judge_stored(check, *value, &variables))
+                        .collect()
+                });
             WorkbenchCheck {
                 line: check.line,
                 dataset: check.dataset.clone(),

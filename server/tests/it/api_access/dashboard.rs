@@ -6,8 +6,72 @@ use super::*;
 on_both_engines!(
     dashboard_checks_and_history,
     dataset_detail_and_samples,
+    datasets_have_one_health_and_a_filter_on_it,
     scans_list_and_detail
 );
+
+/// A dataset has one health, the worst that holds: a failed scan › failing checks › warning
+/// checks › healthy (› not scanned). "The scan ran" is not healthy when its checks fail.
+async fn datasets_have_one_health_and_a_filter_on_it(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    replay(&seltzer, "s01_first_scan").await;
+    let auth = seltzer.basic_auth(Role::Viewer).await;
+    let names = |list: &Value| -> Vec<String> {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    d["name"].as_str().unwrap(),
+                    d["health"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let list = |query: &'static str| {
+        let auth = auth.clone();
+        let seltzer = &seltzer;
+        async move {
+            seltzer
+                .request(
+                    "GET",
+                    &format!("/api/datasets{query}"),
+                    &[("authorization", &auth)],
+                    None,
+                )
+                .await
+        }
+    };
+    let all = list("").await.json();
+    assert_eq!(names(&all), ["customers failing", "orders failing"]);
+    assert!(
+        all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["status"] == "ok")
+    );
+    assert_eq!(names(&list("?health=failing").await.json()).len(), 2);
+    assert_eq!(list("?health=healthy").await.json()["total"], 0);
+
+    // A failed scan of both outranks their failing checks.
+    replay(&seltzer, "s04_unknown_column_scan_abort").await;
+    assert_eq!(
+        names(&list("?health=scanFailed").await.json()),
+        ["customers scanFailed", "orders scanFailed"]
+    );
+    assert_eq!(list("?health=failing").await.json()["total"], 0);
+    let bad = list("?health=fine").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("health 'fine'")
+    );
+}
 
 /// The dashboard's checks list (filters, sorting, paging, counts) and a check's history.
 async fn dashboard_checks_and_history(test_db: TestDb) {
@@ -260,6 +324,7 @@ async fn dataset_detail_and_samples(test_db: TestDb) {
     assert_eq!(detail["name"], "orders");
     assert_eq!(detail["dataSource"], "shop");
     assert_eq!(detail["status"], "scanFailed");
+    assert_eq!(detail["health"], "scanFailed");
     assert_eq!(detail["lastScan"]["definition"], "shop_errors");
     assert_eq!(detail["lastScan"]["hasErrors"], true);
     let errors = detail["scanErrors"].as_array().unwrap();
@@ -280,7 +345,7 @@ async fn dataset_detail_and_samples(test_db: TestDb) {
         .await
         .unwrap();
     assert_eq!(sum, checks);
-    let health = detail["health"].as_array().unwrap();
+    let health = detail["healthByScan"].as_array().unwrap();
     assert_eq!(health.len(), 1, "only s01 had check results for orders");
     assert_eq!(health[0]["scanId"], first);
     let in_first: i64 = ["pass", "warn", "fail", "notEvaluated"]

@@ -135,6 +135,19 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
     client.goto(&server.url("/")).await.unwrap();
     wait_for_text(client, "main h1", "Sign in").await;
 
+    // A dataset whose scan ran but whose checks fail is not "OK": it says how many fail, and
+    // the health filter keeps only such datasets, in the URL.
+    client.goto(&server.url("/datasets")).await.unwrap();
+    wait_for_text(client, "#datasets-summary", "2 datasets").await;
+    let healths = texts(client, "table.datasets tbody td:first-child").await;
+    assert_eq!(healths, ["✕ 8 failing", "✕ 5 failing"], "customers, orders");
+    click(client, Locator::LinkText("✓ Healthy")).await;
+    wait_for_query(client, |q| q == Some("health=healthy"), "the health filter").await;
+    wait_for_text(client, "main", "No datasets").await;
+    click(client, Locator::LinkText("✕ Failing")).await;
+    wait_for_query(client, |q| q == Some("health=failing"), "the health filter").await;
+    wait_for_text(client, "#datasets-summary", "2 datasets").await;
+
     dashboard.finish(|_| false).await;
 }
 
