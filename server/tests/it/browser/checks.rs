@@ -123,18 +123,6 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
     assert_eq!(again, values);
     screenshot(client, "checks-sorted").await;
 
-    // Signing out ends the session: the next visit asks to sign in again.
-    client
-        .find(Locator::Css(".user-menu button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_text(client, "main h1", "Sign in").await;
-    client.goto(&server.url("/")).await.unwrap();
-    wait_for_text(client, "main h1", "Sign in").await;
-
     // A dataset whose scan ran but whose checks fail is not "OK": it says how many fail, and
     // the health filter keeps only such datasets, in the URL.
     client.goto(&server.url("/datasets")).await.unwrap();
@@ -147,6 +135,18 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
     click(client, Locator::LinkText("✕ Failing")).await;
     wait_for_query(client, |q| q == Some("health=failing"), "the health filter").await;
     wait_for_text(client, "#datasets-summary", "2 datasets").await;
+
+    // Signing out ends the session: the next visit asks to sign in again.
+    client
+        .find(Locator::Css(".user-menu button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(client, "main h1", "Sign in").await;
+    client.goto(&server.url("/")).await.unwrap();
+    wait_for_text(client, "main h1", "Sign in").await;
 
     dashboard.finish(|_| false).await;
 }
