@@ -15,13 +15,3 @@ pub fn outcome_badge(outcome: Option<CheckOutcome>) -> impl IntoView {
         </span>
     }
 }
-
-/// Values as a person reads them: integers without decimals, others with up to 4.
-pub fn format_value(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        let s = format!("{v:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    }
-}

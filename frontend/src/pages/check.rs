@@ -8,11 +8,11 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use leptos_router::params::ParamsMap;
 use serde_json::Value;
-use shared::api::{CheckDetail, CheckHistory, CheckResultDetail, HistoryPoint, Samples};
+use shared::api::{CheckDetail, CheckHistory, CheckResultDetail, HistoryPoint, Samples, ValueUnit};
 
 use crate::api;
 use crate::chart::{EChart, band_count, trend};
-use crate::components::{format_value, loaded, outcome_badge};
+use crate::components::{format_measure, loaded, outcome_badge};
 use crate::prefs::{Time, use_prefs};
 use crate::url::with_changes;
 
@@ -48,6 +48,7 @@ pub fn CheckPage() -> impl IntoView {
 fn CheckView(detail: CheckDetail) -> impl IntoView {
     let query = use_query_map();
     let c = detail.check.clone();
+    let unit = c.unit;
     let id = c.id.to_string();
     // A memo, so that opening a result (another query parameter) does not refetch the history.
     let range = Memo::new(move |_| query.get().get("range").unwrap_or_else(|| "90".to_owned()));
@@ -92,7 +93,7 @@ fn CheckView(detail: CheckDetail) -> impl IntoView {
         <p class="actions"><a href=format!("/editor?check={}", c.id)>"Try other thresholds in the editor →"</a></p>
         <p class="check-status" id="check-status">
             {outcome_badge(c.outcome)}
-            {c.value.map(|v| view! { <span class="latest-value">{format!(" · value {}", format_value(v))}</span> })}
+            {c.value.map(|v| view! { <span class="latest-value">{format!(" · value {}", format_measure(v, c.unit))}</span> })}
             " · " <Time ts=c.data_timestamp.clone() />
         </p>
         <dl class="facts">
@@ -120,7 +121,7 @@ fn CheckView(detail: CheckDetail) -> impl IntoView {
                 <a class="export" href=format!("/api/checks/{id}/history.csv") download="">"CSV"</a>
             </div>
             {loaded("history", None, history, move |h| {
-                view! { <History history=h latest=latest query=query /> }.into_any()
+                view! { <History history=h latest=latest query=query unit=unit /> }.into_any()
             })}
         </section>
         <details class="identities">
@@ -134,7 +135,12 @@ fn CheckView(detail: CheckDetail) -> impl IntoView {
 /// `query` comes from the page (a memo made inside this component, under the history's
 /// `Suspend`, did not follow later navigations).
 #[component]
-fn History(history: CheckHistory, latest: Option<i64>, query: Memo<ParamsMap>) -> impl IntoView {
+fn History(
+    history: CheckHistory,
+    latest: Option<i64>,
+    query: Memo<ParamsMap>,
+    unit: ValueUnit,
+) -> impl IntoView {
     let navigate = use_navigate();
     let prefs = use_prefs();
     let points = history.points;
@@ -204,7 +210,7 @@ fn History(history: CheckHistory, latest: Option<i64>, query: Memo<ParamsMap>) -
                 view! {
                     <tr data-result-id=p.result_id aria-selected=(open_id == Some(p.result_id)).then_some("true")>
                         <td>{outcome_badge(p.outcome)}</td>
-                        <td class="number">{p.value.map(format_value).unwrap_or_default()}</td>
+                        <td class="number">{p.value.map(|v| format_measure(v, unit)).unwrap_or_default()}</td>
                         <td><Time ts=Some(p.data_timestamp.clone()) /></td>
                         <td><a href=format!("/scans/{}", p.scan_id)>{format!("Scan {}", p.scan_id)}</a></td>
                         <td><a href=href>"Open"</a></td>
@@ -302,7 +308,7 @@ fn Diagnostics(result: CheckResultDetail) -> impl IntoView {
         <div role="tabpanel" id="diagnostics">
             <dl class="facts">
                 <dt>"Outcome"</dt><dd>{outcome_badge(result.outcome)}</dd>
-                <dt>"Value"</dt><dd>{result.value.map(format_value).unwrap_or_else(|| "none".to_owned())}</dd>
+                <dt>"Value"</dt><dd>{result.value.map(|v| format_measure(v, result.unit)).unwrap_or_else(|| "none".to_owned())}</dd>
                 <dt>"Scan"</dt><dd><a href=format!("/scans/{}", result.scan_id)>{format!("Scan {}", result.scan_id)}</a></dd>
                 {entries}
             </dl>

@@ -9,7 +9,7 @@ use leptos_router::params::ParamsMap;
 use shared::api::{CheckList, CheckListItem};
 
 use crate::api;
-use crate::components::{format_value, loaded, outcome_badge, page_count, pager};
+use crate::components::{format_measure, loaded, outcome_badge, page_count, pager};
 use crate::prefs::Time;
 use crate::url::{query_string, with_changes};
 
@@ -171,7 +171,10 @@ fn Results(list: CheckList, params: ParamsMap) -> impl IntoView {
 
 #[component]
 fn CheckRow(item: CheckListItem) -> impl IntoView {
-    let value = item.value.map(format_value).unwrap_or_default();
+    let value = item
+        .value
+        .map(|v| format_measure(v, item.unit))
+        .unwrap_or_default();
     let attributes = item
         .attributes
         .iter()

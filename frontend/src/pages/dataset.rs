@@ -8,7 +8,7 @@ use shared::api::{DatasetDetail, DatasetStatus};
 
 use crate::api;
 use crate::chart::{EChart, health};
-use crate::components::{format_value, health_badge, loaded, outcome_badge};
+use crate::components::{format_measure, health_badge, loaded, outcome_badge};
 use crate::prefs::{Time, use_prefs};
 
 #[component]
@@ -87,7 +87,7 @@ fn DatasetView(d: DatasetDetail) -> impl IntoView {
                                 <td>{outcome_badge(c.outcome)}</td>
                                 <td class="check-name"><a href=format!("/checks/{}", c.id)>{c.name}</a></td>
                                 <td>{c.column.unwrap_or_default()}</td>
-                                <td class="number">{c.value.map(format_value).unwrap_or_default()}</td>
+                                <td class="number">{c.value.map(|v| format_measure(v, c.unit)).unwrap_or_default()}</td>
                                 <td><Time ts=c.data_timestamp /></td>
                             </tr>
                         }).collect_view();

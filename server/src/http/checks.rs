@@ -20,6 +20,7 @@ use shared::api::{
 };
 use shared::sodacl::Zone;
 use shared::sodacl::threshold::SodaBounds;
+use shared::sodacl::units::value_unit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -346,6 +347,7 @@ fn list_item(c: &CheckSummary) -> CheckListItem {
         data_source: c.data_source.clone(),
         column: c.column.clone(),
         value: c.latest_value,
+        unit: value_unit(&c.definition),
         data_timestamp: c.latest_data_timestamp.map(timestamp::format),
         scan_definition: c.scan_definition.clone(),
         attributes,
@@ -403,6 +405,7 @@ async fn result(
         scan_id: r.scan_id,
         data_timestamp: timestamp::format(r.data_timestamp),
         value: r.value,
+        unit: value_unit(&r.definition),
         outcome: r.outcome.as_deref().and_then(CheckOutcome::parse),
         name: r.name,
         definition: r.definition,

@@ -6,6 +6,20 @@ use serde::{Deserialize, Serialize};
 use super::CheckOutcome;
 use crate::sodacl::Zone;
 
+/// What a check's values measure, so they can be shown in their unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum ValueUnit {
+    /// A count or another plain number.
+    #[default]
+    Number,
+    /// A percentage (0 to 100).
+    Percent,
+    /// A duration in milliseconds (freshness: the age of the newest row).
+    Milliseconds,
+}
+
 /// One check with its latest result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -20,6 +34,9 @@ pub struct CheckListItem {
     pub data_source: String,
     pub column: Option<String>,
     pub value: Option<f64>,
+    /// What `value` measures.
+    #[serde(default)]
+    pub unit: ValueUnit,
     /// The data timestamp of the latest result (RFC 3339, UTC).
     pub data_timestamp: Option<String>,
     pub scan_definition: Option<String>,
@@ -129,6 +146,9 @@ pub struct CheckResultDetail {
     pub scan_id: i64,
     pub data_timestamp: String,
     pub value: Option<f64>,
+    /// What `value` measures.
+    #[serde(default)]
+    pub unit: ValueUnit,
     pub outcome: Option<CheckOutcome>,
     /// The check's name and definition as they were at this result.
     pub name: String,

@@ -19,7 +19,7 @@ pub use admin::{
 pub use auth::{LoginRequest, Me, Role, SignedOut};
 pub use checks::{
     Attribute, CheckDetail, CheckHistory, CheckList, CheckListItem, CheckResultDetail,
-    HistoryPoint, IdentityRef, OutcomeCounts,
+    HistoryPoint, IdentityRef, OutcomeCounts, ValueUnit,
 };
 pub use datasets::{
     DatasetDetail, DatasetHealth, DatasetList, DatasetListItem, DatasetStatus, HealthPoint,

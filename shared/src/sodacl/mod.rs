@@ -75,6 +75,7 @@ pub mod identity;
 pub mod model;
 pub mod parser;
 pub mod threshold;
+pub mod units;
 pub mod variables;
 pub mod workbench;
 pub mod yaml;

@@ -103,6 +103,17 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
         values.windows(2).all(|w| w[0] >= w[1]),
         "not descending: {values:?}"
     );
+    // Values read in their units: a freshness (reported in milliseconds) as a duration.
+    let stale = client
+        .find(Locator::XPath(
+            "//tr[td[contains(., 'Customers freshness')]]/td[contains(@class, 'number')]",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(stale, "1043d 9h");
     let sorted = client
         .find(Locator::Css("th[aria-sort='descending']"))
         .await

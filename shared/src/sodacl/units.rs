@@ -1,0 +1,54 @@
+//! The unit of a check's value, from its definition: what a person should read instead of a
+//! bare number (`6d 3h` for a freshness of 531,001,488 ms, `12.5 %` for a percentage).
+
+use super::catalogue;
+use super::grammar::{self, CheckLine, Prefix};
+use crate::api::ValueUnit;
+
+/// The unit of the values Soda Core reports for the check defined by `definition` (Soda Core's
+/// `definition`: the section header, then the check line and its configuration).
+pub fn value_unit(definition: &str) -> ValueUnit {
+    let Some(line) = definition
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+    else {
+        return ValueUnit::Number;
+    };
+    let line = line.strip_prefix("- ").unwrap_or(line);
+    let line = line.strip_suffix(':').unwrap_or(line);
+    match grammar::parse_check(line) {
+        Ok(CheckLine::FreshnessUsing { .. }) => ValueUnit::Milliseconds,
+        Ok(CheckLine::Metric(m)) if m.metric == "freshness" => ValueUnit::Milliseconds,
+        Ok(CheckLine::Metric(m)) => match m.prefix {
+            Some(Prefix::Change(change)) if change.percent => ValueUnit::Percent,
+            _ if catalogue::is_percentage_metric(&m.metric) => ValueUnit::Percent,
+            _ => ValueUnit::Number,
+        },
+        _ => ValueUnit::Number,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_follow_the_check_line() {
+        let unit = |line: &str| value_unit(&format!("checks for orders:\n  {line}"));
+        assert_eq!(unit("freshness(created_at) < 1d"), ValueUnit::Milliseconds);
+        assert_eq!(
+            unit("- freshness(created_at) < 1d:"),
+            ValueUnit::Milliseconds
+        );
+        assert_eq!(unit("missing_percent(email) < 5 %"), ValueUnit::Percent);
+        assert_eq!(
+            unit("change percent for row_count < 50 %"),
+            ValueUnit::Percent
+        );
+        assert_eq!(unit("change for row_count < 10"), ValueUnit::Number);
+        assert_eq!(unit("row_count > 0"), ValueUnit::Number);
+        assert_eq!(value_unit("checks for orders:"), ValueUnit::Number);
+    }
+}
