@@ -49,6 +49,10 @@ enum Command {
     /// Validate SodaCL checks files as Soda Core reads them, and more strictly: exit 0 when no
     /// file has an error, 1 when one has, 2 on usage or I/O errors.
     Validate(ValidateArgs),
+    /// Judge every stored result of the files' checks with the files' thresholds, fetching
+    /// the history from a running Seltzer: how many would be judged differently. Exit 0, or 1
+    /// with --fail-on-change when any would; 2 on usage or connection errors.
+    Backtest(BacktestArgs),
     /// Copy a live SQLite database to PATH, consistent as of one moment, while Seltzer keeps
     /// serving and ingesting (for PostgreSQL, use pg_dump).
     Backup(BackupArgs),
@@ -56,6 +60,39 @@ enum Command {
     /// counts and last scan, each scan's counts) equals a recomputation from the stored
     /// results: exit 0 when all do, 1 (listing what differs) when one does not. Read-only.
     Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+struct BacktestArgs {
+    /// Seltzer's address, as the browser reaches it (`https://seltzer.example.com`).
+    #[arg(long, env = "SELTZER_URL")]
+    url: String,
+    /// An API key's id (any role reads history).
+    #[arg(long, env = "SELTZER_API_KEY_ID")]
+    api_key_id: String,
+    /// That key's secret.
+    #[arg(long, env = "SELTZER_API_KEY_SECRET", hide_env_values = true)]
+    api_key_secret: String,
+    /// The data source the checks run on, as `soda scan -d NAME` (part of the identities).
+    #[arg(short = 'd', long, value_name = "NAME")]
+    data_source: String,
+    /// A scan variable, as `soda scan -v NAME=VALUE` sets it (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    /// The checks file as deployed (say `git show main:checks.yml`): a changed threshold changes
+    /// a check's identity, so the edited file's checks are judged against the history of the
+    /// deployed file's checks at the same positions. Without it, by identity.
+    #[arg(long, value_name = "FILE")]
+    against: Option<PathBuf>,
+    /// `text` or `json` (`{"checks":[{"file","line","name","identity","results","changed",…}]}`).
+    #[arg(long, value_enum, default_value = "text")]
+    format: crate::validate::OutputFormat,
+    /// Exit 1 when any stored result would be judged differently.
+    #[arg(long)]
+    fail_on_change: bool,
+    /// The checks files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -284,6 +321,29 @@ pub fn main() -> ExitCode {
             args.configuration.as_deref(),
         );
     }
+    if let Command::Backtest(args) = &cli.command {
+        // A client of a running Seltzer: no database, no runtime.
+        let variables = match crate::validate::scan_variables(&args.vars) {
+            Ok(variables) => variables,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(2);
+            }
+        };
+        return crate::backtest::main(
+            &args.files,
+            &crate::backtest::Backtest {
+                url: &args.url,
+                api_key_id: &args.api_key_id,
+                api_key_secret: &args.api_key_secret,
+                data_source: &args.data_source,
+                against: args.against.as_deref(),
+                variables,
+                format: args.format,
+                fail_on_change: args.fail_on_change,
+            },
+        );
+    }
     init_tracing();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -311,7 +371,7 @@ pub fn main() -> ExitCode {
             Command::Attribute(command) => attribute(command).await,
             Command::User(command) => user(command).await,
             Command::Seed(args) => seed(args).await,
-            Command::Validate(_) => Ok(()),
+            Command::Validate(_) | Command::Backtest(_) => Ok(()),
             Command::Backup(args) => backup(args).await,
             Command::Verify(args) => verify(args).await,
         }

@@ -8,6 +8,7 @@
 //!   `http` and `storage` both use;
 //! - `credentials`, `timestamp`: small helpers (secrets and hashes; stored times).
 
+pub mod backtest;
 pub mod cli;
 pub mod config;
 pub mod credentials;

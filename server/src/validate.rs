@@ -53,18 +53,13 @@ pub fn run(
     };
     // `${NOW}` is the scan's start in Soda Core; here, the moment of validating.
     let now = scan_start(time::OffsetDateTime::now_utc());
-    let mut variables = BTreeMap::new();
-    for var in vars {
-        match var.split_once('=') {
-            Some((name, value)) if !name.is_empty() => {
-                variables.insert(name.to_owned(), value.to_owned());
-            }
-            _ => {
-                eprintln!("error: --var expects NAME=VALUE, got '{var}'");
-                return ExitCode::from(2);
-            }
+    let variables = match scan_variables(vars) {
+        Ok(variables) => variables,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
         }
-    }
+    };
     let mut reports = Vec::new();
     for path in files {
         let source = match std::fs::read(path) {
@@ -210,11 +205,21 @@ fn names(names: &[String]) -> String {
 }
 
 /// Python's `datetime.isoformat()` of an aware UTC time: `2026-12-06T07:54:27.123456+00:00`.
-fn scan_start(at: time::OffsetDateTime) -> String {
+pub(crate) fn scan_start(at: time::OffsetDateTime) -> String {
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]+00:00"
     );
     at.to_offset(time::UtcOffset::UTC)
         .format(&format)
         .unwrap_or_default()
+}
+
+/// `--var NAME=VALUE` arguments, as `soda scan -v` takes them.
+pub(crate) fn scan_variables(vars: &[String]) -> Result<BTreeMap<String, String>, String> {
+    vars.iter()
+        .map(|var| match var.split_once('=') {
+            Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+            _ => Err(format!("--var expects NAME=VALUE, got '{var}'")),
+        })
+        .collect()
 }

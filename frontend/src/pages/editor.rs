@@ -135,6 +135,7 @@ pub fn EditorPage() -> impl IntoView {
                 .map(|(k, b)| (k.clone(), b.values()))
                 .collect(),
             pinned: found.get(PINNED).map(Backtest::values),
+            ..WorkbenchRequest::default()
         };
         workbench.send(request);
     });

@@ -9,9 +9,12 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::Value;
 use server::IngestConfig;
+use shared::api::Role;
 use shared::sodacl::workbench::{WorkbenchRequest, run};
 
-use crate::support::{Seltzer, TestDb, fixture_dir, get, on_both_engines, replay, send};
+use crate::support::{
+    RunningServer, Seltzer, ServedSeltzer, TestDb, fixture_dir, get, on_both_engines, replay, send,
+};
 
 async fn json(seltzer: &Seltzer, path: &str) -> Value {
     let answer = send(&seltzer.app, get_with_key(seltzer, path)).await;
@@ -121,4 +124,131 @@ async fn unchanged_thresholds_reproduce_every_stored_outcome(test_db: TestDb) {
     eprintln!("{compared} stored outcomes reproduced; not backtested: {unjudged:?}");
 }
 
-on_both_engines!(unchanged_thresholds_reproduce_every_stored_outcome);
+/// `seltzer backtest`, the real binary against a real `seltzer serve` holding the 14 days of
+/// history Soda Core sent in s12: the deployed file judges every stored result as Soda Core
+/// did; an edited threshold, paired with the deployed file's history, shows what would change,
+/// and `--fail-on-change` fails the pipeline.
+async fn the_command_line_backtest_reads_history_through_the_api(test_db: TestDb) {
+    let db = server::Database::connect(&test_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let key = db.create_api_key("pipeline", Role::Viewer).await.unwrap();
+    let served = RunningServer::start(&test_db.url, &[]);
+    let link = ServedSeltzer {
+        server: &served,
+        key_id: key.id.clone(),
+        secret: key.secret.clone(),
+    };
+    replay(&link, "s12_history_backfill").await;
+    let dir = tempfile::tempdir().unwrap();
+    let deployed_dir = dir.path().join("deployed");
+    std::fs::create_dir(&deployed_dir).unwrap();
+    let text =
+        std::fs::read_to_string(fixture_dir("s12_history_backfill").join("checks.yml")).unwrap();
+    // Soda Core's identities include the file's base name: both copies are `checks.yml`.
+    let deployed = deployed_dir.join("checks.yml");
+    std::fs::write(&deployed, &text).unwrap();
+    let edited = dir.path().join("checks.yml");
+    std::fs::write(&edited, text.replace("row_count > 0", "row_count > 100")).unwrap();
+    let backtest = |args: &[&std::ffi::OsStr], secret: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_seltzer"))
+            .arg("backtest")
+            .args(["--url", &served.url(""), "--api-key-id", &key.id])
+            .args([
+                "--api-key-secret",
+                secret,
+                "-d",
+                "shop",
+                "--var",
+                "SCAN_DATE=2026-11-22",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let json = |stdout: &str| -> Value { serde_json::from_str(stdout).unwrap() };
+    let check = |report: &Value, name: &str| -> Value {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {report}"))
+            .clone()
+    };
+
+    // The deployed file: every stored result judged as Soda Core judged it.
+    let (code, stdout, stderr) = backtest(
+        &["--format".as_ref(), "json".as_ref(), deployed.as_os_str()],
+        &key.secret,
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let report = json(&stdout);
+    let rows = check(&report, "row_count > 0");
+    assert_eq!(rows["results"], 14, "{rows}");
+    assert_eq!(rows["changed"], 0, "{rows}");
+    let change = check(&report, "change for row_count < 50");
+    assert!(change["results"].as_u64().unwrap() >= 13, "{change}");
+    assert_eq!(change["changed"], 0, "{change}");
+    let anomaly = check(&report, "anomaly detection for row_count");
+    assert!(anomaly["notBacktested"].as_str().is_some(), "{anomaly}");
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["changed"] == 0)
+    );
+
+    // The edited threshold, against the deployed file's history: some results would fail.
+    let (code, stdout, stderr) = backtest(
+        &[
+            "--format".as_ref(),
+            "json".as_ref(),
+            "--fail-on-change".as_ref(),
+            "--against".as_ref(),
+            deployed.as_os_str(),
+            edited.as_os_str(),
+        ],
+        &key.secret,
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    let stricter = check(&json(&stdout), "row_count > 100");
+    assert_eq!(stricter["results"], 14, "{stricter}");
+    let changed = stricter["changed"].as_u64().unwrap();
+    assert!(changed > 0, "{stricter}");
+    assert_eq!(stricter["before"]["pass"], 14, "{stricter}");
+    assert_eq!(stricter["after"]["fail"], changed, "{stricter}");
+
+    // The text report says the same; without --fail-on-change the exit code is 0.
+    let (code, stdout, _) = backtest(
+        &[
+            "--against".as_ref(),
+            deployed.as_os_str(),
+            edited.as_os_str(),
+        ],
+        &key.secret,
+    );
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains(&format!(
+            "row_count > 100: 14 stored results, {changed} would change"
+        )),
+        "{stdout}"
+    );
+
+    // A wrong secret is a connection problem: exit 2, saying why.
+    let (code, _, stderr) = backtest(&[edited.as_os_str()], "wrong");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("401"), "{stderr}");
+    db.close().await;
+}
+
+on_both_engines!(
+    unchanged_thresholds_reproduce_every_stored_outcome,
+    the_command_line_backtest_reads_history_through_the_api,
+);

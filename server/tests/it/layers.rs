@@ -1,4 +1,5 @@
-//! The layers of `server/src`, checked on the source: `cli` → `http`, `seed`, `validate` →
+//! The layers of `server/src`, checked on the source: `cli` → `backtest` → `http`, `seed`,
+//! `validate` →
 //! `storage` → `soda` (what Soda Core sends and asks) → `config`, `credentials`, `timestamp`.
 //! A module names (`crate::…`) only modules of a lower layer, so no import circle can form, and
 //! `soda` never reaches `http` or `storage`.
@@ -7,7 +8,8 @@ use std::path::Path;
 
 /// Each top-level module of `server/src` and its layer (higher layers use lower ones).
 const LAYERS: &[(&str, u8)] = &[
-    ("cli", 5),
+    ("cli", 6),
+    ("backtest", 5),
     ("http", 4),
     ("seed", 4),
     ("validate", 4),

@@ -34,6 +34,14 @@ pub struct WorkbenchRequest {
     /// editor opened from a check).
     #[serde(default)]
     pub pinned: Option<Vec<Option<f64>>>,
+    /// Stored values pinned to checks by their position in the file (from 0), whatever their
+    /// identities become: `seltzer backtest --against` pairs an edited file's checks with the
+    /// deployed file's this way.
+    #[serde(default)]
+    pub pinned_at: BTreeMap<usize, Vec<Option<f64>>>,
+    /// Scan variables (`--var`).
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -97,6 +105,7 @@ pub fn run(request: &WorkbenchRequest) -> WorkbenchReport {
         file_name: request.file_name.clone(),
         data_source: request.data_source.clone(),
         now: request.now.clone(),
+        variables: request.variables.clone(),
         ..Options::default()
     };
     let report = parse(&request.text, &options);
@@ -122,9 +131,10 @@ pub fn run(request: &WorkbenchRequest) -> WorkbenchReport {
                 .as_ref()
                 .and_then(|id| request.histories.get(id))
                 .map(|values| ("identity", values));
-            let pinned = (i == 0)
-                .then_some(request.pinned.as_ref())
-                .flatten()
+            let pinned = request
+                .pinned_at
+                .get(&i)
+                .or((i == 0).then_some(request.pinned.as_ref()).flatten())
                 .map(|values| ("pinned", values));
             let found = by_identity.or(pinned);
             let not_backtested = needs_soda_core(check.kind);
