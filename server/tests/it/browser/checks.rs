@@ -81,11 +81,16 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
         assert!(Instant::now() < deadline, "search did not reach the URL");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let names = texts(client, "table.checks tbody td.check-name").await;
-    assert!(
-        !names.is_empty() && names.iter().all(|n| n.contains("row_count")),
-        "{names:?}"
-    );
+    // The URL changes first; the list follows when the new page of checks arrives.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let names = texts(client, "table.checks tbody td.check-name").await;
+        if !names.is_empty() && names.iter().all(|n| n.contains("row_count")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{names:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     screenshot(client, "checks-search").await;
 
     client

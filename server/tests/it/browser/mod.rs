@@ -373,12 +373,27 @@ async fn wait_for_text(client: &Client, css: &str, expected: &str) -> String {
     panic!("`{css}` never showed {expected:?} (last text: {last:?})");
 }
 
+/// The texts of the elements `css` finds. A list can re-render between finding its elements
+/// and reading them (a stale element): then it is read again.
 async fn texts(client: &Client, css: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for element in client.find_all(Locator::Css(css)).await.unwrap() {
-        out.push(element.text().await.unwrap());
+    for _ in 0..50 {
+        let mut out = Vec::new();
+        let mut stale = false;
+        for element in client.find_all(Locator::Css(css)).await.unwrap() {
+            match element.text().await {
+                Ok(text) => out.push(text),
+                Err(_) => {
+                    stale = true;
+                    break;
+                }
+            }
+        }
+        if !stale {
+            return out;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    out
+    panic!("`{css}` kept re-rendering while read");
 }
 
 async fn wait_for_attr(client: &Client, css: &str, attr: &str, expected: &str) -> Element {
