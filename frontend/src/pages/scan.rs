@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use shared::api::{ScanDetailView, ValueUnit};
+use shared::api::ScanDetailView;
 
 use crate::api;
 use crate::components::{format_measure, loaded, outcome_badge};
@@ -64,7 +64,7 @@ fn ScanDetail(detail: ScanDetailView) -> impl IntoView {
                     <td>{outcome_badge(c.outcome)}</td>
                     <td class="check-name"><a href=format!("/checks/{}?result={}", c.check_id, c.result_id)>{c.name}</a></td>
                     <td>{c.dataset.unwrap_or_default()}</td>
-                    <td class="number">{c.value.map(|v| format_measure(v, ValueUnit::Number)).unwrap_or_default()}</td>
+                    <td class="number">{c.value.map(|v| format_measure(v, c.unit)).unwrap_or_default()}</td>
                 </tr>
             }
         })

@@ -8,6 +8,7 @@ use serde_json::Value;
 use shared::api::ApiError;
 use shared::api::{CheckOutcome, ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog};
 use shared::api::{PageQuery, ScanListQuery, ScanLogQuery, TimeRangeQuery};
+use shared::sodacl::units::value_unit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -146,13 +147,14 @@ async fn detail(
         .await?
         .into_iter()
         .map(
-            |(check_id, result_id, name, dataset, outcome, value)| ScanCheck {
+            |(check_id, result_id, name, dataset, outcome, value, definition)| ScanCheck {
                 check_id,
                 result_id,
                 name,
                 dataset,
                 outcome: outcome.as_deref().and_then(CheckOutcome::parse),
                 value,
+                unit: value_unit(&definition),
             },
         )
         .collect();

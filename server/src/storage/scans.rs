@@ -177,10 +177,12 @@ impl Database {
         Ok((scans, total))
     }
 
-    /// The checks of one scan: (check id, result id, name, dataset, outcome, value).
+    /// The checks of one scan: (check id, result id, name, dataset, outcome, value,
+    /// definition).
     pub async fn scan_checks(&self, scan_id: i64) -> Result<Vec<ScanCheckRow>, StorageError> {
         Ok(sqlx::query_as(
-            "SELECT cr.check_id, cr.id, cr.name, d.name, cr.outcome, cr.value FROM check_results cr \
+            "SELECT cr.check_id, cr.id, cr.name, d.name, cr.outcome, cr.value, cr.definition \
+             FROM check_results cr \
              JOIN checks c ON c.id = cr.check_id LEFT JOIN datasets d ON d.id = c.dataset_id \
              WHERE cr.scan_id = $1 ORDER BY cr.name, cr.id",
         )
@@ -190,7 +192,7 @@ impl Database {
     }
 }
 
-/// (check id, result id, name, dataset, outcome, value).
+/// (check id, result id, name, dataset, outcome, value, definition).
 pub type ScanCheckRow = (
     i64,
     i64,
@@ -198,4 +200,5 @@ pub type ScanCheckRow = (
     Option<String>,
     Option<String>,
     Option<f64>,
+    String,
 );

@@ -47,6 +47,9 @@ pub struct ScanCheck {
     pub dataset: Option<String>,
     pub outcome: Option<CheckOutcome>,
     pub value: Option<f64>,
+    /// What `value` measures.
+    #[serde(default)]
+    pub unit: super::ValueUnit,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -543,4 +543,25 @@ async fn scans_list_and_detail(test_db: TestDb) {
         get("/api/scans/424242".into()).await.status,
         StatusCode::NOT_FOUND
     );
+
+    // Each check's value says what it measures: freshness in milliseconds, percentages.
+    let first = get(format!("/api/scans/{ok}")).await.json();
+    let unit_of = |name: &str| {
+        first["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no check {name}"))["unit"]
+            .clone()
+    };
+    assert_eq!(unit_of("freshness(created_at) < 1d"), "milliseconds");
+    assert_eq!(unit_of("row_count > 0"), "number");
+    let percents = first["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["unit"] == "percent")
+        .count();
+    assert!(percents > 0, "{first}");
 }
