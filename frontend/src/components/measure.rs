@@ -1,4 +1,5 @@
 use shared::api::ValueUnit;
+use shared::sodacl::Zone;
 
 /// A value as a person reads it, in its unit: counts with thousands separators (`12,345`),
 /// other numbers with up to 4 decimals, percentages with `%`, durations (freshness, reported in
@@ -66,9 +67,56 @@ fn duration(ms: f64) -> String {
     format!("{sign}{text}")
 }
 
+/// The values a zone holds, as words: `above 0 or below 0`, `at least 50`, `at most 5 %`.
+pub fn zone_words(zone: &Zone, unit: ValueUnit) -> String {
+    let v = |n: f64| format_measure(n, unit);
+    let lower = zone
+        .gt
+        .map(|n| format!("above {}", v(n)))
+        .or_else(|| zone.gte.map(|n| format!("at least {}", v(n))));
+    let upper = zone
+        .lt
+        .map(|n| format!("below {}", v(n)))
+        .or_else(|| zone.lte.map(|n| format!("at most {}", v(n))));
+    let parts: Vec<String> = [lower, upper].into_iter().flatten().collect();
+    parts.join(if zone.split { " or " } else { " and " })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zones_read_as_words() {
+        let zone = |gt, gte, lt, lte, split| Zone {
+            gt,
+            gte,
+            lt,
+            lte,
+            split,
+        };
+        assert_eq!(
+            zone_words(
+                &zone(Some(0.0), None, Some(0.0), None, true),
+                ValueUnit::Number
+            ),
+            "above 0 or below 0"
+        );
+        assert_eq!(
+            zone_words(
+                &zone(None, Some(50.0), None, None, false),
+                ValueUnit::Number
+            ),
+            "at least 50"
+        );
+        assert_eq!(
+            zone_words(
+                &zone(None, Some(1.0), None, Some(5.0), false),
+                ValueUnit::Percent
+            ),
+            "at least 1 % and at most 5 %"
+        );
+    }
 
     #[test]
     fn values_read_in_their_units() {

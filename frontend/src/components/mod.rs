@@ -13,6 +13,6 @@ mod pager;
 
 pub use health::health_badge;
 pub use loaded::loaded;
-pub use measure::format_measure;
+pub use measure::{format_measure, zone_words};
 pub use outcome::outcome_badge;
 pub use pager::{page_count, pager};

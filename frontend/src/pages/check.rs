@@ -9,10 +9,12 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use leptos_router::params::ParamsMap;
 use serde_json::Value;
 use shared::api::{CheckDetail, CheckHistory, CheckResultDetail, HistoryPoint, Samples, ValueUnit};
+use shared::sodacl::Zone;
+use shared::sodacl::threshold::SodaBounds;
 
 use crate::api;
 use crate::chart::{EChart, band_count, trend};
-use crate::components::{format_measure, loaded, outcome_badge};
+use crate::components::{format_measure, loaded, outcome_badge, zone_words};
 use crate::prefs::{Time, use_prefs};
 use crate::url::with_changes;
 
@@ -304,8 +306,20 @@ fn Diagnostics(result: CheckResultDetail) -> impl IntoView {
             .into_any(),
         _ => view! { <dt>"Diagnostics"</dt><dd>"none sent"</dd> }.into_any(),
     };
+    // The zones Soda Core reported, as the sentence a person reads first.
+    let verdict = |key: &str, verb: &str| {
+        let bounds = result.diagnostics.get(key)?.clone();
+        let bounds: SodaBounds = serde_json::from_value(bounds).ok()?;
+        (bounds != SodaBounds::default()).then(|| {
+            let words = zone_words(&Zone::from_soda_bounds(&bounds), result.unit);
+            view! { <li>{format!("{verb} when the value is {words}.")}</li> }
+        })
+    };
+    let sentences = [verdict("fail", "Fails"), verdict("warn", "Warns")];
+    let has_sentences = sentences.iter().any(Option::is_some);
     view! {
         <div role="tabpanel" id="diagnostics">
+            {has_sentences.then(|| view! { <ul class="verdicts" id="verdicts">{sentences.into_iter().flatten().collect_view()}</ul> })}
             <dl class="facts">
                 <dt>"Outcome"</dt><dd>{outcome_badge(result.outcome)}</dd>
                 <dt>"Value"</dt><dd>{result.value.map(|v| format_measure(v, result.unit)).unwrap_or_else(|| "none".to_owned())}</dd>

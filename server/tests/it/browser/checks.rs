@@ -312,6 +312,8 @@ async fn the_check_page_charts_history_with_zones_and_shows_failed_rows(test_db:
     .await;
     wait_for_attr(client, "#result-panel", "data-result-id", &result_id).await;
     wait_for_text(client, "#diagnostics", "Outcome").await;
+    // The zone Soda Core reported reads as a sentence (`change … < N` fails from N up).
+    wait_for_text(client, "#verdicts", "Fails when the value is at least").await;
     // A result's Open link opens it too.
     click(
         client,
