@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use shared::api::{CheckHistory, CheckList, CheckOutcome};
 use shared::sodacl::workbench::{WorkbenchCheck, WorkbenchRequest, run};
 
-use crate::validate::{OutputFormat, scan_start};
+use crate::validate::{OutputFormat, base_name, scan_start};
 
 /// The most identities one `GET /api/checks?identity=` asks for.
 const IDENTITIES_PER_REQUEST: usize = 200;
@@ -250,13 +250,6 @@ fn print(checks: &[CheckVerdict], format: OutputFormat) -> std::io::Result<()> {
         "{} checks, {results} stored results, {changed} would be judged differently",
         checks.len()
     )
-}
-
-/// The file name Soda Core puts in identities: the base name.
-fn base_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 /// Seltzer's API, read with an API key (HTTP Basic).

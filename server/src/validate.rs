@@ -76,10 +76,7 @@ pub fn run(
             }
         };
         let options = Options {
-            file_name: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            file_name: base_name(path),
             data_source: data_source.clone(),
             now: now.clone(),
             variables: variables.clone(),
@@ -222,4 +219,11 @@ pub(crate) fn scan_variables(vars: &[String]) -> Result<BTreeMap<String, String>
             _ => Err(format!("--var expects NAME=VALUE, got '{var}'")),
         })
         .collect()
+}
+
+/// The file name Soda Core puts in identities: the base name.
+pub(crate) fn base_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

@@ -75,11 +75,7 @@ pub(super) async fn list(
     let items = datasets
         .into_iter()
         .map(|d| {
-            let status = match (d.last_scan_id, d.last_scan_failed) {
-                (None, _) => DatasetStatus::NotScanned,
-                (Some(_), true) => DatasetStatus::ScanFailed,
-                (Some(_), false) => DatasetStatus::Ok,
-            };
+            let status = status(d.last_scan_id.is_some(), d.last_scan_failed);
             let counts = OutcomeCounts {
                 pass: d.passing,
                 warn: d.warning,
@@ -135,11 +131,7 @@ pub(super) async fn dataset(
             .collect(),
         _ => Vec::new(),
     };
-    let status = match (&last_scan, last_scan_failed) {
-        (None, _) => DatasetStatus::NotScanned,
-        (Some(_), true) => DatasetStatus::ScanFailed,
-        (Some(_), false) => DatasetStatus::Ok,
-    };
+    let status = status(last_scan.is_some(), last_scan_failed);
 
     let counts = OutcomeCounts {
         pass: dataset.passing,
@@ -224,4 +216,13 @@ async fn samples(
         check_result_id: result_id,
         files,
     }))
+}
+
+/// Whether a dataset's latest scan worked, from its rollup.
+fn status(scanned: bool, last_scan_failed: bool) -> DatasetStatus {
+    match (scanned, last_scan_failed) {
+        (false, _) => DatasetStatus::NotScanned,
+        (true, true) => DatasetStatus::ScanFailed,
+        (true, false) => DatasetStatus::Ok,
+    }
 }

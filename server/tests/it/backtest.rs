@@ -5,32 +5,24 @@
 //! stored result the outcome Soda Core gave it; a check Soda Core alone can judge (anomaly,
 //! schema, group evolution, group by) must say so rather than guess.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::Value;
 use server::IngestConfig;
 use shared::api::Role;
 use shared::sodacl::workbench::{WorkbenchRequest, run};
 
 use crate::support::{
-    RunningServer, Seltzer, ServedSeltzer, TestDb, fixture_dir, get, on_both_engines, replay, send,
+    RunningServer, Seltzer, ServedSeltzer, TestDb, fixture_dir, on_both_engines, replay,
 };
 
+/// A GET with the test Seltzer's own key, as the editor's API calls are authenticated.
 async fn json(seltzer: &Seltzer, path: &str) -> Value {
-    let answer = send(&seltzer.app, get_with_key(seltzer, path)).await;
+    let auth = crate::support::basic(&seltzer.key_id, &seltzer.secret);
+    let answer = seltzer
+        .request("GET", path, &[("authorization", &auth)], None)
+        .await;
     assert_eq!(answer.status, StatusCode::OK, "{path}");
     answer.json()
-}
-
-fn get_with_key(seltzer: &Seltzer, path: &str) -> Request<Body> {
-    let mut request = get(path);
-    request.headers_mut().insert(
-        "authorization",
-        crate::support::basic(&seltzer.key_id, &seltzer.secret)
-            .parse()
-            .unwrap(),
-    );
-    request
 }
 
 async fn unchanged_thresholds_reproduce_every_stored_outcome(test_db: TestDb) {
