@@ -483,6 +483,24 @@ fn to_json(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
+/// `Ok` when a change was made; refused with `message` when there was nothing to change (no
+/// such object, or one of that name exists already).
+fn done_or_refused(done: bool, message: impl FnOnce() -> String) -> Result<(), CliError> {
+    if done {
+        Ok(())
+    } else {
+        Err(CliError::Refused(message()))
+    }
+}
+
+/// A listing as one JSON document, or a line per item.
+fn print_list<T: serde::Serialize>(format: Format, items: &[T], line: impl Fn(&T) -> String) {
+    match format {
+        Format::Json => println!("{}", to_json(&items)),
+        Format::Text => items.iter().for_each(|item| println!("{}", line(item))),
+    }
+}
+
 async fn api_key(command: ApiKeyCommand) -> Result<(), CliError> {
     match command {
         ApiKeyCommand::Create {
@@ -521,35 +539,26 @@ async fn api_key(command: ApiKeyCommand) -> Result<(), CliError> {
         ApiKeyCommand::List { format, database } => {
             let db = open(&database).await?;
             let keys = db.list_api_keys().await?;
-            match format {
-                Format::Json => println!("{}", to_json(&keys)),
-                Format::Text => {
-                    for key in &keys {
-                        let state = key
-                            .revoked_at
-                            .as_ref()
-                            .map_or("active".to_owned(), |t| format!("revoked {t}"));
-                        let scope = key.data_sources.as_ref().map_or(String::new(), |d| {
-                            format!("  data sources {}", d.join(", "))
-                        });
-                        println!(
-                            "{}  {}  {}  created {}  {state}{scope}",
-                            key.id, key.name, key.role, key.created_at
-                        );
-                    }
-                }
-            }
             db.close().await;
+            print_list(format, &keys, |key| {
+                let state = key
+                    .revoked_at
+                    .as_ref()
+                    .map_or("active".to_owned(), |t| format!("revoked {t}"));
+                let scope = key.data_sources.as_ref().map_or(String::new(), |d| {
+                    format!("  data sources {}", d.join(", "))
+                });
+                format!(
+                    "{}  {}  {}  created {}  {state}{scope}",
+                    key.id, key.name, key.role, key.created_at
+                )
+            });
         }
         ApiKeyCommand::Revoke { id, database } => {
             let db = open(&database).await?;
             let revoked = db.revoke_api_key(&id).await?;
             db.close().await;
-            if !revoked {
-                return Err(CliError::Refused(format!(
-                    "no active API key with id '{id}'"
-                )));
-            }
+            done_or_refused(revoked, || format!("no active API key with id '{id}'"))?;
             println!("API key {id} revoked; its tokens no longer work");
         }
     }
@@ -570,12 +579,9 @@ async fn attribute(command: AttributeCommand) -> Result<(), CliError> {
             let db = open(&database).await?;
             let created = db.create_attribute(&definition).await?;
             db.close().await;
-            if !created {
-                return Err(CliError::Refused(format!(
-                    "an attribute named '{}' exists already",
-                    definition.name
-                )));
-            }
+            done_or_refused(created, || {
+                format!("an attribute named '{}' exists already", definition.name)
+            })?;
             println!(
                 "attribute '{}' ({}) created",
                 definition.name, definition.attribute_type
@@ -584,28 +590,21 @@ async fn attribute(command: AttributeCommand) -> Result<(), CliError> {
         AttributeCommand::List { format, database } => {
             let db = open(&database).await?;
             let list = db.list_attributes().await?;
-            match format {
-                Format::Json => println!("{}", to_json(&list)),
-                Format::Text => {
-                    for a in &list {
-                        let allowed = a
-                            .allowed_values
-                            .as_ref()
-                            .map(|v| format!("  allowed: {}", serde_json::Value::Array(v.clone())))
-                            .unwrap_or_default();
-                        println!("{}  {}  \"{}\"{allowed}", a.name, a.attribute_type, a.label);
-                    }
-                }
-            }
             db.close().await;
+            print_list(format, &list, |a| {
+                let allowed = a
+                    .allowed_values
+                    .as_ref()
+                    .map(|v| format!("  allowed: {}", serde_json::Value::Array(v.clone())))
+                    .unwrap_or_default();
+                format!("{}  {}  \"{}\"{allowed}", a.name, a.attribute_type, a.label)
+            });
         }
         AttributeCommand::Delete { name, database } => {
             let db = open(&database).await?;
             let deleted = db.delete_attribute(&name).await?;
             db.close().await;
-            if !deleted {
-                return Err(CliError::Refused(format!("no attribute named '{name}'")));
-            }
+            done_or_refused(deleted, || format!("no attribute named '{name}'"))?;
             println!("attribute '{name}' deleted");
         }
     }
@@ -650,41 +649,30 @@ async fn user(command: UserCommand) -> Result<(), CliError> {
             let db = open(&database).await?;
             let created = db.create_user(&email, role, &password).await?;
             db.close().await;
-            if !created {
-                return Err(CliError::Refused(format!(
-                    "a user with the email '{email}' exists already"
-                )));
-            }
+            done_or_refused(created, || {
+                format!("a user with the email '{email}' exists already")
+            })?;
             println!("user {email} ({}) created", role.as_str());
         }
         UserCommand::List { format, database } => {
             let db = open(&database).await?;
             let users = db.list_users().await?;
             db.close().await;
-            match format {
-                Format::Json => println!("{}", to_json(&users)),
-                Format::Text => {
-                    for u in &users {
-                        let state = if u.disabled { "disabled" } else { "active" };
-                        println!(
-                            "{}  {}  {state}  created {}",
-                            u.email,
-                            u.role.as_str(),
-                            u.created_at
-                        );
-                    }
-                }
-            }
+            print_list(format, &users, |u| {
+                let state = if u.disabled { "disabled" } else { "active" };
+                format!(
+                    "{}  {}  {state}  created {}",
+                    u.email,
+                    u.role.as_str(),
+                    u.created_at
+                )
+            });
         }
         UserCommand::Disable { email, database } => {
             let db = open(&database).await?;
             let done = db.disable_user(&email).await?;
             db.close().await;
-            if !done {
-                return Err(CliError::Refused(format!(
-                    "no user with the email '{email}'"
-                )));
-            }
+            done_or_refused(done, || format!("no user with the email '{email}'"))?;
             println!("user {email} disabled; their sessions have ended");
         }
         UserCommand::SetPassword { email, database } => {
@@ -692,11 +680,7 @@ async fn user(command: UserCommand) -> Result<(), CliError> {
             let db = open(&database).await?;
             let done = db.set_password(&email, &password).await?;
             db.close().await;
-            if !done {
-                return Err(CliError::Refused(format!(
-                    "no user with the email '{email}'"
-                )));
-            }
+            done_or_refused(done, || format!("no user with the email '{email}'"))?;
             println!("password of {email} changed; their sessions have ended");
         }
     }

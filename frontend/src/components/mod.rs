@@ -1,18 +1,24 @@
 //! Pieces several pages draw the same way.
+//! - `diagnostics`: Soda Core's diagnostics of a result as sentences;
 //! - `health`: a dataset's health as a badge;
 //! - `loaded`: a resource, with "Loading…" until it arrives and its error as an alert;
 //! - `measure`: a value in its unit (counts, percentages, durations);
 //! - `outcome`: a check outcome as a badge;
-//! - `pager`: the previous / next links under a paged list.
+//! - `pager`: the previous / next links under a paged list;
+//! - `since`: since when a check's outcome holds, and whether it flaps.
 
+mod diagnostics;
 mod health;
 mod loaded;
 mod measure;
 mod outcome;
 mod pager;
+mod since;
 
+pub use diagnostics::diagnostic_sentences;
 pub use health::health_badge;
 pub use loaded::loaded;
 pub use measure::{format_measure, zone_words};
 pub use outcome::outcome_badge;
 pub use pager::{page_count, pager};
+pub use since::{SinceSummary, since_cell};

@@ -14,7 +14,9 @@ use shared::sodacl::threshold::SodaBounds;
 
 use crate::api;
 use crate::chart::{EChart, band_count, trend};
-use crate::components::{format_measure, loaded, outcome_badge, zone_words};
+use crate::components::{
+    SinceSummary, diagnostic_sentences, format_measure, loaded, outcome_badge, zone_words,
+};
 use crate::prefs::{Time, use_prefs};
 use crate::url::with_changes;
 
@@ -98,6 +100,7 @@ fn CheckView(detail: CheckDetail) -> impl IntoView {
             {c.value.map(|v| view! { <span class="latest-value">{format!(" · value {}", format_measure(v, c.unit))}</span> })}
             " · " <Time ts=c.data_timestamp.clone() />
         </p>
+        <SinceSummary item=c.clone() />
         <dl class="facts">
             <dt>"Dataset"</dt><dd>{dataset}</dd>
             <dt>"Data source"</dt><dd>{c.data_source.clone()}</dd>
@@ -315,11 +318,35 @@ fn Diagnostics(result: CheckResultDetail) -> impl IntoView {
             view! { <li>{format!("{verb} when the value is {words}.")}</li> }
         })
     };
-    let sentences = [verdict("fail", "Fails"), verdict("warn", "Warns")];
-    let has_sentences = sentences.iter().any(Option::is_some);
+    let mut sentences: Vec<_> = [verdict("fail", "Fails"), verdict("warn", "Warns")]
+        .into_iter()
+        .flatten()
+        .map(IntoAny::into_any)
+        .collect();
+    sentences.extend(
+        diagnostic_sentences(&result.diagnostics, result.unit)
+            .into_iter()
+            .map(|s| view! { <li>{s}</li> }.into_any()),
+    );
+    // What a re-sent scan replaced: the earlier outcome and value for this data timestamp.
+    sentences.extend(result.replaced.iter().map(|old| {
+        let value = old
+            .value
+            .map(|v| format!(", value {}", format_measure(v, result.unit)))
+            .unwrap_or_default();
+        let outcome = old.outcome.map_or("not evaluated", |o| o.as_str());
+        view! {
+            <li class="replaced">
+                "Replaced an earlier result for this data timestamp (" {outcome} {value} ") when the scan was sent again "
+                <Time ts=Some(old.replaced_at.clone()) />"."
+            </li>
+        }
+        .into_any()
+    }));
+    let has_sentences = !sentences.is_empty();
     view! {
         <div role="tabpanel" id="diagnostics">
-            {has_sentences.then(|| view! { <ul class="verdicts" id="verdicts">{sentences.into_iter().flatten().collect_view()}</ul> })}
+            {has_sentences.then(|| view! { <ul class="verdicts" id="verdicts">{sentences}</ul> })}
             <dl class="facts">
                 <dt>"Outcome"</dt><dd>{outcome_badge(result.outcome)}</dd>
                 <dt>"Value"</dt><dd>{result.value.map(|v| format_measure(v, result.unit)).unwrap_or_else(|| "none".to_owned())}</dd>

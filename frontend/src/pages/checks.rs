@@ -6,10 +6,10 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
-use shared::api::{CheckList, CheckListItem};
+use shared::api::{CheckList, CheckListItem, FLAPPING_FLIPS};
 
 use crate::api;
-use crate::components::{format_measure, loaded, outcome_badge, page_count, pager};
+use crate::components::{format_measure, loaded, outcome_badge, page_count, pager, since_cell};
 use crate::prefs::Time;
 use crate::url::{query_string, with_changes};
 
@@ -20,6 +20,7 @@ const KEYS: &[&str] = &[
     "datasetId",
     "dataSource",
     "attribute",
+    "minFlips",
     "sort",
     "order",
     "page",
@@ -48,9 +49,16 @@ pub fn ChecksPage() -> impl IntoView {
 }
 
 fn is_filtered(params: &ParamsMap) -> bool {
-    ["outcome", "search", "datasetId", "dataSource", "attribute"]
-        .iter()
-        .any(|k| params.get_str(k).is_some_and(|v| !v.is_empty()))
+    [
+        "outcome",
+        "search",
+        "datasetId",
+        "dataSource",
+        "attribute",
+        "minFlips",
+    ]
+    .iter()
+    .any(|k| params.get_str(k).is_some_and(|v| !v.is_empty()))
 }
 
 /// Search by name, dataset or column; submitting puts it in the URL.
@@ -95,6 +103,21 @@ fn Results(list: CheckList, params: ParamsMap) -> impl IntoView {
         }
     };
     let counts = list.counts;
+    // Flapping: checks whose outcome changed often lately, whatever it is now.
+    let flapping_link = {
+        let active = params.get("minFlips").is_some();
+        let change = (!active).then(|| FLAPPING_FLIPS.to_string());
+        let href = with_changes("/", &params, KEYS, &[("minFlips", change)]);
+        let title = format!(
+            "Checks whose outcome changed {FLAPPING_FLIPS} or more times in their last 20 results"
+        );
+        view! {
+            <a class="count count-flapping" id="flapping-filter" href=href
+                aria-current=active.then_some("true") title=title>
+                <span aria-hidden="true">"⇄"</span>" flapping"
+            </a>
+        }
+    };
     let pages = page_count(list.total, list.size);
     let sort = params.get("sort").unwrap_or_else(|| "name".to_owned());
     let order = params.get("order").unwrap_or_else(|| "asc".to_owned());
@@ -135,6 +158,7 @@ fn Results(list: CheckList, params: ParamsMap) -> impl IntoView {
             {count_link("warn", "warn", "!", counts.warn)}
             {count_link("pass", "pass", "✓", counts.pass)}
             {count_link("notEvaluated", "not evaluated", "–", counts.not_evaluated)}
+            {flapping_link}
         </nav>
         <p class="summary" id="checks-total">{format!("{} check{}", list.total, if list.total == 1 { "" } else { "s" })}</p>
         {if empty {
@@ -153,6 +177,7 @@ fn Results(list: CheckList, params: ParamsMap) -> impl IntoView {
                                 <th>"Data source"</th>
                                 <th>"Column"</th>
                                 {header("value", "Value")}
+                                {header("since", "Since")}
                                 {header("dataTimestamp", "Data timestamp")}
                                 <th>"Scan definition"</th>
                                 <th>"Attributes"</th>
@@ -171,6 +196,7 @@ fn Results(list: CheckList, params: ParamsMap) -> impl IntoView {
 
 #[component]
 fn CheckRow(item: CheckListItem) -> impl IntoView {
+    let since = since_cell(&item);
     let value = item
         .value
         .map(|v| format_measure(v, item.unit))
@@ -195,6 +221,7 @@ fn CheckRow(item: CheckListItem) -> impl IntoView {
             <td>{item.data_source}</td>
             <td>{item.column.unwrap_or_default()}</td>
             <td class="number">{value}</td>
+            <td class="since">{since}</td>
             <td><Time ts=item.data_timestamp.clone() /></td>
             <td>{item.scan_definition.unwrap_or_default()}</td>
             <td class="attributes">{attributes}</td>

@@ -16,7 +16,7 @@ use shared::api::ApiError;
 use shared::api::{
     Attribute, CheckDetail, CheckHistory, CheckList, CheckListItem, CheckListQuery, CheckOutcome,
     CheckResultDetail, HistoryPoint, HistoryQuery, IdentityRef, OutcomeCounts, PageQuery,
-    TimeRangeQuery,
+    ReplacedResult, TimeRangeQuery,
 };
 use shared::sodacl::Zone;
 use shared::sodacl::threshold::SodaBounds;
@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 use super::auth::Caller;
 use super::extract::{TypedQuery, paging, param};
 use super::{AppState, HttpError};
-use crate::storage::{CheckFilter, CheckSort, CheckSummary, HistoryRow};
+use crate::storage::{CheckFilter, CheckSort, CheckSummary, HistoryRow, RECENT_RESULTS};
 use crate::timestamp;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -42,6 +42,10 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 
 /// The most identities one `identity` filter may list.
 const MAX_IDENTITIES: usize = 200;
+
+/// The most earlier versions a result's page lists (re-sends of one scan are few; a loop that
+/// re-sends forever should not make the page slow).
+const MAX_REPLACED_SHOWN: usize = 20;
 
 /// Rows read from the database per page of a CSV export.
 const CSV_PAGE_ROWS: i64 = 5_000;
@@ -140,6 +144,10 @@ async fn list_csv(
         "column",
         "scan_definition",
         "attributes",
+        "outcome_since",
+        "streak",
+        "recent_flips",
+        "last_passed",
     ];
     let body = csv_stream(&header, 0i64, move |offset| {
         let (state, filter) = (state.clone(), filter.clone());
@@ -148,7 +156,7 @@ async fn list_csv(
                 .db
                 .search_checks(&filter, sort, descending, offset, CSV_PAGE_ROWS)
                 .await?;
-            let rows: Vec<[String; 10]> = checks
+            let rows: Vec<[String; 14]> = checks
                 .iter()
                 .map(list_item)
                 .map(|c| {
@@ -169,6 +177,10 @@ async fn list_csv(
                         opt(c.column),
                         opt(c.scan_definition),
                         attributes,
+                        opt(c.outcome_since),
+                        c.streak.to_string(),
+                        c.recent_flips.to_string(),
+                        opt(c.last_passed),
                     ]
                 })
                 .collect();
@@ -299,6 +311,10 @@ fn list_query(q: &CheckListQuery) -> Result<(CheckFilter, CheckSort, bool), Http
         attribute,
         search,
         identities,
+        min_flips: match param("minFlips", &q.min_flips).text() {
+            None => None,
+            Some(_) => Some(param("minFlips", &q.min_flips).int(1, 1, RECENT_RESULTS - 1)?),
+        },
     };
     let sort = match param("sort", &q.sort).text().unwrap_or("name") {
         "name" => CheckSort::Name,
@@ -306,9 +322,12 @@ fn list_query(q: &CheckListQuery) -> Result<(CheckFilter, CheckSort, bool), Http
         "dataset" => CheckSort::Dataset,
         "dataTimestamp" => CheckSort::DataTimestamp,
         "value" => CheckSort::Value,
+        "since" => CheckSort::Since,
+        "flips" => CheckSort::Flips,
         other => {
             return Err(HttpError::bad_request(format!(
-                "sort '{other}' is not one of name, outcome, dataset, dataTimestamp, value"
+                "sort '{other}' is not one of name, outcome, dataset, dataTimestamp, value, \
+                 since, flips"
             )));
         }
     };
@@ -352,6 +371,10 @@ fn list_item(c: &CheckSummary) -> CheckListItem {
         scan_definition: c.scan_definition.clone(),
         attributes,
         identity: c.identity.clone(),
+        outcome_since: c.outcome_since.map(timestamp::format),
+        streak: c.outcome_streak,
+        recent_flips: c.recent_flips,
+        last_passed: c.last_pass.map(timestamp::format),
     }
 }
 
@@ -398,6 +421,7 @@ async fn result(
         .check_result(result_id)
         .await?
         .ok_or_else(not_found)?;
+    let replaced = state.db.replaced_results(&r, MAX_REPLACED_SHOWN).await?;
     let json = |text: &str| serde_json::from_str(text).unwrap_or(Value::Null);
     Ok(Json(CheckResultDetail {
         id: r.id,
@@ -412,6 +436,14 @@ async fn result(
         diagnostics: json(&r.diagnostics),
         outcome_reasons: r.outcome_reasons.as_deref().map_or(Value::Null, json),
         sample_rows: r.sample_rows,
+        replaced: replaced
+            .into_iter()
+            .map(|old| ReplacedResult {
+                replaced_at: timestamp::format(old.replaced_at),
+                outcome: old.outcome.as_deref().and_then(CheckOutcome::parse),
+                value: old.value,
+            })
+            .collect(),
     }))
 }
 

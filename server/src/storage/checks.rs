@@ -31,6 +31,14 @@ pub struct CheckSummary {
     pub scan_definition: Option<String>,
     /// The primary identity (v4 when the check sets `identity:`, else v3).
     pub identity: String,
+    /// The data timestamp of the first result of the run of equal outcomes the latest result
+    /// ends, and how many results that run has (see `outcome_runs`).
+    pub outcome_since: Option<i64>,
+    pub outcome_streak: i64,
+    /// Outcome changes among the last `RECENT_RESULTS` results.
+    pub recent_flips: i64,
+    /// The data timestamp of the newest passing result.
+    pub last_pass: Option<i64>,
 }
 
 /// Which checks to list.
@@ -46,7 +54,8 @@ pub enum CheckSelection {
 const COLUMNS: &str = "c.id, c.name, c.check_type, c.definition, c.column_name, c.attributes, \
     c.dataset_id, d.name, s.name, c.latest_result_id, c.latest_outcome, c.latest_value, \
     c.latest_data_timestamp, sc.scan_end_timestamp, c.created_at, c.group_identity, c.group_name, \
-    sd.name, c.identity";
+    sd.name, c.identity, c.outcome_since, c.outcome_streak, c.recent_flips, \
+    c.last_pass_timestamp";
 
 /// What [`COLUMNS`] joins to `checks c`.
 const JOINS: &str = "JOIN data_sources s ON s.id = c.data_source_id \
@@ -137,6 +146,10 @@ fn summaries(rows: &[sqlx::any::AnyRow]) -> Result<Vec<CheckSummary>, StorageErr
                 group_name: row.try_get(16)?,
                 scan_definition: row.try_get(17)?,
                 identity: row.try_get(18)?,
+                outcome_since: row.try_get(19)?,
+                outcome_streak: row.try_get(20)?,
+                recent_flips: row.try_get(21)?,
+                last_pass: row.try_get(22)?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -165,6 +178,8 @@ pub struct CheckFilter {
     pub search: Option<String>,
     /// Checks sent with any of these identities (any version).
     pub identities: Vec<String>,
+    /// Checks whose outcome changed at least this often among their last results.
+    pub min_flips: Option<i64>,
 }
 
 /// Sort orders for the checks list.
@@ -178,6 +193,10 @@ pub enum CheckSort {
     /// Newest data timestamp first.
     DataTimestamp,
     Value,
+    /// Since when the outcome holds: the longest-standing first.
+    Since,
+    /// Outcome changes among the last results: the fewest first.
+    Flips,
 }
 
 enum Bind {
@@ -211,6 +230,8 @@ impl Database {
                 if descending { "ASC" } else { "DESC" }
             ),
             CheckSort::Value => format!("c.latest_value {direction}, c.name"),
+            CheckSort::Since => format!("c.outcome_since {direction}, c.name"),
+            CheckSort::Flips => format!("c.recent_flips {direction}, c.name"),
         };
         let mut p = Placeholders::new(self.engine);
         let where_sql = where_all.render(&mut p);
@@ -296,6 +317,10 @@ impl Database {
         if let Some(id) = filter.dataset_id {
             conditions.push("c.dataset_id = ?");
             binds.push(Bind::Int(id));
+        }
+        if let Some(flips) = filter.min_flips {
+            conditions.push("c.recent_flips >= ?");
+            binds.push(Bind::Int(flips));
         }
         if let Some(ds) = &filter.data_source {
             conditions.push("s.name = ?");
@@ -475,6 +500,15 @@ pub struct CheckDefinition {
 }
 
 /// One stored check result.
+/// An earlier result for the same check and data timestamp that a re-sent scan replaced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplacedResult {
+    /// When the scan that replaced it arrived.
+    pub replaced_at: i64,
+    pub outcome: Option<String>,
+    pub value: Option<f64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct CheckResultRow {
     pub id: i64,
@@ -555,5 +589,45 @@ impl Database {
             outcome_reasons: row.try_get(9)?,
             sample_rows: row.try_get(10)?,
         }))
+    }
+
+    /// The results a result replaced, newest first, from the overwrite audit: each re-send of
+    /// its scan (same definition, data source and data timestamp) recorded what the scan it
+    /// replaced held. At most `limit` of them.
+    pub async fn replaced_results(
+        &self,
+        result: &CheckResultRow,
+        limit: usize,
+    ) -> Result<Vec<ReplacedResult>, StorageError> {
+        let identity: String = sqlx::query_scalar("SELECT identity FROM checks WHERE id = $1")
+            .bind(result.check_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let mut replaced = Vec::new();
+        let mut scan_id = result.scan_id;
+        // Each overwrite names the scan it removed; that scan may have replaced another.
+        for _ in 0..limit {
+            let row: Option<(i64, i64, String)> = sqlx::query_as(
+                "SELECT replaced_at, old_scan_id, old_results FROM scan_overwrites \
+                 WHERE new_scan_id = $1 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(scan_id)
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some((replaced_at, old_scan_id, old_results)) = row else {
+                break;
+            };
+            let old: Vec<serde_json::Value> =
+                serde_json::from_str(&old_results).unwrap_or_default();
+            if let Some(was) = old.iter().find(|r| r["identity"] == identity.as_str()) {
+                replaced.push(ReplacedResult {
+                    replaced_at,
+                    outcome: was["outcome"].as_str().map(str::to_owned),
+                    value: was["value"].as_f64(),
+                });
+            }
+            scan_id = old_scan_id;
+        }
+        Ok(replaced)
     }
 }

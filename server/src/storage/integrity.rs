@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::{Database, StorageError};
+use super::{Database, StorageError, batch, outcome_runs};
 
 /// What `verify` found: the counts it looked at, and each kind of problem with a few examples.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -122,11 +122,18 @@ impl Database {
             datasets,
             problems: Vec::new(),
         };
-        for (what, sql) in INVARIANTS {
-            let ids: Vec<i64> = sqlx::query_scalar(*sql).fetch_all(&mut *tx).await?;
+        let runs = outcome_runs::disagreeing_checks();
+        let invariants = INVARIANTS.iter().map(|&(what, sql)| (what, sql.to_owned()));
+        let invariants = invariants.chain([(
+            "a check's outcome run (since, streak, changes, last pass) differs from its results",
+            runs,
+        )]);
+        for (what, sql) in invariants {
+            let ids: Vec<(i64,)> = batch::query_as(sql).fetch_all(&mut *tx).await?;
+            let ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
             if !ids.is_empty() {
                 report.problems.push(IntegrityProblem {
-                    what: (*what).to_owned(),
+                    what: what.to_owned(),
                     count: i64::try_from(ids.len()).unwrap_or(i64::MAX),
                     examples: ids.into_iter().take(10).collect(),
                 });

@@ -11,6 +11,7 @@ mod checks;
 mod datasets;
 mod error;
 mod integrity;
+mod outcome_runs;
 mod samples;
 mod scan_writes;
 mod scans;
@@ -22,11 +23,12 @@ pub use api_keys::{ApiKey, NewApiKey, Token};
 pub use attributes::{ATTRIBUTE_TYPES, AttributeDefinition};
 pub use checks::{
     CheckDefinition, CheckFilter, CheckResultRow, CheckSelection, CheckSort, CheckSummary,
-    HistoryRow,
+    HistoryRow, ReplacedResult,
 };
 pub use datasets::{DatasetFilter, DatasetSummary, HealthRow};
 pub use error::StorageError;
 pub use integrity::{IntegrityProblem, IntegrityReport};
+pub use outcome_runs::RECENT_RESULTS;
 pub use samples::NewSample;
 pub use scan_writes::{ScanSender, StoredScan};
 pub use scans::{ScanCheckRow, ScanDetail, ScanFilter, ScanRow};
@@ -146,7 +148,7 @@ impl Database {
             }
             DatabaseEngine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
-        Ok(())
+        outcome_runs::fill_in_missing(&self.pool).await
     }
 
     /// Writes a consistent copy of a SQLite database to `path` (a new file) with `VACUUM INTO`:

@@ -18,18 +18,15 @@ impl Database {
         &self,
         q: &HistoryQuery,
     ) -> Result<Vec<Value>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT id, metric_identity, value, value_json, data_timestamp FROM measurements \
+        let rows = self
+            .history_rows(
+                "SELECT id, metric_identity, value, value_json, data_timestamp FROM measurements \
              WHERE metric_identity = $1 AND (value IS NOT NULL OR value_json IS NOT NULL) \
              AND data_timestamp >= $2 AND data_timestamp <= $3 \
              ORDER BY data_timestamp DESC, id DESC LIMIT $4",
-        )
-        .bind(&q.identity)
-        .bind(q.from.unwrap_or(i64::MIN))
-        .bind(q.to.unwrap_or(i64::MAX))
-        .bind(q.limit)
-        .fetch_all(&self.pool)
-        .await?;
+                q,
+            )
+            .await?;
         rows.iter()
             .map(|row| {
                 let id: i64 = row.try_get(0)?;
@@ -59,7 +56,8 @@ impl Database {
         &self,
         q: &HistoryQuery,
     ) -> Result<Vec<Value>, StorageError> {
-        let rows = sqlx::query(
+        let rows = self
+            .history_rows(
             "SELECT DISTINCT cr.id, c.identity, m.id, c.check_type, cr.definition, c.file_path, \
              c.line, c.col, c.metrics, s.name, d.name, c.column_name, cr.outcome, cr.diagnostics, \
              cr.data_timestamp \
@@ -71,13 +69,9 @@ impl Database {
              LEFT JOIN measurements m ON m.scan_id = cr.scan_id AND m.metric_identity = cr.metric_identity \
              WHERE ci.identity = $1 AND cr.data_timestamp >= $2 AND cr.data_timestamp <= $3 \
              ORDER BY cr.data_timestamp DESC, cr.id DESC LIMIT $4",
-        )
-        .bind(&q.identity)
-        .bind(q.from.unwrap_or(i64::MIN))
-        .bind(q.to.unwrap_or(i64::MAX))
-        .bind(q.limit)
-        .fetch_all(&self.pool)
-        .await?;
+                q,
+            )
+            .await?;
         rows.iter()
             .map(|row| {
                 let measurement_id: Option<i64> = row.try_get(2)?;
@@ -104,5 +98,21 @@ impl Database {
                 }))
             })
             .collect()
+    }
+
+    /// The rows of a history query: `$1` the identity, `$2`..`$3` the data-time window, `$4`
+    /// the most rows.
+    async fn history_rows(
+        &self,
+        sql: &'static str,
+        q: &HistoryQuery,
+    ) -> Result<Vec<sqlx::any::AnyRow>, StorageError> {
+        Ok(sqlx::query(sql)
+            .bind(&q.identity)
+            .bind(q.from.unwrap_or(i64::MIN))
+            .bind(q.to.unwrap_or(i64::MAX))
+            .bind(q.limit)
+            .fetch_all(&self.pool)
+            .await?)
     }
 }

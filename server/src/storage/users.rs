@@ -84,28 +84,29 @@ impl Database {
     /// Disables a user and ends their sessions. False when there is no such user.
     pub async fn disable_user(&self, email: &str) -> Result<bool, StorageError> {
         let email = &normalise_email(email);
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query("UPDATE users SET disabled = 1 WHERE email = $1")
-            .bind(email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        end_sessions_of(&mut tx, email).await?;
-        tx.commit().await?;
-        Ok(changed == 1)
+        let update = sqlx::query("UPDATE users SET disabled = 1 WHERE email = $1").bind(email);
+        self.change_user(email, update).await
     }
 
     /// Sets a new password and ends the user's sessions. False when there is no such user.
     pub async fn set_password(&self, email: &str, password: &str) -> Result<bool, StorageError> {
         let email = &normalise_email(email);
         let hash = hash_off_thread(password.to_owned()).await?;
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
+        let update = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
             .bind(hash)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            .bind(email);
+        self.change_user(email, update).await
+    }
+
+    /// One change to a user's row, and the end of their sessions, in one transaction: a
+    /// password that changed or an account that was disabled leaves no session behind.
+    async fn change_user(
+        &self,
+        email: &str,
+        update: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> Result<bool, StorageError> {
+        let mut tx = self.begin_write().await?;
+        let changed = update.execute(&mut *tx).await?.rows_affected();
         end_sessions_of(&mut tx, email).await?;
         tx.commit().await?;
         Ok(changed == 1)

@@ -8,25 +8,15 @@ use serde_json::{Value, json};
 use server::IngestConfig;
 use shared::api::Role;
 
-use crate::support::{Answer, Seltzer, TestDb, basic, good_orders_scan, on_both_engines, send};
+use crate::support::{
+    Answer, Seltzer, TestDb, basic, good_orders_scan, on_both_engines, send, signs_in,
+};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-async fn post_json(
-    seltzer: &Seltzer,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &Value,
-) -> Answer {
-    seltzer
-        .request("POST", path, headers, Some(body.clone()))
-        .await
-}
-
-async fn get_with(seltzer: &Seltzer, path: &str, auth: &str) -> Answer {
-    seltzer
-        .request("GET", path, &[("authorization", auth)], None)
-        .await
+/// How many of `statuses` are `status`.
+fn tally(statuses: &[StatusCode], status: StatusCode) -> usize {
+    statuses.iter().filter(|s| **s == status).count()
 }
 
 /// Sixty wrong passwords sent at once, then the right one: each attempt is counted before its
@@ -41,58 +31,48 @@ async fn concurrent_wrong_passwords_cannot_outrun_the_throttle(test_db: TestDb) 
         .unwrap();
     let mut guesses = tokio::task::JoinSet::new();
     for i in 0..60 {
-        let app = seltzer.app.clone();
+        let seltzer = seltzer.clone();
         guesses.spawn(async move {
             let body = json!({"email": "ada@example.com", "password": format!("guess {i}")});
-            let request = Request::post("/api/auth/login")
-                .header("host", "localhost")
-                .header("content-type", "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap();
-            send(&app, request).await.status
+            let client = seltzer.anonymous();
+            client.post("/api/auth/login", body).await.status
         });
     }
     let statuses = guesses.join_all().await;
-    let verified = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::UNAUTHORIZED)
-        .count();
-    let throttled = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
-        .count();
+    let verified = tally(&statuses, StatusCode::UNAUTHORIZED);
+    let throttled = tally(&statuses, StatusCode::TOO_MANY_REQUESTS);
     assert!(verified <= 5, "{verified} wrong passwords were verified");
     assert_eq!(verified + throttled, 60, "{statuses:?}");
     // Attempts refused unverified do not count as failures; the verified ones do. Five more
     // wrong passwords, one at a time, and the account is locked whatever the burst did.
     for _ in 0..5 {
-        let wrong = post_json(
-            &seltzer,
-            "/api/auth/login",
-            &[],
-            &json!({"email": "ada@example.com", "password": "one more guess"}),
-        )
-        .await;
+        let wrong = seltzer
+            .anonymous()
+            .post(
+                "/api/auth/login",
+                json!({"email": "ada@example.com", "password": "one more guess"}),
+            )
+            .await;
         assert!([StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&wrong.status));
     }
-    let right = post_json(
-        &seltzer,
-        "/api/auth/login",
-        &[],
-        &json!({"email": "ada@example.com", "password": PASSWORD}),
-    )
-    .await;
+    let right = seltzer
+        .anonymous()
+        .post(
+            "/api/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .await;
     assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
 
     // The count lives in the database: another Seltzer on it sees the same lock.
     let other = Seltzer::reopen(&seltzer, IngestConfig::default());
-    let right = post_json(
-        &other,
-        "/api/auth/login",
-        &[],
-        &json!({"email": "ADA@example.com", "password": PASSWORD}),
-    )
-    .await;
+    let right = other
+        .anonymous()
+        .post(
+            "/api/auth/login",
+            json!({"email": "ADA@example.com", "password": PASSWORD}),
+        )
+        .await;
     assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -103,26 +83,23 @@ async fn wrong_api_key_secrets_are_throttled_per_key(test_db: TestDb) {
     let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
     let key_id = seltzer.key_id.clone();
     // Verified once: remembered.
-    let ok = get_with(&seltzer, "/api/auth/me", &basic(&key_id, &seltzer.secret)).await;
+    let ok = seltzer
+        .authorized(&basic(&key_id, &seltzer.secret))
+        .get("/api/auth/me")
+        .await;
     assert_eq!(ok.status, StatusCode::OK);
 
     let mut guesses = tokio::task::JoinSet::new();
     for i in 0..30 {
-        let app = seltzer.app.clone();
+        let seltzer = seltzer.clone();
         let auth = basic(&key_id, &format!("wrong {i}"));
         guesses.spawn(async move {
-            let request = Request::get("/api/auth/me")
-                .header("authorization", auth)
-                .body(Body::empty())
-                .unwrap();
-            send(&app, request).await.status
+            let client = seltzer.authorized(&auth);
+            client.get("/api/auth/me").await.status
         });
     }
     let statuses = guesses.join_all().await;
-    let verified = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::UNAUTHORIZED)
-        .count();
+    let verified = tally(&statuses, StatusCode::UNAUTHORIZED);
     assert!(verified <= 10, "{verified} wrong secrets were verified");
     assert!(
         statuses
@@ -131,14 +108,20 @@ async fn wrong_api_key_secrets_are_throttled_per_key(test_db: TestDb) {
         "{statuses:?}"
     );
     for _ in 0..10 {
-        get_with(&seltzer, "/api/auth/me", &basic(&key_id, "one more guess")).await;
+        seltzer
+            .authorized(&basic(&key_id, "one more guess"))
+            .get("/api/auth/me")
+            .await;
     }
     let login = |secret: &str| json!({"type": "login", "apiKeyId": key_id, "apiKeySecret": secret});
     let refused = seltzer.post("/api/command", &login("wrong again")).await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(refused.json()["code"], "too_many_requests");
     // The right secret, already verified, still works on both paths.
-    let ok = get_with(&seltzer, "/api/auth/me", &basic(&key_id, &seltzer.secret)).await;
+    let ok = seltzer
+        .authorized(&basic(&key_id, &seltzer.secret))
+        .get("/api/auth/me")
+        .await;
     assert_eq!(ok.status, StatusCode::OK);
     let ok = seltzer.post("/api/command", &login(&seltzer.secret)).await;
     assert_eq!(ok.status, StatusCode::OK);
@@ -148,7 +131,10 @@ async fn wrong_api_key_secrets_are_throttled_per_key(test_db: TestDb) {
         .create_api_key("other", Role::Viewer)
         .await
         .unwrap();
-    let ok = get_with(&seltzer, "/api/auth/me", &basic(&other.id, &other.secret)).await;
+    let ok = seltzer
+        .authorized(&basic(&other.id, &other.secret))
+        .get("/api/auth/me")
+        .await;
     assert_eq!(ok.status, StatusCode::OK);
 }
 
@@ -366,7 +352,7 @@ async fn csv_exports_are_safe_and_complete(test_db: TestDb) {
     scan["checks"][0]["name"] = json!("=HYPERLINK(\"http://evil.example\",\"open\")");
     scan["checks"][0]["diagnostics"]["value"] = json!(-5);
     assert_eq!(insert(&seltzer, &token, &scan).await.status, StatusCode::OK);
-    let csv = get_with(&seltzer, "/api/checks.csv", &auth).await;
+    let csv = seltzer.authorized(&auth).get("/api/checks.csv").await;
     assert_eq!(csv.status, StatusCode::OK);
     let text = String::from_utf8(csv.body.clone()).unwrap();
     assert!(
@@ -394,12 +380,10 @@ async fn csv_exports_are_safe_and_complete(test_db: TestDb) {
         .unwrap();
     }
     tx.commit().await.unwrap();
-    let csv = get_with(
-        &seltzer,
-        &format!("/api/checks/{check_id}/history.csv"),
-        &auth,
-    )
-    .await;
+    let csv = seltzer
+        .authorized(&auth)
+        .get(&format!("/api/checks/{check_id}/history.csv"))
+        .await;
     assert_eq!(csv.status, StatusCode::OK);
     let lines = String::from_utf8(csv.body).unwrap().lines().count();
     assert_eq!(lines, 1 + 10_002, "a header and every result");
@@ -418,19 +402,20 @@ async fn scan_logs_are_bounded_and_paged(test_db: TestDb) {
     let answer = insert(&seltzer, &token, &scan).await;
     assert_eq!(answer.status, StatusCode::OK);
     let id = answer.json()["scanId"].as_str().unwrap().to_owned();
-    let first = get_with(&seltzer, &format!("/api/scans/{id}"), &auth).await;
+    let first = seltzer
+        .authorized(&auth)
+        .get(&format!("/api/scans/{id}"))
+        .await;
     assert_eq!(first.status, StatusCode::OK);
     let first = first.json();
     let total = first["logsTotal"].as_i64().unwrap();
     assert!(total < 8_000 && total > 1_000, "{total}");
     assert_eq!(first["logs"].as_array().unwrap().len(), 1_000);
-    let last_page = get_with(
-        &seltzer,
-        &format!("/api/scans/{id}?logOffset={}", total - 1),
-        &auth,
-    )
-    .await
-    .json();
+    let last_page = seltzer
+        .authorized(&auth)
+        .get(&format!("/api/scans/{id}?logOffset={}", total - 1))
+        .await
+        .json();
     let note = last_page["logs"][0]["message"].as_str().unwrap();
     assert!(note.starts_with("Seltzer kept "), "{note}");
     assert!(note.contains("of the 8000 log lines"), "{note}");
@@ -455,22 +440,15 @@ async fn sign_in_and_errors_are_hardened(test_db: TestDb) {
     let answer = send(&seltzer.app, form).await;
     assert_eq!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(answer.header(&header::SET_COOKIE).is_empty());
-    let cross = post_json(
-        &seltzer,
-        "/api/auth/login",
-        &[("origin", "https://evil.example")],
-        &json!({"email": "ada@example.com", "password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(cross.status, StatusCode::FORBIDDEN);
-    let same = post_json(
-        &seltzer,
-        "/api/auth/login",
-        &[("origin", "http://localhost")],
-        &json!({"email": "ada@example.com", "password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(same.status, StatusCode::OK);
+    for (origin, status) in [
+        ("https://evil.example", StatusCode::FORBIDDEN),
+        ("http://localhost", StatusCode::OK),
+    ] {
+        let credentials = json!({"email": "ada@example.com", "password": PASSWORD});
+        let client = seltzer.anonymous().with("origin", origin);
+        let answer = client.post("/api/auth/login", credentials).await;
+        assert_eq!(answer.status, status, "{origin}");
+    }
 
     // A management body over axum's default limit, and a path parameter of the wrong type.
     let auth = seltzer.basic_auth(Role::Admin).await;
@@ -486,7 +464,7 @@ async fn sign_in_and_errors_are_hardened(test_db: TestDb) {
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(answer.json()["code"], "payload_too_large");
     for path in ["/api/v1/scans/not-a-number", "/api/datasets/x%00y"] {
-        let answer = get_with(&seltzer, path, &auth).await;
+        let answer = seltzer.authorized(&auth).get(path).await;
         assert!(answer.status.is_client_error(), "{path}: {}", answer.status);
         assert!(answer.json()["code"].is_string(), "{path}");
     }
@@ -526,19 +504,9 @@ async fn user_emails_match_in_any_case(test_db: TestDb) {
             .await
             .unwrap()
     );
-    assert!(
-        db.sign_in("ben@example.com", "a new password", 60_000)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(signs_in(db, "ben@example.com", "a new password").await);
     assert!(db.disable_user("ben@EXAMPLE.com").await.unwrap());
-    assert!(
-        db.sign_in("ben@example.com", "a new password", 60_000)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(!signs_in(db, "ben@example.com", "a new password").await);
 }
 
 on_both_engines!(

@@ -1,8 +1,8 @@
 //! The real `seltzer` binary: serve on a real port, migrate, signals and exit codes.
 
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
 
-use crate::support::{RunningServer, TestDb, http_request, on_both_engines};
+use crate::support::{RunningServer, TestDb, http_request, on_both_engines, scalar, signs_in};
 
 fn seltzer() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_seltzer"));
@@ -60,7 +60,7 @@ fn serve_creates_the_sqlite_file_from_the_environment() {
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env("SELTZER_DATABASE_URL", &test_db.url)
         .env("RUST_LOG", "info")
-        .stdout(std::process::Stdio::piped())
+        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -160,10 +160,7 @@ async fn api_keys_are_managed_from_the_command_line(test_db: TestDb) {
     assert!(!listed.contains(secret), "the secret is never listed");
 
     let db = server::Database::connect(&test_db.url).await.unwrap();
-    let stored: String = sqlx::query_scalar("SELECT secret_hash FROM api_keys")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let stored: String = scalar(&db, "SELECT secret_hash FROM api_keys").await;
     assert!(stored.starts_with("$argon2") && !stored.contains(secret));
     assert!(db.login(id, secret, 60_000).await.unwrap().is_some());
     assert!(db.login(id, "wrong", 60_000).await.unwrap().is_none());
@@ -183,24 +180,38 @@ async fn api_keys_are_managed_from_the_command_line(test_db: TestDb) {
     db.close().await;
 }
 
+/// `seltzer ARGS --database-url URL`, `stdin` on its standard input.
+fn run_on(url: &str, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = seltzer()
+        .args(args)
+        .args(["--database-url", url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// Asserts a command's exit code and that its standard error names `words`.
+#[track_caller]
+fn assert_exit(out: &Output, code: i32, words: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains(words), "{words:?} not in {stderr:?}");
+}
+
 /// `seltzer attribute create|list|delete`, with the definitions Soda Core will check against.
 async fn attributes_are_managed_from_the_command_line(test_db: TestDb) {
-    let run = |args: &[&str]| {
-        seltzer()
-            .args(args)
-            .args(["--database-url", &test_db.url])
-            .output()
-            .unwrap()
-    };
-    assert!(
-        run(&["attribute", "create", "--name", "owner", "--type", "text"])
-            .status
-            .success()
-    );
-    assert!(
-        run(&[
-            "attribute",
-            "create",
+    let run = |args: &[&str]| run_on(&test_db.url, args, "");
+    let create = |definition: &[&str]| run(&[&["attribute", "create"], definition].concat());
+    for definition in [
+        &["--name", "owner", "--type", "text"][..],
+        &[
             "--name",
             "domain",
             "--type",
@@ -208,40 +219,21 @@ async fn attributes_are_managed_from_the_command_line(test_db: TestDb) {
             "--allowed-value",
             "sales",
             "--allowed-value",
-            "finance"
-        ])
-        .status
-        .success()
-    );
-    assert!(
-        run(&[
-            "attribute",
-            "create",
-            "--name",
-            "reviewed",
-            "--type",
-            "checkbox",
-            "--label",
-            "Reviewed"
-        ])
-        .status
-        .success()
-    );
+            "finance",
+        ],
+        &[
+            "--name", "reviewed", "--type", "checkbox", "--label", "Reviewed",
+        ],
+    ] {
+        assert_exit(&create(definition), 0, "");
+    }
 
-    let bad_type = run(&["attribute", "create", "--name", "x", "--type", "color"]);
-    assert_eq!(bad_type.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&bad_type.stderr).contains("unknown attribute type 'color'"));
-    let no_values = run(&[
-        "attribute",
-        "create",
-        "--name",
-        "tags",
-        "--type",
-        "multiSelect",
-    ]);
+    let bad_type = create(&["--name", "x", "--type", "color"]);
+    assert_exit(&bad_type, 1, "unknown attribute type 'color'");
+    let no_values = create(&["--name", "tags", "--type", "multiSelect"]);
     assert!(String::from_utf8_lossy(&no_values.stderr).contains("--allowed-value"));
-    let duplicate = run(&["attribute", "create", "--name", "owner", "--type", "text"]);
-    assert!(String::from_utf8_lossy(&duplicate.stderr).contains("exists already"));
+    let duplicate = create(&["--name", "owner", "--type", "text"]);
+    assert_exit(&duplicate, 1, "exists already");
 
     let listed: serde_json::Value =
         serde_json::from_slice(&run(&["attribute", "list", "--format", "json"]).stdout).unwrap();
@@ -254,10 +246,7 @@ async fn attributes_are_managed_from_the_command_line(test_db: TestDb) {
         ])
     );
     assert!(run(&["attribute", "delete", "owner"]).status.success());
-    assert_eq!(
-        run(&["attribute", "delete", "owner"]).status.code(),
-        Some(1)
-    );
+    assert_exit(&run(&["attribute", "delete", "owner"]), 1, "");
 }
 
 on_both_engines!(
@@ -267,118 +256,40 @@ on_both_engines!(
 
 /// `seltzer user create|list|disable|set-password`: passwords come from standard input only.
 async fn users_are_managed_from_the_command_line(test_db: TestDb) {
-    use std::io::Write as _;
-    let run = |args: &[&str], stdin: &str| {
-        let mut child = seltzer()
-            .args(args)
-            .args(["--database-url", &test_db.url])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+    let run = |args: &[&str], stdin: &str| run_on(&test_db.url, args, stdin);
+    let create = |email: &str, role: &str, password: &str| {
+        run(
+            &["user", "create", "--email", email, "--role", role],
+            password,
+        )
     };
-    let created = run(
-        &[
-            "user",
-            "create",
-            "--email",
-            "Ada@Example.com",
-            "--role",
-            "admin",
-        ],
-        "a long enough password\n",
-    );
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
-    let short = run(
-        &[
-            "user",
-            "create",
-            "--email",
-            "bob@example.com",
-            "--role",
-            "viewer",
-        ],
-        "short\n",
-    );
-    assert_eq!(short.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
-    let bad_role = run(
-        &[
-            "user",
-            "create",
-            "--email",
-            "bob@example.com",
-            "--role",
-            "owner",
-        ],
-        "",
-    );
-    assert_eq!(bad_role.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("viewer, editor or admin"));
+    let created = create("Ada@Example.com", "admin", "a long enough password\n");
+    assert_exit(&created, 0, "");
+    let short = create("bob@example.com", "viewer", "short\n");
+    assert_exit(&short, 1, "at least 12 characters");
+    let bad_role = create("bob@example.com", "owner", "");
+    assert_exit(&bad_role, 2, "viewer, editor or admin");
 
     let db = server::Database::connect(&test_db.url).await.unwrap();
-    assert!(
-        db.sign_in("ada@example.com", "a long enough password", 60_000)
-            .await
-            .unwrap()
-            .is_some()
+    assert!(signs_in(&db, "ada@example.com", "a long enough password").await);
+    let new_password = run(
+        &["user", "set-password", "ada@example.com"],
+        "another long password\n",
     );
-    assert!(
-        run(
-            &["user", "set-password", "ada@example.com"],
-            "another long password\n"
-        )
-        .status
-        .success()
-    );
-    assert!(
-        db.sign_in("ada@example.com", "a long enough password", 60_000)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        db.sign_in("ada@example.com", "another long password", 60_000)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    let listed = String::from_utf8_lossy(&run(&["user", "list", "--format", "json"], "").stdout)
-        .into_owned();
+    assert_exit(&new_password, 0, "");
+    assert!(!signs_in(&db, "ada@example.com", "a long enough password").await);
+    assert!(signs_in(&db, "ada@example.com", "another long password").await);
+    let listed = run(&["user", "list", "--format", "json"], "");
+    let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(
         listed.contains("ada@example.com")
             && listed.contains("admin")
             && !listed.contains("argon2")
     );
-    assert!(
-        run(&["user", "disable", "ada@example.com"], "")
-            .status
-            .success()
-    );
-    assert!(
-        db.sign_in("ada@example.com", "another long password", 60_000)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert_eq!(
-        run(&["user", "disable", "nobody@example.com"], "")
-            .status
-            .code(),
-        Some(1)
-    );
+    assert_exit(&run(&["user", "disable", "ada@example.com"], ""), 0, "");
+    assert!(!signs_in(&db, "ada@example.com", "another long password").await);
+    let nobody = run(&["user", "disable", "nobody@example.com"], "");
+    assert_exit(&nobody, 1, "nobody@example.com");
     db.close().await;
 }
 

@@ -7,7 +7,7 @@ use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use server::IngestConfig;
 
-use crate::support::{Answer, Seltzer, TestDb, good_orders_scan, on_both_engines, send};
+use crate::support::{Answer, Seltzer, TestDb, good_orders_scan, on_both_engines, scalar, send};
 
 async fn nothing_written(seltzer: &Seltzer) {
     for sql in [
@@ -345,10 +345,7 @@ async fn concurrent_scans_are_all_stored(test_db: TestDb) {
         16
     );
     assert_eq!(seltzer.count("SELECT COUNT(*) FROM checks").await, 1);
-    let latest: i64 = sqlx::query_scalar("SELECT latest_data_timestamp FROM checks")
-        .fetch_one(seltzer.db.pool())
-        .await
-        .unwrap();
+    let latest: i64 = scalar(&seltzer.db, "SELECT latest_data_timestamp FROM checks").await;
     assert_eq!(
         latest,
         server::timestamp::parse("2026-11-16T00:00:00Z").unwrap()

@@ -10,6 +10,7 @@
 //! - `validate`: `seltzer validate`, the real binary;
 //! - `soda_core`: real Soda Core from PyPI running its scenarios against `seltzer serve`;
 //! - `browser`: the dashboard in headless Chromium against a real `seltzer serve`;
+//! - `outcome_runs`: since when a check's outcome holds, and what an overwrite replaced;
 //! - `layers`: the modules of `server/src` use only lower layers (no import circle).
 
 // A test that meets an unexpected error should stop right there, helpers included.
@@ -27,6 +28,7 @@ mod ingest;
 mod ingest_errors;
 mod layers;
 mod openapi;
+mod outcome_runs;
 mod soda_core;
 mod storage;
 mod validate;

@@ -3,7 +3,7 @@
 use server::Database;
 use shared::api::DatabaseEngine;
 
-use crate::support::{TestDb, on_both_engines};
+use crate::support::{TestDb, on_both_engines, scalar};
 
 fn migration_count(engine: &str) -> i64 {
     let dir = format!("{}/migrations/{engine}", env!("CARGO_MANIFEST_DIR"));
@@ -21,15 +21,9 @@ async fn migrations_apply_once_and_are_idempotent(test_db: TestDb) {
     db.migrate().await.unwrap();
     // A restart runs migrate again; nothing may change or fail.
     db.migrate().await.unwrap();
-    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let applied: i64 = scalar(&db, "SELECT COUNT(*) FROM _sqlx_migrations").await;
     assert_eq!(applied, migration_count(test_db.engine));
-    let created_at: String = sqlx::query_scalar("SELECT created_at FROM instance")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let created_at: String = scalar(&db, "SELECT created_at FROM instance").await;
     assert!(
         created_at.len() == 24 && created_at.ends_with('Z'),
         "created_at is an RFC 3339 UTC timestamp: {created_at}"
@@ -59,10 +53,7 @@ async fn concurrent_starts_migrate_safely(test_db: TestDb) {
     let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
     ra.unwrap();
     rb.unwrap();
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM instance")
-        .fetch_one(a.pool())
-        .await
-        .unwrap();
+    let rows: i64 = scalar(&a, "SELECT COUNT(*) FROM instance").await;
     assert_eq!(rows, 1);
     a.close().await;
     b.close().await;
@@ -72,7 +63,6 @@ async fn concurrent_starts_migrate_safely(test_db: TestDb) {
 /// arrival: scans sent out of order (backfills) land in their place, and only the newest count.
 async fn dataset_trends_follow_data_time(test_db: TestDb) {
     use server::seed::{SeedPlan, scan_document};
-    use server::soda::document;
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();
     let plan = SeedPlan::new(40, 6, 2, 1_700_000_000_000);
@@ -80,14 +70,7 @@ async fn dataset_trends_follow_data_time(test_db: TestDb) {
     let mut fails = std::collections::BTreeMap::<String, Vec<i64>>::new();
     for index in [3, 0, 5, 1, 4, 2] {
         let body = scan_document(&plan, index);
-        let doc = document::parse(&body).unwrap();
-        db.insert_scan(
-            &doc,
-            &body.to_string(),
-            server::storage::ScanSender::SELTZER,
-        )
-        .await
-        .unwrap();
+        store(&db, &body).await;
     }
     for index in 0..plan.scans {
         let body = scan_document(&plan, index);
@@ -138,7 +121,6 @@ async fn dataset_trends_follow_data_time(test_db: TestDb) {
 /// latest results after backfills, an overwrite and a deletion.
 async fn dataset_check_counts_follow_latest_results(test_db: TestDb) {
     use server::seed::{SeedPlan, scan_document};
-    use server::soda::document;
     use server::storage::{CheckFilter, CheckSort, ScanFilter};
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();
@@ -146,14 +128,7 @@ async fn dataset_check_counts_follow_latest_results(test_db: TestDb) {
     let store = |body: serde_json::Value| {
         let db = &db;
         async move {
-            let doc = document::parse(&body).unwrap();
-            db.insert_scan(
-                &doc,
-                &body.to_string(),
-                server::storage::ScanSender::SELTZER,
-            )
-            .await
-            .unwrap();
+            store(&db, &body).await;
         }
     };
     let assert_counts = |step: &'static str| {
@@ -222,21 +197,13 @@ async fn dataset_check_counts_follow_latest_results(test_db: TestDb) {
 /// the name, the dataset or the column.
 async fn search_ignores_case_beyond_ascii(test_db: TestDb) {
     use server::seed::{SeedPlan, scan_document};
-    use server::soda::document;
     use server::storage::{CheckFilter, CheckSort};
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();
     let plan = SeedPlan::new(4, 1, 1, 1_700_000_000_000);
     let mut body = scan_document(&plan, 0);
     body["checks"][0]["name"] = "Größe der Übersicht".into();
-    let doc = document::parse(&body).unwrap();
-    db.insert_scan(
-        &doc,
-        &body.to_string(),
-        server::storage::ScanSender::SELTZER,
-    )
-    .await
-    .unwrap();
+    store(&db, &body).await;
     let search = |text: &str| {
         let filter = CheckFilter {
             search: Some(text.to_owned()),
@@ -272,7 +239,6 @@ async fn search_ignores_case_beyond_ascii(test_db: TestDb) {
 /// (two scans once deadlocked on the datasets' rows) and the check counts come out exact.
 async fn concurrent_scans_keep_dataset_counts_exact(test_db: TestDb) {
     use server::seed::{SeedPlan, scan_document};
-    use server::soda::document;
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();
     let plan = SeedPlan::new(200, 8, 2, 1_700_000_000_000);
@@ -297,7 +263,7 @@ async fn concurrent_scans_keep_dataset_counts_exact(test_db: TestDb) {
         }
         let db = db.clone();
         scans.spawn(async move {
-            let doc = document::parse(&body).unwrap();
+            let doc = server::soda::document::parse(&body).unwrap();
             db.insert_scan(
                 &doc,
                 &body.to_string(),
@@ -337,6 +303,15 @@ async fn concurrent_scans_keep_dataset_counts_exact(test_db: TestDb) {
     db.close().await;
 }
 
+/// Stores one scan document as Seltzer's own sender.
+async fn store(db: &Database, body: &serde_json::Value) {
+    let doc = server::soda::document::parse(body).unwrap();
+    let sender = server::storage::ScanSender::SELTZER;
+    db.insert_scan(&doc, &body.to_string(), sender)
+        .await
+        .unwrap();
+}
+
 on_both_engines!(
     concurrent_scans_keep_dataset_counts_exact,
     search_ignores_case_beyond_ascii,
@@ -355,15 +330,9 @@ async fn sqlite_file_is_created_and_uses_wal() {
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();
     assert!(path.exists(), "the database file is created on first start");
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let mode: String = scalar(&db, "PRAGMA journal_mode").await;
     assert_eq!(mode, "wal");
-    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let foreign_keys: i64 = scalar(&db, "PRAGMA foreign_keys").await;
     assert_eq!(
         foreign_keys, 1,
         "foreign keys are enforced on every connection"
@@ -384,10 +353,7 @@ async fn sqlite_log_is_checkpointed_off_the_write_path_and_stays_bounded() {
     let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();
-    let autocheckpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let autocheckpoint: i64 = scalar(&db, "PRAGMA wal_autocheckpoint").await;
     assert_eq!(autocheckpoint, 0, "commits never checkpoint");
 
     // 50 scans with a 2 MiB raw payload each: 100 MiB through the log, back to back.
@@ -421,10 +387,7 @@ async fn sqlite_log_is_checkpointed_off_the_write_path_and_stays_bounded() {
     db.close().await;
 
     let db = Database::connect(&test_db.url).await.unwrap();
-    let scans: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scans")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let scans: i64 = scalar(&db, "SELECT COUNT(*) FROM scans").await;
     assert_eq!(scans, 50);
     db.close().await;
 }
@@ -475,18 +438,12 @@ async fn sqlite_survives_other_programs_reading_the_file() {
             "the outside reader sees every committed scan"
         );
     }
-    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let check: String = scalar(&db, "PRAGMA integrity_check").await;
     assert_eq!(check, "ok");
     db.close().await;
 
     let db = Database::connect(&test_db.url).await.unwrap();
-    let scans: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scans")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let scans: i64 = scalar(&db, "SELECT COUNT(*) FROM scans").await;
     assert_eq!(scans, plan.scans as i64);
     db.close().await;
 }
@@ -531,19 +488,10 @@ async fn a_live_sqlite_database_backs_up_consistently() {
     let backup = Database::connect(&format!("sqlite://{}", copy.display()))
         .await
         .unwrap();
-    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(backup.pool())
-        .await
-        .unwrap();
+    let check: String = scalar(&backup, "PRAGMA integrity_check").await;
     assert_eq!(check, "ok");
-    let scans: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scans")
-        .fetch_one(backup.pool())
-        .await
-        .unwrap();
-    let results: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM check_results")
-        .fetch_one(backup.pool())
-        .await
-        .unwrap();
+    let scans: i64 = scalar(&backup, "SELECT COUNT(*) FROM scans").await;
+    let results: i64 = scalar(&backup, "SELECT COUNT(*) FROM check_results").await;
     assert!(scans as usize <= plan.scans);
     assert_eq!(results, scans * 200, "whole scans only");
     backup.close().await;

@@ -44,7 +44,24 @@ pub struct CheckListItem {
     /// The key Seltzer files the check under: its `identity:` (v4) when set, else Soda Core's
     /// v3 identity (what the checks editor computes to find a check's history).
     pub identity: String,
+    /// Since when the current outcome holds: the data timestamp of the first of the latest
+    /// results in a row with this outcome (RFC 3339, UTC).
+    #[serde(default)]
+    pub outcome_since: Option<String>,
+    /// How many of the latest results in a row have had this outcome (0: no results).
+    #[serde(default)]
+    pub streak: i64,
+    /// How often the outcome changed among the last 20 results: a check that flips often
+    /// ([`FLAPPING_FLIPS`] or more) is flapping.
+    #[serde(default)]
+    pub recent_flips: i64,
+    /// The data timestamp of the latest passing result; `None`: it never passed.
+    #[serde(default)]
+    pub last_passed: Option<String>,
 }
+
+/// From how many outcome changes among its last 20 results a check counts as flapping.
+pub const FLAPPING_FLIPS: i64 = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -161,4 +178,19 @@ pub struct CheckResultDetail {
     pub outcome_reasons: serde_json::Value,
     /// Failed-row sample rows stored for this result (see `/api/check-results/{id}/samples`).
     pub sample_rows: i64,
+    /// The results this one replaced, newest first: its scan was sent again with the same
+    /// data timestamp, and each earlier version's outcome and value stay on record.
+    #[serde(default)]
+    pub replaced: Vec<ReplacedResult>,
+}
+
+/// An earlier result for the same check and data timestamp, replaced by a re-sent scan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ReplacedResult {
+    /// When the scan that replaced it arrived (RFC 3339, UTC).
+    pub replaced_at: String,
+    pub outcome: Option<CheckOutcome>,
+    pub value: Option<f64>,
 }

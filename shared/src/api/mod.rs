@@ -19,7 +19,7 @@ pub use admin::{
 pub use auth::{LoginRequest, Me, Role, SignedOut};
 pub use checks::{
     Attribute, CheckDetail, CheckHistory, CheckList, CheckListItem, CheckResultDetail,
-    HistoryPoint, IdentityRef, OutcomeCounts, ValueUnit,
+    FLAPPING_FLIPS, HistoryPoint, IdentityRef, OutcomeCounts, ReplacedResult, ValueUnit,
 };
 pub use datasets::{
     DatasetDetail, DatasetHealth, DatasetList, DatasetListItem, DatasetStatus, HealthPoint,

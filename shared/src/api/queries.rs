@@ -61,7 +61,12 @@ pub struct CheckListQuery {
     pub attribute: Option<String>,
     /// Comma-separated check identities (any version), at most 200.
     pub identity: Option<String>,
-    /// name, outcome, dataset, dataTimestamp or value.
+    /// Only checks whose outcome changed at least this often among their last 20 results
+    /// (1 to 19; the dashboard's "flapping" filter asks for 4).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub min_flips: Option<String>,
+    /// name, outcome, dataset, dataTimestamp, value, since (since when the outcome holds) or
+    /// flips (outcome changes among the last 20 results).
     pub sort: Option<String>,
     /// asc or desc.
     pub order: Option<String>,

@@ -171,6 +171,11 @@ mod tests {
         report.checks.into_iter().next().unwrap()
     }
 
+    const NOTHING_MEASURED: Measurement = Measurement {
+        value: None,
+        previous: None,
+    };
+
     fn value(v: f64) -> Measurement {
         Measurement {
             value: Some(v),
@@ -189,17 +194,7 @@ mod tests {
             outcome(&c, value(16.666_666), &vars),
             Some(CheckOutcome::Pass)
         );
-        assert_eq!(
-            outcome(
-                &c,
-                Measurement {
-                    value: None,
-                    previous: None
-                },
-                &vars
-            ),
-            None
-        );
+        assert_eq!(outcome(&c, NOTHING_MEASURED, &vars), None);
     }
 
     #[test]
@@ -215,14 +210,7 @@ mod tests {
             Some(CheckOutcome::Fail)
         );
         assert_eq!(
-            outcome(
-                &c,
-                Measurement {
-                    value: None,
-                    previous: None
-                },
-                &vars
-            ),
+            outcome(&c, NOTHING_MEASURED, &vars),
             Some(CheckOutcome::Fail)
         );
     }

@@ -16,7 +16,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::batch::SqlType::{Int, Real, Text};
 use super::batch::{self, Placeholders, Rows};
-use super::{Database, StorageError};
+use super::{Database, StorageError, outcome_runs};
 use crate::credentials;
 use crate::soda::document::{Check, ScanResults};
 use crate::timestamp;
@@ -115,6 +115,15 @@ impl Database {
 
         let mut names = NameCache::default();
         let covered = covered_datasets(&mut tx, &mut names, doc, definition_id, scan_id).await?;
+        // The datasets' locks before any check's row: every writer takes them in this order
+        // (a deleted scan's repair too), and a concurrent scan of the same checks waits here
+        // until this one commits, so its statements see this scan's results whole (each
+        // check's outcome run is recomputed from all of them).
+        let mut locked: BTreeSet<i64> = covered.clone();
+        if let Some(old) = &replaced {
+            locked.extend(&old.dataset_ids);
+        }
+        lock_datasets(&mut tx, self.engine, &locked).await?;
         let StoredResults { counts, recount } = insert_check_results(
             &mut tx,
             self.engine,
@@ -131,13 +140,10 @@ impl Database {
         }
         insert_measurements(&mut tx, self.engine, doc, scan_id).await?;
 
-        // Dataset statuses last: PostgreSQL holds these rows' locks until commit, and every
-        // scan of a dataset needs them, so the shorter the better.
-        let mut locked: BTreeSet<i64> = covered.union(&recount).copied().collect();
-        if let Some(old) = &replaced {
-            locked.extend(&old.dataset_ids);
-        }
-        lock_datasets(&mut tx, self.engine, &locked).await?;
+        // Datasets whose checks moved without the scan covering them (none in practice) are
+        // locked now, in id order too.
+        let unlocked: BTreeSet<i64> = recount.difference(&locked).copied().collect();
+        lock_datasets(&mut tx, self.engine, &unlocked).await?;
         for &dataset_id in &covered {
             // The dataset's outcome counts in this scan: its health chart reads these.
             let [pass, warn, fail, not_evaluated] =
@@ -171,6 +177,9 @@ impl Database {
 
         let recount: Vec<i64> = recount.into_iter().collect();
         refresh_check_counts(&mut tx, self.engine, &recount).await?;
+        // Under the dataset locks: a concurrent scan of the same checks committed before this
+        // one took them, and this statement sees its results.
+        outcome_runs::refresh_for_scan(&mut *tx, scan_id).await?;
 
         if let Some(old) = &replaced {
             let (engine, timestamp) = (self.engine, doc.data_timestamp);

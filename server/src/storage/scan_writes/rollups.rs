@@ -64,8 +64,8 @@ pub(super) async fn refresh_check_counts(
 }
 
 /// Re-points rollups that still point at a removed scan: a check's latest result and a
-/// dataset's last scan fall back to the newest that remain, and the datasets' check counts
-/// follow.
+/// dataset's last scan fall back to the newest that remain, and the checks' outcome runs and
+/// the datasets' check counts follow.
 pub(super) async fn repair_rollups(
     tx: &mut Tx,
     engine: DatabaseEngine,
@@ -140,6 +140,7 @@ pub(super) async fn repair_rollups(
         .execute(&mut **tx)
         .await?;
     }
+    outcome_runs::refresh_checks(tx, engine, &old.check_ids).await?;
     let datasets: Vec<i64> = datasets.into_iter().collect();
     refresh_check_counts(tx, engine, &datasets).await
 }

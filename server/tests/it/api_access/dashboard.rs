@@ -30,20 +30,8 @@ async fn datasets_have_one_health_and_a_filter_on_it(test_db: TestDb) {
             })
             .collect()
     };
-    let list = |query: &'static str| {
-        let auth = auth.clone();
-        let seltzer = &seltzer;
-        async move {
-            seltzer
-                .request(
-                    "GET",
-                    &format!("/api/datasets{query}"),
-                    &[("authorization", &auth)],
-                    None,
-                )
-                .await
-        }
-    };
+    let viewer = seltzer.authorized(&auth);
+    let list = |query: &'static str| viewer.get(format!("/api/datasets{query}"));
     let all = list("").await.json();
     assert_eq!(names(&all), ["customers failing", "orders failing"]);
     assert!(
@@ -63,14 +51,9 @@ async fn datasets_have_one_health_and_a_filter_on_it(test_db: TestDb) {
         ["customers scanFailed", "orders scanFailed"]
     );
     assert_eq!(list("?health=failing").await.json()["total"], 0);
-    let bad = list("?health=fine").await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert!(
-        bad.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("health 'fine'")
-    );
+    list("?health=fine")
+        .await
+        .assert_refused(StatusCode::BAD_REQUEST, "health 'fine'");
 }
 
 /// The dashboard's checks list (filters, sorting, paging, counts) and a check's history.
@@ -83,15 +66,8 @@ async fn dashboard_checks_and_history(test_db: TestDb) {
         .add_user("vic@example.com", Role::Viewer, PASSWORD)
         .await;
     let cookie = session_cookie(&sign_in(&seltzer, "vic@example.com", PASSWORD).await);
-    let get = |path: String| {
-        let cookie = cookie.clone();
-        let seltzer = &seltzer;
-        async move {
-            seltzer
-                .request("GET", &path, &[("cookie", &cookie)], None)
-                .await
-        }
-    };
+    let vic = seltzer.with_cookie(&cookie);
+    let get = |path: String| vic.get(path);
 
     let total = seltzer.count("SELECT COUNT(*) FROM checks").await;
     let all = get("/api/checks?size=500".into()).await.json();
@@ -163,18 +139,12 @@ async fn dashboard_checks_and_history(test_db: TestDb) {
         ("/api/checks?order=up", "order 'up'"),
         ("/api/checks?attribute=owner", "name=value"),
     ] {
-        let answer = get(path.into()).await;
-        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{path}");
-        assert!(
-            answer.json()["message"].as_str().unwrap().contains(message),
-            "{path}"
-        );
+        get(path.into())
+            .await
+            .assert_refused(StatusCode::BAD_REQUEST, message);
     }
     assert_eq!(
-        seltzer
-            .request("GET", "/api/checks", &[], None)
-            .await
-            .status,
+        seltzer.anonymous().get("/api/checks").await.status,
         StatusCode::UNAUTHORIZED
     );
 
@@ -290,14 +260,9 @@ async fn dashboard_checks_and_history(test_db: TestDb) {
     assert_eq!(found["total"], 1, "{found}");
     assert_eq!(found["items"][0]["id"], id);
     let too_many = vec!["x"; 201].join(",");
-    let answer = get(format!("/api/checks?identity={too_many}")).await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    assert!(
-        answer.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("identity")
-    );
+    get(format!("/api/checks?identity={too_many}"))
+        .await
+        .assert_refused(StatusCode::BAD_REQUEST, "identity");
 }
 
 /// A dataset's status says "scan failed" with the errors of the failing scan; its health is
@@ -307,19 +272,9 @@ async fn dataset_detail_and_samples(test_db: TestDb) {
     let first = replay(&seltzer, "s01_first_scan").await.inserts[0].1;
     replay(&seltzer, "s04_unknown_column_scan_abort").await;
     let auth = seltzer.basic_auth(Role::Viewer).await;
-    let get = |path: String| {
-        let auth = auth.clone();
-        let seltzer = &seltzer;
-        async move {
-            seltzer
-                .request("GET", &path, &[("authorization", &auth)], None)
-                .await
-        }
-    };
-    let orders: i64 = sqlx::query_scalar("SELECT id FROM datasets WHERE name = 'orders'")
-        .fetch_one(seltzer.db.pool())
-        .await
-        .unwrap();
+    let viewer = seltzer.authorized(&auth);
+    let get = |path: String| viewer.get(path);
+    let orders: i64 = scalar(&seltzer.db, "SELECT id FROM datasets WHERE name = 'orders'").await;
     let detail = get(format!("/api/datasets/{orders}")).await.json();
     assert_eq!(detail["name"], "orders");
     assert_eq!(detail["dataSource"], "shop");
@@ -420,7 +375,8 @@ async fn dataset_detail_and_samples(test_db: TestDb) {
     assert!(with_samples["sampleRows"].as_i64().unwrap() >= sampled);
     assert_eq!(
         seltzer
-            .request("GET", &format!("/api/datasets/{orders}"), &[], None)
+            .anonymous()
+            .get(format!("/api/datasets/{orders}"))
             .await
             .status,
         StatusCode::UNAUTHORIZED
@@ -438,15 +394,8 @@ async fn scans_list_and_detail(test_db: TestDb) {
     let errored = replay(&seltzer, "s05_check_evaluation_error").await;
     let (errored_payload, errored_id) = &errored.inserts[0];
     let auth = seltzer.basic_auth(Role::Viewer).await;
-    let get = |path: String| {
-        let auth = auth.clone();
-        let seltzer = &seltzer;
-        async move {
-            seltzer
-                .request("GET", &path, &[("authorization", &auth)], None)
-                .await
-        }
-    };
+    let viewer = seltzer.authorized(&auth);
+    let get = |path: String| viewer.get(path);
     let all = get("/api/scans".into()).await.json();
     assert_eq!(all["total"], 3);
     let ids: Vec<i64> = all["items"]
@@ -474,10 +423,11 @@ async fn scans_list_and_detail(test_db: TestDb) {
         get("/api/scans?definition=shop_daily".into()).await.json()["total"],
         1
     );
-    let customers: i64 = sqlx::query_scalar("SELECT id FROM datasets WHERE name = 'customers'")
-        .fetch_one(seltzer.db.pool())
-        .await
-        .unwrap();
+    let customers: i64 = scalar(
+        &seltzer.db,
+        "SELECT id FROM datasets WHERE name = 'customers'",
+    )
+    .await;
     let of_customers = get(format!("/api/scans?datasetId={customers}"))
         .await
         .json();
@@ -532,12 +482,9 @@ async fn scans_list_and_detail(test_db: TestDb) {
         ("/api/scans?size=1000".to_owned(), "size must be"),
         (format!("/api/scans/{ok}?level=loud"), "level 'loud'"),
     ] {
-        let answer = get(path.clone()).await;
-        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{path}");
-        assert!(
-            answer.json()["message"].as_str().unwrap().contains(message),
-            "{path}"
-        );
+        get(path)
+            .await
+            .assert_refused(StatusCode::BAD_REQUEST, message);
     }
     assert_eq!(
         get("/api/scans/424242".into()).await.status,

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use server::IngestConfig;
 use shared::api::Role;
 
-use crate::support::{Answer, Seltzer, TestDb, basic, on_both_engines, replay};
+use crate::support::{Answer, Seltzer, TestDb, basic, on_both_engines, replay, scalar};
 
 mod dashboard;
 mod management;
@@ -20,13 +20,10 @@ mod v1;
 const PASSWORD: &str = "correct horse battery staple";
 
 async fn sign_in(seltzer: &Seltzer, email: &str, password: &str) -> Answer {
+    let credentials = json!({"email": email, "password": password});
     seltzer
-        .request(
-            "POST",
-            "/api/auth/login",
-            &[],
-            Some(json!({"email": email, "password": password})),
-        )
+        .anonymous()
+        .post("/api/auth/login", credentials)
         .await
 }
 

@@ -23,8 +23,8 @@ async fn sessions_follow_sign_in_and_sign_out(test_db: TestDb) {
     let unknown = sign_in(&seltzer, "nobody@example.com", PASSWORD).await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        unknown.json()["message"],
-        wrong.json()["message"],
+        unknown.message(),
+        wrong.message(),
         "no hint which emails exist"
     );
 
@@ -39,67 +39,54 @@ async fn sessions_follow_sign_in_and_sign_out(test_db: TestDb) {
         assert!(set_cookie.contains(attribute), "{set_cookie}");
     }
     let cookie = session_cookie(&ok);
+    let ada = seltzer.with_cookie(&cookie);
 
-    let me = seltzer
-        .request("GET", "/api/auth/me", &[("cookie", &cookie)], None)
-        .await;
-    assert_eq!(me.json()["email"], "ada@example.com");
     assert_eq!(
-        seltzer
-            .request("GET", "/api/auth/me", &[], None)
-            .await
-            .status,
+        ada.get("/api/auth/me").await.json()["email"],
+        "ada@example.com"
+    );
+    assert_eq!(
+        seltzer.anonymous().get("/api/auth/me").await.status,
         StatusCode::UNAUTHORIZED
     );
 
     // A mutating request carried by the cookie alone, from another site: refused (CSRF).
-    let forged = seltzer
-        .request(
-            "POST",
-            "/api/auth/logout",
-            &[("cookie", &cookie), ("origin", "https://evil.example")],
-            None,
-        )
+    let forged = ada
+        .clone()
+        .with("origin", "https://evil.example")
+        .send("POST", "/api/auth/logout", None)
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    let no_origin = seltzer
-        .request("POST", "/api/auth/logout", &[("cookie", &cookie)], None)
-        .await;
+    let no_origin = ada.send("POST", "/api/auth/logout", None).await;
     assert_eq!(no_origin.status, StatusCode::FORBIDDEN);
-    let out = seltzer
-        .request(
-            "POST",
-            "/api/auth/logout",
-            &[("cookie", &cookie), ("origin", "http://localhost")],
-            None,
-        )
+    let out = ada
+        .clone()
+        .with("origin", "http://localhost")
+        .send("POST", "/api/auth/logout", None)
         .await;
     assert_eq!(out.status, StatusCode::OK);
     assert!(out.header(&SET_COOKIE).contains("Max-Age=0"));
-    let after = seltzer
-        .request("GET", "/api/auth/me", &[("cookie", &cookie)], None)
-        .await;
-    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        ada.get("/api/auth/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
 
     // Disabling a user ends their sessions and their sign-ins.
     let vic = session_cookie(&sign_in(&seltzer, "vic@example.com", PASSWORD).await);
     assert!(seltzer.db.disable_user("vic@example.com").await.unwrap());
     assert_eq!(
-        seltzer
-            .request("GET", "/api/auth/me", &[("cookie", &vic)], None)
-            .await
-            .status,
+        seltzer.with_cookie(&vic).get("/api/auth/me").await.status,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
         sign_in(&seltzer, "vic@example.com", PASSWORD).await.status,
         StatusCode::UNAUTHORIZED
     );
-    let stored: String =
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE email = 'ada@example.com'")
-            .fetch_one(seltzer.db.pool())
-            .await
-            .unwrap();
+    let stored: String = scalar(
+        &seltzer.db,
+        "SELECT password_hash FROM users WHERE email = 'ada@example.com'",
+    )
+    .await;
     assert!(stored.starts_with("$argon2") && !stored.contains(PASSWORD));
 }
 
@@ -114,12 +101,7 @@ async fn failed_sign_ins_are_throttled_per_account(test_db: TestDb) {
             StatusCode::UNAUTHORIZED
         );
     }
-    let throttled = sign_in(&seltzer, "ada@example.com", PASSWORD).await;
-    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(
-        throttled.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("15 minutes")
-    );
+    sign_in(&seltzer, "ada@example.com", PASSWORD)
+        .await
+        .assert_refused(StatusCode::TOO_MANY_REQUESTS, "15 minutes");
 }

@@ -14,32 +14,18 @@ async fn v1_api_answers_like_soda_cloud(test_db: TestDb) {
         .await
         .unwrap();
     let auth = basic(&key.id, &key.secret);
-    let get = |path: &str| {
-        let auth = auth.clone();
-        let path = path.to_owned();
-        let seltzer = &seltzer;
-        async move {
-            seltzer
-                .request("GET", &path, &[("authorization", &auth)], None)
-                .await
-        }
-    };
+    let viewer = seltzer.authorized(&auth);
+    let get = |path: &str| viewer.get(path.to_owned());
 
     assert_eq!(
         get("/api/v1/test-login").await.json(),
         json!({"organisationName": "Seltzer"})
     );
     for path in ["/api/v1/test-login", "/api/v1/checks", "/api/v1/datasets"] {
-        let anonymous = seltzer.request("GET", path, &[], None).await;
+        let anonymous = seltzer.anonymous().get(path).await;
         assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{path}");
-        let wrong = seltzer
-            .request(
-                "GET",
-                path,
-                &[("authorization", &basic(&key.id, "nope"))],
-                None,
-            )
-            .await;
+        let wrong_secret = basic(&key.id, "nope");
+        let wrong = seltzer.authorized(&wrong_secret).get(path).await;
         assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{path}");
     }
 
@@ -127,13 +113,9 @@ async fn v1_api_answers_like_soda_cloud(test_db: TestDb) {
         ),
         ("/api/v1/datasets?from=yesterday", "from:"),
     ] {
-        let answer = get(path).await;
-        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{path}");
-        assert!(
-            answer.json()["message"].as_str().unwrap().contains(message),
-            "{path}: {}",
-            answer.json()
-        );
+        get(path)
+            .await
+            .assert_refused(StatusCode::BAD_REQUEST, message);
     }
     let long = format!("/api/v1/datasets?search={}", "x".repeat(300));
     assert_eq!(get(&long).await.status, StatusCode::BAD_REQUEST);
@@ -183,30 +165,16 @@ async fn v1_scans_read_and_delete(test_db: TestDb) {
     let first = replay(&seltzer, "s01_first_scan").await.inserts[0].1;
     let second = replay(&seltzer, "s02_second_scan_with_history").await;
     let (payload, latest) = &second.inserts[0];
-    let viewer = seltzer
-        .db
-        .create_api_key("reader", Role::Viewer)
-        .await
-        .unwrap();
-    let editor = seltzer
-        .db
-        .create_api_key("cleaner", Role::Editor)
-        .await
-        .unwrap();
     let (as_viewer, as_editor) = (
-        basic(&viewer.id, &viewer.secret),
-        basic(&editor.id, &editor.secret),
+        seltzer.basic_auth(Role::Viewer).await,
+        seltzer.basic_auth(Role::Editor).await,
+    );
+    let (viewer, editor) = (
+        seltzer.authorized(&as_viewer),
+        seltzer.authorized(&as_editor),
     );
 
-    let scan = seltzer
-        .request(
-            "GET",
-            &format!("/api/v1/scans/{latest}"),
-            &[("authorization", &as_viewer)],
-            None,
-        )
-        .await
-        .json();
+    let scan = viewer.get(format!("/api/v1/scans/{latest}")).await.json();
     assert_eq!(scan["id"], latest.to_string());
     assert_eq!(scan["scanDefinition"]["name"], "shop_daily");
     assert_eq!(scan["state"], "completedWithFailures");
@@ -218,13 +186,8 @@ async fn v1_scans_read_and_delete(test_db: TestDb) {
     assert!(scan["failures"].as_i64().unwrap() > 0);
 
     let log_count = payload["logs"].as_array().unwrap().len() as i64;
-    let logs = seltzer
-        .request(
-            "GET",
-            &format!("/api/v1/scans/{latest}/logs?size=10&page=1"),
-            &[("authorization", &as_viewer)],
-            None,
-        )
+    let logs = viewer
+        .get(format!("/api/v1/scans/{latest}/logs?size=10&page=1"))
         .await
         .json();
     assert_eq!(logs["totalElements"], log_count);
@@ -238,43 +201,20 @@ async fn v1_scans_read_and_delete(test_db: TestDb) {
         "/api/v1/scans/abc",
         "/api/v1/scans/abc/logs",
     ] {
-        let answer = seltzer
-            .request("GET", missing, &[("authorization", &as_viewer)], None)
-            .await;
+        let answer = viewer.get(missing).await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND, "{missing}");
         assert_eq!(answer.json()["code"], "not_found");
     }
 
     let path = format!("/api/v1/scans/{latest}");
-    let denied = seltzer
-        .request("DELETE", &path, &[("authorization", &as_viewer)], None)
-        .await;
-    assert_eq!(denied.status, StatusCode::FORBIDDEN);
-    assert!(
-        denied.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("editor")
-    );
+    viewer
+        .delete(&path)
+        .await
+        .assert_refused(StatusCode::FORBIDDEN, "editor");
     assert_eq!(seltzer.count("SELECT COUNT(*) FROM scans").await, 2);
-    let deleted = seltzer
-        .request("DELETE", &path, &[("authorization", &as_editor)], None)
-        .await;
-    assert_eq!(deleted.status, StatusCode::OK);
-    assert_eq!(
-        seltzer
-            .request("GET", &path, &[("authorization", &as_viewer)], None)
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        seltzer
-            .request("DELETE", &path, &[("authorization", &as_editor)], None)
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(editor.delete(&path).await.status, StatusCode::OK);
+    assert_eq!(viewer.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(editor.delete(&path).await.status, StatusCode::NOT_FOUND);
     // Checks s01 also reported have s01's result as their latest again; nothing points at the
     // deleted scan.
     let stale = seltzer.count("SELECT COUNT(*) FROM checks WHERE latest_scan_id IS NOT NULL AND latest_scan_id NOT IN (SELECT id FROM scans)").await;

@@ -29,13 +29,7 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
     let outcomes = texts(client, "table.checks tbody td:first-child").await;
     assert_eq!(outcomes.len(), 13);
     assert!(outcomes.iter().all(|o| o.contains("fail")), "{outcomes:?}");
-    let active = client
-        .find(Locator::Css(".counts a[aria-current='true']"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let active = text_of(client, Locator::Css(".counts a[aria-current='true']")).await;
     assert!(active.contains("13") && active.contains("fail"), "{active}");
     screenshots(client, "checks-fail").await;
 
@@ -50,31 +44,13 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
     for expected in ["13 fail", "3 warn", "16 pass", "0 not evaluated"] {
         assert!(counts.contains(expected), "{counts}");
     }
-    client
-        .find(Locator::Css(".counts a[aria-current='true']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, Locator::Css(".counts a[aria-current='true']")).await;
     wait_for_text(client, "#checks-total", "32 checks").await;
     assert_eq!(client.current_url().await.unwrap().query(), None);
 
     // Search, then sort by value descending: both land in the URL.
-    client
-        .find(Locator::Css("#check-search"))
-        .await
-        .unwrap()
-        .send_keys("row_count")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css(".search button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    send_keys(client, "#check-search", "row_count").await;
+    click(client, Locator::Css(".search button")).await;
     wait_for_text(client, "#checks-total", "checks").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while client.current_url().await.unwrap().query() != Some("search=row_count") {
@@ -109,23 +85,15 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
         "not descending: {values:?}"
     );
     // Values read in their units: a freshness (reported in milliseconds) as a duration.
-    let stale = client
-        .find(Locator::XPath(
+    let stale = text_of(
+        client,
+        Locator::XPath(
             "//tr[td[contains(., 'Customers freshness')]]/td[contains(@class, 'number')]",
-        ))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     assert_eq!(stale, "1043d 9h");
-    let sorted = client
-        .find(Locator::Css("th[aria-sort='descending']"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let sorted = text_of(client, Locator::Css("th[aria-sort='descending']")).await;
     assert_eq!(sorted, "Value");
 
     // The same URL after a reload shows the same view.
@@ -138,6 +106,22 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
         .collect();
     assert_eq!(again, values);
     screenshot(client, "checks-sorted").await;
+
+    // Since when each outcome holds: one scan, so each check's run is that one result, and no
+    // check flaps (the filter, in the URL, finds none).
+    let runs = texts(client, "table.checks tbody td.since .streak").await;
+    assert!(
+        runs.len() > 5 && runs.iter().all(|r| r.trim() == "· 1 result"),
+        "{runs:?}"
+    );
+    click(client, Locator::Css("#flapping-filter")).await;
+    wait_for_query(
+        client,
+        |q| q.is_some_and(|q| q.contains("minFlips=4")),
+        "the flapping filter",
+    )
+    .await;
+    wait_for_text(client, "main", "No checks match").await;
 
     // A dataset whose scan ran but whose checks fail is not "OK": it says how many fail, and
     // the health filter keeps only such datasets, in the URL.
@@ -153,13 +137,7 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
     wait_for_text(client, "#datasets-summary", "2 datasets").await;
 
     // Signing out ends the session: the next visit asks to sign in again.
-    client
-        .find(Locator::Css(".user-menu button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, Locator::Css(".user-menu button")).await;
     wait_for_text(client, "main h1", "Sign in").await;
     client.goto(&server.url("/")).await.unwrap();
     wait_for_text(client, "main h1", "Sign in").await;
@@ -239,6 +217,30 @@ async fn the_check_page_charts_history_with_zones_and_shows_failed_rows(test_db:
     wait_for_text(client, "#history-summary", "13 results").await;
     let rows = texts(client, "#results tbody tr").await;
     assert_eq!(rows.len(), 13);
+
+    // Since when: the run of equal outcomes the newest result (the first row) ends, as the
+    // history table shows it.
+    let outcomes = texts(client, "#results tbody tr td:first-child").await;
+    let streak = outcomes.iter().take_while(|o| *o == &outcomes[0]).count();
+    let state = match outcomes[0].as_str() {
+        o if o.contains("fail") => "Failing since",
+        o if o.contains("warn") => "Warning since",
+        o if o.contains("pass") => "Passing since",
+        _ => "Not evaluated since",
+    };
+    let since = wait_for_text(client, "#since", state).await;
+    let in_a_row = if streak == 1 {
+        "1 result.".to_owned()
+    } else {
+        format!("{streak} results in a row.")
+    };
+    assert!(since.contains(&in_a_row), "{since} ({outcomes:?})");
+    let changes = outcomes.windows(2).filter(|w| w[0] != w[1]).count();
+    assert_eq!(
+        attr_of(client, "#since", "data-flips").await,
+        Some(changes.to_string()),
+        "{outcomes:?}"
+    );
     screenshots(client, "check-trend").await;
 
     // A click on the fourth point opens that result (once the resize after the phone-width

@@ -46,13 +46,7 @@ async fn the_datasets_page_warns_when_the_latest_scan_of_a_dataset_failed(test_d
     let first_log = wait_for_text(client, "#scan-logs li:first-child", "ERROR").await;
     assert!(first_log.contains("no_such_column"), "{first_log}");
     let all = texts(client, "#scan-logs li").await.len();
-    client
-        .find(Locator::Css("#log-level option[value='error']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, Locator::Css("#log-level option[value='error']")).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let shown = texts(client, "#scan-logs li").await;

@@ -335,27 +335,9 @@ fn create_api_key(database_url: &str, name: &str) -> (String, String) {
 
 async fn sign_in(client: &Client, email: &str, password: &str) {
     wait_for_text(client, "main h1", "Sign in").await;
-    client
-        .find(Locator::Css("#email"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(password)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css(".signin button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    send_keys(client, "#email", email).await;
+    send_keys(client, "#password", password).await;
+    click(client, Locator::Css(".signin button[type='submit']")).await;
 }
 
 async fn wait_for_text(client: &Client, css: &str, expected: &str) -> String {
@@ -435,9 +417,30 @@ async fn click(client: &Client, locator: Locator<'_>) {
     client.find(locator).await.unwrap().click().await.unwrap();
 }
 
-/// Replaces the whole text of a text field the way a person would: select all, type.
-async fn type_into(client: &Client, css: &str, text: &str) {
+/// The text of the element `locator` finds now.
+async fn text_of(client: &Client, locator: Locator<'_>) -> String {
+    client.find(locator).await.unwrap().text().await.unwrap()
+}
+
+/// An attribute of the element `css` finds now.
+async fn attr_of(client: &Client, css: &str, attr: &str) -> Option<String> {
+    let element = client.find(Locator::Css(css)).await.unwrap();
+    element.attr(attr).await.unwrap()
+}
+
+/// Types `text` at the end of a text field's content.
+async fn send_keys(client: &Client, css: &str, text: &str) {
+    let field = client.find(Locator::Css(css)).await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn clear(client: &Client, css: &str) {
     let field = client.find(Locator::Css(css)).await.unwrap();
     field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
+}
+
+/// Replaces the whole text of a text field the way a person would: select all, type.
+async fn type_into(client: &Client, css: &str, text: &str) {
+    clear(client, css).await;
+    send_keys(client, css, text).await;
 }

@@ -38,14 +38,7 @@ async fn scans_dataset_detail_and_settings_work_on_ingested_data(test_db: TestDb
     assert!(banner.contains("no_such_column"), "{banner}");
     wait_for_attr(client, "#health-chart", "data-state", "ready").await;
     assert_eq!(
-        client
-            .find(Locator::Css("#health"))
-            .await
-            .unwrap()
-            .attr("data-scans")
-            .await
-            .unwrap()
-            .as_deref(),
+        attr_of(client, "#health", "data-scans").await.as_deref(),
         Some("1")
     );
     wait_for_text(client, "#dataset-checks tbody tr", "").await;

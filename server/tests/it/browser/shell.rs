@@ -19,20 +19,8 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload(test_db: TestD
     sign_in(client, "ana@example.org", "wrong password!!").await;
     let error = wait_for_text(client, "#signin-error", "password").await;
     assert!(!error.is_empty());
-    client
-        .find(Locator::Css("#email"))
-        .await
-        .unwrap()
-        .clear()
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .clear()
-        .await
-        .unwrap();
+    clear(client, "#email").await;
+    clear(client, "#password").await;
     sign_in(client, EMAIL, PASSWORD).await;
     wait_for_text(client, "#signed-in-as", "ana@example.org").await;
     assert_eq!(client.current_url().await.unwrap().path(), "/");
@@ -63,13 +51,7 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload(test_db: TestD
 
     // A client-side navigation, then a reload of the deep link: the server must answer the
     // route with index.html and the app must render the same page again.
-    client
-        .find(Locator::LinkText("Datasets"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, Locator::LinkText("Datasets")).await;
     wait_for_text(client, "main h1", "Datasets").await;
     assert_eq!(client.current_url().await.unwrap().path(), "/datasets");
     let wasm = loaded_wasm(client).await;

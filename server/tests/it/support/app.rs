@@ -34,6 +34,65 @@ impl Answer {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
     }
+
+    /// The body as text, for messages and "never contains" checks.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The `message` of an error answer.
+    pub fn message(&self) -> String {
+        self.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Asserts a refusal: this status, and a message that names `words`.
+    #[track_caller]
+    pub fn assert_refused(&self, status: StatusCode, words: &str) {
+        assert_eq!(self.status, status, "{}", self.text());
+        let message = self.message();
+        assert!(message.contains(words), "{words:?} not in {message:?}");
+    }
+}
+
+/// Requests to one in-process Seltzer carrying the same headers (a credential, an origin).
+#[derive(Clone)]
+pub struct Client<'a> {
+    seltzer: &'a Seltzer,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Client<'_> {
+    /// The same client with one more header.
+    pub fn with(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
+    pub async fn get(&self, path: impl AsRef<str>) -> Answer {
+        self.send("GET", path, None).await
+    }
+
+    pub async fn post(&self, path: impl AsRef<str>, body: Value) -> Answer {
+        self.send("POST", path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: impl AsRef<str>) -> Answer {
+        self.send("DELETE", path, None).await
+    }
+
+    pub async fn send(&self, method: &str, path: impl AsRef<str>, body: Option<Value>) -> Answer {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        self.seltzer
+            .request(method, path.as_ref(), &headers, body)
+            .await
+    }
 }
 
 /// Sends one request through the router in-process.
@@ -88,7 +147,9 @@ pub async fn define_fixture_attributes(db: &Database) {
     }
 }
 
-/// A Seltzer in-process with one API key and the attributes the fixtures use.
+/// A Seltzer in-process with one API key and the attributes the fixtures use. A clone is the
+/// same Seltzer (for concurrent clients).
+#[derive(Clone)]
 pub struct Seltzer {
     pub app: Router,
     pub db: Database,
@@ -154,6 +215,24 @@ impl Seltzer {
             None => Body::empty(),
         };
         send(&self.app, builder.body(body).unwrap()).await
+    }
+
+    /// A client without credentials.
+    pub fn anonymous(&self) -> Client<'_> {
+        Client {
+            seltzer: self,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A client sending this `Authorization` value (see [`Seltzer::basic_auth`]).
+    pub fn authorized(&self, authorization: &str) -> Client<'_> {
+        self.anonymous().with("authorization", authorization)
+    }
+
+    /// A client of a signed-in dashboard: this `Cookie` value.
+    pub fn with_cookie(&self, cookie: &str) -> Client<'_> {
+        self.anonymous().with("cookie", cookie)
     }
 
     /// A new user who can sign in with `password`.

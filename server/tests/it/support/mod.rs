@@ -47,6 +47,23 @@ pub async fn assert_consistent(db: &server::Database) {
     assert!(report.is_ok(), "{:#?}", report.problems);
 }
 
+/// One value a query answers (a count, a pragma), read straight from the database.
+pub async fn scalar<T>(db: &server::Database, sql: &'static str) -> T
+where
+    T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    sqlx::query_scalar(sql)
+        .fetch_one(db.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Whether this email and password open a session.
+pub async fn signs_in(db: &server::Database, email: &str, password: &str) -> bool {
+    let session = db.sign_in(email, password, 60_000).await.unwrap();
+    session.is_some()
+}
+
 /// An `Authorization` header value for HTTP Basic `id:secret`, as Soda Cloud's API v1 takes it.
 pub fn basic(id: &str, secret: &str) -> String {
     use base64::Engine as _;

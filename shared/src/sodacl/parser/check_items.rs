@@ -80,10 +80,7 @@ impl Walker<'_> {
                     kind: Scalar::Null, ..
                 } => {
                     if special {
-                        self.error(
-                            pos,
-                            format!("Check \"{line}\" expects a nested object/dict, but was None"),
-                        );
+                        self.no_nested_config(&line, pos);
                         return Ok(());
                     }
                     return Err(self.abort(

@@ -149,6 +149,14 @@ impl Walker<'_> {
         self.diag(Severity::Error, Origin::SodaParse, pos, message);
     }
 
+    /// Soda Core's complaint about a check that needs configuration below it and has none.
+    fn no_nested_config(&mut self, line: &str, pos: Pos) {
+        self.error(
+            pos,
+            format!("Check \"{line}\" expects a nested object/dict, but was None"),
+        );
+    }
+
     fn scan_error(&mut self, pos: Pos, message: impl Into<String>) {
         self.diag(Severity::Error, Origin::SodaScan, pos, message);
     }

@@ -12,10 +12,7 @@ impl Walker<'_> {
         section: &Section,
     ) {
         let Some(c) = config else {
-            self.error(
-                pos,
-                format!("Check \"{line}\" expects a nested object/dict, but was None"),
-            );
+            self.no_nested_config(line, pos);
             return;
         };
         let allowed = ["name", "warn", "fail", "attributes", "query", "identity"];
@@ -51,10 +48,7 @@ impl Walker<'_> {
         section: &Section,
     ) {
         let Some(c) = config else {
-            self.error(
-                pos,
-                format!("Check \"{line}\" expects a nested object/dict, but was None"),
-            );
+            self.no_nested_config(line, pos);
             return;
         };
         let allowed = [
@@ -116,10 +110,7 @@ impl Walker<'_> {
         section: &Section,
     ) -> Walk {
         let Some(c) = config else {
-            self.error(
-                pos,
-                format!("Check \"{line}\" expects a nested object/dict, but was None"),
-            );
+            self.no_nested_config(line, pos);
             return Ok(());
         };
         for key in ["query", "fields", "checks"] {

@@ -11,10 +11,7 @@ impl Walker<'_> {
         section: &Section,
     ) {
         let Some(c) = config else {
-            self.error(
-                pos,
-                format!("Check \"{line}\" expects a nested object/dict, but was None"),
-            );
+            self.no_nested_config(line, pos);
             return;
         };
         let allowed = ["name", "warn", "fail", "attributes", "identity"];
