@@ -56,11 +56,6 @@ pub fn SinceSummary(item: CheckListItem) -> impl IntoView {
     if item.streak == 0 {
         return view! { <p class="since" id="since">"No results yet."</p> }.into_any();
     }
-    let last_pass = match (item.outcome, item.last_passed.clone()) {
-        (Some(CheckOutcome::Pass), _) => None,
-        (_, Some(at)) => Some(view! { " Last passed " <Time ts=Some(at) />"." }.into_any()),
-        (_, None) => Some(view! { " It has never passed." }.into_any()),
-    };
     let flips = if is_flapping(&item) {
         format!(" Flapping: {}.", flips_words(item.recent_flips))
     } else if item.recent_flips > 0 {
@@ -68,9 +63,14 @@ pub fn SinceSummary(item: CheckListItem) -> impl IntoView {
     } else {
         String::new()
     };
+    let last_pass = match (item.outcome, item.last_passed) {
+        (Some(CheckOutcome::Pass), _) => None,
+        (_, Some(at)) => Some(view! { " Last passed " <Time ts=Some(at) />"." }.into_any()),
+        (_, None) => Some(view! { " It has never passed." }.into_any()),
+    };
     view! {
         <p class="since" id="since" data-streak=item.streak data-flips=item.recent_flips>
-            {state_word(item.outcome)}" since " <Time ts=item.outcome_since.clone() />
+            {state_word(item.outcome)}" since " <Time ts=item.outcome_since />
             {format!(", {}.", streak_words(item.streak))}
             {last_pass}
             {flips}

@@ -49,16 +49,10 @@ pub fn ChecksPage() -> impl IntoView {
 }
 
 fn is_filtered(params: &ParamsMap) -> bool {
-    [
-        "outcome",
-        "search",
-        "datasetId",
-        "dataSource",
-        "attribute",
-        "minFlips",
-    ]
-    .iter()
-    .any(|k| params.get_str(k).is_some_and(|v| !v.is_empty()))
+    // Every key but the view's order and page is a filter.
+    KEYS.iter()
+        .filter(|k| !["sort", "order", "page", "size"].contains(k))
+        .any(|k| params.get_str(k).is_some_and(|v| !v.is_empty()))
 }
 
 /// Search by name, dataset or column; submitting puts it in the URL.

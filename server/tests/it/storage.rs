@@ -128,7 +128,7 @@ async fn dataset_check_counts_follow_latest_results(test_db: TestDb) {
     let store = |body: serde_json::Value| {
         let db = &db;
         async move {
-            store(&db, &body).await;
+            store(db, &body).await;
         }
     };
     let assert_counts = |step: &'static str| {
