@@ -17,11 +17,12 @@ use std::cell::RefCell;
 
 use leptos::prelude::*;
 use serde_json::{Value, json};
-use shared::api::{CheckOutcome, HealthPoint, HistoryPoint};
+use shared::api::{CheckOutcome, HealthPoint, HistoryPoint, ValueUnit};
 use shared::sodacl::Zone;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::components::format_measure;
 use crate::prefs::{format_time, is_dark, use_prefs};
 
 /// Outcome colours, the same in both themes (they sit on the chart's own background).
@@ -280,26 +281,86 @@ fn zone_areas(
 
 /// How many fail and warn bands `trend` draws (for the page's test hooks).
 pub fn band_count(points: &[HistoryPoint]) -> usize {
+    // The bands are the same whatever the axis's unit.
     let (low, high) = y_range(points);
     zone_areas(points, |p| p.fail, low, high).len()
         + zone_areas(points, |p| p.warn, low, high).len()
 }
 
+/// The y axis's unit for values stored in `unit`: what to divide them by, and the labels'
+/// suffix. Durations read in the largest unit their range reaches twice (days, hours, minutes,
+/// else seconds).
+fn axis_unit(points: &[HistoryPoint], unit: ValueUnit) -> (f64, &'static str) {
+    match unit {
+        ValueUnit::Number => (1.0, ""),
+        ValueUnit::Percent => (1.0, " %"),
+        ValueUnit::Milliseconds => {
+            let largest = points
+                .iter()
+                .filter_map(|p| p.value)
+                .chain(
+                    points
+                        .iter()
+                        .flat_map(|p| p.fail.iter().chain(p.warn.iter()))
+                        .flat_map(zone_bounds),
+                )
+                .map(f64::abs)
+                .fold(0.0, f64::max);
+            [
+                (86_400_000.0, " d"),
+                (3_600_000.0, " h"),
+                (60_000.0, " min"),
+            ]
+            .into_iter()
+            .find(|(ms, _)| largest >= 2.0 * ms)
+            .unwrap_or((1000.0, " s"))
+        }
+    }
+}
+
+/// The point with its value and zones divided by `by`.
+fn scaled(p: &HistoryPoint, by: f64) -> HistoryPoint {
+    let zone = |z: Option<Zone>| {
+        z.map(|z| Zone {
+            gt: z.gt.map(|v| v / by),
+            gte: z.gte.map(|v| v / by),
+            lt: z.lt.map(|v| v / by),
+            lte: z.lte.map(|v| v / by),
+            split: z.split,
+        })
+    };
+    HistoryPoint {
+        value: p.value.map(|v| v / by),
+        fail: zone(p.fail),
+        warn: zone(p.warn),
+        ..p.clone()
+    }
+}
+
 /// A check's trend: the values as a line, each point in its outcome's colour (and named with
-/// its outcome and time for the tooltip); series 1 and 2 carry the fail and warn bands.
-pub fn trend(points: &[HistoryPoint], utc: bool) -> Value {
-    let (low, high) = y_range(points);
+/// its outcome, value in its unit and time for the tooltip); series 1 and 2 carry the fail and
+/// warn bands. The axis reads in the value's unit (a freshness in hours or days, a percentage
+/// with `%`).
+pub fn trend(points: &[HistoryPoint], utc: bool, unit: ValueUnit) -> Value {
+    let (divisor, suffix) = axis_unit(points, unit);
+    let shown: Vec<HistoryPoint> = points.iter().map(|p| scaled(p, divisor)).collect();
+    let (low, high) = y_range(&shown);
     let data: Vec<Value> = points
         .iter()
-        .map(|p| {
+        .zip(&shown)
+        .map(|(p, on_axis)| {
             let outcome = p.outcome.map_or("not evaluated", CheckOutcome::as_str);
+            let value = p
+                .value
+                .map_or_else(|| "no value".to_owned(), |v| format_measure(v, unit));
             json!({
-                "value": [p.data_timestamp, p.value],
-                "name": format!("{outcome} · {}", format_time(&p.data_timestamp, utc)),
+                "value": [p.data_timestamp, on_axis.value],
+                "name": format!("{outcome} · {value} · {}", format_time(&p.data_timestamp, utc)),
                 "itemStyle": { "color": outcome_colour(p.outcome) },
             })
         })
         .collect();
+    let points = &shown;
     let band = |name: &str, colour: &str, areas: Vec<Value>| {
         json!({
             "type": "line", "name": name, "data": [], "color": colour,
@@ -313,9 +374,13 @@ pub fn trend(points: &[HistoryPoint], utc: bool) -> Value {
         "animationDuration": 300,
         "grid": { "left": 56, "right": 16, "top": 40, "bottom": 32 },
         "legend": { "top": 4, "data": ["value", "fail zone", "warn zone"] },
-        "tooltip": { "trigger": "item" },
+        // The name carries the value in its unit: the tooltip shows only that.
+        "tooltip": { "trigger": "item", "formatter": "{b}" },
         "xAxis": { "type": "time" },
-        "yAxis": { "type": "value", "min": low, "max": high, "scale": true },
+        "yAxis": {
+            "type": "value", "min": low, "max": high, "scale": true,
+            "axisLabel": { "formatter": format!("{{value}}{suffix}") },
+        },
         "series": [
             {
                 "type": "line", "name": "value", "symbolSize": 7, "color": NOT_EVALUATED,
@@ -365,6 +430,46 @@ mod tests {
         assert_eq!(nice(-12.7, 55.7), (-20.0, 60.0));
         assert_eq!(nice(0.93, 1.07), (0.92, 1.08));
         assert_eq!(nice(5.0, 5.0), (5.0, 5.0));
+    }
+
+    #[test]
+    fn durations_are_drawn_in_the_largest_unit_they_reach() {
+        let point = |ms: f64| HistoryPoint {
+            result_id: 1,
+            scan_id: 1,
+            data_timestamp: "2026-11-01T00:00:00Z".to_owned(),
+            value: Some(ms),
+            outcome: Some(CheckOutcome::Pass),
+            fail: Some(Zone {
+                gt: Some(86_400_000.0),
+                ..Zone::default()
+            }),
+            warn: None,
+        };
+        let week = [point(3_600_000.0), point(7.0 * 86_400_000.0)];
+        assert_eq!(
+            axis_unit(&week, ValueUnit::Milliseconds),
+            (86_400_000.0, " d")
+        );
+        let minutes = [HistoryPoint {
+            fail: None,
+            ..point(300_000.0)
+        }];
+        assert_eq!(
+            axis_unit(&minutes, ValueUnit::Milliseconds),
+            (60_000.0, " min")
+        );
+        let option = trend(&week, true, ValueUnit::Milliseconds);
+        assert_eq!(option["series"][0]["data"][1]["value"][1], 7.0);
+        assert_eq!(option["yAxis"]["axisLabel"]["formatter"], "{value} d");
+        let name = option["series"][0]["data"][1]["name"].as_str().unwrap();
+        assert!(name.starts_with("pass · 7d"), "{name}");
+        let band = &option["series"][1]["markArea"]["data"][0];
+        assert_eq!(
+            band[0]["yAxis"], 1.0,
+            "the fail zone (older than a day) in days"
+        );
+        assert_eq!(axis_unit(&week, ValueUnit::Percent), (1.0, " %"));
     }
 
     #[test]

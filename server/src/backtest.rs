@@ -11,8 +11,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use shared::api::{CheckHistory, CheckList, CheckOutcome};
-use shared::sodacl::workbench::{WorkbenchCheck, WorkbenchRequest, run};
+use shared::api::{CheckHistory, CheckList};
+use shared::sodacl::workbench::{Comparison, WorkbenchCheck, WorkbenchRequest, compare, run};
 
 use crate::validate::{OutputFormat, base_name, scan_start};
 
@@ -184,30 +184,19 @@ fn backtest(
 }
 
 fn verdict(file: &str, check: WorkbenchCheck, history: Option<&CheckHistory>) -> CheckVerdict {
-    let key = |o: Option<CheckOutcome>| o.map_or("notEvaluated", CheckOutcome::as_str);
-    let mut before = BTreeMap::new();
-    let mut after = BTreeMap::new();
-    let mut changed = 0;
-    let mut results = 0;
-    if let (Some(history), Some(outcomes)) = (history, &check.backtest) {
-        for (point, new) in history.points.iter().zip(outcomes) {
-            results += 1;
-            *before.entry(key(point.outcome)).or_insert(0) += 1;
-            *after.entry(key(*new)).or_insert(0) += 1;
-            if *new != point.outcome {
-                changed += 1;
-            }
-        }
-    }
+    let comparison = match (history, &check.backtest) {
+        (Some(history), Some(judged)) => compare(history.points.iter().map(|p| p.outcome), judged),
+        _ => Comparison::default(),
+    };
     CheckVerdict {
         file: file.to_owned(),
         line: check.line,
         name: check.name,
         identity: check.identity,
-        results,
-        changed,
-        before,
-        after,
+        results: comparison.results,
+        changed: comparison.changed,
+        before: comparison.before.named().into_iter().collect(),
+        after: comparison.after.named().into_iter().collect(),
         downsampled: history.is_some_and(|h| h.downsampled),
         not_backtested: history.and(check.not_backtested),
     }

@@ -10,7 +10,7 @@ use tracing_subscriber::EnvFilter;
 
 use shared::api::Role;
 
-use crate::config::IngestConfig;
+use crate::config::{IngestConfig, NotifyConfig};
 use crate::storage::AttributeDefinition;
 use crate::{Database, ServeConfig};
 
@@ -283,6 +283,18 @@ struct ServeArgs {
     /// The largest request body accepted (scan results, sample files), in bytes.
     #[arg(long, env = "SELTZER_MAX_BODY_BYTES", default_value_t = 64 * 1024 * 1024)]
     max_body_bytes: usize,
+    /// The address people open Seltzer at (`https://seltzer.example.com`): the links in
+    /// notifications are built from it, and notification rules need it.
+    #[arg(long, env = "SELTZER_PUBLIC_URL", value_parser = parse_public_url)]
+    public_url: Option<String>,
+}
+
+fn parse_public_url(url: &str) -> Result<String, String> {
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(url.to_owned())
+    } else {
+        Err("give the full address, e.g. https://seltzer.example.com".to_owned())
+    }
 }
 
 /// Why a command failed: said on standard error, with exit code 1.
@@ -362,6 +374,10 @@ pub fn main() -> ExitCode {
                     token_ttl_secs: args.token_ttl_secs,
                     collect_samples: args.collect_samples,
                     max_body_bytes: args.max_body_bytes,
+                },
+                notify: NotifyConfig {
+                    public_url: args.public_url.map(|u| u.trim_end_matches('/').to_owned()),
+                    ..NotifyConfig::default()
                 },
             })
             .await

@@ -12,6 +12,31 @@ pub struct ServeConfig {
     /// Serve the dashboard from this folder instead of the copy embedded in the binary.
     pub dist: Option<PathBuf>,
     pub ingest: IngestConfig,
+    pub notify: NotifyConfig,
+}
+
+/// Settings of notifications.
+#[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    /// The address people open Seltzer at (`https://seltzer.example.com`): every link in a
+    /// message is built from it. Without it, notification rules cannot be created, as their
+    /// links would lead nowhere.
+    pub public_url: Option<String>,
+    /// The first retry's delay after a timeout, a 5xx or a 429 without `Retry-After`; each next
+    /// one waits four times longer (30 s, 2 min, 8 min, 32 min, ~2 h by default).
+    pub retry_base_ms: i64,
+    /// How often the sender looks for due deliveries when nothing woke it.
+    pub poll_ms: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            retry_base_ms: 30_000,
+            poll_ms: 1_000,
+        }
+    }
 }
 
 /// Settings of the ingest protocol.

@@ -6,6 +6,7 @@
 //! - `storage`: the database (SQLite or PostgreSQL): migrations, and one module per kind of row;
 //! - `soda`: what Soda Core sends and asks (the scan results document, history filters), which
 //!   `http` and `storage` both use;
+//! - `notify`: the sender of notifications (rendering, signing, retries);
 //! - `credentials`, `timestamp`: small helpers (secrets and hashes; stored times).
 
 pub mod backtest;
@@ -13,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod http;
+pub mod notify;
 pub mod seed;
 pub mod soda;
 pub mod storage;
@@ -24,7 +26,7 @@ use std::path::PathBuf;
 
 use tokio::net::TcpListener;
 
-pub use config::{IngestConfig, ServeConfig};
+pub use config::{IngestConfig, NotifyConfig, ServeConfig};
 pub use http::{AppState, router};
 pub use storage::{Database, StorageError};
 
@@ -59,7 +61,9 @@ pub async fn run(config: ServeConfig) -> Result<(), RunError> {
              the browser gets a page saying how to build the dashboard"
         );
     }
-    let app = router(AppState::new(db.clone(), assets, config.ingest));
+    let state = AppState::new(db.clone(), assets, config.ingest).with_notify(config.notify);
+    let sender = notify::spawn_sender(db.clone(), state.notify.clone(), state.wake_sender.clone());
+    let app = router(state);
 
     let listener = TcpListener::bind(config.bind)
         .await
@@ -87,6 +91,8 @@ pub async fn run(config: ServeConfig) -> Result<(), RunError> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(RunError::Serve)?;
+    // What is being sent now is sent again by the next start (its claim runs out).
+    sender.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())

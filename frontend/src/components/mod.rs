@@ -2,7 +2,6 @@
 //! - `diagnostics`: Soda Core's diagnostics of a result as sentences;
 //! - `health`: a dataset's health as a badge;
 //! - `loaded`: a resource, with "Loading…" until it arrives and its error as an alert;
-//! - `measure`: a value in its unit (counts, percentages, durations);
 //! - `outcome`: a check outcome as a badge;
 //! - `pager`: the previous / next links under a paged list;
 //! - `since`: since when a check's outcome holds, and whether it flaps.
@@ -10,7 +9,6 @@
 mod diagnostics;
 mod health;
 mod loaded;
-mod measure;
 mod outcome;
 mod pager;
 mod since;
@@ -18,7 +16,7 @@ mod since;
 pub use diagnostics::diagnostic_sentences;
 pub use health::health_badge;
 pub use loaded::loaded;
-pub use measure::{format_measure, zone_words};
 pub use outcome::outcome_badge;
 pub use pager::{page_count, pager};
+pub use shared::sodacl::measure::{format_measure, zone_words};
 pub use since::{SinceSummary, since_cell};

@@ -202,7 +202,7 @@ fn History(
     };
     let bands = band_count(&points);
     let empty = points.is_empty();
-    let chart = trend(&points, prefs.utc.get_untracked());
+    let chart = trend(&points, prefs.utc.get_untracked(), unit);
     // Newest first; re-rendered when another result is opened, to mark it.
     let recent: Vec<HistoryPoint> = points.iter().rev().take(200).cloned().collect();
     let rows = move || {

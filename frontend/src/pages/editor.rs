@@ -16,7 +16,9 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use shared::api::{CheckHistory, CheckListItem, CheckOutcome};
-use shared::sodacl::workbench::{WorkbenchCheck, WorkbenchReport, WorkbenchRequest};
+use shared::sodacl::workbench::{
+    Comparison, WorkbenchCheck, WorkbenchReport, WorkbenchRequest, compare,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
@@ -480,19 +482,7 @@ fn ParsedChecks(
 /// stored, and a strip of points coloured by the new outcome.
 fn backtest_cell(test: &Backtest, outcomes: &[Option<CheckOutcome>]) -> AnyView {
     let points = &test.history.points;
-    let mut counts = [0usize; 4];
-    let mut changed = 0;
-    for (p, new) in points.iter().zip(outcomes) {
-        counts[match new {
-            Some(CheckOutcome::Pass) => 0,
-            Some(CheckOutcome::Warn) => 1,
-            Some(CheckOutcome::Fail) => 2,
-            None => 3,
-        }] += 1;
-        if *new != p.outcome {
-            changed += 1;
-        }
-    }
+    let Comparison { changed, after, .. } = compare(points.iter().map(|p| p.outcome), outcomes);
     let judged: Vec<(Option<f64>, Option<CheckOutcome>)> = points
         .iter()
         .map(|p| p.value)
@@ -500,11 +490,11 @@ fn backtest_cell(test: &Backtest, outcomes: &[Option<CheckOutcome>]) -> AnyView 
         .collect();
     let summary = format!(
         "✕ {} fail · ! {} warn · ✓ {} pass{}",
-        counts[2],
-        counts[1],
-        counts[0],
-        if counts[3] > 0 {
-            format!(" · – {} not evaluated", counts[3])
+        after.fail,
+        after.warn,
+        after.pass,
+        if after.not_evaluated > 0 {
+            format!(" · – {} not evaluated", after.not_evaluated)
         } else {
             String::new()
         }
@@ -515,7 +505,7 @@ fn backtest_cell(test: &Backtest, outcomes: &[Option<CheckOutcome>]) -> AnyView 
         format!("{changed} of {} outcomes would change", points.len())
     };
     view! {
-        <div class="backtest-result" data-points=points.len() data-fail=counts[2] data-warn=counts[1] data-pass=counts[0] data-changed=changed>
+        <div class="backtest-result" data-points=points.len() data-fail=after.fail data-warn=after.warn data-pass=after.pass data-changed=changed>
             <a href=format!("/checks/{}", test.stored.id)>{format!("{} stored values", points.len())}</a>
             {test.history.downsampled.then_some(" (downsampled)")}
             <div class="backtest-counts">{summary}</div>

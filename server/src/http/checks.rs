@@ -16,11 +16,13 @@ use shared::api::ApiError;
 use shared::api::{
     Attribute, CheckDetail, CheckHistory, CheckList, CheckListItem, CheckListQuery, CheckOutcome,
     CheckResultDetail, HistoryPoint, HistoryQuery, IdentityRef, OutcomeCounts, PageQuery,
-    ReplacedResult, TimeRangeQuery,
+    ReplacedResult, TimeRangeQuery, ValueUnit,
 };
-use shared::sodacl::Zone;
+use shared::sodacl::evaluate::stored_zones;
 use shared::sodacl::threshold::SodaBounds;
 use shared::sodacl::units::value_unit;
+use shared::sodacl::variables::Variables;
+use shared::sodacl::{Options, Zone};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -477,12 +479,43 @@ async fn load_history(
     }
     let total_points = i64::try_from(rows.len()).unwrap_or(i64::MAX);
     let (rows, downsampled) = downsample(rows, max_points);
+    let mut points: Vec<HistoryPoint> = rows.iter().map(point).collect();
+    if !points.is_empty() && points.iter().all(|p| p.fail.is_none() && p.warn.is_none()) {
+        draw_freshness_zones(state, check_id, &mut points).await?;
+    }
     Ok(CheckHistory {
         check_id,
-        points: rows.iter().map(point).collect(),
+        points,
         total_points,
         downsampled,
     })
+}
+
+/// Soda Core reports no bounds with a freshness result; its zones come from the check's
+/// definition (as it is now), in the milliseconds the ages are stored in.
+async fn draw_freshness_zones(
+    state: &AppState,
+    check_id: i64,
+    points: &mut [HistoryPoint],
+) -> Result<(), HttpError> {
+    let Some(d) = state.db.check_definition(check_id).await? else {
+        return Ok(());
+    };
+    if value_unit(&d.summary.definition) != ValueUnit::Milliseconds {
+        return Ok(());
+    }
+    let report = shared::sodacl::parse(&d.summary.definition, &Options::default());
+    let zones = report
+        .checks
+        .first()
+        .and_then(|check| stored_zones(check, &Variables::default()));
+    if let Some(zones) = zones {
+        for p in points {
+            p.fail = zones.fail;
+            p.warn = zones.warn;
+        }
+    }
+    Ok(())
 }
 
 /// The data-time range of a history request: `from`/`to`, or the last `days`.

@@ -9,6 +9,7 @@ mod datasets;
 mod error;
 mod extract;
 mod health;
+mod notifications;
 pub mod openapi;
 mod scans;
 mod soda;
@@ -29,7 +30,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::config::IngestConfig;
+use crate::config::{IngestConfig, NotifyConfig};
 use crate::storage::Database;
 use assets::Assets;
 
@@ -43,6 +44,9 @@ pub struct AppState {
     /// Kibibytes of scan-results bodies held in memory at once, all requests together (see
     /// `soda::read_body`).
     pub body_budget: Arc<tokio::sync::Semaphore>,
+    pub notify: Arc<NotifyConfig>,
+    /// Wakes the notification sender: a stored scan or a test may have something to send.
+    pub wake_sender: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -54,7 +58,15 @@ impl AppState {
             ingest: Arc::new(ingest),
             verified_keys: Arc::default(),
             body_budget,
+            notify: Arc::new(NotifyConfig::default()),
+            wake_sender: Arc::default(),
         }
+    }
+
+    /// The same state with these notification settings.
+    pub fn with_notify(mut self, notify: NotifyConfig) -> Self {
+        self.notify = Arc::new(notify);
+        self
     }
 }
 
@@ -86,6 +98,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(datasets::routes())
         .merge(scans::routes())
         .merge(admin::routes())
+        .merge(notifications::routes())
 }
 
 /// Headers every response carries (no MIME sniffing, no framing by other sites, no full

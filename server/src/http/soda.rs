@@ -231,6 +231,8 @@ async fn command(
                 may_replace_others: role >= Role::Editor,
             };
             let stored = state.db.insert_scan(&doc, &payload, sender).await?;
+            // Its notifications, if any, were written with it.
+            state.wake_sender.notify_one();
             tracing::info!(
                 scan_id = stored.scan_id,
                 replaced = stored.replaced_scan_id,

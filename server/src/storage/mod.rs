@@ -11,6 +11,7 @@ mod checks;
 mod datasets;
 mod error;
 mod integrity;
+mod notifications;
 mod outcome_runs;
 mod samples;
 mod scan_writes;
@@ -28,6 +29,10 @@ pub use checks::{
 pub use datasets::{DatasetFilter, DatasetSummary, HealthRow};
 pub use error::StorageError;
 pub use integrity::{IntegrityProblem, IntegrityReport};
+pub use notifications::{
+    AttemptResult, ChannelRow, ClaimedDelivery, DeliveryRow, MAX_ATTEMPTS, RuleRow,
+    parse_attributes,
+};
 pub use outcome_runs::RECENT_RESULTS;
 pub use samples::NewSample;
 pub use scan_writes::{ScanSender, StoredScan};

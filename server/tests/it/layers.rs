@@ -11,6 +11,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("cli", 6),
     ("backtest", 5),
     ("http", 4),
+    ("notify", 4),
     ("seed", 4),
     ("validate", 4),
     ("storage", 3),

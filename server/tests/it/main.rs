@@ -10,7 +10,9 @@
 //! - `validate`: `seltzer validate`, the real binary;
 //! - `soda_core`: real Soda Core from PyPI running its scenarios against `seltzer serve`;
 //! - `browser`: the dashboard in headless Chromium against a real `seltzer serve`;
+//! - `notifications`: rules, channels and deliveries to a real HTTP receiver;
 //! - `outcome_runs`: since when a check's outcome holds, and what an overwrite replaced;
+//! - `notifications`: rules, channels and deliveries to a real HTTP receiver;
 //! - `layers`: the modules of `server/src` use only lower layers (no import circle).
 
 // A test that meets an unexpected error should stop right there, helpers included.
@@ -27,6 +29,7 @@ mod cli;
 mod ingest;
 mod ingest_errors;
 mod layers;
+mod notifications;
 mod openapi;
 mod outcome_runs;
 mod soda_core;

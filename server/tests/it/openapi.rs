@@ -52,6 +52,28 @@ const REQUIRED: &[(&str, &str, Option<Role>)] = &[
     ("get", "/api/users", Some(Role::Admin)),
     ("post", "/api/users", Some(Role::Admin)),
     ("post", "/api/users/{email}/disable", Some(Role::Admin)),
+    ("get", "/api/notification-channels", Some(Role::Editor)),
+    ("post", "/api/notification-channels", Some(Role::Admin)),
+    (
+        "delete",
+        "/api/notification-channels/{id}",
+        Some(Role::Admin),
+    ),
+    (
+        "post",
+        "/api/notification-channels/{id}/test",
+        Some(Role::Editor),
+    ),
+    ("get", "/api/notification-rules", Some(Role::Viewer)),
+    ("post", "/api/notification-rules", Some(Role::Editor)),
+    ("put", "/api/notification-rules/{id}", Some(Role::Editor)),
+    ("delete", "/api/notification-rules/{id}", Some(Role::Editor)),
+    ("get", "/api/notification-deliveries", Some(Role::Editor)),
+    (
+        "post",
+        "/api/notification-deliveries/{id}/redeliver",
+        Some(Role::Editor),
+    ),
     // Soda Core's protocol authenticates in the body (token) or a bare Authorization header.
     ("post", "/api/command", None),
     ("post", "/api/query", None),

@@ -7,6 +7,7 @@ mod checks;
 mod datasets;
 mod error;
 mod health;
+mod notifications;
 mod outcome;
 mod queries;
 mod scans;
@@ -27,6 +28,11 @@ pub use datasets::{
 };
 pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};
+pub use notifications::{
+    Channel, ChannelDeleted, ChannelType, CheckFacts, CheckNotice, Delivery, DeliveryList,
+    DeliveryQueued, DeliveryStatus, NewChannel, Rule, RuleDefinition, RuleDeleted, RuleFilter,
+    RuleMode, ScanNotice,
+};
 pub use outcome::CheckOutcome;
 pub use queries::{
     CheckListQuery, DatasetListQuery, HistoryQuery, PageQuery, ScanListQuery, ScanLogQuery,

@@ -2,7 +2,7 @@
 
 use super::catalogue;
 use super::model::{Check, CheckKind};
-use super::threshold::Thresholds;
+use super::threshold::{Thresholds, Zone};
 use super::variables::{Variables, python_float};
 use crate::api::CheckOutcome;
 
@@ -159,6 +159,29 @@ pub fn judge_stored(
     }
 }
 
+/// The fail and warn zones in the unit Seltzer stores the check's value in (freshness: the age
+/// in milliseconds; a change-over-time check: the change), for drawing them over its history.
+/// `None` when only Soda Core knows them (see `needs_soda_core`) or a variable is missing.
+pub fn stored_zones(check: &Check, variables: &Variables) -> Option<Thresholds> {
+    match check.kind {
+        // Soda Core reports no bounds for freshness: the zones are "older than" each span.
+        CheckKind::Freshness => {
+            let older_than = |span: Option<f64>| {
+                span.map(|seconds| Zone {
+                    gt: Some(seconds * 1000.0),
+                    ..Zone::default()
+                })
+            };
+            Some(Thresholds {
+                fail: older_than(check.fail_older_than),
+                warn: older_than(check.warn_older_than),
+            })
+        }
+        kind if needs_soda_core(kind).is_some() => None,
+        _ => thresholds(check, variables),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -195,6 +218,24 @@ mod tests {
             Some(CheckOutcome::Pass)
         );
         assert_eq!(outcome(&c, NOTHING_MEASURED, &vars), None);
+    }
+
+    #[test]
+    fn freshness_zones_are_in_milliseconds_like_its_stored_value() {
+        let vars = Variables::default();
+        let c = check(
+            "checks for t:\n  - freshness(a):\n      warn: when > 1h\n      fail: when > 1d\n",
+        );
+        let zones = stored_zones(&c, &vars).unwrap();
+        assert_eq!(zones.fail.unwrap().gt, Some(86_400_000.0));
+        assert_eq!(zones.warn.unwrap().gt, Some(3_600_000.0));
+        let plain = check("checks for t:\n  - freshness(a) < 12h\n");
+        let zones = stored_zones(&plain, &vars).unwrap();
+        assert_eq!(zones.fail.unwrap().gt, Some(43_200_000.0));
+        assert_eq!(zones.warn, None);
+        // The stored zones judge the stored value as Soda Core did.
+        let fail = zones.fail.unwrap();
+        assert!(!fail.contains(43_200_000.0) && fail.contains(43_200_001.0));
     }
 
     #[test]

@@ -72,6 +72,7 @@ pub mod catalogue;
 pub mod evaluate;
 pub mod grammar;
 pub mod identity;
+pub mod measure;
 pub mod model;
 pub mod parser;
 pub mod threshold;

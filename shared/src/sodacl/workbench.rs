@@ -169,10 +169,92 @@ pub fn run(request: &WorkbenchRequest) -> WorkbenchReport {
     }
 }
 
+/// Outcomes counted by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub not_evaluated: usize,
+}
+
+impl Tally {
+    fn add(&mut self, outcome: Option<CheckOutcome>) {
+        *match outcome {
+            Some(CheckOutcome::Pass) => &mut self.pass,
+            Some(CheckOutcome::Warn) => &mut self.warn,
+            Some(CheckOutcome::Fail) => &mut self.fail,
+            None => &mut self.not_evaluated,
+        } += 1;
+    }
+
+    /// The kinds that occur, by their API names (`pass`, `notEvaluated`…), in that order.
+    pub fn named(&self) -> Vec<(&'static str, usize)> {
+        [
+            ("fail", self.fail),
+            ("notEvaluated", self.not_evaluated),
+            ("pass", self.pass),
+            ("warn", self.warn),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect()
+    }
+}
+
+/// A backtest against what Soda Core stored: how many results were compared, how many the
+/// edited checks judge differently, and the outcomes before and after.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Comparison {
+    pub results: usize,
+    pub changed: usize,
+    pub before: Tally,
+    pub after: Tally,
+}
+
+/// Compares the stored outcomes with a backtest's (`WorkbenchCheck::backtest`, in the same
+/// order); the editor and `seltzer backtest` both count with this.
+pub fn compare(
+    stored: impl IntoIterator<Item = Option<CheckOutcome>>,
+    judged: &[Option<CheckOutcome>],
+) -> Comparison {
+    let mut c = Comparison::default();
+    for (old, new) in stored.into_iter().zip(judged) {
+        c.results += 1;
+        c.before.add(old);
+        c.after.add(*new);
+        if old != *new {
+            c.changed += 1;
+        }
+    }
+    c
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_backtest_counts_what_it_would_judge_differently() {
+        use CheckOutcome::{Fail, Pass, Warn};
+        let stored = [Some(Pass), Some(Fail), None, Some(Warn)];
+        let judged = [Some(Pass), Some(Warn), None];
+        let c = compare(stored, &judged);
+        assert_eq!(
+            (c.results, c.changed),
+            (3, 1),
+            "only as many as were judged"
+        );
+        assert_eq!(
+            c.before.named(),
+            [("fail", 1), ("notEvaluated", 1), ("pass", 1)]
+        );
+        assert_eq!(
+            c.after.named(),
+            [("notEvaluated", 1), ("pass", 1), ("warn", 1)]
+        );
+    }
 
     fn request(text: &str) -> WorkbenchRequest {
         WorkbenchRequest {

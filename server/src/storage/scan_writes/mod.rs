@@ -16,7 +16,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::batch::SqlType::{Int, Real, Text};
 use super::batch::{self, Placeholders, Rows};
-use super::{Database, StorageError, outcome_runs};
+use super::{Database, StorageError, notifications, outcome_runs};
 use crate::credentials;
 use crate::soda::document::{Check, ScanResults};
 use crate::timestamp;
@@ -180,6 +180,8 @@ impl Database {
         // Under the dataset locks: a concurrent scan of the same checks committed before this
         // one took them, and this statement sees its results.
         outcome_runs::refresh_for_scan(&mut *tx, scan_id).await?;
+        // What the notification rules send about this scan, written with it.
+        notifications::enqueue_for_scan(&mut tx, scan_id, doc).await?;
 
         if let Some(old) = &replaced {
             let (engine, timestamp) = (self.engine, doc.data_timestamp);

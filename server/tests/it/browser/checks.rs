@@ -136,6 +136,35 @@ async fn the_checks_page_shows_ingested_results_and_keeps_its_view_in_the_url(te
     wait_for_query(client, |q| q == Some("health=failing"), "the health filter").await;
     wait_for_text(client, "#datasets-summary", "2 datasets").await;
 
+    // A freshness check's page: its chart reads in days, with the "older than 1d" fail zone
+    // (which Soda Core does not report) drawn from its definition; the tooltip names the age.
+    client
+        .goto(&server.url("/?search=Customers%20freshness"))
+        .await
+        .unwrap();
+    wait_for_text(client, "#checks-total", "1 check").await;
+    click(
+        client,
+        Locator::XPath("//a[contains(., 'Customers freshness')]"),
+    )
+    .await;
+    wait_for_attr(client, "#trend-chart", "data-state", "ready").await;
+    let axis: Value = client
+        .execute(
+            "const o = echarts.getInstanceByDom(document.getElementById('trend-chart')).getOption(); \
+             return { label: o.yAxis[0].axisLabel.formatter, name: o.series[0].data[0].name, \
+                      failBands: ((o.series[1].markArea || {}).data || []).length };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(axis["label"], "{value} d", "{axis}");
+    assert!(
+        axis["name"].as_str().unwrap().contains("1043d 9h"),
+        "{axis}"
+    );
+    assert_eq!(axis["failBands"], 1, "{axis}");
+
     // Signing out ends the session: the next visit asks to sign in again.
     click(client, Locator::Css(".user-menu button")).await;
     wait_for_text(client, "main h1", "Sign in").await;

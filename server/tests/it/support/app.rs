@@ -1,15 +1,17 @@
 //! Seltzer in-process: the router over a test database with one API key, and one request
 //! through it at a time.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use server::IngestConfig;
 use server::http::assets::Assets;
+use server::notify::spawn_sender;
 use server::storage::AttributeDefinition;
-use server::{AppState, Database, router};
+use server::{AppState, Database, IngestConfig, NotifyConfig, router};
 use shared::api::Role;
 use tower::ServiceExt;
 
@@ -155,6 +157,18 @@ pub struct Seltzer {
     pub db: Database,
     pub key_id: String,
     pub secret: String,
+    /// The notification sender, when started (`with_notifications`); stopped with the last
+    /// clone.
+    _sender: Option<Arc<Sender>>,
+}
+
+/// A running notification sender, stopped when dropped.
+struct Sender(tokio::task::JoinHandle<()>);
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Seltzer {
@@ -171,6 +185,37 @@ impl Seltzer {
             db,
             key_id: key.id,
             secret: key.secret,
+            _sender: None,
+        }
+    }
+
+    /// A Seltzer with these notification settings and its sender running, as `serve` runs it.
+    pub async fn with_notifications(test_db: &TestDb, notify: NotifyConfig) -> Self {
+        let mut seltzer = Self::start(test_db, IngestConfig::default()).await;
+        let state = AppState::new(
+            seltzer.db.clone(),
+            Assets::Embedded,
+            IngestConfig::default(),
+        )
+        .with_notify(notify);
+        let task = spawn_sender(
+            seltzer.db.clone(),
+            state.notify.clone(),
+            state.wake_sender.clone(),
+        );
+        seltzer.app = router(state);
+        seltzer._sender = Some(Arc::new(Sender(task)));
+        seltzer
+    }
+
+    /// Another Seltzer on the same database and key, with other notification settings (its
+    /// sender is the first one's).
+    pub fn reopen_with_notifications(other: &Self, notify: NotifyConfig) -> Self {
+        let state = AppState::new(other.db.clone(), Assets::Embedded, IngestConfig::default())
+            .with_notify(notify);
+        Self {
+            app: router(state),
+            ..other.clone()
         }
     }
 
@@ -181,6 +226,7 @@ impl Seltzer {
             db: other.db.clone(),
             key_id: other.key_id.clone(),
             secret: other.secret.clone(),
+            _sender: None,
         }
     }
 

@@ -4,13 +4,15 @@
 //!   and `send` for one request through it;
 //! - `replay`: Soda Core's captured traffic, replayed in order;
 //! - `serve`: a real `seltzer serve` process;
-//! - `http`: the one HTTP client, for that process.
+//! - `http`: the one HTTP client, for that process;
+//! - `receiver`: a real HTTP server that records what notifications send it.
 
 use std::path::{Path, PathBuf};
 
 mod app;
 mod db;
 mod http;
+mod receiver;
 mod replay;
 mod serve;
 
@@ -18,6 +20,7 @@ pub use app::{Answer, Seltzer, define_fixture_attributes, get, good_orders_scan,
 pub use db::TestDb;
 pub(crate) use db::on_both_engines;
 pub use http::{http_post_json, http_request, http_send};
+pub use receiver::{Received, Receiver};
 pub use replay::{ServedSeltzer, fixture_dir, replay};
 pub use serve::RunningServer;
 

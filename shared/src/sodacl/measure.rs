@@ -1,5 +1,8 @@
-use shared::api::ValueUnit;
-use shared::sodacl::Zone;
+//! Values as a person reads them, in their unit (`12,345`, `12.5 %`, `6d 3h`), and zones as
+//! words (`at least 50`): the dashboard and the notifications write them the same way.
+
+use super::threshold::Zone;
+use crate::api::ValueUnit;
 
 /// A value as a person reads it, in its unit: counts with thousands separators (`12,345`),
 /// other numbers with up to 4 decimals, percentages with `%`, durations (freshness, reported in

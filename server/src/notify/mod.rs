@@ -1,0 +1,236 @@
+//! Notifications leave Seltzer here. Ingest writes what must be sent into the outbox with the
+//! scan (`storage::notifications`); the sender started by `seltzer serve` claims due
+//! deliveries, renders each for its channel (`messages`), posts it with a 10 s timeout, and
+//! records the answer: delivered (2xx, 3xx; Teams answers 202), retried with backoff (a
+//! timeout, 5xx, 429 honouring `Retry-After`), or given up (another 4xx) — then listed as dead
+//! and redeliverable. A webhook with a secret is signed:
+//! `X-Seltzer-Signature: v1=<hex HMAC-SHA256 of "<X-Seltzer-Timestamp>.<body>">`, and every
+//! request carries `X-Seltzer-Delivery`, the same on every attempt, to deduplicate by.
+
+pub mod messages;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+use shared::api::ScanNotice;
+use tokio::sync::Notify;
+
+use crate::config::NotifyConfig;
+use crate::credentials;
+use crate::storage::{AttemptResult, ClaimedDelivery, Database, StorageError};
+use crate::timestamp;
+use messages::Links;
+
+/// How long a claimed delivery is another sender's to finish before it is claimed again
+/// (longer than the 10 s a request may take, with room for the database).
+const LEASE_MS: i64 = 60_000;
+/// Deliveries claimed at once.
+const BATCH: i64 = 10;
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Starts the sender: it sends what is due, then waits for `wake` (a scan stored, a test or a
+/// redelivery asked for) or `poll_ms`, whichever comes first.
+pub fn spawn_sender(
+    db: Database,
+    config: Arc<NotifyConfig>,
+    wake: Arc<Notify>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let poll = Duration::from_millis(config.poll_ms.max(10));
+        loop {
+            match send_due(&db, &config).await {
+                Ok(sent) if sent > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!("notifications: {e}"),
+            }
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    })
+}
+
+/// Sends one batch of due deliveries; how many it attempted.
+pub async fn send_due(db: &Database, config: &NotifyConfig) -> Result<usize, StorageError> {
+    let claimed = db.claim_deliveries(LEASE_MS, BATCH).await?;
+    let attempted = claimed.len();
+    for delivery in claimed {
+        let result = attempt(&delivery, config).await;
+        match &result {
+            AttemptResult::Delivered { .. } => {}
+            AttemptResult::Retry { response, .. } | AttemptResult::GiveUp { response } => {
+                tracing::warn!(
+                    delivery = delivery.id,
+                    channel = delivery.channel.name,
+                    attempt = delivery.attempt,
+                    "notification not delivered: {response}"
+                );
+            }
+        }
+        db.finish_delivery(&delivery.id, delivery.attempt, &result)
+            .await?;
+    }
+    Ok(attempted)
+}
+
+/// The body a delivery sends to its channel.
+fn render(d: &ClaimedDelivery, config: &NotifyConfig, sent_at: &str) -> Result<Value, String> {
+    let base = config.public_url.as_deref().unwrap_or_default();
+    if d.event == "validate" {
+        return Ok(messages::test_message(
+            &d.channel.channel_type,
+            base,
+            sent_at,
+        ));
+    }
+    let notice: ScanNotice =
+        serde_json::from_str(&d.notice).map_err(|e| format!("unreadable notice: {e}"))?;
+    let links = Links { base };
+    Ok(match d.channel.channel_type.as_str() {
+        "slack" => messages::slack(&notice, &links),
+        "teams" => messages::teams(&notice, &links),
+        _ => messages::webhook(&notice, &links, sent_at),
+    })
+}
+
+/// `v1=<hex HMAC-SHA256 of "<timestamp>.<body>">`.
+pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    // HMAC takes a key of any length.
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("v1={}", credentials::hex(&mac.finalize().into_bytes()))
+}
+
+async fn attempt(d: &ClaimedDelivery, config: &NotifyConfig) -> AttemptResult {
+    let now = timestamp::now();
+    let body = match render(d, config, &timestamp::format(now)) {
+        Ok(body) => serde_json::to_vec(&body).unwrap_or_default(),
+        Err(response) => return AttemptResult::GiveUp { response },
+    };
+    let unix_seconds = (now / 1000).to_string();
+    let mut headers: Vec<(String, String)> = vec![
+        ("Content-Type".to_owned(), "application/json".to_owned()),
+        (
+            "User-Agent".to_owned(),
+            format!("Seltzer/{}", env!("CARGO_PKG_VERSION")),
+        ),
+        ("X-Seltzer-Event".to_owned(), d.event.clone()),
+        ("X-Seltzer-Delivery".to_owned(), d.id.clone()),
+        ("X-Seltzer-Timestamp".to_owned(), unix_seconds.clone()),
+    ];
+    if let Some(secret) = d.channel.secret.as_deref().filter(|s| !s.is_empty()) {
+        let signed = signature(secret, &unix_seconds, &body);
+        headers.push(("X-Seltzer-Signature".to_owned(), signed));
+    }
+    headers.extend(d.channel.headers.clone());
+    let url = d.channel.url.clone();
+    let backoff = config.retry_base_ms.saturating_mul(
+        4i64.saturating_pow(u32::try_from(d.attempt.saturating_sub(1)).unwrap_or(u32::MAX)),
+    );
+    let sent = tokio::task::spawn_blocking(move || post(&url, &headers, &body)).await;
+    match sent {
+        Ok(Ok((status, retry_after))) => classify(status, retry_after, backoff),
+        Ok(Err(error)) => AttemptResult::Retry {
+            response: error,
+            after_ms: backoff,
+        },
+        Err(join) => AttemptResult::Retry {
+            response: format!("the sending task failed: {join}"),
+            after_ms: backoff,
+        },
+    }
+}
+
+/// What an HTTP answer means for the delivery.
+fn classify(status: u16, retry_after_secs: Option<i64>, backoff_ms: i64) -> AttemptResult {
+    let response = status.to_string();
+    match status {
+        200..=399 => AttemptResult::Delivered { response },
+        429 => AttemptResult::Retry {
+            response,
+            after_ms: retry_after_secs.map_or(backoff_ms, |s| s.clamp(0, 86_400) * 1000),
+        },
+        500..=599 => AttemptResult::Retry {
+            response,
+            after_ms: retry_after_secs.map_or(backoff_ms, |s| s.clamp(0, 86_400) * 1000),
+        },
+        _ => AttemptResult::GiveUp { response },
+    }
+}
+
+/// One POST: the status and `Retry-After` (in seconds), or the transport error. The URL is
+/// left out of errors: it may carry a token.
+fn post(
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<(u16, Option<i64>), String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(TIMEOUT))
+        .build()
+        .into();
+    let mut request = agent.post(url);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let response = request.send(body).map_err(|e| match e {
+        ureq::Error::Timeout(_) => "timed out after 10 s".to_owned(),
+        other => format!(
+            "cannot reach the channel: {}",
+            other.to_string().replace(url, "<url>")
+        ),
+    })?;
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    Ok((response.status().as_u16(), retry_after))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_decide_between_delivered_retried_and_given_up() {
+        assert!(matches!(
+            classify(202, None, 5),
+            AttemptResult::Delivered { .. }
+        ));
+        assert_eq!(
+            classify(429, Some(7), 5),
+            AttemptResult::Retry {
+                response: "429".to_owned(),
+                after_ms: 7000
+            }
+        );
+        assert_eq!(
+            classify(503, None, 5),
+            AttemptResult::Retry {
+                response: "503".to_owned(),
+                after_ms: 5
+            }
+        );
+        assert!(matches!(
+            classify(404, None, 5),
+            AttemptResult::GiveUp { .. }
+        ));
+    }
+
+    #[test]
+    fn signatures_are_hmac_sha256_of_timestamp_and_body() {
+        // As Python's `hmac.new(b"Jefe", b'1700000000.{"a":1}', hashlib.sha256)` computes it.
+        assert_eq!(
+            signature("Jefe", "1700000000", br#"{"a":1}"#),
+            "v1=fa5f6481efc59da48b19c9dc10196c9953e5651f8304b3a318b6b87d70272e0a"
+        );
+    }
+}

@@ -1,0 +1,478 @@
+//! Notifications end to end, on both engines: rules over ingested scans, messages to a real
+//! HTTP receiver (webhook, Slack and Teams shapes), signatures, `onChange` and recovery, scan
+//! failures only when asked, retries, dead letters and redelivery, secrets never shown.
+
+use axum::http::StatusCode;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use server::NotifyConfig;
+use sha2::Sha256;
+use shared::api::Role;
+
+use crate::support::{Receiver, Seltzer, TestDb, good_orders_scan, on_both_engines};
+
+on_both_engines!(
+    rules_send_one_signed_message_per_scan_and_channel,
+    on_change_rules_tell_changes_and_recoveries_only,
+    scan_failures_are_told_only_when_asked,
+    failed_deliveries_are_retried_given_up_and_redelivered,
+    notifications_need_a_public_url_and_valid_channels,
+);
+
+const PUBLIC_URL: &str = "https://seltzer.example.com";
+
+async fn seltzer(test_db: &TestDb) -> Seltzer {
+    Seltzer::with_notifications(
+        test_db,
+        NotifyConfig {
+            public_url: Some(PUBLIC_URL.to_owned()),
+            retry_base_ms: 200,
+            poll_ms: 50,
+        },
+    )
+    .await
+}
+
+/// One scan of the `orders` row-count check, `day` days into November, with this outcome.
+async fn scan(seltzer: &Seltzer, token: &str, day: u32, outcome: &str) {
+    let mut doc = good_orders_scan(token, "daily", &format!("2026-11-{day:02}T04:00:00Z"));
+    doc["checks"][0]["outcome"] = json!(outcome);
+    doc["checks"][0]["diagnostics"] = json!({"value": 0, "fail": {"lessThanOrEqual": 0.0}});
+    let answer = seltzer.post("/api/command", &doc).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+}
+
+/// A channel posting to `path` of the receiver; its id.
+async fn channel(seltzer: &Seltzer, admin: &str, body: Value) -> i64 {
+    let created = seltzer
+        .authorized(admin)
+        .post("/api/notification-channels", body)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    created.json()["id"].as_i64().unwrap()
+}
+
+async fn rule(seltzer: &Seltzer, editor: &str, body: Value) -> Value {
+    let created = seltzer
+        .authorized(editor)
+        .post("/api/notification-rules", body)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    created.json()
+}
+
+fn verify(secret: &str, timestamp: &str, body: &[u8], signature: &str) -> bool {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    signature == format!("v1={expected}")
+}
+
+async fn rules_send_one_signed_message_per_scan_and_channel(test_db: TestDb) {
+    let seltzer = seltzer(&test_db).await;
+    let receiver = Receiver::start().await;
+    let admin = seltzer.basic_auth(Role::Admin).await;
+    let editor = seltzer.basic_auth(Role::Editor).await;
+    let hook = channel(
+        &seltzer,
+        &admin,
+        json!({"name": "hook", "type": "webhook", "url": format!("{}/hook?token=t0ken", receiver.url),
+               "headers": {"X-Team": "data"}, "secret": "s3cret"}),
+    )
+    .await;
+    let slack = channel(
+        &seltzer,
+        &admin,
+        json!({"name": "slack", "type": "slack", "url": format!("{}/slack", receiver.url)}),
+    )
+    .await;
+    let teams = channel(
+        &seltzer,
+        &admin,
+        json!({"name": "teams", "type": "teams", "url": format!("{}/teams", receiver.url)}),
+    )
+    .await;
+    // Two rules match the same check on the same channel: still one message there.
+    for name in ["failures", "orders failures"] {
+        rule(
+            &seltzer,
+            &editor,
+            json!({"name": name, "channelIds": [hook, slack, teams], "outcomes": ["fail"],
+                   "filter": {"dataset": "orders"}}),
+        )
+        .await;
+    }
+
+    let token = seltzer.login().await;
+    scan(&seltzer, &token, 1, "fail").await;
+    let received = receiver.wait_for(3).await;
+    assert_eq!(received.len(), 3, "one message per channel");
+    let at = |path: &str| received.iter().find(|r| r.path == path).unwrap();
+
+    let hook_message = at("/hook");
+    let event = hook_message.json();
+    assert_eq!(event["event"], "checkEvaluation");
+    let result = &event["checkResults"][0];
+    assert_eq!(result["name"], "row_count > 0");
+    assert_eq!(result["outcome"], "fail");
+    assert_eq!(result["evaluationStatus"], "fail");
+    assert_eq!(result["datasets"][0]["name"], "orders");
+    assert_eq!(result["datasets"][0]["datasource"]["name"], "shop");
+    let link = result["sodaCloudUrl"].as_str().unwrap();
+    assert!(link.starts_with(&format!("{PUBLIC_URL}/checks/")), "{link}");
+    assert_eq!(hook_message.header("x-seltzer-event"), "checkEvaluation");
+    assert_eq!(hook_message.header("x-team"), "data");
+    assert!(verify(
+        "s3cret",
+        hook_message.header("x-seltzer-timestamp"),
+        &hook_message.body,
+        hook_message.header("x-seltzer-signature")
+    ));
+    assert!(!verify(
+        "s3cret",
+        hook_message.header("x-seltzer-timestamp"),
+        b"{}",
+        hook_message.header("x-seltzer-signature")
+    ));
+    let slack_text = at("/slack").json()["blocks"][1]["text"]["text"].clone();
+    assert!(
+        slack_text
+            .as_str()
+            .unwrap()
+            .contains("fail: value 0 (fails when at most 0)"),
+        "{slack_text}"
+    );
+    let card = at("/teams").json();
+    assert_eq!(
+        card["attachments"][0]["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
+
+    // A passing scan tells no one (the rules are about failures).
+    scan(&seltzer, &token, 2, "pass").await;
+    assert_eq!(receiver.wait_for(3).await.len(), 3);
+
+    // The delivery log, and channels listed without their secrets.
+    let viewer_editor = seltzer.authorized(&editor);
+    let log = viewer_editor
+        .get("/api/notification-deliveries")
+        .await
+        .json();
+    assert_eq!(log["total"], 3, "{log}");
+    for d in log["items"].as_array().unwrap() {
+        assert_eq!(d["status"], "delivered", "{d}");
+        assert_eq!(d["attempts"], 1);
+        assert_eq!(d["checks"], 1);
+    }
+    let listed = viewer_editor.get("/api/notification-channels").await;
+    let text = listed.text();
+    assert!(
+        !text.contains("t0ken") && !text.contains("s3cret") && !text.contains("\"data\""),
+        "{text}"
+    );
+    assert_eq!(listed.json()[0]["signed"], true);
+}
+
+async fn on_change_rules_tell_changes_and_recoveries_only(test_db: TestDb) {
+    let seltzer = seltzer(&test_db).await;
+    let receiver = Receiver::start().await;
+    let admin = seltzer.basic_auth(Role::Admin).await;
+    let hook = channel(
+        &seltzer,
+        &admin,
+        json!({"name": "hook", "type": "webhook", "url": receiver.url}),
+    )
+    .await;
+    rule(
+        &seltzer,
+        &admin,
+        json!({"name": "changes", "channelIds": [hook], "outcomes": ["fail", "warn"],
+               "mode": "onChange", "recovery": true}),
+    )
+    .await;
+    let token = seltzer.login().await;
+    for (day, outcome) in [
+        (1, "fail"),
+        (2, "fail"),
+        (3, "fail"),
+        (4, "pass"),
+        (5, "fail"),
+    ] {
+        scan(&seltzer, &token, day, outcome).await;
+        // One at a time, so each message is the one its scan caused.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let received = receiver.wait_for(3).await;
+    let told: Vec<(String, bool)> = received
+        .iter()
+        .map(|r| {
+            let result = &r.json()["checkResults"][0];
+            (
+                result["dataTimestamp"].as_str().unwrap().to_owned(),
+                result["recovered"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        told,
+        [
+            ("2026-11-01T04:00:00Z".to_owned(), false),
+            ("2026-11-04T04:00:00Z".to_owned(), true),
+            ("2026-11-05T04:00:00Z".to_owned(), false),
+        ],
+        "fail, recovery, fail: five scans, three messages"
+    );
+    // An old scan sent again (its result is not the check's latest) tells no one.
+    scan(&seltzer, &token, 1, "pass").await;
+    assert_eq!(receiver.wait_for(3).await.len(), 3);
+}
+
+async fn scan_failures_are_told_only_when_asked(test_db: TestDb) {
+    let seltzer = seltzer(&test_db).await;
+    let receiver = Receiver::start().await;
+    let admin = seltzer.basic_auth(Role::Admin).await;
+    let quiet = channel(
+        &seltzer,
+        &admin,
+        json!({"name": "quiet", "type": "webhook", "url": format!("{}/quiet", receiver.url)}),
+    )
+    .await;
+    let loud = channel(
+        &seltzer,
+        &admin,
+        json!({"name": "loud", "type": "webhook", "url": format!("{}/loud", receiver.url)}),
+    )
+    .await;
+    rule(
+        &seltzer,
+        &admin,
+        json!({"name": "checks only", "channelIds": [quiet], "outcomes": ["fail"]}),
+    )
+    .await;
+    rule(
+        &seltzer,
+        &admin,
+        json!({"name": "scans too", "channelIds": [loud], "outcomes": ["fail"],
+               "scanFailures": true, "filter": {"dataSource": "SHOP"}}),
+    )
+    .await;
+    let token = seltzer.login().await;
+    let mut doc = good_orders_scan(&token, "daily", "2026-11-01T04:00:00Z");
+    doc["hasErrors"] = json!(true);
+    doc["logs"] = json!([{"level": "error", "message": "Query failed: no such column", "index": 0,
+                          "timestamp": "2026-11-01T04:00:00Z"}]);
+    let answer = seltzer.post("/api/command", &doc).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let received = receiver.wait_for(1).await;
+    assert_eq!(received.len(), 1, "{received:#?}");
+    assert_eq!(received[0].path, "/loud");
+    let event = received[0].json();
+    assert_eq!(event["event"], "scanFailed");
+    assert_eq!(event["scan"]["failed"], true);
+    assert_eq!(event["scan"]["errors"][0], "Query failed: no such column");
+    assert!(
+        event["scan"]["sodaCloudUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{PUBLIC_URL}/scans/"))
+    );
+}
+
+async fn failed_deliveries_are_retried_given_up_and_redelivered(test_db: TestDb) {
+    let seltzer = seltzer(&test_db).await;
+    let receiver = Receiver::start().await;
+    let admin = seltzer.basic_auth(Role::Admin).await;
+    let hook = channel(
+        &seltzer,
+        &admin,
+        json!({"name": "hook", "type": "webhook", "url": receiver.url}),
+    )
+    .await;
+    rule(
+        &seltzer,
+        &admin,
+        json!({"name": "failures", "channelIds": [hook], "outcomes": ["fail"]}),
+    )
+    .await;
+    let token = seltzer.login().await;
+
+    // 503, then 200: delivered on the second attempt, with the same delivery id.
+    receiver.answer(&[503]);
+    scan(&seltzer, &token, 1, "fail").await;
+    let received = receiver.wait_for(2).await;
+    assert_eq!(received.len(), 2);
+    let id = received[0].header("x-seltzer-delivery").to_owned();
+    assert_eq!(received[1].header("x-seltzer-delivery"), id);
+    // The same message, but for when it was sent.
+    let without_time = |r: &crate::support::Received| {
+        let mut body = r.json();
+        body.as_object_mut().unwrap().remove("sentAt");
+        body
+    };
+    assert_eq!(without_time(&received[0]), without_time(&received[1]));
+    let log = seltzer
+        .authorized(&admin)
+        .get("/api/notification-deliveries")
+        .await
+        .json();
+    assert_eq!(log["items"][0]["status"], "delivered", "{log}");
+    assert_eq!(log["items"][0]["attempts"], 2);
+
+    // A 400 is not retried: the delivery is dead, and listed so.
+    receiver.answer(&[400]);
+    scan(&seltzer, &token, 2, "fail").await;
+    assert_eq!(receiver.wait_for(3).await.len(), 3);
+    let log = seltzer
+        .authorized(&admin)
+        .get("/api/notification-deliveries")
+        .await
+        .json();
+    let dead = &log["items"][0];
+    assert_eq!(dead["status"], "dead", "{log}");
+    assert_eq!(dead["lastResponse"], "400");
+    assert_eq!(dead["attempts"], 1);
+
+    // Redelivered by hand: sent again with the same id, and delivered.
+    let dead_id = dead["id"].as_str().unwrap();
+    let again = seltzer
+        .authorized(&admin)
+        .send(
+            "POST",
+            format!("/api/notification-deliveries/{dead_id}/redeliver"),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.text());
+    let received = receiver.wait_for(4).await;
+    assert_eq!(received[3].header("x-seltzer-delivery"), dead_id);
+    let log = seltzer
+        .authorized(&admin)
+        .get("/api/notification-deliveries")
+        .await
+        .json();
+    assert_eq!(log["items"][0]["status"], "delivered", "{log}");
+
+    // A test message: Soda Cloud's `validate` event.
+    let test = seltzer
+        .authorized(&admin)
+        .send(
+            "POST",
+            format!("/api/notification-channels/{hook}/test"),
+            None,
+        )
+        .await;
+    assert_eq!(test.status, StatusCode::ACCEPTED, "{}", test.text());
+    let received = receiver.wait_for(5).await;
+    assert_eq!(received[4].json()["event"], "validate");
+}
+
+async fn notifications_need_a_public_url_and_valid_channels(test_db: TestDb) {
+    // Without a public URL: channels may be set up, rules are refused with the fix.
+    let plain = Seltzer::with_notifications(&test_db, NotifyConfig::default()).await;
+    let admin = plain.basic_auth(Role::Admin).await;
+    let client = plain.authorized(&admin);
+    let hook = channel(
+        &plain,
+        &admin,
+        json!({"name": "hook", "type": "webhook", "url": "https://hooks.example.com/x"}),
+    )
+    .await;
+    client
+        .post(
+            "/api/notification-rules",
+            json!({"name": "r", "channelIds": [hook], "outcomes": ["fail"]}),
+        )
+        .await
+        .assert_refused(StatusCode::CONFLICT, "--public-url");
+
+    let seltzer = Seltzer::reopen_with_notifications(
+        &plain,
+        NotifyConfig {
+            public_url: Some(PUBLIC_URL.to_owned()),
+            ..NotifyConfig::default()
+        },
+    );
+    let client = seltzer.authorized(&admin);
+    for (body, words) in [
+        (
+            json!({"name": "plain", "type": "webhook", "url": "http://hooks.example.com/x"}),
+            "https://",
+        ),
+        (
+            json!({"name": "odd", "type": "pager", "url": "https://x.example.com"}),
+            "type",
+        ),
+        (
+            json!({"name": "hdr", "type": "webhook", "url": "https://x.example.com",
+                   "headers": {"Bad Name": "x"}}),
+            "headers",
+        ),
+    ] {
+        client
+            .post("/api/notification-channels", body)
+            .await
+            .assert_refused(StatusCode::BAD_REQUEST, words);
+    }
+    client
+        .post(
+            "/api/notification-channels",
+            json!({"name": "hook", "type": "webhook", "url": "https://x.example.com"}),
+        )
+        .await
+        .assert_refused(StatusCode::CONFLICT, "exists already");
+    for (body, words) in [
+        (
+            json!({"name": "r", "channelIds": [hook + 100], "outcomes": ["fail"]}),
+            "no channel",
+        ),
+        (
+            json!({"name": "r", "channelIds": [hook], "outcomes": ["pass"]}),
+            "outcomes",
+        ),
+        (
+            json!({"name": "r", "channelIds": [hook], "outcomes": ["fail"], "mode": "sometimes"}),
+            "mode",
+        ),
+    ] {
+        client
+            .post("/api/notification-rules", body)
+            .await
+            .assert_refused(StatusCode::BAD_REQUEST, words);
+    }
+    let created = rule(
+        &seltzer,
+        &admin,
+        json!({"name": "r", "channelIds": [hook], "outcomes": ["fail", "warn"], "suppressMinutes": 60}),
+    )
+    .await;
+    let id = created["id"].as_i64().unwrap();
+    let paused = json!({"name": "r2", "channelIds": [hook], "outcomes": ["fail"], "paused": true});
+    let updated = client
+        .send("PUT", format!("/api/notification-rules/{id}"), Some(paused))
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text());
+    assert_eq!(updated.json()["paused"], true);
+    assert_eq!(updated.json()["name"], "r2");
+    let listed = client.get("/api/notification-rules").await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(
+        client
+            .delete(format!("/api/notification-rules/{id}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        client
+            .delete(format!("/api/notification-channels/{hook}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}

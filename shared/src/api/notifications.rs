@@ -1,0 +1,361 @@
+//! Notifications: channels (where messages go), rules (which results go where, and how often),
+//! and deliveries (each message, with its attempts). Also the summary of one scan's matched
+//! results that Seltzer stores with the scan and renders for each channel when it sends.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Attribute, CheckOutcome, ValueUnit};
+use crate::sodacl::Zone;
+
+/// Where a channel's messages go and in what shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum ChannelType {
+    /// Soda Cloud's webhook events (`checkEvaluation`, `validate`), signed when a secret is set.
+    Webhook,
+    /// A Slack incoming-webhook URL: a Block Kit message.
+    Slack,
+    /// A Microsoft Teams Workflows URL: an Adaptive Card.
+    Teams,
+}
+
+impl ChannelType {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+            Self::Slack => "slack",
+            Self::Teams => "teams",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "webhook" => Some(Self::Webhook),
+            "slack" => Some(Self::Slack),
+            "teams" => Some(Self::Teams),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /api/notification-channels`. The URL, the header values and the secret are
+/// write-only: they are never shown again, nor logged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewChannel {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub channel_type: ChannelType,
+    /// `https://…` (plain `http://` only to this machine, for tests and local receivers).
+    pub url: String,
+    /// Extra request headers (webhook), e.g. `{"Authorization": "Bearer …"}`.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// Signs each webhook body: `X-Seltzer-Signature: v1=<hex HMAC-SHA256 of
+    /// "<X-Seltzer-Timestamp>.<body>">`.
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+/// A channel as listed: its secrets masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Channel {
+    pub id: i64,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub channel_type: ChannelType,
+    /// Scheme and host only (`https://hooks.slack.com/…`): the path may hold a token.
+    pub url: String,
+    /// Header names; their values are not shown.
+    pub headers: Vec<String>,
+    pub signed: bool,
+    pub created_at: String,
+}
+
+/// `DELETE /api/notification-channels/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelDeleted {
+    pub id: i64,
+    pub deleted: bool,
+}
+
+/// How often a rule notifies about a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum RuleMode {
+    /// Every matching result (Soda Cloud's behaviour).
+    #[default]
+    EveryResult,
+    /// Only when a check enters warn or fail (or goes from warn to fail), and, with
+    /// `recovery`, once when it passes again.
+    OnChange,
+}
+
+/// Which checks a rule covers; every set field must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RuleFilter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    /// The check's name; `*` stands for any text (`row_count*`), any case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_name: Option<String>,
+    /// Check attributes that must have these values, e.g. `{"owner": "data-team"}`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes: std::collections::BTreeMap<String, String>,
+}
+
+/// `POST` and `PUT /api/notification-rules`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RuleDefinition {
+    pub name: String,
+    pub channel_ids: Vec<i64>,
+    /// `["fail"]` or `["fail", "warn"]`.
+    pub outcomes: Vec<CheckOutcome>,
+    #[serde(default)]
+    pub mode: RuleMode,
+    /// With `onChange`: a message when a check passes again.
+    #[serde(default)]
+    pub recovery: bool,
+    /// At most one message per check in this many minutes (0: no limit).
+    #[serde(default)]
+    pub suppress_minutes: i64,
+    /// Also tell when a scan fails (Soda Cloud never does for pushed scans).
+    #[serde(default)]
+    pub scan_failures: bool,
+    #[serde(default)]
+    pub filter: RuleFilter,
+    #[serde(default)]
+    pub paused: bool,
+}
+
+/// A rule as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Rule {
+    pub id: i64,
+    #[serde(flatten)]
+    pub definition: RuleDefinition,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `DELETE /api/notification-rules/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RuleDeleted {
+    pub id: i64,
+    pub deleted: bool,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum DeliveryStatus {
+    /// Waiting for its first or next attempt.
+    Pending,
+    Delivered,
+    /// Given up (a 4xx other than 429, or every retry failed): listed, and can be redelivered.
+    Dead,
+}
+
+impl DeliveryStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Dead => "dead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "delivered" => Some(Self::Delivered),
+            "dead" => Some(Self::Dead),
+            _ => None,
+        }
+    }
+}
+
+/// One message to one channel (`GET /api/notification-deliveries`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    /// Also sent as `X-Seltzer-Delivery`, the same on every attempt.
+    pub id: String,
+    pub channel_id: i64,
+    pub channel: String,
+    /// `checkEvaluation` or `validate` (a test message).
+    pub event: String,
+    pub scan_id: Option<i64>,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    /// The HTTP status of the last attempt, or its error.
+    pub last_response: Option<String>,
+    pub created_at: String,
+    pub next_attempt_at: Option<String>,
+    pub delivered_at: Option<String>,
+    /// How many checks the message lists.
+    pub checks: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryList {
+    /// Newest first.
+    pub items: Vec<Delivery>,
+    pub total: i64,
+    pub page: i64,
+    pub size: i64,
+}
+
+/// `POST /api/notification-channels/{id}/test` and `…/notification-deliveries/{id}/redeliver`:
+/// the delivery that will be sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryQueued {
+    pub id: String,
+}
+
+/// What one scan's message says, stored with the scan (in its transaction) and rendered for
+/// the channel when sent: the scan, and each matched check with its result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanNotice {
+    pub scan_id: i64,
+    pub definition: String,
+    pub data_source: String,
+    pub data_timestamp: String,
+    /// The scan failed (errors in its log) and a rule asked to be told.
+    pub scan_failed: bool,
+    pub errors: Vec<String>,
+    pub checks: Vec<CheckNotice>,
+}
+
+/// One check in a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckNotice {
+    pub check_id: i64,
+    pub result_id: i64,
+    pub name: String,
+    pub definition: String,
+    pub dataset_id: Option<i64>,
+    pub dataset: Option<String>,
+    pub data_source: String,
+    pub column: Option<String>,
+    pub outcome: Option<CheckOutcome>,
+    /// It passed again after a notified warn or fail (`onChange` with `recovery`).
+    pub recovered: bool,
+    pub value: Option<f64>,
+    pub unit: ValueUnit,
+    pub fail: Option<Zone>,
+    pub warn: Option<Zone>,
+    pub attributes: Vec<Attribute>,
+}
+
+/// The facts of a check result a rule's filter looks at.
+pub struct CheckFacts<'a> {
+    pub name: &'a str,
+    pub dataset: Option<&'a str>,
+    pub data_source: &'a str,
+    pub attributes: &'a [Attribute],
+}
+
+impl RuleFilter {
+    pub fn matches(&self, c: &CheckFacts<'_>) -> bool {
+        let same = |want: &Option<String>, have: Option<&str>| {
+            want.as_deref()
+                .is_none_or(|w| have.is_some_and(|h| h.eq_ignore_ascii_case(w)))
+        };
+        same(&self.data_source, Some(c.data_source))
+            && same(&self.dataset, c.dataset)
+            && self
+                .check_name
+                .as_deref()
+                .is_none_or(|pattern| wildcard_match(pattern, c.name))
+            && self.attributes.iter().all(|(name, value)| {
+                c.attributes
+                    .iter()
+                    .any(|a| &a.name == name && &a.value == value)
+            })
+    }
+}
+
+/// `*` matches any text; the rest must be equal, any case.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (pattern, text) = (pattern.to_lowercase(), text.to_lowercase());
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_match_names_with_wildcards_and_attributes() {
+        let attributes = vec![Attribute {
+            name: "owner".to_owned(),
+            value: "data-team".to_owned(),
+        }];
+        let facts = CheckFacts {
+            name: "row_count > 0",
+            dataset: Some("orders"),
+            data_source: "shop",
+            attributes: &attributes,
+        };
+        let mut filter = RuleFilter::default();
+        assert!(filter.matches(&facts));
+        filter.check_name = Some("ROW_COUNT*".to_owned());
+        assert!(filter.matches(&facts));
+        filter.check_name = Some("*count*0".to_owned());
+        assert!(filter.matches(&facts));
+        filter.check_name = Some("*count".to_owned());
+        assert!(!filter.matches(&facts));
+        filter.check_name = None;
+        filter.dataset = Some("Orders".to_owned());
+        filter
+            .attributes
+            .insert("owner".to_owned(), "data-team".to_owned());
+        assert!(filter.matches(&facts));
+        filter
+            .attributes
+            .insert("owner".to_owned(), "growth".to_owned());
+        assert!(!filter.matches(&facts));
+        assert!(wildcard_match("a*a", "aa") && !wildcard_match("a*a", "a"));
+    }
+}
