@@ -287,6 +287,11 @@ struct ServeArgs {
     /// notifications are built from it, and notification rules need it.
     #[arg(long, env = "SELTZER_PUBLIC_URL", value_parser = parse_public_url)]
     public_url: Option<String>,
+    /// How long a notification that could not be delivered (timeout, 5xx, 429 without
+    /// Retry-After) waits before its first retry, in milliseconds; each next retry waits four
+    /// times longer, five retries in all.
+    #[arg(long, env = "SELTZER_NOTIFY_RETRY_MS", default_value_t = 30_000)]
+    notify_retry_ms: i64,
 }
 
 fn parse_public_url(url: &str) -> Result<String, String> {
@@ -377,6 +382,7 @@ pub fn main() -> ExitCode {
                 },
                 notify: NotifyConfig {
                     public_url: args.public_url.map(|u| u.trim_end_matches('/').to_owned()),
+                    retry_base_ms: args.notify_retry_ms.max(0),
                     ..NotifyConfig::default()
                 },
             })

@@ -5,13 +5,17 @@
 use axum::http::StatusCode;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use server::NotifyConfig;
+use server::{Database, NotifyConfig};
 use sha2::Sha256;
-use shared::api::Role;
+use shared::api::{ChannelType, NewChannel, Role, RuleDefinition};
 
-use crate::support::{Receiver, Seltzer, TestDb, good_orders_scan, on_both_engines};
+use crate::support::{
+    Receiver, RunningServer, Seltzer, TestDb, good_orders_scan, http_post_json, on_both_engines,
+    skip_or_fail,
+};
 
 on_both_engines!(
+    a_killed_seltzer_delivers_what_it_owed_after_a_restart,
     rules_send_one_signed_message_per_scan_and_channel,
     on_change_rules_tell_changes_and_recoveries_only,
     scan_failures_are_told_only_when_asked,
@@ -475,4 +479,114 @@ async fn notifications_need_a_public_url_and_valid_channels(test_db: TestDb) {
             .status,
         StatusCode::OK
     );
+}
+
+/// Sets up a database for real `seltzer serve` processes: a webhook channel to `url`, a rule
+/// for every failure, and a key for Soda Core. The key's id and secret.
+async fn prepare(database_url: &str, url: &str) -> (Database, String, String) {
+    let db = Database::connect(database_url).await.unwrap();
+    db.migrate().await.unwrap();
+    let channel = NewChannel {
+        name: "hook".to_owned(),
+        channel_type: ChannelType::Webhook,
+        url: url.to_owned(),
+        headers: Default::default(),
+        secret: None,
+    };
+    let channel_id = db.create_channel(&channel).await.unwrap().unwrap();
+    let rule: RuleDefinition = serde_json::from_value(
+        json!({"name": "failures", "channelIds": [channel_id], "outcomes": ["fail"]}),
+    )
+    .unwrap();
+    db.create_rule(&rule).await.unwrap().unwrap();
+    let key = db.create_api_key("soda", Role::Viewer).await.unwrap();
+    (db, key.id, key.secret)
+}
+
+/// Soda Core's login and one failing scan, over HTTP to a running Seltzer.
+fn send_failing_scan(addr: &str, key_id: &str, secret: &str, day: u32) {
+    let login = http_post_json(
+        addr,
+        "/api/command",
+        &json!({"type": "login", "apiKeyId": key_id, "apiKeySecret": secret}),
+    );
+    let token = login.json()["token"].as_str().unwrap().to_owned();
+    let mut doc = good_orders_scan(&token, "daily", &format!("2026-11-{day:02}T04:00:00Z"));
+    doc["checks"][0]["outcome"] = json!("fail");
+    let stored = http_post_json(addr, "/api/command", &doc);
+    assert_eq!(stored.status, 200, "{:?}", stored.json_or_null());
+}
+
+const SERVE_ARGS: &[&str] = &["--public-url", PUBLIC_URL, "--notify-retry-ms", "300"];
+
+/// `kill -9` of Seltzer while a message waits for its channel (down then): the next start
+/// delivers it, once.
+async fn a_killed_seltzer_delivers_what_it_owed_after_a_restart(test_db: TestDb) {
+    // A port nobody listens on yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let (db, key_id, secret) = prepare(&test_db.url, &url).await;
+    let first = RunningServer::start(&test_db.url, SERVE_ARGS);
+    send_failing_scan(&first.addr, &key_id, &secret, 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM notification_deliveries")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        if attempts >= 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no attempt");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(first); // SIGKILL
+    let receiver = Receiver::start_on(port).await;
+    let _second = RunningServer::start(&test_db.url, SERVE_ARGS);
+    let received = receiver.wait_for(1).await;
+    assert_eq!(received.len(), 1);
+    let id: String = sqlx::query_scalar("SELECT id FROM notification_deliveries")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(received[0].header("x-seltzer-delivery"), id);
+    assert_eq!(received[0].json()["checkResults"][0]["outcome"], "fail");
+}
+
+/// Two Seltzers on one PostgreSQL, scans sent to either: every message arrives once.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_seltzers_on_one_postgres_send_each_message_once() {
+    let Some(test_db) = TestDb::postgres().await else {
+        skip_or_fail("no PostgreSQL for two Seltzers to share");
+        return;
+    };
+    let receiver = Receiver::start().await;
+    let (db, key_id, secret) = prepare(&test_db.url, &format!("{}/hook", receiver.url)).await;
+    let servers = [
+        RunningServer::start(&test_db.url, SERVE_ARGS),
+        RunningServer::start(&test_db.url, SERVE_ARGS),
+    ];
+    for day in 1..=20u32 {
+        let server = &servers[day as usize % 2];
+        send_failing_scan(&server.addr, &key_id, &secret, day);
+    }
+    let received = receiver.wait_for(20).await;
+    let mut ids: Vec<&str> = received
+        .iter()
+        .map(|r| r.header("x-seltzer-delivery"))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!((received.len(), ids.len()), (20, 20), "each message once");
+    let delivered: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM notification_deliveries WHERE status = 'delivered' AND attempts = 1",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(delivered, 20);
 }

@@ -62,9 +62,16 @@ async fn record(
 
 impl Receiver {
     pub async fn start() -> Self {
+        Self::start_on(0).await
+    }
+
+    /// A receiver on this loopback port (0: any free one).
+    pub async fn start_on(port: u16) -> Self {
         let inbox = Arc::new(Mutex::new(Inbox::default()));
         let app = Router::new().fallback(record).with_state(inbox.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
