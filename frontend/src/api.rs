@@ -8,6 +8,7 @@ use shared::api::{
     CreatedApiKey, DatasetDetail, DatasetList, ErrorCode, Health, LoginRequest, Me, NewApiKey,
     NewAttribute, NewUser, Role, Samples, ScanDetailView, ScanList, UserCreated, UserInfo,
 };
+use shared::api::{Channel, DeliveryList, NewChannel, Rule, RuleDefinition};
 
 use crate::url::encode;
 
@@ -153,9 +154,64 @@ pub async fn delete_attribute(name: &str) -> Result<(), ApiError> {
     send_ok(&path, Request::delete(&path)).await
 }
 
+pub async fn channels() -> Result<Vec<Channel>, ApiError> {
+    get_json("/api/notification-channels").await
+}
+
+pub async fn create_channel(channel: &NewChannel) -> Result<(), ApiError> {
+    post_ok("/api/notification-channels", channel).await
+}
+
+pub async fn delete_channel(id: i64) -> Result<(), ApiError> {
+    let path = format!("/api/notification-channels/{id}");
+    send_ok(&path, Request::delete(&path)).await
+}
+
+/// Queues a test message to a channel; the delivery log shows how it went.
+pub async fn test_channel(id: i64) -> Result<(), ApiError> {
+    let path = format!("/api/notification-channels/{id}/test");
+    send_ok(&path, Request::post(&path)).await
+}
+
+pub async fn rules() -> Result<Vec<Rule>, ApiError> {
+    get_json("/api/notification-rules").await
+}
+
+pub async fn create_rule(rule: &RuleDefinition) -> Result<(), ApiError> {
+    post_ok("/api/notification-rules", rule).await
+}
+
+pub async fn update_rule(id: i64, rule: &RuleDefinition) -> Result<(), ApiError> {
+    let path = format!("/api/notification-rules/{id}");
+    json_ok(&path, Request::put(&path), rule).await
+}
+
+pub async fn delete_rule(id: i64) -> Result<(), ApiError> {
+    let path = format!("/api/notification-rules/{id}");
+    send_ok(&path, Request::delete(&path)).await
+}
+
+pub async fn deliveries() -> Result<DeliveryList, ApiError> {
+    get_json("/api/notification-deliveries?size=50").await
+}
+
+pub async fn redeliver(id: &str) -> Result<(), ApiError> {
+    let path = format!("/api/notification-deliveries/{}/redeliver", encode(id));
+    send_ok(&path, Request::post(&path)).await
+}
+
 /// POSTs `body` as JSON; only success matters.
 async fn post_ok<B: serde::Serialize>(path: &str, body: &B) -> Result<(), ApiError> {
-    let request = Request::post(path)
+    json_ok(path, Request::post(path), body).await
+}
+
+/// Sends `body` as JSON; only success matters.
+async fn json_ok<B: serde::Serialize>(
+    path: &str,
+    request: RequestBuilder,
+    body: &B,
+) -> Result<(), ApiError> {
+    let request = request
         .json(body)
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     match request.send().await {

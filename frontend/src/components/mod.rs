@@ -4,6 +4,7 @@
 //! - `loaded`: a resource, with "Loading…" until it arrives and its error as an alert;
 //! - `outcome`: a check outcome as a badge;
 //! - `pager`: the previous / next links under a paged list;
+//! - `rule`: a notification rule in a line;
 //! - `since`: since when a check's outcome holds, and whether it flaps.
 
 mod diagnostics;
@@ -11,6 +12,7 @@ mod health;
 mod loaded;
 mod outcome;
 mod pager;
+mod rule;
 mod since;
 
 pub use diagnostics::diagnostic_sentences;
@@ -18,5 +20,6 @@ pub use health::health_badge;
 pub use loaded::loaded;
 pub use outcome::outcome_badge;
 pub use pager::{page_count, pager};
+pub use rule::rule_summary;
 pub use shared::sodacl::measure::{format_measure, zone_words};
 pub use since::{SinceSummary, since_cell};

@@ -8,14 +8,18 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use leptos_router::params::ParamsMap;
 use serde_json::Value;
-use shared::api::{CheckDetail, CheckHistory, CheckResultDetail, HistoryPoint, Samples, ValueUnit};
+use shared::api::{
+    CheckDetail, CheckFacts, CheckHistory, CheckListItem, CheckResultDetail, HistoryPoint, Samples,
+    ValueUnit,
+};
 use shared::sodacl::Zone;
 use shared::sodacl::threshold::SodaBounds;
 
 use crate::api;
 use crate::chart::{EChart, band_count, trend};
 use crate::components::{
-    SinceSummary, diagnostic_sentences, format_measure, loaded, outcome_badge, zone_words,
+    SinceSummary, diagnostic_sentences, format_measure, loaded, outcome_badge, rule_summary,
+    zone_words,
 };
 use crate::prefs::{Time, use_prefs};
 use crate::url::with_changes;
@@ -129,6 +133,7 @@ fn CheckView(detail: CheckDetail) -> impl IntoView {
                 view! { <History history=h latest=latest query=query unit=unit /> }.into_any()
             })}
         </section>
+        <Notified check=c.clone() />
         <details class="identities">
             <summary>"Identities"</summary>
             <p class="hint">"Soda Core identifies a check by these hashes; the checks editor uses them to find this check's history."</p>
@@ -290,6 +295,38 @@ fn ResultPanel(result_id: i64, query: Memo<ParamsMap>) -> impl IntoView {
                         }
             })}
         </section>
+    }
+}
+
+/// The notification rules that cover this check (paused ones said so), or that none does.
+#[component]
+fn Notified(check: CheckListItem) -> impl IntoView {
+    let rules = LocalResource::new(api::rules);
+    view! {
+        <p class="notified" id="notified">
+            {move || rules.get().map(|answer| {
+                let facts = CheckFacts {
+                    name: &check.name,
+                    dataset: check.dataset.as_deref(),
+                    data_source: &check.data_source,
+                    attributes: &check.attributes,
+                };
+                let matching: Vec<String> = answer
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|r| r.definition.filter.matches(&facts))
+                    .map(|r| {
+                        let paused = if r.definition.paused { " (paused)" } else { "" };
+                        format!("{}{paused}: {}", r.definition.name, rule_summary(&r.definition))
+                    })
+                    .collect();
+                if matching.is_empty() {
+                    "No notification rule covers this check.".to_owned()
+                } else {
+                    format!("Notifications: {}.", matching.join("; "))
+                }
+            })}
+        </p>
     }
 }
 

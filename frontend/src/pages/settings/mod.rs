@@ -1,6 +1,7 @@
 //! `/settings`: display preferences (theme, time zone) for everyone; API keys (create with the
 //! secret shown once and a copy button, revoke) and users (add with a role, disable) for
-//! admins; check attribute definitions as Soda Core receives them (define, delete: editors).
+//! admins; check attribute definitions as Soda Core receives them (define, delete: editors);
+//! notification channels, rules and the delivery log.
 
 use std::future::Future;
 
@@ -11,11 +12,13 @@ use shared::api::{ApiError, ErrorCode, Role};
 mod api_keys;
 mod attributes;
 mod display;
+mod notifications;
 mod users;
 
 use api_keys::ApiKeys;
 use attributes::Attributes;
 use display::Display;
+use notifications::Notifications;
 use users::Users;
 
 #[component]
@@ -26,6 +29,7 @@ pub fn SettingsPage() -> impl IntoView {
         <ApiKeys />
         <Users />
         <Attributes />
+        <Notifications />
     }
 }
 

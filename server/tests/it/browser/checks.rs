@@ -273,11 +273,13 @@ async fn the_check_page_charts_history_with_zones_and_shows_failed_rows(test_db:
     screenshots(client, "check-trend").await;
 
     // A click on the fourth point opens that result (once the resize after the phone-width
-    // screenshot has finished animating the points to their places).
+    // screenshot has finished animating the points to their places). A pointer only reaches
+    // what is on screen: the chart is scrolled to the middle of the window first.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let offset: Value = client
         .execute(
             "const el = document.getElementById('trend-chart'); \
+             el.scrollIntoView({block: 'center'}); \
              const c = echarts.getInstanceByDom(el); \
              const p = c.convertToPixel({seriesIndex: 0}, c.getOption().series[0].data[3].value); \
              const r = el.getBoundingClientRect(); \

@@ -7,6 +7,7 @@
 //! - `datasets`: datasets and their health;
 //! - `editor`: the checks editor and its backtest;
 //! - `scans_and_settings`: scans, a dataset's detail, and the settings page;
+//! - `notifications`: channels, rules and the delivery log from the settings page;
 //! - `benchmark`: charting 10,000 results (ignored; `scripts/bench-dashboard.sh`).
 
 use std::net::{TcpListener, TcpStream};
@@ -36,6 +37,7 @@ mod benchmark;
 mod checks;
 mod datasets;
 mod editor;
+mod notifications;
 mod scans_and_settings;
 mod shell;
 

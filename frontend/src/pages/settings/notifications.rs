@@ -1,0 +1,313 @@
+//! Notifications: channels (admins add, test and delete them; their URLs and secrets are never
+//! shown again), rules (editors: which checks, which outcomes, every result or on change,
+//! paused or not), and the delivery log with "redeliver".
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use shared::api::{
+    Channel, ChannelType, CheckOutcome, DeliveryStatus, NewChannel, Rule, RuleDefinition,
+    RuleFilter, RuleMode,
+};
+
+use super::Requests;
+use crate::api;
+use crate::components::rule_summary;
+use crate::prefs::Time;
+
+#[component]
+pub(super) fn Notifications() -> impl IntoView {
+    let channels = LocalResource::new(api::channels);
+    let rules = LocalResource::new(api::rules);
+    let deliveries = LocalResource::new(api::deliveries);
+    view! {
+        <section class="settings-section" aria-labelledby="notifications-title">
+            <h2 id="notifications-title">"Notifications"</h2>
+            <p class="hint">"Messages to Slack, Microsoft Teams or a webhook when checks fail or warn. Seltzer needs its public address (--public-url) for the links in them."</p>
+            <Channels channels=channels deliveries=deliveries />
+            <Rules rules=rules channels=channels />
+            <Deliveries deliveries=deliveries />
+        </section>
+    }
+}
+
+fn channel_type(value: &str) -> ChannelType {
+    ChannelType::parse(value).unwrap_or(ChannelType::Webhook)
+}
+
+#[component]
+fn Channels(
+    channels: LocalResource<Result<Vec<Channel>, shared::api::ApiError>>,
+    deliveries: LocalResource<Result<shared::api::DeliveryList, shared::api::ApiError>>,
+) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let kind = RwSignal::new("slack".to_owned());
+    let url = RwSignal::new(String::new());
+    let secret = RwSignal::new(String::new());
+    let requests = Requests::new();
+    let (busy, error) = (requests.busy, requests.error);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let signing = secret.get_untracked();
+        let channel = NewChannel {
+            name: name.get_untracked().trim().to_owned(),
+            channel_type: channel_type(&kind.get_untracked()),
+            url: url.get_untracked().trim().to_owned(),
+            headers: BTreeMap::new(),
+            secret: (!signing.is_empty()).then_some(signing),
+        };
+        let request = async move { api::create_channel(&channel).await };
+        requests.submit(request, move |()| {
+            name.set(String::new());
+            url.set(String::new());
+            secret.set(String::new());
+            channels.refetch();
+        });
+    };
+    let test = move |id: i64| requests.act(deliveries, async move { api::test_channel(id).await });
+    let remove =
+        move |id: i64| requests.act(channels, async move { api::delete_channel(id).await });
+    view! {
+        <h3>"Channels"</h3>
+        <form class="inline-form" id="new-channel" on:submit=create>
+            <label for="channel-name">"Name"</label>
+            <input id="channel-name" required placeholder="e.g. data-alerts" prop:value=name
+                on:input=move |ev| name.set(event_target_value(&ev)) />
+            <label for="channel-type">"Type"</label>
+            <select id="channel-type" on:change=move |ev| kind.set(event_target_value(&ev))>
+                <option value="slack">"Slack"</option>
+                <option value="teams">"Microsoft Teams"</option>
+                <option value="webhook">"Webhook"</option>
+            </select>
+            <label for="channel-url">"URL"</label>
+            <input id="channel-url" type="url" required placeholder="https://hooks.slack.com/services/…"
+                prop:value=url on:input=move |ev| url.set(event_target_value(&ev)) />
+            <Show when=move || kind.get() == "webhook">
+                <label for="channel-secret">"Signing secret"</label>
+                <input id="channel-secret" type="password" placeholder="optional" prop:value=secret
+                    on:input=move |ev| secret.set(event_target_value(&ev)) />
+            </Show>
+            <button type="submit" disabled=move || busy.get()>"Add channel"</button>
+        </form>
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading channels…"</p> }>
+            {move || Suspend::new(async move {
+                match channels.await {
+                    Ok(list) if list.is_empty() => view! { <p class="empty-state">"No channels yet."</p> }.into_any(),
+                    Ok(list) => {
+                        let rows = list.into_iter().map(|c| view! {
+                            <tr data-channel=c.id>
+                                <td>{c.name.clone()}</td>
+                                <td>{c.channel_type.as_str()}</td>
+                                <td><code>{c.url}</code></td>
+                                <td>{if c.signed { "signed" } else { "" }}</td>
+                                <td>
+                                    <button type="button" class="test-channel" on:click=move |_| test(c.id)>"Send a test"</button>
+                                    " "
+                                    <button type="button" class="danger delete-channel"
+                                        aria-label=format!("Delete the channel {}", c.name)
+                                        on:click=move |_| remove(c.id)>"Delete"</button>
+                                </td>
+                            </tr>
+                        }).collect_view();
+                        view! {
+                            <div class="table-scroll">
+                                <table class="checks" id="channels">
+                                    <thead><tr><th>"Name"</th><th>"Type"</th><th>"Address"</th><th></th><th></th></tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            </div>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Rules(
+    rules: LocalResource<Result<Vec<Rule>, shared::api::ApiError>>,
+    channels: LocalResource<Result<Vec<Channel>, shared::api::ApiError>>,
+) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let channel_ids = RwSignal::new(Vec::<i64>::new());
+    let with_warn = RwSignal::new(false);
+    let on_change = RwSignal::new(true);
+    let dataset = RwSignal::new(String::new());
+    let check_name = RwSignal::new(String::new());
+    let requests = Requests::new();
+    let (busy, error) = (requests.busy, requests.error);
+    let text = |s: RwSignal<String>| {
+        let v = s.get_untracked().trim().to_owned();
+        (!v.is_empty()).then_some(v)
+    };
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut outcomes = vec![CheckOutcome::Fail];
+        if with_warn.get_untracked() {
+            outcomes.push(CheckOutcome::Warn);
+        }
+        let on_change = on_change.get_untracked();
+        let rule = RuleDefinition {
+            name: name.get_untracked().trim().to_owned(),
+            channel_ids: channel_ids.get_untracked(),
+            outcomes,
+            mode: if on_change {
+                RuleMode::OnChange
+            } else {
+                RuleMode::EveryResult
+            },
+            recovery: on_change,
+            suppress_minutes: 0,
+            scan_failures: false,
+            filter: RuleFilter {
+                dataset: text(dataset),
+                check_name: text(check_name),
+                ..RuleFilter::default()
+            },
+            paused: false,
+        };
+        let request = async move { api::create_rule(&rule).await };
+        requests.submit(request, move |()| {
+            name.set(String::new());
+            rules.refetch();
+        });
+    };
+    let toggle = move |rule: Rule| {
+        let mut definition = rule.definition;
+        definition.paused = !definition.paused;
+        requests.act(rules, async move {
+            api::update_rule(rule.id, &definition).await
+        });
+    };
+    let remove = move |id: i64| requests.act(rules, async move { api::delete_rule(id).await });
+    let channel_boxes = move || {
+        channels.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|c| {
+            let id = c.id;
+            let checked = move || channel_ids.get().contains(&id);
+            view! {
+                <label class="checkbox">
+                    <input type="checkbox" class="rule-channel" value=id prop:checked=checked
+                        on:change=move |_| channel_ids.update(|ids| {
+                            if let Some(at) = ids.iter().position(|x| *x == id) { ids.remove(at); } else { ids.push(id); }
+                        }) />
+                    {c.name}
+                </label>
+            }
+        }).collect_view()
+    };
+    view! {
+        <h3>"Rules"</h3>
+        <form class="inline-form" id="new-rule" on:submit=create>
+            <label for="rule-name">"Name"</label>
+            <input id="rule-name" required placeholder="e.g. orders failures" prop:value=name
+                on:input=move |ev| name.set(event_target_value(&ev)) />
+            <span class="label">"Send to"</span>
+            {channel_boxes}
+            <label class="checkbox"><input type="checkbox" id="rule-warn" prop:checked=with_warn
+                on:change=move |ev| with_warn.set(event_target_checked(&ev)) />"warnings too"</label>
+            <label class="checkbox"><input type="checkbox" id="rule-on-change" prop:checked=on_change
+                on:change=move |ev| on_change.set(event_target_checked(&ev)) />"only on change, and recovery"</label>
+            <label for="rule-dataset">"Dataset"</label>
+            <input id="rule-dataset" placeholder="any" prop:value=dataset
+                on:input=move |ev| dataset.set(event_target_value(&ev)) />
+            <label for="rule-check">"Check name"</label>
+            <input id="rule-check" placeholder="any; * for any text" prop:value=check_name
+                on:input=move |ev| check_name.set(event_target_value(&ev)) />
+            <button type="submit" disabled=move || busy.get()>"Add rule"</button>
+        </form>
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading rules…"</p> }>
+            {move || Suspend::new(async move {
+                let names: BTreeMap<i64, String> = channels.await.unwrap_or_default().into_iter().map(|c| (c.id, c.name)).collect();
+                match rules.await {
+                    Ok(list) if list.is_empty() => view! { <p class="empty-state">"No rules yet: nobody is told when checks fail."</p> }.into_any(),
+                    Ok(list) => {
+                        let rows = list.into_iter().map(|r| {
+                            let to = r.definition.channel_ids.iter().map(|id| names.get(id).cloned().unwrap_or_else(|| format!("#{id}"))).collect::<Vec<_>>().join(", ");
+                            let (id, paused) = (r.id, r.definition.paused);
+                            let summary = rule_summary(&r.definition);
+                            let name = r.definition.name.clone();
+                            view! {
+                                <tr data-rule=id class:paused=paused>
+                                    <td>{name.clone()}</td><td>{summary}</td><td>{to}</td>
+                                    <td>
+                                        <button type="button" class="pause-rule" on:click=move |_| toggle(r.clone())>{if paused { "Resume" } else { "Pause" }}</button>
+                                        " "
+                                        <button type="button" class="danger delete-rule" aria-label=format!("Delete the rule {name}")
+                                            on:click=move |_| remove(id)>"Delete"</button>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view();
+                        view! {
+                            <div class="table-scroll">
+                                <table class="checks" id="rules">
+                                    <thead><tr><th>"Name"</th><th>"Tells"</th><th>"To"</th><th></th></tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            </div>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Deliveries(
+    deliveries: LocalResource<Result<shared::api::DeliveryList, shared::api::ApiError>>,
+) -> impl IntoView {
+    let requests = Requests::new();
+    let error = requests.error;
+    let again =
+        move |id: String| requests.act(deliveries, async move { api::redeliver(&id).await });
+    view! {
+        <div class="section-head">
+            <h3>"Delivery log"</h3>
+            <button type="button" id="refresh-deliveries" on:click=move |_| deliveries.refetch()>"Refresh"</button>
+        </div>
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading deliveries…"</p> }>
+            {move || Suspend::new(async move {
+                match deliveries.await {
+                    Ok(list) if list.items.is_empty() => view! { <p class="empty-state">"Nothing sent yet."</p> }.into_any(),
+                    Ok(list) => {
+                        let rows = list.items.into_iter().map(|d| {
+                            let status = d.status.as_str();
+                            let retry = (d.status == DeliveryStatus::Dead).then(|| {
+                                let id = d.id.clone();
+                                view! { <button type="button" class="redeliver" on:click=move |_| again(id.clone())>"Redeliver"</button> }
+                            });
+                            view! {
+                                <tr data-delivery=d.id.clone() data-status=status>
+                                    <td><Time ts=Some(d.created_at) /></td>
+                                    <td>{d.channel}</td>
+                                    <td>{d.event}</td>
+                                    <td class="number">{d.checks}</td>
+                                    <td class=format!("delivery-{status}")>{status}</td>
+                                    <td class="number">{d.attempts}</td>
+                                    <td>{d.last_response.unwrap_or_default()}</td>
+                                    <td>{retry}</td>
+                                </tr>
+                            }
+                        }).collect_view();
+                        view! {
+                            <div class="table-scroll">
+                                <table class="checks" id="deliveries">
+                                    <thead><tr><th>"Queued"</th><th>"Channel"</th><th>"Event"</th><th>"Checks"</th><th>"Status"</th><th>"Attempts"</th><th>"Last answer"</th><th></th></tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            </div>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,82 @@
+//! Notifications set up from the settings page: a webhook channel added and tested against a
+//! real receiver, the delivery log, a rule, and the check page naming the rule that covers it.
+
+use super::*;
+use crate::support::Receiver;
+
+in_the_browser_on_both_engines!(notifications_are_set_up_and_tested_from_the_settings_page);
+
+async fn notifications_are_set_up_and_tested_from_the_settings_page(test_db: TestDb) {
+    let public = ["--public-url", "https://seltzer.example.com"];
+    let Some(dashboard) = Dashboard::start(&test_db, &public).await else {
+        return;
+    };
+    dashboard.ingest_recorded_scan("s01_first_scan");
+    let receiver = Receiver::start().await;
+    let (server, client) = (&dashboard.server, &dashboard.client);
+    client.goto(&server.url("/settings")).await.unwrap();
+    sign_in(client, EMAIL, PASSWORD).await;
+    wait_for_text(client, "#notifications-title", "Notifications").await;
+
+    // A signed webhook channel; its test message arrives, signed, and the log says delivered.
+    type_into(client, "#channel-name", "hook").await;
+    click(
+        client,
+        Locator::Css("#channel-type option[value='webhook']"),
+    )
+    .await;
+    type_into(client, "#channel-url", &format!("{}/hook", receiver.url)).await;
+    type_into(client, "#channel-secret", "s3cret").await;
+    click(client, Locator::Css("#new-channel button[type='submit']")).await;
+    let row = wait_for_text(client, "#channels tbody tr", "hook").await;
+    assert!(row.contains("signed") && !row.contains("/hook"), "{row}");
+    click(client, Locator::Css("#channels button.test-channel")).await;
+    let received = receiver.wait_for(1).await;
+    assert_eq!(received[0].json()["event"], "validate");
+    assert!(received[0].header("x-seltzer-signature").starts_with("v1="));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        click(client, Locator::Css("#refresh-deliveries")).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let status = client.find(Locator::Css("#deliveries tbody tr")).await.ok();
+        if let Some(row) = status
+            && row.attr("data-status").await.unwrap().as_deref() == Some("delivered")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the test message never showed as delivered"
+        );
+    }
+
+    // A rule for the orders dataset's failures, on change; pausing it shows.
+    type_into(client, "#rule-name", "orders failures").await;
+    click(client, Locator::Css(".rule-channel")).await;
+    type_into(client, "#rule-dataset", "orders").await;
+    click(client, Locator::Css("#new-rule button[type='submit']")).await;
+    let rule = wait_for_text(client, "#rules tbody tr", "orders failures").await;
+    assert!(
+        rule.contains("fail · on change, with recovery · orders"),
+        "{rule}"
+    );
+    assert!(rule.contains("hook"), "{rule}");
+    screenshots(client, "settings-notifications").await;
+
+    // The check page of an orders check names the rule.
+    client
+        .goto(&server.url("/?search=orders&sort=dataset"))
+        .await
+        .unwrap();
+    wait_for_text(client, "#checks-total", "checks").await;
+    let link = client
+        .find(Locator::XPath(
+            "//tr[td/a[text()='orders']]/td[@class='check-name']/a",
+        ))
+        .await
+        .unwrap();
+    link.click().await.unwrap();
+    wait_for_text(client, "#notified", "Notifications: orders failures").await;
+
+    dashboard.finish(|_| false).await;
+}
