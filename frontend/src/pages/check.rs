@@ -133,7 +133,7 @@ fn CheckView(detail: CheckDetail) -> impl IntoView {
                 view! { <History history=h latest=latest query=query unit=unit /> }.into_any()
             })}
         </section>
-        <Notified check=c.clone() />
+        <Notified check=c />
         <details class="identities">
             <summary>"Identities"</summary>
             <p class="hint">"Soda Core identifies a check by these hashes; the checks editor uses them to find this check's history."</p>

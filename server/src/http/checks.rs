@@ -14,7 +14,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use shared::api::ApiError;
 use shared::api::{
-    Attribute, CheckDetail, CheckHistory, CheckList, CheckListItem, CheckListQuery, CheckOutcome,
+    CheckDetail, CheckHistory, CheckList, CheckListItem, CheckListQuery, CheckOutcome,
     CheckResultDetail, HistoryPoint, HistoryQuery, IdentityRef, OutcomeCounts, PageQuery,
     ReplacedResult, TimeRangeQuery, ValueUnit,
 };
@@ -29,7 +29,9 @@ use utoipa_axum::routes;
 use super::auth::Caller;
 use super::extract::{TypedQuery, paging, param};
 use super::{AppState, HttpError};
-use crate::storage::{CheckFilter, CheckSort, CheckSummary, HistoryRow, RECENT_RESULTS};
+use crate::storage::{
+    CheckFilter, CheckSort, CheckSummary, HistoryRow, RECENT_RESULTS, parse_attributes,
+};
 use crate::timestamp;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -346,19 +348,7 @@ fn list_query(q: &CheckListQuery) -> Result<(CheckFilter, CheckSort, bool), Http
 }
 
 fn list_item(c: &CheckSummary) -> CheckListItem {
-    let attributes = serde_json::from_str::<Vec<Value>>(&c.attributes)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|a| {
-            Some(Attribute {
-                name: a.get("name")?.as_str()?.to_owned(),
-                value: match a.get("value")? {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                },
-            })
-        })
-        .collect();
+    let attributes = parse_attributes(&c.attributes);
     CheckListItem {
         id: c.id,
         name: c.name.clone(),

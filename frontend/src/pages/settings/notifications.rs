@@ -284,7 +284,7 @@ fn Deliveries(
                                 view! { <button type="button" class="redeliver" on:click=move |_| again(id.clone())>"Redeliver"</button> }
                             });
                             view! {
-                                <tr data-delivery=d.id.clone() data-status=status>
+                                <tr data-delivery=d.id data-status=status>
                                     <td><Time ts=Some(d.created_at) /></td>
                                     <td>{d.channel}</td>
                                     <td>{d.event}</td>
