@@ -8,7 +8,9 @@ use shared::api::{
     CreatedApiKey, DatasetDetail, DatasetList, ErrorCode, Health, LoginRequest, Me, NewApiKey,
     NewAttribute, NewUser, Role, Samples, ScanDetailView, ScanList, UserCreated, UserInfo,
 };
-use shared::api::{Channel, DeliveryList, NewChannel, Rule, RuleDefinition};
+use shared::api::{
+    Channel, DeliveryList, NewChannel, Rule, RuleDefinition, Simulation, SimulationRequest,
+};
 
 use crate::url::encode;
 
@@ -189,6 +191,15 @@ pub async fn update_rule(id: i64, rule: &RuleDefinition) -> Result<(), ApiError>
 pub async fn delete_rule(id: i64) -> Result<(), ApiError> {
     let path = format!("/api/notification-rules/{id}");
     send_ok(&path, Request::delete(&path)).await
+}
+
+/// What a rule would have sent over the last `days` days of stored results.
+pub async fn simulate_rule(rule: RuleDefinition, days: i64) -> Result<Simulation, ApiError> {
+    let path = "/api/notification-rules/simulate";
+    let request = Request::post(path)
+        .json(&SimulationRequest { rule, days })
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    decode(path, request.send().await).await
 }
 
 pub async fn deliveries() -> Result<DeliveryList, ApiError> {

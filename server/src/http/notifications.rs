@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode};
 use shared::api::{
     ApiError, Channel, ChannelDeleted, ChannelType, Delivery, DeliveryList, DeliveryQueued,
     DeliveryStatus, ErrorCode, NewChannel, PageQuery, Rule, RuleDefinition, RuleDeleted,
+    Simulation, SimulationRequest,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,6 +26,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(test_channel))
         .routes(routes!(list_rules, create_rule))
         .routes(routes!(update_rule, delete_rule))
+        .routes(routes!(simulate_rule))
         .routes(routes!(list_deliveries))
         .routes(routes!(redeliver))
 }
@@ -192,6 +194,24 @@ fn rule(r: RuleRow) -> Rule {
 
 async fn check_rule(state: &AppState, r: &RuleDefinition) -> Result<(), HttpError> {
     require_public_url(state)?;
+    check_rule_shape(r)?;
+    if r.channel_ids.is_empty() || r.channel_ids.len() > 20 {
+        return Err(HttpError::bad_request(
+            "channelIds must name 1 to 20 channels",
+        ));
+    }
+    let channels = state.db.list_channels().await?;
+    let known: Vec<i64> = channels.iter().map(|c| c.id).collect();
+    if let Some(unknown) = r.channel_ids.iter().find(|id| !known.contains(id)) {
+        return Err(HttpError::bad_request(format!(
+            "channelIds: no channel {unknown}"
+        )));
+    }
+    Ok(())
+}
+
+/// What a rule says, whether or not it can send yet.
+fn check_rule_shape(r: &RuleDefinition) -> Result<(), HttpError> {
     if r.name.trim().is_empty() || r.name.chars().count() > 100 {
         return Err(HttpError::bad_request("name must have 1 to 100 characters"));
     }
@@ -204,23 +224,6 @@ async fn check_rule(state: &AppState, r: &RuleDefinition) -> Result<(), HttpErro
         return Err(HttpError::bad_request(
             "suppressMinutes must be from 0 to 10080 (a week)",
         ));
-    }
-    if r.channel_ids.is_empty() || r.channel_ids.len() > 20 {
-        return Err(HttpError::bad_request(
-            "channelIds must name 1 to 20 channels",
-        ));
-    }
-    let known: Vec<i64> = state
-        .db
-        .list_channels()
-        .await?
-        .iter()
-        .map(|c| c.id)
-        .collect();
-    if let Some(unknown) = r.channel_ids.iter().find(|id| !known.contains(id)) {
-        return Err(HttpError::bad_request(format!(
-            "channelIds: no channel {unknown}"
-        )));
     }
     let text = [
         &r.filter.data_source,
@@ -237,6 +240,22 @@ async fn check_rule(state: &AppState, r: &RuleDefinition) -> Result<(), HttpErro
         ));
     }
     Ok(())
+}
+
+#[utoipa::path(post, path = "/notification-rules/simulate", tag = "notifications", request_body = SimulationRequest, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "What the rule would have sent over the stored results of the last days, in its mode and in the other (editor)", body = Simulation), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 413, description = "The body is too large", body = ApiError), (status = 415, description = "Not JSON (Content-Type: application/json)", body = ApiError)))]
+async fn simulate_rule(
+    State(state): State<AppState>,
+    _caller: EditorCaller,
+    JsonBody(request): JsonBody<SimulationRequest>,
+) -> Result<Json<Simulation>, HttpError> {
+    check_rule_shape(&request.rule)?;
+    if !(1..=365).contains(&request.days) {
+        return Err(HttpError::bad_request("days must be from 1 to 365"));
+    }
+    let from = timestamp::now() - request.days * 86_400_000;
+    let mut simulation = state.db.simulate_rule(&request.rule, from).await?;
+    simulation.days = request.days;
+    Ok(Json(simulation))
 }
 
 #[utoipa::path(get, path = "/notification-rules", tag = "notifications", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Rules, by name", body = Vec<Rule>), (status = 401, description = "No or wrong credentials", body = ApiError)))]

@@ -21,6 +21,7 @@ on_both_engines!(
     scan_failures_are_told_only_when_asked,
     failed_deliveries_are_retried_given_up_and_redelivered,
     notifications_need_a_public_url_and_valid_channels,
+    a_rule_is_tried_on_stored_results_before_it_sends,
 );
 
 const PUBLIC_URL: &str = "https://seltzer.example.com";
@@ -530,15 +531,22 @@ async fn a_killed_seltzer_delivers_what_it_owed_after_a_restart(test_db: TestDb)
         .port();
     let url = format!("http://127.0.0.1:{port}/hook");
     let (db, key_id, secret) = prepare(&test_db.url, &url).await;
-    let first = RunningServer::start(&test_db.url, SERVE_ARGS);
+    // Two seconds between attempts: time to kill it between them.
+    let args = ["--public-url", PUBLIC_URL, "--notify-retry-ms", "2000"];
+    let first = RunningServer::start(&test_db.url, &args);
     send_failing_scan(&first.addr, &key_id, &secret, 1);
+    // Killed once an attempt has failed and ended (a claim cut short by the kill is another
+    // sender's to take only when its 60 s lease runs out).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM notification_deliveries")
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
-        if attempts >= 1 {
+        let failed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notification_deliveries \
+             WHERE attempts >= 1 AND claimed_until IS NULL AND status = 'pending'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        if failed == 1 {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "no attempt");
@@ -546,7 +554,7 @@ async fn a_killed_seltzer_delivers_what_it_owed_after_a_restart(test_db: TestDb)
     }
     drop(first); // SIGKILL
     let receiver = Receiver::start_on(port).await;
-    let _second = RunningServer::start(&test_db.url, SERVE_ARGS);
+    let _second = RunningServer::start(&test_db.url, &args);
     let received = receiver.wait_for(1).await;
     assert_eq!(received.len(), 1);
     let id: String = sqlx::query_scalar("SELECT id FROM notification_deliveries")
@@ -589,4 +597,74 @@ async fn two_seltzers_on_one_postgres_send_each_message_once() {
     .await
     .unwrap();
     assert_eq!(delivered, 20);
+}
+
+/// The simulator: what a rule would have sent over stored results, in its mode and the other.
+async fn a_rule_is_tried_on_stored_results_before_it_sends(test_db: TestDb) {
+    let seltzer = seltzer(&test_db).await;
+    let editor = seltzer.basic_auth(Role::Editor).await;
+    let token = seltzer.login().await;
+    // Five daily scans ending yesterday: fail, fail, fail, pass, fail.
+    let now = time::OffsetDateTime::now_utc();
+    for (back, outcome) in [
+        (5, "fail"),
+        (4, "fail"),
+        (3, "fail"),
+        (2, "pass"),
+        (1, "fail"),
+    ] {
+        let at = (now - time::Duration::days(back))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let mut doc = good_orders_scan(&token, "daily", &at);
+        doc["checks"][0]["outcome"] = json!(outcome);
+        let answer = seltzer.post("/api/command", &doc).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    }
+    let simulate = |rule: Value, days: i64| {
+        let client = seltzer.authorized(&editor);
+        async move {
+            client
+                .post(
+                    "/api/notification-rules/simulate",
+                    json!({"rule": rule, "days": days}),
+                )
+                .await
+        }
+    };
+    let rule = json!({"name": "r", "channelIds": [], "outcomes": ["fail"], "mode": "onChange",
+                      "recovery": true, "filter": {"dataset": "orders"}});
+    let answer = simulate(rule.clone(), 30).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let s = answer.json();
+    assert_eq!(
+        (s["checks"].as_i64(), s["results"].as_i64()),
+        (Some(1), Some(5)),
+        "{s}"
+    );
+    // On change: the first failure, the recovery, the failure after it.
+    assert_eq!(
+        (s["messages"].as_i64(), s["notices"].as_i64()),
+        (Some(3), Some(3)),
+        "{s}"
+    );
+    assert_eq!(s["onChangeMessages"], 3);
+    // Every result: the four failures.
+    assert_eq!(s["everyResultMessages"], 4);
+    let recovered: Vec<bool> = s["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["recovered"].as_bool().unwrap())
+        .collect();
+    assert_eq!(recovered, [false, true, false]);
+    // The last two days: yesterday's failure alone.
+    assert_eq!(simulate(rule.clone(), 2).await.json()["messages"], 1);
+    // A filter that covers nothing, and bad input.
+    let elsewhere = json!({"name": "r", "channelIds": [], "outcomes": ["fail"],
+                           "filter": {"dataset": "customers"}});
+    assert_eq!(simulate(elsewhere, 30).await.json()["checks"], 0);
+    simulate(rule, 400)
+        .await
+        .assert_refused(StatusCode::BAD_REQUEST, "days");
 }

@@ -66,6 +66,11 @@ const REQUIRED: &[(&str, &str, Option<Role>)] = &[
     ),
     ("get", "/api/notification-rules", Some(Role::Viewer)),
     ("post", "/api/notification-rules", Some(Role::Editor)),
+    (
+        "post",
+        "/api/notification-rules/simulate",
+        Some(Role::Editor),
+    ),
     ("put", "/api/notification-rules/{id}", Some(Role::Editor)),
     ("delete", "/api/notification-rules/{id}", Some(Role::Editor)),
     ("get", "/api/notification-deliveries", Some(Role::Editor)),

@@ -31,7 +31,7 @@ pub use health::{DatabaseEngine, Health};
 pub use notifications::{
     Channel, ChannelDeleted, ChannelType, CheckFacts, CheckNotice, Delivery, DeliveryList,
     DeliveryQueued, DeliveryStatus, NewChannel, Rule, RuleDefinition, RuleDeleted, RuleFilter,
-    RuleMode, ScanNotice,
+    RuleMode, ScanNotice, SimulatedNotice, Simulation, SimulationRequest,
 };
 pub use outcome::CheckOutcome;
 pub use queries::{

@@ -236,6 +236,54 @@ pub struct DeliveryQueued {
     pub id: String,
 }
 
+/// `POST /api/notification-rules/simulate`: a rule being edited, tried on stored results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SimulationRequest {
+    pub rule: RuleDefinition,
+    /// The last N days of results (1 to 365).
+    pub days: i64,
+}
+
+/// What a rule would have sent over the stored results of the last `days` days, in its own
+/// mode and in the other one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Simulation {
+    pub days: i64,
+    /// Checks the rule's filter covers.
+    pub checks: i64,
+    /// Their results in those days.
+    pub results: i64,
+    /// Messages per channel (one per scan with something to tell).
+    pub messages: i64,
+    /// Checks told about, all messages together.
+    pub notices: i64,
+    /// The same rule with `everyResult`: messages and checks told about.
+    pub every_result_messages: i64,
+    pub every_result_notices: i64,
+    /// The same rule with `onChange` (and its `recovery`).
+    pub on_change_messages: i64,
+    pub on_change_notices: i64,
+    /// The first notices it would have sent, oldest first (at most 20).
+    pub examples: Vec<SimulatedNotice>,
+    /// Only the first 200,000 results were tried.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SimulatedNotice {
+    pub check_id: i64,
+    pub name: String,
+    pub data_timestamp: String,
+    pub outcome: Option<CheckOutcome>,
+    pub recovered: bool,
+}
+
 /// What one scan's message says, stored with the scan (in its transaction) and rendered for
 /// the channel when sent: the scan, and each matched check with its result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use shared::api::{
     Channel, ChannelType, CheckOutcome, DeliveryStatus, NewChannel, Rule, RuleDefinition,
-    RuleFilter, RuleMode,
+    RuleFilter, RuleMode, Simulation,
 };
 
 use super::Requests;
@@ -126,6 +126,36 @@ fn Channels(
     }
 }
 
+/// "3 messages", "1 message".
+fn count(n: i64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// "Over the last 30 days of 40 results of 2 checks, this rule would have sent 3 messages
+/// telling of 3 results (40 with every result)."
+fn simulation_words(s: &Simulation) -> String {
+    let other = if s.messages == s.on_change_messages {
+        format!(
+            "{} with every result",
+            count(s.every_result_messages, "message")
+        )
+    } else {
+        format!("{} on change only", count(s.on_change_messages, "message"))
+    };
+    format!(
+        "Over the last {} days of {} of {}, this rule would have sent {} telling of {} ({other}).",
+        s.days,
+        count(s.results, "result"),
+        count(s.checks, "check"),
+        count(s.messages, "message"),
+        count(s.notices, "result"),
+    )
+}
+
 #[component]
 fn Rules(
     rules: LocalResource<Result<Vec<Rule>, shared::api::ApiError>>,
@@ -143,14 +173,14 @@ fn Rules(
         let v = s.get_untracked().trim().to_owned();
         (!v.is_empty()).then_some(v)
     };
-    let create = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let preview = RwSignal::new(None::<String>);
+    let definition = move || {
         let mut outcomes = vec![CheckOutcome::Fail];
         if with_warn.get_untracked() {
             outcomes.push(CheckOutcome::Warn);
         }
         let on_change = on_change.get_untracked();
-        let rule = RuleDefinition {
+        RuleDefinition {
             name: name.get_untracked().trim().to_owned(),
             channel_ids: channel_ids.get_untracked(),
             outcomes,
@@ -168,7 +198,15 @@ fn Rules(
                 ..RuleFilter::default()
             },
             paused: false,
-        };
+        }
+    };
+    let try_it = move |_| {
+        let request = api::simulate_rule(definition(), 30);
+        requests.submit(request, move |s| preview.set(Some(simulation_words(&s))));
+    };
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let rule = definition();
         let request = async move { api::create_rule(&rule).await };
         requests.submit(request, move |()| {
             name.set(String::new());
@@ -216,8 +254,10 @@ fn Rules(
             <label for="rule-check">"Check name"</label>
             <input id="rule-check" placeholder="any; * for any text" prop:value=check_name
                 on:input=move |ev| check_name.set(event_target_value(&ev)) />
+            <button type="button" id="preview-rule" disabled=move || busy.get() on:click=try_it>"Preview"</button>
             <button type="submit" disabled=move || busy.get()>"Add rule"</button>
         </form>
+        {move || preview.get().map(|p| view! { <p class="hint" id="rule-preview">{p}</p> })}
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading rules…"</p> }>
             {move || Suspend::new(async move {

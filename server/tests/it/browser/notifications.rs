@@ -54,6 +54,13 @@ async fn notifications_are_set_up_and_tested_from_the_settings_page(test_db: Tes
     type_into(client, "#rule-name", "orders failures").await;
     click(client, Locator::Css(".rule-channel")).await;
     type_into(client, "#rule-dataset", "orders").await;
+    // Tried first on the stored results (the scan is from 23 Nov, within 30 days).
+    click(client, Locator::Css("#preview-rule")).await;
+    let preview = wait_for_text(client, "#rule-preview", "Over the last 30 days").await;
+    assert!(
+        preview.contains("would have sent 1 message telling of 5 results"),
+        "{preview}"
+    );
     click(client, Locator::Css("#new-rule button[type='submit']")).await;
     let rule = wait_for_text(client, "#rules tbody tr", "orders failures").await;
     assert!(
