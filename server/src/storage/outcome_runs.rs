@@ -5,7 +5,7 @@
 //! compared with the same recomputation by `seltzer verify`.
 
 use shared::api::DatabaseEngine;
-use sqlx::{Any, Executor};
+use sqlx::{Any, Executor, Transaction};
 
 use super::StorageError;
 use super::batch::{self, Placeholders};
@@ -22,21 +22,33 @@ pub const RECENT_RESULTS: i64 = 20;
 pub(super) fn outcome_run_of_check() -> String {
     format!(
         "SELECT MIN(r.data_timestamp) AS since, COUNT(r.id) AS streak, \
-           (SELECT COUNT(*) FROM (\
-              SELECT w.outcome, ROW_NUMBER() OVER (ORDER BY w.data_timestamp, w.id) AS n, \
-                LAG(w.outcome) OVER (ORDER BY w.data_timestamp, w.id) AS previous \
-              FROM (SELECT l.outcome, l.data_timestamp, l.id FROM check_results l \
-                    WHERE l.check_id = checks.id \
-                    ORDER BY l.data_timestamp DESC, l.id DESC LIMIT {RECENT_RESULTS}) w) f \
-            WHERE f.n > 1 AND COALESCE(f.outcome, '') <> COALESCE(f.previous, '')) AS flips, \
+           ({flips}) AS flips, \
            (SELECT MAX(p.data_timestamp) FROM check_results p \
             WHERE p.check_id = checks.id AND p.outcome = 'pass') AS last_pass \
          FROM check_results r WHERE r.check_id = checks.id AND r.data_timestamp > COALESCE(\
            (SELECT MAX(b.data_timestamp) FROM check_results b WHERE b.check_id = checks.id \
             AND COALESCE(b.outcome, '') <> COALESCE(checks.latest_outcome, '')), {})",
-        i64::MIN + 1
+        i64::MIN + 1,
+        flips = recent_flips_of_check(),
     )
 }
+
+/// Assignments for the statement that moves a check's latest result forward (`checks` the row
+/// before it, `r` the new result): a result appended after the latest extends the run or
+/// starts one without reading the history, and records a pass. Any other move (a first result,
+/// an overwrite of the latest data timestamp) leaves `outcome_streak` 0: the run is then
+/// recomputed in full by [`refresh_for_scan`], as for the checks the move did not touch.
+pub(super) const APPEND_TO_RUN: &str = "\
+    outcome_streak = CASE WHEN checks.latest_data_timestamp < r.data_timestamp \
+      AND checks.outcome_streak > 0 THEN CASE \
+        WHEN COALESCE(checks.latest_outcome, '') = COALESCE(r.outcome, '') \
+        THEN checks.outcome_streak + 1 ELSE 1 END ELSE 0 END, \
+    outcome_since = CASE WHEN checks.latest_data_timestamp < r.data_timestamp \
+      AND checks.outcome_streak > 0 \
+      AND COALESCE(checks.latest_outcome, '') = COALESCE(r.outcome, '') \
+      THEN checks.outcome_since ELSE r.data_timestamp END, \
+    last_pass_timestamp = CASE WHEN r.outcome = 'pass' THEN r.data_timestamp \
+      ELSE checks.last_pass_timestamp END";
 
 /// The stored columns [`outcome_run_of_check`] computes, in its order.
 pub(super) const OUTCOME_RUN_COLUMNS: &str =
@@ -60,21 +72,54 @@ fn update_where(condition: &str) -> String {
     )
 }
 
-/// Recomputes the runs of the checks a scan reported (after its results are stored and the
-/// checks' latest results moved). The caller holds the locks that order concurrent scans of
-/// these checks (their datasets'), so this statement sees every result committed before.
-pub(super) async fn refresh_for_scan<'e>(
-    executor: impl Executor<'e, Database = Any>,
+/// The outcome changes among the last [`RECENT_RESULTS`] results of `checks.id`: the only part
+/// of a run an appended result cannot update from the row alone (a change may leave the
+/// window). An index range of 20 rows.
+fn recent_flips_of_check() -> String {
+    format!(
+        "SELECT COUNT(*) FROM (\
+           SELECT w.outcome, ROW_NUMBER() OVER (ORDER BY w.data_timestamp, w.id) AS n, \
+             LAG(w.outcome) OVER (ORDER BY w.data_timestamp, w.id) AS previous \
+           FROM (SELECT l.outcome, l.data_timestamp, l.id FROM check_results l \
+                 WHERE l.check_id = checks.id \
+                 ORDER BY l.data_timestamp DESC, l.id DESC LIMIT {RECENT_RESULTS}) w) f \
+         WHERE f.n > 1 AND COALESCE(f.outcome, '') <> COALESCE(f.previous, '')"
+    )
+}
+
+/// Brings the runs of the checks a scan reported up to date (after its results are stored and
+/// the checks' latest results moved, [`APPEND_TO_RUN`] included): a result appended to its
+/// check's history needs only its recent changes counted; every other check of the scan (a
+/// backfill, an overwrite, a first result) is recomputed in full. The caller holds the locks
+/// that order concurrent scans of these checks (their datasets'), so these statements see
+/// every result committed before.
+pub(super) async fn refresh_for_scan(
+    tx: &mut Transaction<'static, Any>,
     scan_id: i64,
 ) -> Result<(), StorageError> {
-    let sql = update_where("id IN (SELECT check_id FROM check_results WHERE scan_id = $1)");
-    batch::query(sql).bind(scan_id).execute(executor).await?;
+    let of_scan = "id IN (SELECT check_id FROM check_results WHERE scan_id = $1)";
+    let appended = format!(
+        "UPDATE checks SET recent_flips = ({}) WHERE {of_scan} \
+         AND latest_scan_id = $1 AND outcome_streak > 0",
+        recent_flips_of_check()
+    );
+    batch::query(appended)
+        .bind(scan_id)
+        .execute(&mut **tx)
+        .await?;
+    let others = update_where(&format!(
+        "{of_scan} AND NOT (latest_scan_id = $1 AND outcome_streak > 0)"
+    ));
+    batch::query(others)
+        .bind(scan_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
 /// Recomputes the runs of these checks (after results of theirs were removed).
 pub(super) async fn refresh_checks(
-    tx: &mut sqlx::Transaction<'static, Any>,
+    tx: &mut Transaction<'static, Any>,
     engine: DatabaseEngine,
     check_ids: &[i64],
 ) -> Result<(), StorageError> {

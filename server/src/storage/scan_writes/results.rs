@@ -2,6 +2,7 @@
 //! measurements, in multi-row statements.
 
 use super::*;
+use crate::storage::outcome_runs::APPEND_TO_RUN;
 
 pub(super) async fn insert_scan_row(
     tx: &mut Tx,
@@ -266,7 +267,7 @@ pub(super) async fn insert_check_results(
         "UPDATE checks SET latest_result_id = r.id, latest_data_timestamp = r.data_timestamp, \
          latest_outcome = r.outcome, latest_value = r.value, latest_scan_id = r.scan_id, \
          latest_outcome_changed = CASE WHEN checks.latest_data_timestamp IS NULL \
-           OR checks.latest_outcome {differs} r.outcome THEN 1 ELSE 0 END \
+           OR checks.latest_outcome {differs} r.outcome THEN 1 ELSE 0 END, {APPEND_TO_RUN} \
          FROM check_results r WHERE r.scan_id = $1 AND checks.id = r.check_id \
          AND (checks.latest_data_timestamp IS NULL \
               OR checks.latest_data_timestamp <= r.data_timestamp) \
