@@ -308,30 +308,47 @@ impl Database {
         attempt: i64,
         result: &AttemptResult,
     ) -> Result<(), StorageError> {
+        self.finish_deliveries(&[(id.to_owned(), attempt, result.clone())])
+            .await
+    }
+
+    /// Records how each of a batch of attempts ended, in one transaction: on SQLite a sender
+    /// waits for the write gate once a batch, not once a message, beside scans being stored.
+    pub async fn finish_deliveries(
+        &self,
+        attempts: &[(String, i64, AttemptResult)],
+    ) -> Result<(), StorageError> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
         let now = timestamp::now();
-        let (status, response, next, delivered) = match result {
-            AttemptResult::Delivered { response } => {
-                (DeliveryStatus::Delivered, response, now, Some(now))
-            }
-            AttemptResult::Retry { response, after_ms } if attempt < MAX_ATTEMPTS => {
-                (DeliveryStatus::Pending, response, now + after_ms, None)
-            }
-            AttemptResult::Retry { response, .. } | AttemptResult::GiveUp { response } => {
-                (DeliveryStatus::Dead, response, now, None)
-            }
-        };
         let _gate = self.write_gate().await;
-        sqlx::query(
-            "UPDATE notification_deliveries SET status = $1, last_response = $2, \
-             next_attempt_at = $3, delivered_at = $4, claimed_until = NULL WHERE id = $5",
-        )
-        .bind(status.as_str())
-        .bind(response.chars().take(500).collect::<String>())
-        .bind(next)
-        .bind(delivered)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+        let mut tx = self.begin_write().await?;
+        for (id, attempt, result) in attempts {
+            let (status, response, next, delivered) = match result {
+                AttemptResult::Delivered { response } => {
+                    (DeliveryStatus::Delivered, response, now, Some(now))
+                }
+                AttemptResult::Retry { response, after_ms } if *attempt < MAX_ATTEMPTS => {
+                    (DeliveryStatus::Pending, response, now + after_ms, None)
+                }
+                AttemptResult::Retry { response, .. } | AttemptResult::GiveUp { response } => {
+                    (DeliveryStatus::Dead, response, now, None)
+                }
+            };
+            sqlx::query(
+                "UPDATE notification_deliveries SET status = $1, last_response = $2, \
+                 next_attempt_at = $3, delivered_at = $4, claimed_until = NULL WHERE id = $5",
+            )
+            .bind(status.as_str())
+            .bind(response.chars().take(500).collect::<String>())
+            .bind(next)
+            .bind(delivered)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -572,13 +589,20 @@ pub(super) async fn enqueue_for_scan(
     .bind(scan_id)
     .fetch_all(&mut **tx)
     .await?;
-    let states: Vec<(i64, i64, Option<String>, i64)> = sqlx::query_as(
-        "SELECT rule_id, check_id, notified_outcome, notified_at FROM notification_states \
-         WHERE check_id IN (SELECT check_id FROM check_results WHERE scan_id = $1)",
-    )
-    .bind(scan_id)
-    .fetch_all(&mut **tx)
-    .await?;
+    // Only `onChange` and suppression read what was told about each check.
+    let remembers =
+        |rule: &RuleDefinition| rule.mode == RuleMode::OnChange || rule.suppress_minutes > 0;
+    let states: Vec<(i64, i64, Option<String>, i64)> = if rules.iter().any(|(_, r)| remembers(r)) {
+        sqlx::query_as(
+            "SELECT rule_id, check_id, notified_outcome, notified_at FROM notification_states \
+             WHERE check_id IN (SELECT check_id FROM check_results WHERE scan_id = $1)",
+        )
+        .bind(scan_id)
+        .fetch_all(&mut **tx)
+        .await?
+    } else {
+        Vec::new()
+    };
     let mut told: HashMap<(i64, i64), Told> = states
         .into_iter()
         .map(|(rule, check, outcome, at)| ((rule, check), Told { outcome, at }))
@@ -610,7 +634,8 @@ pub(super) async fn enqueue_for_scan(
             else {
                 continue;
             };
-            if let Some(state) = now_told {
+            // An `everyResult` rule without suppression writes nothing per check.
+            if let Some(state) = now_told.filter(|_| remembers(rule)) {
                 told.insert(key, state.clone());
                 changed_states.push((key, state));
             }
@@ -619,7 +644,7 @@ pub(super) async fn enqueue_for_scan(
                     let (checks, _) = per_channel.entry(*channel).or_default();
                     let entry = checks
                         .entry(notice.check_id)
-                        .or_insert_with(|| notice.clone());
+                        .or_insert_with(|| with_thresholds(notice.clone(), row));
                     entry.recovered = recovered;
                 }
             }
@@ -664,13 +689,8 @@ pub(super) async fn enqueue_for_scan(
         .take(5)
         .map(str::to_owned)
         .collect();
-    let existing: Vec<i64> = sqlx::query_scalar("SELECT id FROM notification_channels")
-        .fetch_all(&mut **tx)
-        .await?;
+    // A channel deleted since the rule named it: the sender gives its delivery up, said so.
     for (channel_id, (checks, scan_failed)) in per_channel {
-        if !existing.contains(&channel_id) {
-            continue;
-        }
         let checks: Vec<CheckNotice> = checks.into_values().collect();
         let count = i64::try_from(checks.len()).unwrap_or(i64::MAX);
         let notice = ScanNotice {
@@ -758,24 +778,18 @@ fn decide(
     None
 }
 
+/// A check result as a rule's filter and decision need it; its unit and zones are added only
+/// when it is sent ([`with_thresholds`]): reading them costs a parse of the definition and of
+/// the diagnostics, for every result of every scan.
 fn check_notice(row: &sqlx::any::AnyRow) -> Result<CheckNotice, StorageError> {
-    let definition: String = row.try_get(3)?;
     let outcome: Option<String> = row.try_get(8)?;
-    let diagnostics: String = row.try_get(10)?;
     let attributes: String = row.try_get(11)?;
-    let diagnostics: Value = serde_json::from_str(&diagnostics).unwrap_or(Value::Null);
-    let zone = |key: &str| {
-        serde_json::from_value::<SodaBounds>(diagnostics.get(key)?.clone())
-            .ok()
-            .filter(|b| *b != SodaBounds::default())
-            .map(|b| Zone::from_soda_bounds(&b))
-    };
     Ok(CheckNotice {
         check_id: row.try_get(0)?,
         result_id: row.try_get(1)?,
         name: row.try_get(2)?,
-        unit: value_unit(&definition),
-        definition,
+        unit: shared::api::ValueUnit::Number,
+        definition: row.try_get(3)?,
         dataset_id: row.try_get(4)?,
         dataset: row.try_get(5)?,
         data_source: row.try_get(6)?,
@@ -783,10 +797,26 @@ fn check_notice(row: &sqlx::any::AnyRow) -> Result<CheckNotice, StorageError> {
         outcome: outcome.as_deref().and_then(CheckOutcome::parse),
         recovered: false,
         value: row.try_get(9)?,
-        fail: zone("fail"),
-        warn: zone("warn"),
+        fail: None,
+        warn: None,
         attributes: parse_attributes(&attributes),
     })
+}
+
+/// The notice with the value's unit and the zones Soda Core reported.
+fn with_thresholds(mut notice: CheckNotice, row: &sqlx::any::AnyRow) -> CheckNotice {
+    let diagnostics: String = row.try_get(10).unwrap_or_default();
+    let diagnostics: Value = serde_json::from_str(&diagnostics).unwrap_or(Value::Null);
+    let zone = |key: &str| {
+        serde_json::from_value::<SodaBounds>(diagnostics.get(key)?.clone())
+            .ok()
+            .filter(|b| *b != SodaBounds::default())
+            .map(|b| Zone::from_soda_bounds(&b))
+    };
+    notice.unit = value_unit(&notice.definition);
+    notice.fail = zone("fail");
+    notice.warn = zone("warn");
+    notice
 }
 
 #[cfg(test)]

@@ -536,7 +536,7 @@ async fn a_killed_seltzer_delivers_what_it_owed_after_a_restart(test_db: TestDb)
     let first = RunningServer::start(&test_db.url, &args);
     send_failing_scan(&first.addr, &key_id, &secret, 1);
     // Killed once an attempt has failed and ended (a claim cut short by the kill is another
-    // sender's to take only when its 60 s lease runs out).
+    // sender's to take only when its 3-minute lease runs out).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let failed: i64 = sqlx::query_scalar(

@@ -179,7 +179,7 @@ impl Database {
         refresh_check_counts(&mut tx, self.engine, &recount).await?;
         // Under the dataset locks: a concurrent scan of the same checks committed before this
         // one took them, and this statement sees its results.
-        outcome_runs::refresh_for_scan(&mut tx, scan_id).await?;
+        outcome_runs::refresh_for_scan(&mut tx, self.engine, scan_id).await?;
         // What the notification rules send about this scan, written with it.
         notifications::enqueue_for_scan(&mut tx, scan_id, doc).await?;
 
