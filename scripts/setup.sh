@@ -2,7 +2,8 @@
 # Installs what building Seltzer needs, skipping whatever is already there, so a second run
 # takes seconds. Sourced by scripts/run.sh and scripts/test.sh. For the tests:
 #   --browser  Debian's chromium and chromium-driver
-#   --soda     a cached virtualenv with Soda Core 3.5.6 from PyPI (the real client)
+#   --soda     a cached virtualenv with Soda Core 3.5.6 from PyPI (the real client) and
+#              aiosmtpd (the SMTP server the email tests send to)
 #
 # Never downloads a prebuilt tool from outside the package registries: Rust tools come from
 # crates.io (cargo install), JavaScript from npm (package-lock.json), the browser from Debian.
@@ -88,6 +89,11 @@ seltzer_setup() {
     python3 -m venv "$SELTZER_SODA_VENV"
     "$SELTZER_SODA_VENV/bin/pip" install -q --upgrade pip
     "$SELTZER_SODA_VENV/bin/pip" install -q "soda-core-duckdb==3.5.6" "duckdb<1.1.0" setuptools
+  fi
+  # The tests' SMTP server (email notifications), beside the client in the same virtualenv.
+  if [ -n "$with_soda" ] && ! "$SELTZER_SODA_VENV/bin/python" -c "import aiosmtpd" 2>/dev/null; then
+    seltzer_log "pip install aiosmtpd (the tests' SMTP server)"
+    "$SELTZER_SODA_VENV/bin/pip" install -q "aiosmtpd==1.4.6"
   fi
 }
 

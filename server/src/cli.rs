@@ -292,6 +292,14 @@ struct ServeArgs {
     /// times longer, five retries in all.
     #[arg(long, env = "SELTZER_NOTIFY_RETRY_MS", default_value_t = 30_000)]
     notify_retry_ms: i64,
+    /// How often Seltzer looks for datasets that have gone without a scan for a rule's
+    /// `noScanHours`, in milliseconds.
+    #[arg(
+        long,
+        env = "SELTZER_NOTIFY_OVERDUE_CHECK_MS",
+        default_value_t = 60_000
+    )]
+    notify_overdue_check_ms: u64,
 }
 
 fn parse_public_url(url: &str) -> Result<String, String> {
@@ -383,6 +391,7 @@ pub fn main() -> ExitCode {
                 notify: NotifyConfig {
                     public_url: args.public_url.map(|u| u.trim_end_matches('/').to_owned()),
                     retry_base_ms: args.notify_retry_ms.max(0),
+                    overdue_check_ms: args.notify_overdue_check_ms,
                     ..NotifyConfig::default()
                 },
             })

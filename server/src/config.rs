@@ -27,6 +27,8 @@ pub struct NotifyConfig {
     pub retry_base_ms: i64,
     /// How often the sender looks for due deliveries when nothing woke it.
     pub poll_ms: u64,
+    /// How often the sender looks for datasets without a scan for a rule's `noScanHours`.
+    pub overdue_check_ms: u64,
 }
 
 impl Default for NotifyConfig {
@@ -35,6 +37,7 @@ impl Default for NotifyConfig {
             public_url: None,
             retry_base_ms: 30_000,
             poll_ms: 1_000,
+            overdue_check_ms: 60_000,
         }
     }
 }

@@ -19,6 +19,9 @@ pub fn rule_summary(r: &RuleDefinition) -> String {
     if r.scan_failures {
         parts.push("scan failures".to_owned());
     }
+    if let Some(hours) = r.no_scan_hours {
+        parts.push(format!("no scan for {hours} h"));
+    }
     let f = &r.filter;
     let mut scope: Vec<String> = [&f.data_source, &f.dataset, &f.check_name]
         .into_iter()

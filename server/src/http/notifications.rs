@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use shared::api::{
     ApiError, Channel, ChannelDeleted, ChannelType, Delivery, DeliveryList, DeliveryQueued,
-    DeliveryStatus, ErrorCode, NewChannel, PageQuery, Rule, RuleDefinition, RuleDeleted,
-    Simulation, SimulationRequest,
+    DeliveryStatus, EmailSettings, ErrorCode, NewChannel, PageQuery, Rule, RuleDefinition,
+    RuleDeleted, Simulation, SimulationRequest, SmtpSecurity,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -56,6 +56,20 @@ fn check_channel(c: &NewChannel) -> Result<(), HttpError> {
     if c.name.trim().is_empty() || c.name.chars().count() > 100 {
         return Err(HttpError::bad_request("name must have 1 to 100 characters"));
     }
+    match (&c.channel_type, &c.email) {
+        (ChannelType::Email, Some(email)) => return check_email(email),
+        (ChannelType::Email, None) => {
+            return Err(HttpError::bad_request(
+                "email: an email channel needs its SMTP server and addresses",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(HttpError::bad_request(
+                "email: only an email channel has SMTP settings",
+            ));
+        }
+        (_, None) => {}
+    }
     if c.url.len() > 2000 {
         return Err(HttpError::bad_request("url is longer than 2000 characters"));
     }
@@ -82,6 +96,57 @@ fn check_channel(c: &NewChannel) -> Result<(), HttpError> {
     Ok(())
 }
 
+fn check_email(e: &EmailSettings) -> Result<(), HttpError> {
+    let host = e.host.trim();
+    if host.is_empty() || host.len() > 253 || host.contains(['/', ' ', ':']) {
+        return Err(HttpError::bad_request(
+            "email.host must be a host name or address, e.g. smtp.example.com",
+        ));
+    }
+    if e.port == 0 {
+        return Err(HttpError::bad_request("email.port must be from 1 to 65535"));
+    }
+    let local = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(&host);
+    if e.security == SmtpSecurity::None && !local {
+        return Err(HttpError::bad_request(
+            "email.security: \"none\" only to a relay on this machine (127.0.0.1 or \
+             localhost); use \"starttls\" or \"tls\"",
+        ));
+    }
+    // The sender parses them the same way (lettre's mailbox syntax).
+    let mailbox = |field: &str, address: &str| {
+        address
+            .parse::<lettre::message::Mailbox>()
+            .map(|_| ())
+            .map_err(|e| {
+                HttpError::bad_request(format!(
+                    "{field}: '{address}' is not an email address ({e})"
+                ))
+            })
+    };
+    mailbox("email.from", &e.from)?;
+    if e.to.is_empty() || e.to.len() > 50 {
+        return Err(HttpError::bad_request(
+            "email.to must list 1 to 50 addresses",
+        ));
+    }
+    for to in &e.to {
+        mailbox("email.to", to)?;
+    }
+    let long = |s: &Option<String>| s.as_ref().is_some_and(|s| s.len() > 500);
+    if long(&e.username) || long(&e.password) {
+        return Err(HttpError::bad_request(
+            "email.username and email.password are limited to 500 characters",
+        ));
+    }
+    if e.password.is_some() && e.username.is_none() {
+        return Err(HttpError::bad_request(
+            "email.username: a password goes with a user name",
+        ));
+    }
+    Ok(())
+}
+
 /// Scheme and host: the rest of a channel's URL may be its token.
 fn masked(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -97,9 +162,13 @@ fn channel(c: ChannelRow) -> Channel {
         id: c.id,
         name: c.name,
         channel_type: ChannelType::parse(&c.channel_type).unwrap_or(ChannelType::Webhook),
-        url: masked(&c.url),
+        url: match &c.email {
+            Some(e) => format!("smtp://{}:{}", e.host, e.port),
+            None => masked(&c.url),
+        },
         headers: c.headers.into_keys().collect(),
-        signed: c.secret.is_some_and(|s| !s.is_empty()),
+        signed: c.email.is_none() && c.secret.is_some_and(|s| !s.is_empty()),
+        email: c.email,
         created_at: timestamp::format(c.created_at),
     }
 }
@@ -223,6 +292,11 @@ fn check_rule_shape(r: &RuleDefinition) -> Result<(), HttpError> {
     if !(0..=10_080).contains(&r.suppress_minutes) {
         return Err(HttpError::bad_request(
             "suppressMinutes must be from 0 to 10080 (a week)",
+        ));
+    }
+    if r.no_scan_hours.is_some_and(|h| !(1..=8_760).contains(&h)) {
+        return Err(HttpError::bad_request(
+            "noScanHours must be from 1 to 8760 (a year)",
         ));
     }
     let text = [

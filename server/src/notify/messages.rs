@@ -5,7 +5,7 @@
 //! source, column, outcome, value against its threshold in its unit, and a link.
 
 use serde_json::{Value, json};
-use shared::api::{CheckNotice, CheckOutcome, ScanNotice};
+use shared::api::{ChannelType, CheckNotice, CheckOutcome, OverdueNotice, ScanNotice};
 use shared::sodacl::measure::{format_measure, zone_words};
 
 /// Checks a chat message lists one by one; more are summed up in one line (the webhook event
@@ -74,12 +74,17 @@ fn place(c: &CheckNotice) -> String {
     parts.join(" · ")
 }
 
-/// "3 fail, 1 warn, 1 passes again".
-pub fn counts(n: &ScanNotice) -> String {
-    let count = |f: &dyn Fn(&CheckNotice) -> bool| n.checks.iter().filter(|c| f(c)).count();
-    let fail = count(&|c| !c.recovered && c.outcome == Some(CheckOutcome::Fail));
-    let warn = count(&|c| !c.recovered && c.outcome == Some(CheckOutcome::Warn));
-    let recovered = count(&|c| c.recovered);
+/// "3 fail, 1 warn, 1 pass again".
+pub fn counts<'a>(checks: impl IntoIterator<Item = &'a CheckNotice>) -> String {
+    let (mut fail, mut warn, mut recovered) = (0, 0, 0);
+    for c in checks {
+        match (c.recovered, c.outcome) {
+            (true, _) => recovered += 1,
+            (false, Some(CheckOutcome::Fail)) => fail += 1,
+            (false, Some(CheckOutcome::Warn)) => warn += 1,
+            _ => {}
+        }
+    }
     let mut parts = Vec::new();
     for (k, word) in [(fail, "fail"), (warn, "warn"), (recovered, "pass again")] {
         if k > 0 {
@@ -95,7 +100,7 @@ pub fn headline(n: &ScanNotice) -> String {
     if n.scan_failed {
         what.push("the scan failed".to_owned());
     }
-    let counts = counts(n);
+    let counts = counts(&n.checks);
     if !counts.is_empty() {
         what.push(counts);
     }
@@ -160,46 +165,168 @@ pub fn webhook(n: &ScanNotice, links: &Links<'_>, sent_at: &str) -> Value {
     }
 }
 
-/// One line per check, Markdown-like (Slack's mrkdwn and Teams' TextBlock both read it).
-fn check_lines(
-    n: &ScanNotice,
-    links: &Links<'_>,
-    link: impl Fn(&str, &str) -> String,
-) -> Vec<String> {
-    let mut lines: Vec<String> = n
-        .checks
-        .iter()
+/// A message as every chat and email reads it: a headline, notes (a failed scan's errors), a
+/// line per item each leading with a link, and a closing link. Each channel renders it in its
+/// own markup, so all of them say the same.
+pub struct Summary {
+    pub headline: String,
+    pub notes: Vec<String>,
+    pub lines: Vec<Line>,
+    /// Where "Open in Seltzer" leads.
+    pub link: String,
+}
+
+/// `link` (its text and address), then `rest`.
+pub struct Line {
+    pub text: String,
+    pub url: String,
+    pub rest: String,
+}
+
+/// Above this many checks a scan's message is a digest: a line per dataset with its counts,
+/// not a line per check (the webhook event still carries every check).
+pub const DIGEST_ABOVE: usize = MAX_LISTED;
+
+/// A scan's message: the checks, one line each, or above [`DIGEST_ABOVE`] a line per dataset.
+pub fn scan_summary(n: &ScanNotice, links: &Links<'_>) -> Summary {
+    let lines = if n.checks.len() > DIGEST_ABOVE {
+        digest_lines(n, links)
+    } else {
+        n.checks
+            .iter()
+            .map(|c| Line {
+                text: c.name.clone(),
+                url: links.result(c),
+                rest: format!(" — {}: {} · {}", outcome_word(c), value_words(c), place(c)),
+            })
+            .collect()
+    };
+    Summary {
+        headline: headline(n),
+        notes: if n.scan_failed && !n.errors.is_empty() {
+            vec![format!("Errors: {}", n.errors.join("; "))]
+        } else {
+            Vec::new()
+        },
+        lines,
+        link: links.scan(n.scan_id),
+    }
+}
+
+/// "orders — 12 fail, 3 warn · shop", a line per dataset, most failures first.
+fn digest_lines(n: &ScanNotice, links: &Links<'_>) -> Vec<Line> {
+    let mut by_dataset: std::collections::BTreeMap<
+        (Option<i64>, String, String),
+        Vec<&CheckNotice>,
+    > = std::collections::BTreeMap::new();
+    for c in &n.checks {
+        let name = c
+            .dataset
+            .clone()
+            .unwrap_or_else(|| "(data source)".to_owned());
+        by_dataset
+            .entry((c.dataset_id, name, c.data_source.clone()))
+            .or_default()
+            .push(c);
+    }
+    let mut groups: Vec<_> = by_dataset.into_iter().collect();
+    let fails = |checks: &[&CheckNotice]| {
+        checks
+            .iter()
+            .filter(|c| !c.recovered && c.outcome == Some(CheckOutcome::Fail))
+            .count()
+    };
+    groups.sort_by_key(|(_, checks)| std::cmp::Reverse(fails(checks)));
+    let total = groups.len();
+    let mut lines: Vec<Line> = groups
+        .into_iter()
         .take(MAX_LISTED)
-        .map(|c| {
-            format!(
-                "{} — {}: {} · {}",
-                link(&links.result(c), &c.name),
-                outcome_word(c),
-                value_words(c),
-                place(c)
-            )
+        .map(|((id, name, source), checks)| Line {
+            url: id.map_or_else(|| links.scan(n.scan_id), |id| links.dataset(id)),
+            text: name,
+            rest: format!(" — {} · {source}", counts(checks)),
         })
         .collect();
-    if n.checks.len() > MAX_LISTED {
-        lines.push(format!("and {} more checks", n.checks.len() - MAX_LISTED));
+    if total > MAX_LISTED {
+        lines.push(Line {
+            text: format!("and {} more datasets", total - MAX_LISTED),
+            url: links.scan(n.scan_id),
+            rest: String::new(),
+        });
     }
     lines
 }
 
+/// Datasets no scan reached for a rule's hours.
+pub fn overdue_summary(n: &OverdueNotice, links: &Links<'_>) -> Summary {
+    let count = n.datasets.len();
+    let headline = format!(
+        "Seltzer: {count} {} without a scan for {} hours ({})",
+        if count == 1 { "dataset" } else { "datasets" },
+        n.hours,
+        n.rule
+    );
+    let mut lines: Vec<Line> = n
+        .datasets
+        .iter()
+        .take(MAX_LISTED)
+        .map(|d| Line {
+            text: d.dataset.clone(),
+            url: links.dataset(d.dataset_id),
+            rest: format!(
+                " · {} — last scan received {}",
+                d.data_source, d.last_scan_at
+            ),
+        })
+        .collect();
+    if count > MAX_LISTED {
+        lines.push(Line {
+            text: format!("and {} more datasets", count - MAX_LISTED),
+            url: format!("{}/datasets", links.base),
+            rest: String::new(),
+        });
+    }
+    Summary {
+        headline,
+        notes: Vec::new(),
+        lines,
+        link: format!("{}/datasets", links.base),
+    }
+}
+
+/// Seltzer's `datasetOverdue` event (Soda Cloud has none): the datasets, with links.
+pub fn overdue_webhook(n: &OverdueNotice, links: &Links<'_>, sent_at: &str) -> Value {
+    let datasets: Vec<Value> = n
+        .datasets
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.dataset_id.to_string(), "name": d.dataset,
+                "datasource": {"id": d.data_source, "name": d.data_source},
+                "sodaCloudUrl": links.dataset(d.dataset_id),
+                "lastScan": {"id": d.last_scan_id.to_string(), "receivedAt": d.last_scan_at,
+                             "sodaCloudUrl": links.scan(d.last_scan_id)},
+            })
+        })
+        .collect();
+    json!({"event": "datasetOverdue", "sentAt": sent_at, "rule": n.rule, "hours": n.hours,
+           "datasets": datasets})
+}
+
 /// A Slack incoming-webhook message (Block Kit, with a text fallback for notifications).
-pub fn slack(n: &ScanNotice, links: &Links<'_>) -> Value {
-    let headline = headline(n);
+pub fn slack(m: &Summary) -> Value {
     let mut blocks = vec![json!({
         "type": "section",
-        "text": {"type": "mrkdwn", "text": format!("*{headline}*")},
+        "text": {"type": "mrkdwn", "text": format!("*{}*", m.headline)},
     })];
-    if n.scan_failed && !n.errors.is_empty() {
-        blocks.push(json!({
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": format!("Errors: {}", n.errors.join("; "))},
-        }));
+    for note in &m.notes {
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": note}}));
     }
-    let lines = check_lines(n, links, |url, text| format!("<{url}|{text}>"));
+    let lines: Vec<String> = m
+        .lines
+        .iter()
+        .map(|l| format!("<{}|{}>{}", l.url, l.text, l.rest))
+        .collect();
     for chunk in lines.chunks(10) {
         blocks.push(json!({
             "type": "section",
@@ -208,26 +335,81 @@ pub fn slack(n: &ScanNotice, links: &Links<'_>) -> Value {
     }
     blocks.push(json!({
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": format!("<{}|Open the scan in Seltzer>", links.scan(n.scan_id))}],
+        "elements": [{"type": "mrkdwn", "text": format!("<{}|Open in Seltzer>", m.link)}],
     }));
-    json!({"text": headline, "blocks": blocks})
+    json!({"text": m.headline, "blocks": blocks})
 }
 
 /// A Teams Workflows message: an Adaptive Card in Teams' attachment envelope.
-pub fn teams(n: &ScanNotice, links: &Links<'_>) -> Value {
+pub fn teams(m: &Summary) -> Value {
     let mut body = vec![json!({
         "type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true,
-        "text": headline(n),
+        "text": m.headline,
     })];
-    if n.scan_failed && !n.errors.is_empty() {
-        body.push(json!({"type": "TextBlock", "wrap": true, "text": format!("Errors: {}", n.errors.join("; "))}));
+    for note in &m.notes {
+        body.push(json!({"type": "TextBlock", "wrap": true, "text": note}));
     }
-    for line in check_lines(n, links, |url, text| format!("[{text}]({url})")) {
-        body.push(json!({"type": "TextBlock", "wrap": true, "text": line}));
+    for l in &m.lines {
+        let text = format!("[{}]({}){}", l.text, l.url, l.rest);
+        body.push(json!({"type": "TextBlock", "wrap": true, "text": text}));
     }
-    teams_card(&body, &links.scan(n.scan_id))
+    teams_card(&body, &m.link)
 }
 
+/// An email: its subject, plain text and HTML.
+pub struct Mail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+pub fn email(m: &Summary) -> Mail {
+    let mut text = format!("{}\n\n", m.headline);
+    let mut html = format!(
+        "<html><body style=\"font-family: sans-serif\"><h3>{}</h3>",
+        escape(&m.headline)
+    );
+    for note in &m.notes {
+        text.push_str(&format!("{note}\n\n"));
+        html.push_str(&format!("<p>{}</p>", escape(note)));
+    }
+    html.push_str("<ul>");
+    for l in &m.lines {
+        text.push_str(&format!("- {}{}\n  {}\n", l.text, l.rest, l.url));
+        html.push_str(&format!(
+            "<li><a href=\"{}\">{}</a>{}</li>",
+            escape(&l.url),
+            escape(&l.text),
+            escape(&l.rest)
+        ));
+    }
+    text.push_str(&format!("\nOpen in Seltzer: {}\n", m.link));
+    html.push_str(&format!(
+        "</ul><p><a href=\"{}\">Open in Seltzer</a></p></body></html>",
+        escape(&m.link)
+    ));
+    Mail {
+        subject: m.headline.clone(),
+        text,
+        html,
+    }
+}
+
+/// Text made safe inside HTML elements and quoted attributes.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
 fn teams_card(body: &[Value], url: &str) -> Value {
     json!({
         "type": "message",
@@ -246,14 +428,24 @@ fn teams_card(body: &[Value], url: &str) -> Value {
 const TEST_TEXT: &str = "Seltzer test message: this channel receives Seltzer's notifications.";
 
 /// A test message: Soda Cloud's `validate` event, or a line of text in a chat.
-pub fn test_message(channel_type: &str, base: &str, sent_at: &str) -> Value {
+pub fn test_message(channel_type: ChannelType, base: &str, sent_at: &str) -> Value {
     match channel_type {
-        "slack" => json!({"text": TEST_TEXT}),
-        "teams" => teams_card(
+        ChannelType::Slack => json!({"text": TEST_TEXT}),
+        ChannelType::Teams => teams_card(
             &[json!({"type": "TextBlock", "wrap": true, "text": TEST_TEXT})],
             base,
         ),
         _ => json!({"event": "validate", "sentAt": sent_at}),
+    }
+}
+
+/// A test message as an email reads it.
+pub fn test_summary(base: &str) -> Summary {
+    Summary {
+        headline: TEST_TEXT.to_owned(),
+        notes: Vec::new(),
+        lines: Vec::new(),
+        link: base.to_owned(),
     }
 }
 
@@ -299,7 +491,7 @@ mod tests {
         let links = Links {
             base: "https://seltzer.example.com",
         };
-        let slack = slack(&notice(), &links);
+        let slack = slack(&scan_summary(&notice(), &links));
         let text = slack["blocks"][1]["text"]["text"].as_str().unwrap();
         assert_eq!(
             text,
@@ -320,10 +512,62 @@ mod tests {
             result["sodaCloudUrl"],
             "https://seltzer.example.com/checks/3?result=9"
         );
-        let card = teams(&notice(), &links);
+        let card = teams(&scan_summary(&notice(), &links));
         assert_eq!(
             card["attachments"][0]["contentType"],
             "application/vnd.microsoft.card.adaptive"
+        );
+    }
+
+    #[test]
+    fn many_checks_make_a_digest_by_dataset_and_emails_escape_their_text() {
+        let links = Links {
+            base: "https://seltzer.example.com",
+        };
+        let one = notice().checks[0].clone();
+        let mut n = notice();
+        n.checks = (0..25)
+            .map(|i| CheckNotice {
+                check_id: i,
+                dataset_id: Some(i % 2),
+                dataset: Some(if i % 2 == 0 { "orders" } else { "customers" }.to_owned()),
+                outcome: Some(if i < 20 {
+                    CheckOutcome::Fail
+                } else {
+                    CheckOutcome::Warn
+                }),
+                ..one.clone()
+            })
+            .collect();
+        let summary = scan_summary(&n, &links);
+        assert_eq!(
+            summary.headline,
+            "Seltzer: 20 fail, 5 warn in scan daily of shop (2026-11-23T04:00:00Z)"
+        );
+        let lines: Vec<String> = summary
+            .lines
+            .iter()
+            .map(|l| format!("{} {}{}", l.url, l.text, l.rest))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "https://seltzer.example.com/datasets/0 orders — 10 fail, 3 warn · shop",
+                "https://seltzer.example.com/datasets/1 customers — 10 fail, 2 warn · shop",
+            ]
+        );
+        let mut odd = notice();
+        odd.checks[0].name = "a < b & \"c\"".to_owned();
+        let mail = email(&scan_summary(&odd, &links));
+        assert!(
+            mail.html.contains(">a &lt; b &amp; &quot;c&quot;</a>"),
+            "{}",
+            mail.html
+        );
+        assert!(
+            mail.text.contains("- a < b & \"c\" — fail"),
+            "{}",
+            mail.text
         );
     }
 }

@@ -7,6 +7,7 @@
 //! `X-Seltzer-Signature: v1=<hex HMAC-SHA256 of "<X-Seltzer-Timestamp>.<body>">`, and every
 //! request carries `X-Seltzer-Delivery`, the same on every attempt, to deduplicate by.
 
+pub mod email;
 pub mod messages;
 
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
-use shared::api::ScanNotice;
+use shared::api::{ChannelType, OverdueNotice, ScanNotice};
 use tokio::sync::Notify;
 
 use crate::config::NotifyConfig;
@@ -32,7 +33,8 @@ const BATCH: i64 = 10;
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Starts the sender: it sends what is due, then waits for `wake` (a scan stored, a test or a
-/// redelivery asked for) or `poll_ms`, whichever comes first.
+/// redelivery asked for) or `poll_ms`, whichever comes first. Every `overdue_check_ms` it also
+/// looks for datasets that went quiet for a rule's `noScanHours`.
 pub fn spawn_sender(
     db: Database,
     config: Arc<NotifyConfig>,
@@ -40,7 +42,15 @@ pub fn spawn_sender(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let poll = Duration::from_millis(config.poll_ms.max(10));
+        let overdue_every = Duration::from_millis(config.overdue_check_ms.max(10));
+        let mut next_overdue = tokio::time::Instant::now();
         loop {
+            if tokio::time::Instant::now() >= next_overdue {
+                next_overdue = tokio::time::Instant::now() + overdue_every;
+                if let Err(e) = db.enqueue_overdue(timestamp::now()).await {
+                    tracing::warn!("notifications (datasets without scans): {e}");
+                }
+            }
             match send_due(&db, &config).await {
                 Ok(sent) if sent > 0 => continue,
                 Ok(_) => {}
@@ -78,23 +88,42 @@ pub async fn send_due(db: &Database, config: &NotifyConfig) -> Result<usize, Sto
     Ok(attempted)
 }
 
-/// The body a delivery sends to its channel.
-fn render(d: &ClaimedDelivery, config: &NotifyConfig, sent_at: &str) -> Result<Value, String> {
+/// What a delivery sends: a JSON body to a URL, or an email.
+enum Outgoing {
+    Json(Value),
+    Email(messages::Mail),
+}
+
+fn parse<T: serde::de::DeserializeOwned>(notice: &str) -> Result<T, String> {
+    serde_json::from_str(notice).map_err(|e| format!("unreadable notice: {e}"))
+}
+
+/// What a delivery sends to its channel.
+fn render(d: &ClaimedDelivery, config: &NotifyConfig, sent_at: &str) -> Result<Outgoing, String> {
     let base = config.public_url.as_deref().unwrap_or_default();
-    if d.event == "validate" {
-        return Ok(messages::test_message(
-            &d.channel.channel_type,
-            base,
-            sent_at,
-        ));
-    }
-    let notice: ScanNotice =
-        serde_json::from_str(&d.notice).map_err(|e| format!("unreadable notice: {e}"))?;
     let links = Links { base };
-    Ok(match d.channel.channel_type.as_str() {
-        "slack" => messages::slack(&notice, &links),
-        "teams" => messages::teams(&notice, &links),
-        _ => messages::webhook(&notice, &links, sent_at),
+    let kind = ChannelType::parse(&d.channel.channel_type).unwrap_or(ChannelType::Webhook);
+    if d.event == "validate" {
+        return Ok(match kind {
+            ChannelType::Email => Outgoing::Email(messages::email(&messages::test_summary(base))),
+            _ => Outgoing::Json(messages::test_message(kind, base, sent_at)),
+        });
+    }
+    let webhook = kind == ChannelType::Webhook;
+    let (summary, event) = if d.event == "datasetOverdue" {
+        let n: OverdueNotice = parse(&d.notice)?;
+        let event = webhook.then(|| messages::overdue_webhook(&n, &links, sent_at));
+        (messages::overdue_summary(&n, &links), event)
+    } else {
+        let n: ScanNotice = parse(&d.notice)?;
+        let event = webhook.then(|| messages::webhook(&n, &links, sent_at));
+        (messages::scan_summary(&n, &links), event)
+    };
+    Ok(match kind {
+        ChannelType::Slack => Outgoing::Json(messages::slack(&summary)),
+        ChannelType::Teams => Outgoing::Json(messages::teams(&summary)),
+        ChannelType::Email => Outgoing::Email(messages::email(&summary)),
+        ChannelType::Webhook => Outgoing::Json(event.unwrap_or_default()),
     })
 }
 
@@ -108,10 +137,20 @@ pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
     format!("v1={}", credentials::hex(&mac.finalize().into_bytes()))
 }
 
+/// The first retry waits `retry_base_ms`, each next one four times longer.
+fn backoff(config: &NotifyConfig, attempt: i64) -> i64 {
+    config.retry_base_ms.saturating_mul(
+        4i64.saturating_pow(u32::try_from(attempt.saturating_sub(1)).unwrap_or(u32::MAX)),
+    )
+}
+
 async fn attempt(d: &ClaimedDelivery, config: &NotifyConfig) -> AttemptResult {
     let now = timestamp::now();
     let body = match render(d, config, &timestamp::format(now)) {
-        Ok(body) => serde_json::to_vec(&body).unwrap_or_default(),
+        Ok(Outgoing::Json(body)) => serde_json::to_vec(&body).unwrap_or_default(),
+        Ok(Outgoing::Email(mail)) => {
+            return attempt_email(d, mail, backoff(config, d.attempt)).await;
+        }
         Err(response) => return AttemptResult::GiveUp { response },
     };
     let unix_seconds = (now / 1000).to_string();
@@ -131,14 +170,40 @@ async fn attempt(d: &ClaimedDelivery, config: &NotifyConfig) -> AttemptResult {
     }
     headers.extend(d.channel.headers.clone());
     let url = d.channel.url.clone();
-    let backoff = config.retry_base_ms.saturating_mul(
-        4i64.saturating_pow(u32::try_from(d.attempt.saturating_sub(1)).unwrap_or(u32::MAX)),
-    );
+    let backoff = backoff(config, d.attempt);
     let sent = tokio::task::spawn_blocking(move || post(&url, &headers, &body)).await;
     match sent {
         Ok(Ok((status, retry_after))) => classify(status, retry_after, backoff),
         Ok(Err(error)) => AttemptResult::Retry {
             response: error,
+            after_ms: backoff,
+        },
+        Err(join) => AttemptResult::Retry {
+            response: format!("the sending task failed: {join}"),
+            after_ms: backoff,
+        },
+    }
+}
+
+async fn attempt_email(d: &ClaimedDelivery, mail: messages::Mail, backoff: i64) -> AttemptResult {
+    let Some(settings) = d.channel.email.clone() else {
+        return AttemptResult::GiveUp {
+            response: "the channel has no SMTP server".to_owned(),
+        };
+    };
+    let password = d.channel.secret.clone();
+    let id = d.id.clone();
+    let sent = tokio::task::spawn_blocking(move || {
+        email::send(&settings, password.as_deref(), &mail, &id, TIMEOUT)
+    })
+    .await;
+    match sent {
+        Ok(Ok(response)) => AttemptResult::Delivered { response },
+        Ok(Err(failure)) if failure.permanent => AttemptResult::GiveUp {
+            response: failure.message,
+        },
+        Ok(Err(failure)) => AttemptResult::Retry {
+            response: failure.message,
             after_ms: backoff,
         },
         Err(join) => AttemptResult::Retry {

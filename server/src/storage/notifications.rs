@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 use shared::api::{
-    Attribute, CheckFacts, CheckNotice, CheckOutcome, DeliveryStatus, NewChannel, RuleDefinition,
-    RuleMode, ScanNotice, SimulatedNotice, Simulation,
+    Attribute, CheckFacts, CheckNotice, CheckOutcome, DeliveryStatus, EmailSettings, NewChannel,
+    OverdueDataset, OverdueNotice, RuleDefinition, RuleMode, ScanNotice, SimulatedNotice,
+    Simulation,
 };
 use shared::sodacl::Zone;
 use shared::sodacl::threshold::SodaBounds;
@@ -32,7 +33,10 @@ pub struct ChannelRow {
     pub channel_type: String,
     pub url: String,
     pub headers: BTreeMap<String, String>,
+    /// A webhook's signing secret, or an email channel's SMTP password.
     pub secret: Option<String>,
+    /// Email: the server and addresses (the password is `secret`).
+    pub email: Option<EmailSettings>,
     pub created_at: i64,
 }
 
@@ -109,6 +113,7 @@ pub fn parse_attributes(json: &str) -> Vec<Attribute> {
 
 fn channel_row(row: &sqlx::any::AnyRow) -> Result<ChannelRow, StorageError> {
     let headers: String = row.try_get(4)?;
+    let email: Option<String> = row.try_get(7)?;
     Ok(ChannelRow {
         id: row.try_get(0)?,
         name: row.try_get(1)?,
@@ -116,27 +121,41 @@ fn channel_row(row: &sqlx::any::AnyRow) -> Result<ChannelRow, StorageError> {
         url: row.try_get(3)?,
         headers: serde_json::from_str(&headers).unwrap_or_default(),
         secret: row.try_get(5)?,
+        email: email.and_then(|e| serde_json::from_str(&e).ok()),
         created_at: row.try_get(6)?,
     })
 }
 
-const CHANNEL_COLUMNS: &str = "id, name, channel_type, url, headers, secret, created_at";
+const CHANNEL_COLUMNS: &str = "id, name, channel_type, url, headers, secret, created_at, email";
 
 impl Database {
     /// A new channel; `None` when one of that name exists.
     pub async fn create_channel(&self, c: &NewChannel) -> Result<Option<i64>, StorageError> {
         let headers = serde_json::to_string(&c.headers).unwrap_or_else(|_| "{}".to_owned());
+        // An email channel's password is kept where a webhook's secret is, out of the
+        // settings that are shown.
+        let (email, secret) = match &c.email {
+            Some(e) => {
+                let shown = EmailSettings {
+                    password: None,
+                    ..e.clone()
+                };
+                (serde_json::to_string(&shown).ok(), e.password.clone())
+            }
+            None => (None, c.secret.clone()),
+        };
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO notification_channels (name, channel_type, url, headers, secret, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING \
+             created_at, email) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING \
              RETURNING id",
         )
         .bind(&c.name)
         .bind(c.channel_type.as_str())
         .bind(&c.url)
         .bind(headers)
-        .bind(&c.secret)
+        .bind(secret)
         .bind(timestamp::now())
+        .bind(email)
         .fetch_optional(&self.pool)
         .await?;
         Ok(id)
@@ -281,9 +300,19 @@ impl Database {
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Channels are few: one read of them all, not one per delivery.
+        let channels: HashMap<i64, ChannelRow> = self
+            .list_channels()
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
         let mut out = Vec::with_capacity(claimed.len());
         for (id, channel_id, event, notice, attempt) in claimed {
-            match self.channel(channel_id).await? {
+            match channels.get(&channel_id).cloned() {
                 Some(channel) => out.push(ClaimedDelivery {
                     id,
                     event,
@@ -406,6 +435,150 @@ impl Database {
         .await?
         .rows_affected();
         Ok(done == 1)
+    }
+}
+
+impl Database {
+    /// Finds the datasets that have had no scan for a rule's `noScanHours` (since their
+    /// latest scan reached Seltzer) and writes one delivery per channel listing them. Each
+    /// (rule, dataset, latest scan) is told once however many Seltzers look: the insert into
+    /// `notification_overdue` is the claim. How many datasets it told about.
+    pub async fn enqueue_overdue(&self, now: i64) -> Result<usize, StorageError> {
+        let rules: Vec<RuleRow> = self
+            .list_rules()
+            .await?
+            .into_iter()
+            .filter(|r| !r.definition.paused && r.definition.no_scan_hours.is_some())
+            .collect();
+        if rules.is_empty() {
+            return Ok(0);
+        }
+        let datasets: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT d.id, d.name, s.name, sc.id, sc.received_at FROM datasets d \
+             JOIN data_sources s ON s.id = d.data_source_id \
+             JOIN scans sc ON sc.id = d.last_scan_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        // A rule that names checks (by name or attributes) covers the datasets holding one.
+        let by_checks =
+            |r: &RuleDefinition| r.filter.check_name.is_some() || !r.filter.attributes.is_empty();
+        let mut checks: HashMap<i64, Vec<(String, Vec<Attribute>)>> = HashMap::new();
+        if rules.iter().any(|r| by_checks(&r.definition)) {
+            let rows: Vec<(i64, String, String)> = sqlx::query_as(
+                "SELECT dataset_id, name, attributes FROM checks WHERE dataset_id IS NOT NULL",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            for (dataset, name, attributes) in rows {
+                checks
+                    .entry(dataset)
+                    .or_default()
+                    .push((name, parse_attributes(&attributes)));
+            }
+        }
+        let told: std::collections::HashSet<(i64, i64, i64)> =
+            sqlx::query_as("SELECT rule_id, dataset_id, last_scan_id FROM notification_overdue")
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .collect();
+        let mut found: Vec<(&RuleRow, OverdueDataset)> = Vec::new();
+        for rule in &rules {
+            let r = &rule.definition;
+            let quiet_ms = r.no_scan_hours.unwrap_or(0).saturating_mul(3_600_000);
+            for (id, name, source, scan_id, received) in &datasets {
+                if now - received < quiet_ms || told.contains(&(rule.id, *id, *scan_id)) {
+                    continue;
+                }
+                let facts = |check: &str, attributes: &[Attribute]| {
+                    r.filter.matches(&CheckFacts {
+                        name: check,
+                        dataset: Some(name),
+                        data_source: source,
+                        attributes,
+                    })
+                };
+                let covered = if by_checks(r) {
+                    checks
+                        .get(id)
+                        .is_some_and(|cs| cs.iter().any(|(n, a)| facts(n, a)))
+                } else {
+                    facts("", &[])
+                };
+                if covered {
+                    found.push((
+                        rule,
+                        OverdueDataset {
+                            dataset_id: *id,
+                            dataset: name.clone(),
+                            data_source: source.clone(),
+                            last_scan_id: *scan_id,
+                            last_scan_at: timestamp::format(*received),
+                        },
+                    ));
+                }
+            }
+        }
+        if found.is_empty() {
+            return Ok(0);
+        }
+        let _gate = self.write_gate().await;
+        let mut tx = self.begin_write().await?;
+        // A dataset scanned again may go quiet again: what was told of its older scans goes.
+        sqlx::query(
+            "DELETE FROM notification_overdue WHERE NOT EXISTS (SELECT 1 FROM datasets d \
+             WHERE d.id = notification_overdue.dataset_id \
+             AND d.last_scan_id = notification_overdue.last_scan_id)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let mut per_rule: BTreeMap<i64, (&RuleRow, Vec<OverdueDataset>)> = BTreeMap::new();
+        for (rule, dataset) in found {
+            let claimed: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO notification_overdue (rule_id, dataset_id, last_scan_id, \
+                 notified_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING rule_id",
+            )
+            .bind(rule.id)
+            .bind(dataset.dataset_id)
+            .bind(dataset.last_scan_id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if claimed.is_some() {
+                per_rule
+                    .entry(rule.id)
+                    .or_insert((rule, Vec::new()))
+                    .1
+                    .push(dataset);
+            }
+        }
+        let mut told_now = 0;
+        for (rule, datasets) in per_rule.into_values() {
+            told_now += datasets.len();
+            let count = i64::try_from(datasets.len()).unwrap_or(i64::MAX);
+            let notice = OverdueNotice {
+                rule: rule.definition.name.clone(),
+                hours: rule.definition.no_scan_hours.unwrap_or(0),
+                datasets,
+            };
+            let body = serde_json::to_string(&notice).unwrap_or_default();
+            for channel in &rule.definition.channel_ids {
+                let id = credentials::random_hex(16);
+                insert_delivery(
+                    &mut *tx,
+                    &id,
+                    *channel,
+                    "datasetOverdue",
+                    None,
+                    &body,
+                    count,
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(told_now)
     }
 }
 
@@ -565,6 +738,7 @@ struct Told {
 /// their check's latest count: a backfill of old history notifies no one.
 pub(super) async fn enqueue_for_scan(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    engine: shared::api::DatabaseEngine,
     scan_id: i64,
     doc: &ScanResults,
 ) -> Result<(), StorageError> {
@@ -579,30 +753,60 @@ pub(super) async fn enqueue_for_scan(
         .into_iter()
         .filter_map(|(id, d)| Some((id, serde_json::from_str(&d).ok()?)))
         .collect();
-    let rows = sqlx::query(
-        "SELECT c.id, r.id, r.name, r.definition, c.dataset_id, d.name, s.name, c.column_name, \
-         r.outcome, r.value, r.diagnostics, c.attributes FROM check_results r \
+    // Only results a rule can tell about are read: outcomes some rule sends, and, where an
+    // `onChange` rule has told about a check, whatever it has now (a recovery, or a state to
+    // forget). Most results of most scans pass; reading them all, with their definitions and
+    // diagnostics, was most of what rules cost ingest.
+    let mut outcomes: Vec<&str> = rules
+        .iter()
+        .flat_map(|(_, r)| r.outcomes.iter().map(|o| o.as_str()))
+        .collect();
+    outcomes.sort_unstable();
+    outcomes.dedup();
+    let listed = outcomes
+        .iter()
+        .map(|o| format!("'{o}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let told_checks = if rules.iter().any(|(_, r)| r.mode == RuleMode::OnChange) {
+        " OR c.id IN (SELECT check_id FROM notification_states \
+         WHERE notified_outcome IS NOT NULL)"
+    } else {
+        ""
+    };
+    let attributes = if rules.iter().any(|(_, r)| !r.filter.attributes.is_empty()) {
+        "c.attributes"
+    } else {
+        "'[]'"
+    };
+    let sql = format!(
+        "SELECT c.id, r.id, r.name, c.dataset_id, d.name, s.name, c.column_name, r.outcome, \
+         r.value, {attributes} FROM check_results r \
          JOIN checks c ON c.id = r.check_id JOIN data_sources s ON s.id = c.data_source_id \
          LEFT JOIN datasets d ON d.id = c.dataset_id \
-         WHERE r.scan_id = $1 AND c.latest_result_id = r.id ORDER BY r.id",
-    )
-    .bind(scan_id)
-    .fetch_all(&mut **tx)
-    .await?;
+         WHERE r.scan_id = $1 AND c.latest_result_id = r.id \
+         AND (r.outcome IN ({listed}){told_checks}) ORDER BY r.id"
+    );
+    let rows = super::batch::query(sql)
+        .bind(scan_id)
+        .fetch_all(&mut **tx)
+        .await?;
     // Only `onChange` and suppression read what was told about each check.
     let remembers =
         |rule: &RuleDefinition| rule.mode == RuleMode::OnChange || rule.suppress_minutes > 0;
-    let states: Vec<(i64, i64, Option<String>, i64)> = if rules.iter().any(|(_, r)| remembers(r)) {
-        sqlx::query_as(
-            "SELECT rule_id, check_id, notified_outcome, notified_at FROM notification_states \
-             WHERE check_id IN (SELECT check_id FROM check_results WHERE scan_id = $1)",
-        )
-        .bind(scan_id)
-        .fetch_all(&mut **tx)
-        .await?
-    } else {
-        Vec::new()
-    };
+    let states: Vec<(i64, i64, Option<String>, i64)> =
+        if !rows.is_empty() && rules.iter().any(|(_, r)| remembers(r)) {
+            sqlx::query_as(
+                "SELECT rule_id, check_id, notified_outcome, notified_at \
+                 FROM notification_states \
+                 WHERE check_id IN (SELECT check_id FROM check_results WHERE scan_id = $1)",
+            )
+            .bind(scan_id)
+            .fetch_all(&mut **tx)
+            .await?
+        } else {
+            Vec::new()
+        };
     let mut told: HashMap<(i64, i64), Told> = states
         .into_iter()
         .map(|(rule, check, outcome, at)| ((rule, check), Told { outcome, at }))
@@ -644,7 +848,7 @@ pub(super) async fn enqueue_for_scan(
                     let (checks, _) = per_channel.entry(*channel).or_default();
                     let entry = checks
                         .entry(notice.check_id)
-                        .or_insert_with(|| with_thresholds(notice.clone(), row));
+                        .or_insert_with(|| notice.clone());
                     entry.recovered = recovered;
                 }
             }
@@ -681,6 +885,11 @@ pub(super) async fn enqueue_for_scan(
     if per_channel.is_empty() {
         return Ok(());
     }
+    let sent: std::collections::BTreeSet<i64> = per_channel
+        .values()
+        .flat_map(|(checks, _)| checks.values().map(|c| c.result_id))
+        .collect();
+    let details = sent_details(tx, engine, &sent).await?;
     let errors: Vec<String> = doc
         .logs
         .iter()
@@ -691,7 +900,10 @@ pub(super) async fn enqueue_for_scan(
         .collect();
     // A channel deleted since the rule named it: the sender gives its delivery up, said so.
     for (channel_id, (checks, scan_failed)) in per_channel {
-        let checks: Vec<CheckNotice> = checks.into_values().collect();
+        let checks: Vec<CheckNotice> = checks
+            .into_values()
+            .map(|c| with_details(c, &details))
+            .collect();
         let count = i64::try_from(checks.len()).unwrap_or(i64::MAX);
         let notice = ScanNotice {
             scan_id,
@@ -778,44 +990,77 @@ fn decide(
     None
 }
 
-/// A check result as a rule's filter and decision need it; its unit and zones are added only
-/// when it is sent ([`with_thresholds`]): reading them costs a parse of the definition and of
-/// the diagnostics, for every result of every scan.
+/// A check result as a rule's filter and decision need it; its definition, unit, zones and
+/// (unless a rule filters on them) attributes are read only for the results that are sent
+/// ([`sent_details`]).
 fn check_notice(row: &sqlx::any::AnyRow) -> Result<CheckNotice, StorageError> {
-    let outcome: Option<String> = row.try_get(8)?;
-    let attributes: String = row.try_get(11)?;
+    let outcome: Option<String> = row.try_get(7)?;
+    let attributes: String = row.try_get(9)?;
     Ok(CheckNotice {
         check_id: row.try_get(0)?,
         result_id: row.try_get(1)?,
         name: row.try_get(2)?,
         unit: shared::api::ValueUnit::Number,
-        definition: row.try_get(3)?,
-        dataset_id: row.try_get(4)?,
-        dataset: row.try_get(5)?,
-        data_source: row.try_get(6)?,
-        column: row.try_get(7)?,
+        definition: String::new(),
+        dataset_id: row.try_get(3)?,
+        dataset: row.try_get(4)?,
+        data_source: row.try_get(5)?,
+        column: row.try_get(6)?,
         outcome: outcome.as_deref().and_then(CheckOutcome::parse),
         recovered: false,
-        value: row.try_get(9)?,
+        value: row.try_get(8)?,
         fail: None,
         warn: None,
         attributes: parse_attributes(&attributes),
     })
 }
 
-/// The notice with the value's unit and the zones Soda Core reported.
-fn with_thresholds(mut notice: CheckNotice, row: &sqlx::any::AnyRow) -> CheckNotice {
-    let diagnostics: String = row.try_get(10).unwrap_or_default();
-    let diagnostics: Value = serde_json::from_str(&diagnostics).unwrap_or(Value::Null);
+/// A sent result's definition, diagnostics and check attributes.
+type Details = HashMap<i64, (String, String, String)>;
+
+async fn sent_details(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    engine: shared::api::DatabaseEngine,
+    result_ids: &std::collections::BTreeSet<i64>,
+) -> Result<Details, StorageError> {
+    let ids: Vec<i64> = result_ids.iter().copied().collect();
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(super::batch::ROWS_PER_STATEMENT) {
+        let mut p = super::batch::Placeholders::new(engine);
+        let sql = format!(
+            "SELECT r.id, r.definition, r.diagnostics, c.attributes FROM check_results r \
+             JOIN checks c ON c.id = r.check_id WHERE r.id IN ({})",
+            p.list(chunk.len())
+        );
+        let mut q = super::batch::query_as::<(i64, String, String, String)>(sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for (id, definition, diagnostics, attributes) in q.fetch_all(&mut **tx).await? {
+            out.insert(id, (definition, diagnostics, attributes));
+        }
+    }
+    Ok(out)
+}
+
+/// The notice with its definition, attributes, the value's unit and the zones Soda Core
+/// reported.
+fn with_details(mut notice: CheckNotice, details: &Details) -> CheckNotice {
+    let Some((definition, diagnostics, attributes)) = details.get(&notice.result_id) else {
+        return notice;
+    };
+    let diagnostics: Value = serde_json::from_str(diagnostics).unwrap_or(Value::Null);
     let zone = |key: &str| {
         serde_json::from_value::<SodaBounds>(diagnostics.get(key)?.clone())
             .ok()
             .filter(|b| *b != SodaBounds::default())
             .map(|b| Zone::from_soda_bounds(&b))
     };
-    notice.unit = value_unit(&notice.definition);
+    notice.definition.clone_from(definition);
+    notice.unit = value_unit(definition);
     notice.fail = zone("fail");
     notice.warn = zone("warn");
+    notice.attributes = parse_attributes(attributes);
     notice
 }
 
@@ -832,6 +1077,7 @@ mod tests {
             recovery,
             suppress_minutes: 0,
             scan_failures: false,
+            no_scan_hours: None,
             filter: Default::default(),
             paused: false,
         }

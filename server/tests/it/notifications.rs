@@ -10,8 +10,8 @@ use sha2::Sha256;
 use shared::api::{ChannelType, NewChannel, Role, RuleDefinition};
 
 use crate::support::{
-    Receiver, RunningServer, Seltzer, TestDb, good_orders_scan, http_post_json, on_both_engines,
-    skip_or_fail,
+    Receiver, RunningServer, Seltzer, SmtpServer, TestDb, free_port, good_orders_scan,
+    http_post_json, on_both_engines, skip_or_fail,
 };
 
 on_both_engines!(
@@ -22,6 +22,8 @@ on_both_engines!(
     failed_deliveries_are_retried_given_up_and_redelivered,
     notifications_need_a_public_url_and_valid_channels,
     a_rule_is_tried_on_stored_results_before_it_sends,
+    email_channels_send_text_and_html_over_smtp,
+    datasets_without_scans_are_told_once_until_scanned_again,
 );
 
 const PUBLIC_URL: &str = "https://seltzer.example.com";
@@ -33,6 +35,7 @@ async fn seltzer(test_db: &TestDb) -> Seltzer {
             public_url: Some(PUBLIC_URL.to_owned()),
             retry_base_ms: 200,
             poll_ms: 50,
+            overdue_check_ms: 50,
         },
     )
     .await
@@ -418,6 +421,28 @@ async fn notifications_need_a_public_url_and_valid_channels(test_db: TestDb) {
                    "headers": {"Bad Name": "x"}}),
             "headers",
         ),
+        (json!({"name": "mail", "type": "email"}), "email"),
+        (
+            json!({"name": "mail", "type": "email", "email": {"host": "smtp.example.com",
+                   "port": 25, "security": "none", "from": "s@example.com", "to": ["a@example.com"]}}),
+            "email.security",
+        ),
+        (
+            json!({"name": "mail", "type": "email", "email": {"host": "smtp.example.com",
+                   "port": 587, "from": "s@example.com", "to": ["not an address"]}}),
+            "email.to",
+        ),
+        (
+            json!({"name": "mail", "type": "email", "email": {"host": "smtp.example.com",
+                   "port": 587, "from": "s@example.com", "to": []}}),
+            "email.to",
+        ),
+        (
+            json!({"name": "hook2", "type": "webhook", "url": "https://x.example.com",
+                   "email": {"host": "smtp.example.com", "port": 587, "from": "s@example.com",
+                   "to": ["a@example.com"]}}),
+            "only an email channel",
+        ),
     ] {
         client
             .post("/api/notification-channels", body)
@@ -443,6 +468,10 @@ async fn notifications_need_a_public_url_and_valid_channels(test_db: TestDb) {
         (
             json!({"name": "r", "channelIds": [hook], "outcomes": ["fail"], "mode": "sometimes"}),
             "mode",
+        ),
+        (
+            json!({"name": "r", "channelIds": [hook], "outcomes": ["fail"], "noScanHours": 0}),
+            "noScanHours",
         ),
     ] {
         client
@@ -493,6 +522,7 @@ async fn prepare(database_url: &str, url: &str) -> (Database, String, String) {
         url: url.to_owned(),
         headers: Default::default(),
         secret: None,
+        email: None,
     };
     let channel_id = db.create_channel(&channel).await.unwrap().unwrap();
     let rule: RuleDefinition = serde_json::from_value(
@@ -667,4 +697,191 @@ async fn a_rule_is_tried_on_stored_results_before_it_sends(test_db: TestDb) {
     simulate(rule, 400)
         .await
         .assert_refused(StatusCode::BAD_REQUEST, "days");
+}
+
+async fn email_channels_send_text_and_html_over_smtp(test_db: TestDb) {
+    let seltzer = seltzer(&test_db).await;
+    let admin = seltzer.basic_auth(Role::Admin).await;
+    let client = seltzer.authorized(&admin);
+    let port = free_port();
+    let mail = channel(
+        &seltzer,
+        &admin,
+        json!({"name": "mail", "type": "email", "email": {"host": "127.0.0.1", "port": port,
+               "security": "none", "from": "Seltzer <seltzer@example.com>",
+               "to": ["data@example.com", "oncall@example.com"]}}),
+    )
+    .await;
+    // A relay that takes a password: listed without it.
+    channel(
+        &seltzer,
+        &admin,
+        json!({"name": "relay", "type": "email", "email": {"host": "smtp.example.com",
+               "port": 587, "username": "seltzer", "password": "hunter2",
+               "from": "seltzer@example.com", "to": ["data@example.com"]}}),
+    )
+    .await;
+    let listed = client.get("/api/notification-channels").await;
+    assert!(!listed.text().contains("hunter2"), "{}", listed.text());
+    let relay = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "relay")
+        .cloned()
+        .unwrap();
+    assert_eq!(relay["url"], "smtp://smtp.example.com:587");
+    assert_eq!(relay["email"]["username"], "seltzer");
+    assert_eq!(relay["email"]["security"], "starttls");
+    assert!(relay["email"].get("password").is_none(), "{relay}");
+    rule(
+        &seltzer,
+        &admin,
+        json!({"name": "failures", "channelIds": [mail], "outcomes": ["fail"]}),
+    )
+    .await;
+
+    // The SMTP server is down when the scan arrives: the message waits and is retried.
+    let token = seltzer.login().await;
+    scan(&seltzer, &token, 1, "fail").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let pending = loop {
+        let log = client.get("/api/notification-deliveries").await.json();
+        let d = log["items"][0].clone();
+        // Attempts are counted when claimed; the answer is recorded after.
+        if d["lastResponse"].is_string() && d["status"] == "pending" {
+            break d;
+        }
+        assert!(std::time::Instant::now() < deadline, "{log}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(
+        pending["lastResponse"].as_str().unwrap().contains("SMTP"),
+        "{pending}"
+    );
+    let Some(smtp) = SmtpServer::start_on(port) else {
+        return;
+    };
+    let received = smtp.wait_for(1).await;
+    assert_eq!(received.len(), 1, "delivered once: {received:#?}");
+    let m = &received[0];
+    assert_eq!(
+        m["rcptTos"],
+        json!(["data@example.com", "oncall@example.com"])
+    );
+    assert_eq!(m["mailFrom"], "seltzer@example.com");
+    assert_eq!(
+        m["subject"],
+        "Seltzer: 1 fail in scan daily of shop (2026-11-01T04:00:00Z)"
+    );
+    // The Message-ID is the delivery's: the same on every attempt.
+    let id = pending["id"].as_str().unwrap();
+    assert_eq!(m["messageId"], format!("<{id}@seltzer>"));
+    let text = m["text"].as_str().unwrap();
+    assert!(
+        text.contains("row_count > 0 — fail: value 0 (fails when at most 0) · orders · shop"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{PUBLIC_URL}/checks/")), "{text}");
+    let html = m["html"].as_str().unwrap();
+    assert!(
+        html.contains(&format!("<a href=\"{PUBLIC_URL}/checks/")),
+        "{html}"
+    );
+    assert!(html.contains("row_count &gt; 0"), "{html}");
+    let log = client.get("/api/notification-deliveries").await.json();
+    assert_eq!(log["items"][0]["status"], "delivered", "{log}");
+    assert!(
+        log["items"][0]["lastResponse"]
+            .as_str()
+            .unwrap()
+            .starts_with("250"),
+        "{log}"
+    );
+
+    // A test message.
+    let queued = client
+        .post(format!("/api/notification-channels/{mail}/test"), json!({}))
+        .await;
+    assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.text());
+    let received = smtp.wait_for(2).await;
+    assert_eq!(received.len(), 2);
+    assert!(
+        received[1]["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Seltzer test message"),
+        "{:#?}",
+        received[1]
+    );
+}
+
+async fn datasets_without_scans_are_told_once_until_scanned_again(test_db: TestDb) {
+    let seltzer = seltzer(&test_db).await;
+    let receiver = Receiver::start().await;
+    let admin = seltzer.basic_auth(Role::Admin).await;
+    let hook = channel(
+        &seltzer,
+        &admin,
+        json!({"name": "hook", "type": "webhook", "url": format!("{}/hook", receiver.url)}),
+    )
+    .await;
+    let slack = channel(
+        &seltzer,
+        &admin,
+        json!({"name": "slack", "type": "slack", "url": format!("{}/slack", receiver.url)}),
+    )
+    .await;
+    rule(
+        &seltzer,
+        &admin,
+        json!({"name": "orders goes quiet", "channelIds": [hook, slack], "outcomes": ["fail"],
+               "noScanHours": 1, "filter": {"dataset": "orders"}}),
+    )
+    .await;
+    rule(
+        &seltzer,
+        &admin,
+        json!({"name": "customers goes quiet", "channelIds": [hook], "outcomes": ["fail"],
+               "noScanHours": 1, "filter": {"dataset": "customers"}}),
+    )
+    .await;
+    let token = seltzer.login().await;
+    scan(&seltzer, &token, 1, "pass").await;
+    // Two hours pass without a scan.
+    let age = "UPDATE scans SET received_at = received_at - 7200000";
+    sqlx::query(age).execute(seltzer.db.pool()).await.unwrap();
+    let received = receiver.wait_for(2).await;
+    assert_eq!(received.len(), 2, "told once per channel: {received:#?}");
+    let hook_message = received.iter().find(|r| r.path == "/hook").unwrap();
+    let event = hook_message.json();
+    assert_eq!(event["event"], "datasetOverdue");
+    assert_eq!(hook_message.header("x-seltzer-event"), "datasetOverdue");
+    assert_eq!(event["rule"], "orders goes quiet");
+    assert_eq!(event["hours"], 1);
+    assert_eq!(event["datasets"].as_array().unwrap().len(), 1, "{event}");
+    assert_eq!(event["datasets"][0]["name"], "orders");
+    assert_eq!(event["datasets"][0]["datasource"]["name"], "shop");
+    let link = event["datasets"][0]["sodaCloudUrl"].as_str().unwrap();
+    assert!(
+        link.starts_with(&format!("{PUBLIC_URL}/datasets/")),
+        "{link}"
+    );
+    let slack_message = received.iter().find(|r| r.path == "/slack").unwrap().json();
+    assert_eq!(
+        slack_message["text"],
+        "Seltzer: 1 dataset without a scan for 1 hours (orders goes quiet)"
+    );
+
+    // Still quiet: not told again.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), 2);
+
+    // A new scan, then quiet again: told again.
+    scan(&seltzer, &token, 2, "pass").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 2, "a fresh scan is not overdue");
+    sqlx::query(age).execute(seltzer.db.pool()).await.unwrap();
+    assert_eq!(receiver.wait_for(4).await.len(), 4);
 }

@@ -30,8 +30,9 @@ pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};
 pub use notifications::{
     Channel, ChannelDeleted, ChannelType, CheckFacts, CheckNotice, Delivery, DeliveryList,
-    DeliveryQueued, DeliveryStatus, NewChannel, Rule, RuleDefinition, RuleDeleted, RuleFilter,
-    RuleMode, ScanNotice, SimulatedNotice, Simulation, SimulationRequest,
+    DeliveryQueued, DeliveryStatus, EmailSettings, NewChannel, OverdueDataset, OverdueNotice, Rule,
+    RuleDefinition, RuleDeleted, RuleFilter, RuleMode, ScanNotice, SimulatedNotice, Simulation,
+    SimulationRequest, SmtpSecurity,
 };
 pub use outcome::CheckOutcome;
 pub use queries::{

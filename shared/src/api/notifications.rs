@@ -18,6 +18,8 @@ pub enum ChannelType {
     Slack,
     /// A Microsoft Teams Workflows URL: an Adaptive Card.
     Teams,
+    /// Email over SMTP: plain text and HTML.
+    Email,
 }
 
 impl ChannelType {
@@ -26,6 +28,7 @@ impl ChannelType {
             Self::Webhook => "webhook",
             Self::Slack => "slack",
             Self::Teams => "teams",
+            Self::Email => "email",
         }
     }
 
@@ -34,13 +37,50 @@ impl ChannelType {
             "webhook" => Some(Self::Webhook),
             "slack" => Some(Self::Slack),
             "teams" => Some(Self::Teams),
+            "email" => Some(Self::Email),
             _ => None,
         }
     }
 }
 
-/// `POST /api/notification-channels`. The URL, the header values and the secret are
-/// write-only: they are never shown again, nor logged.
+/// How an email channel's connection to its SMTP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (port 587), which the server must offer.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only to a relay on this machine (127.0.0.1, localhost).
+    None,
+}
+
+/// An email channel's SMTP server and addresses. The password is write-only: never shown
+/// again, nor logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EmailSettings {
+    pub host: String,
+    /// 587 for STARTTLS, 465 for TLS, 25 for a local relay.
+    pub port: u16,
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Write-only; absent from every answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// `Seltzer <seltzer@example.com>` or a bare address.
+    pub from: String,
+    /// One or more addresses.
+    pub to: Vec<String>,
+}
+
+/// `POST /api/notification-channels`. The URL, the header values, the secret and an email
+/// channel's password are write-only: they are never shown again, nor logged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -48,7 +88,9 @@ pub struct NewChannel {
     pub name: String,
     #[serde(rename = "type")]
     pub channel_type: ChannelType,
-    /// `https://…` (plain `http://` only to this machine, for tests and local receivers).
+    /// Webhook, Slack and Teams: `https://…` (plain `http://` only to this machine, for tests
+    /// and local receivers).
+    #[serde(default)]
     pub url: String,
     /// Extra request headers (webhook), e.g. `{"Authorization": "Bearer …"}`.
     #[serde(default)]
@@ -57,6 +99,9 @@ pub struct NewChannel {
     /// "<X-Seltzer-Timestamp>.<body>">`.
     #[serde(default)]
     pub secret: Option<String>,
+    /// Email: the SMTP server, sender and recipients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailSettings>,
 }
 
 /// A channel as listed: its secrets masked.
@@ -73,6 +118,9 @@ pub struct Channel {
     /// Header names; their values are not shown.
     pub headers: Vec<String>,
     pub signed: bool,
+    /// Email: the server and addresses, without the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailSettings>,
     pub created_at: String,
 }
 
@@ -135,6 +183,10 @@ pub struct RuleDefinition {
     /// Also tell when a scan fails (Soda Cloud never does for pushed scans).
     #[serde(default)]
     pub scan_failures: bool,
+    /// Also tell, once, when a covered dataset has had no scan for this many hours (1 to
+    /// 8760); told again only after a new scan arrives and then goes quiet again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_scan_hours: Option<i64>,
     #[serde(default)]
     pub filter: RuleFilter,
     #[serde(default)]
@@ -202,7 +254,8 @@ pub struct Delivery {
     pub id: String,
     pub channel_id: i64,
     pub channel: String,
-    /// `checkEvaluation` or `validate` (a test message).
+    /// `checkEvaluation` (checks of a scan), `scanFailed` (only the scan failed),
+    /// `datasetOverdue` (datasets without a scan for a rule's hours) or `validate` (a test).
     pub event: String,
     pub scan_id: Option<i64>,
     pub status: DeliveryStatus,
@@ -319,6 +372,27 @@ pub struct CheckNotice {
     pub fail: Option<Zone>,
     pub warn: Option<Zone>,
     pub attributes: Vec<Attribute>,
+}
+
+/// Datasets that no scan reached for a rule's `noScanHours`: stored when found, rendered for
+/// the channel when sent (event `datasetOverdue`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OverdueNotice {
+    pub rule: String,
+    pub hours: i64,
+    pub datasets: Vec<OverdueDataset>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OverdueDataset {
+    pub dataset_id: i64,
+    pub dataset: String,
+    pub data_source: String,
+    pub last_scan_id: i64,
+    /// When that scan reached Seltzer.
+    pub last_scan_at: String,
 }
 
 /// The facts of a check result a rule's filter looks at.

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use shared::api::{
-    Channel, ChannelType, CheckOutcome, DeliveryStatus, NewChannel, Rule, RuleDefinition,
-    RuleFilter, RuleMode, Simulation,
+    Channel, ChannelType, CheckOutcome, DeliveryStatus, EmailSettings, NewChannel, Rule,
+    RuleDefinition, RuleFilter, RuleMode, Simulation, SmtpSecurity,
 };
 
 use super::Requests;
@@ -23,7 +23,7 @@ pub(super) fn Notifications() -> impl IntoView {
     view! {
         <section class="settings-section" aria-labelledby="notifications-title">
             <h2 id="notifications-title">"Notifications"</h2>
-            <p class="hint">"Messages to Slack, Microsoft Teams or a webhook when checks fail or warn. Seltzer needs its public address (--public-url) for the links in them."</p>
+            <p class="hint">"Messages to Slack, Microsoft Teams, a webhook or email when checks fail or warn, scans fail or datasets go without scans. Seltzer needs its public address (--public-url) for the links in them."</p>
             <Channels channels=channels deliveries=deliveries />
             <Rules rules=rules channels=channels />
             <Deliveries deliveries=deliveries />
@@ -35,6 +35,88 @@ fn channel_type(value: &str) -> ChannelType {
     ChannelType::parse(value).unwrap_or(ChannelType::Webhook)
 }
 
+/// An email channel's form fields.
+#[derive(Clone, Copy)]
+struct SmtpFields {
+    host: RwSignal<String>,
+    port: RwSignal<String>,
+    security: RwSignal<String>,
+    username: RwSignal<String>,
+    password: RwSignal<String>,
+    from: RwSignal<String>,
+    to: RwSignal<String>,
+}
+
+impl SmtpFields {
+    fn new() -> Self {
+        Self {
+            host: RwSignal::new(String::new()),
+            port: RwSignal::new("587".to_owned()),
+            security: RwSignal::new("starttls".to_owned()),
+            username: RwSignal::new(String::new()),
+            password: RwSignal::new(String::new()),
+            from: RwSignal::new(String::new()),
+            to: RwSignal::new(String::new()),
+        }
+    }
+
+    fn settings(self) -> EmailSettings {
+        let text = |s: RwSignal<String>| {
+            let v = s.get_untracked().trim().to_owned();
+            (!v.is_empty()).then_some(v)
+        };
+        EmailSettings {
+            host: self.host.get_untracked().trim().to_owned(),
+            port: self.port.get_untracked().trim().parse().unwrap_or(0),
+            security: match self.security.get_untracked().as_str() {
+                "tls" => SmtpSecurity::Tls,
+                "none" => SmtpSecurity::None,
+                _ => SmtpSecurity::Starttls,
+            },
+            username: text(self.username),
+            password: text(self.password),
+            from: self.from.get_untracked().trim().to_owned(),
+            to: self
+                .to
+                .get_untracked()
+                .split([',', ';', '\n'])
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+}
+
+#[component]
+fn SmtpInputs(fields: SmtpFields) -> impl IntoView {
+    let input = |id: &'static str,
+                 label: &'static str,
+                 kind: &'static str,
+                 placeholder: &'static str,
+                 signal: RwSignal<String>| {
+        view! {
+            <label for=id>{label}</label>
+            <input id=id type=kind placeholder=placeholder prop:value=signal
+                on:input=move |ev| signal.set(event_target_value(&ev)) />
+        }
+    };
+    view! {
+        {input("smtp-host", "SMTP server", "text", "smtp.example.com", fields.host)}
+        {input("smtp-port", "Port", "number", "587", fields.port)}
+        <label for="smtp-security">"Security"</label>
+        <select id="smtp-security" on:change=move |ev| fields.security.set(event_target_value(&ev))>
+            <option value="starttls">"STARTTLS"</option>
+            <option value="tls">"TLS"</option>
+            <option value="none">"none (a relay on this machine)"</option>
+        </select>
+        {input("smtp-user", "User", "text", "optional", fields.username)}
+        {input("smtp-password", "Password", "password", "optional", fields.password)}
+        {input("smtp-from", "From", "text", "Seltzer <seltzer@example.com>", fields.from)}
+        {input("smtp-to", "To", "text", "a@example.com, b@example.com", fields.to)}
+    }
+}
+
 #[component]
 fn Channels(
     channels: LocalResource<Result<Vec<Channel>, shared::api::ApiError>>,
@@ -44,17 +126,26 @@ fn Channels(
     let kind = RwSignal::new("slack".to_owned());
     let url = RwSignal::new(String::new());
     let secret = RwSignal::new(String::new());
+    let smtp = SmtpFields::new();
     let requests = Requests::new();
     let (busy, error) = (requests.busy, requests.error);
+    let is_email = move || kind.get() == "email";
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let signing = secret.get_untracked();
+        let channel_type = channel_type(&kind.get_untracked());
+        let email = (channel_type == ChannelType::Email).then(|| smtp.settings());
         let channel = NewChannel {
             name: name.get_untracked().trim().to_owned(),
-            channel_type: channel_type(&kind.get_untracked()),
-            url: url.get_untracked().trim().to_owned(),
+            channel_type,
+            url: if email.is_some() {
+                String::new()
+            } else {
+                url.get_untracked().trim().to_owned()
+            },
             headers: BTreeMap::new(),
-            secret: (!signing.is_empty()).then_some(signing),
+            secret: (email.is_none() && !signing.is_empty()).then_some(signing),
+            email,
         };
         let request = async move { api::create_channel(&channel).await };
         requests.submit(request, move |()| {
@@ -78,10 +169,16 @@ fn Channels(
                 <option value="slack">"Slack"</option>
                 <option value="teams">"Microsoft Teams"</option>
                 <option value="webhook">"Webhook"</option>
+                <option value="email">"Email (SMTP)"</option>
             </select>
-            <label for="channel-url">"URL"</label>
-            <input id="channel-url" type="url" required placeholder="https://hooks.slack.com/services/…"
-                prop:value=url on:input=move |ev| url.set(event_target_value(&ev)) />
+            <Show when=move || !is_email()>
+                <label for="channel-url">"URL"</label>
+                <input id="channel-url" type="url" required placeholder="https://hooks.slack.com/services/…"
+                    prop:value=url on:input=move |ev| url.set(event_target_value(&ev)) />
+            </Show>
+            <Show when=is_email>
+                <SmtpInputs fields=smtp />
+            </Show>
             <Show when=move || kind.get() == "webhook">
                 <label for="channel-secret">"Signing secret"</label>
                 <input id="channel-secret" type="password" placeholder="optional" prop:value=secret
@@ -99,7 +196,10 @@ fn Channels(
                             <tr data-channel=c.id>
                                 <td>{c.name.clone()}</td>
                                 <td>{c.channel_type.as_str()}</td>
-                                <td><code>{c.url}</code></td>
+                                <td><code>{match &c.email {
+                                    Some(e) => format!("{} → {}", c.url, e.to.join(", ")),
+                                    None => c.url.clone(),
+                                }}</code></td>
                                 <td>{if c.signed { "signed" } else { "" }}</td>
                                 <td>
                                     <button type="button" class="test-channel" on:click=move |_| test(c.id)>"Send a test"</button>
@@ -167,6 +267,8 @@ fn Rules(
     let on_change = RwSignal::new(true);
     let dataset = RwSignal::new(String::new());
     let check_name = RwSignal::new(String::new());
+    let scan_failures = RwSignal::new(false);
+    let no_scan_hours = RwSignal::new(String::new());
     let requests = Requests::new();
     let (busy, error) = (requests.busy, requests.error);
     let text = |s: RwSignal<String>| {
@@ -191,7 +293,8 @@ fn Rules(
             },
             recovery: on_change,
             suppress_minutes: 0,
-            scan_failures: false,
+            scan_failures: scan_failures.get_untracked(),
+            no_scan_hours: no_scan_hours.get_untracked().trim().parse().ok(),
             filter: RuleFilter {
                 dataset: text(dataset),
                 check_name: text(check_name),
@@ -254,6 +357,12 @@ fn Rules(
             <label for="rule-check">"Check name"</label>
             <input id="rule-check" placeholder="any; * for any text" prop:value=check_name
                 on:input=move |ev| check_name.set(event_target_value(&ev)) />
+            <label class="checkbox"><input type="checkbox" id="rule-scan-failures" prop:checked=scan_failures
+                on:change=move |ev| scan_failures.set(event_target_checked(&ev)) />"failed scans too"</label>
+            <label for="rule-no-scan">"No scan for"</label>
+            <input id="rule-no-scan" type="number" min="1" max="8760" class="narrow" placeholder="–"
+                prop:value=no_scan_hours on:input=move |ev| no_scan_hours.set(event_target_value(&ev)) />
+            <span class="label">"hours"</span>
             <button type="button" id="preview-rule" disabled=move || busy.get() on:click=try_it>"Preview"</button>
             <button type="submit" disabled=move || busy.get()>"Add rule"</button>
         </form>

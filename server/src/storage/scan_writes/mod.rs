@@ -181,7 +181,7 @@ impl Database {
         // one took them, and this statement sees its results.
         outcome_runs::refresh_for_scan(&mut tx, self.engine, scan_id).await?;
         // What the notification rules send about this scan, written with it.
-        notifications::enqueue_for_scan(&mut tx, scan_id, doc).await?;
+        notifications::enqueue_for_scan(&mut tx, self.engine, scan_id, doc).await?;
 
         if let Some(old) = &replaced {
             let (engine, timestamp) = (self.engine, doc.data_timestamp);

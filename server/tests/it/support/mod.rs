@@ -5,7 +5,8 @@
 //! - `replay`: Soda Core's captured traffic, replayed in order;
 //! - `serve`: a real `seltzer serve` process;
 //! - `http`: the one HTTP client, for that process;
-//! - `receiver`: a real HTTP server that records what notifications send it.
+//! - `receiver`: a real HTTP server that records what notifications send it;
+//! - `smtp`: a real SMTP server (aiosmtpd) that records the emails they send.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,7 @@ mod http;
 mod receiver;
 mod replay;
 mod serve;
+mod smtp;
 
 pub use app::{Answer, Seltzer, define_fixture_attributes, get, good_orders_scan, send};
 pub use db::TestDb;
@@ -23,6 +25,7 @@ pub use http::{http_post_json, http_request, http_send};
 pub use receiver::{Received, Receiver};
 pub use replay::{ServedSeltzer, fixture_dir, replay};
 pub use serve::RunningServer;
+pub use smtp::{SmtpServer, free_port};
 
 /// True under CI (`CI=true`), where nothing may be skipped: a missing PostgreSQL or browser is a
 /// failure there, and only a printed skip on a newcomer's machine.
