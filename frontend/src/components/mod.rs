@@ -5,7 +5,8 @@
 //! - `outcome`: a check outcome as a badge;
 //! - `pager`: the previous / next links under a paged list;
 //! - `rule`: a notification rule in a line;
-//! - `since`: since when a check's outcome holds, and whether it flaps.
+//! - `since`: since when a check's outcome holds, and whether it flaps;
+//! - `table`: a listed resource as a table, or a line saying it is empty.
 
 mod diagnostics;
 mod health;
@@ -14,6 +15,7 @@ mod outcome;
 mod pager;
 mod rule;
 mod since;
+mod table;
 
 pub use diagnostics::diagnostic_sentences;
 pub use health::health_badge;
@@ -23,3 +25,4 @@ pub use pager::{page_count, pager};
 pub use rule::rule_summary;
 pub use shared::sodacl::measure::{format_measure, zone_words};
 pub use since::{SinceSummary, since_cell};
+pub use table::table_of;

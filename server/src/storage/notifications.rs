@@ -1,5 +1,5 @@
-//! Notification channels, rules and the outbox of deliveries (migration 0015 on SQLite, 0017
-//! on PostgreSQL). What a scan must send is decided and written in the scan's own transaction
+//! Notification channels, rules and the outbox of deliveries (migrations 0015 and 0016 on
+//! SQLite, 0017 and 0018 on PostgreSQL). What a scan must send is decided and written in the scan's own transaction
 //! ([`enqueue_for_scan`]), so a crash between acknowledging a scan and sending its messages
 //! loses nothing; a sender claims due deliveries with a lease, so several Seltzers on one
 //! database send each once.

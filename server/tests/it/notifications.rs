@@ -60,6 +60,16 @@ async fn channel(seltzer: &Seltzer, admin: &str, body: Value) -> i64 {
     created.json()["id"].as_i64().unwrap()
 }
 
+/// A channel of this type posting to `url`, without headers or a secret; its id.
+async fn plain_channel(seltzer: &Seltzer, admin: &str, name: &str, kind: &str, url: &str) -> i64 {
+    channel(
+        seltzer,
+        admin,
+        json!({"name": name, "type": kind, "url": url}),
+    )
+    .await
+}
+
 async fn rule(seltzer: &Seltzer, editor: &str, body: Value) -> Value {
     let created = seltzer
         .authorized(editor)
@@ -83,9 +93,8 @@ fn verify(secret: &str, timestamp: &str, body: &[u8], signature: &str) -> bool {
 }
 
 async fn rules_send_one_signed_message_per_scan_and_channel(test_db: TestDb) {
-    let seltzer = seltzer(&test_db).await;
-    let receiver = Receiver::start().await;
-    let admin = seltzer.basic_auth(Role::Admin).await;
+    let n = Notified::start(&test_db).await;
+    let (seltzer, receiver, admin) = (&n.seltzer, &n.receiver, &n.admin);
     let editor = seltzer.basic_auth(Role::Editor).await;
     let hook = channel(
         &seltzer,
@@ -94,18 +103,8 @@ async fn rules_send_one_signed_message_per_scan_and_channel(test_db: TestDb) {
                "headers": {"X-Team": "data"}, "secret": "s3cret"}),
     )
     .await;
-    let slack = channel(
-        &seltzer,
-        &admin,
-        json!({"name": "slack", "type": "slack", "url": format!("{}/slack", receiver.url)}),
-    )
-    .await;
-    let teams = channel(
-        &seltzer,
-        &admin,
-        json!({"name": "teams", "type": "teams", "url": format!("{}/teams", receiver.url)}),
-    )
-    .await;
+    let slack = n.to("slack", "slack").await;
+    let teams = n.to("teams", "teams").await;
     // Two rules match the same check on the same channel: still one message there.
     for name in ["failures", "orders failures"] {
         rule(
@@ -188,15 +187,9 @@ async fn rules_send_one_signed_message_per_scan_and_channel(test_db: TestDb) {
 }
 
 async fn on_change_rules_tell_changes_and_recoveries_only(test_db: TestDb) {
-    let seltzer = seltzer(&test_db).await;
-    let receiver = Receiver::start().await;
-    let admin = seltzer.basic_auth(Role::Admin).await;
-    let hook = channel(
-        &seltzer,
-        &admin,
-        json!({"name": "hook", "type": "webhook", "url": receiver.url}),
-    )
-    .await;
+    let n = Notified::start(&test_db).await;
+    let (seltzer, receiver, admin) = (&n.seltzer, &n.receiver, &n.admin);
+    let hook = n.to("webhook", "hook").await;
     rule(
         &seltzer,
         &admin,
@@ -242,21 +235,10 @@ async fn on_change_rules_tell_changes_and_recoveries_only(test_db: TestDb) {
 }
 
 async fn scan_failures_are_told_only_when_asked(test_db: TestDb) {
-    let seltzer = seltzer(&test_db).await;
-    let receiver = Receiver::start().await;
-    let admin = seltzer.basic_auth(Role::Admin).await;
-    let quiet = channel(
-        &seltzer,
-        &admin,
-        json!({"name": "quiet", "type": "webhook", "url": format!("{}/quiet", receiver.url)}),
-    )
-    .await;
-    let loud = channel(
-        &seltzer,
-        &admin,
-        json!({"name": "loud", "type": "webhook", "url": format!("{}/loud", receiver.url)}),
-    )
-    .await;
+    let n = Notified::start(&test_db).await;
+    let (seltzer, receiver, admin) = (&n.seltzer, &n.receiver, &n.admin);
+    let quiet = n.to("webhook", "quiet").await;
+    let loud = n.to("webhook", "loud").await;
     rule(
         &seltzer,
         &admin,
@@ -293,15 +275,9 @@ async fn scan_failures_are_told_only_when_asked(test_db: TestDb) {
 }
 
 async fn failed_deliveries_are_retried_given_up_and_redelivered(test_db: TestDb) {
-    let seltzer = seltzer(&test_db).await;
-    let receiver = Receiver::start().await;
-    let admin = seltzer.basic_auth(Role::Admin).await;
-    let hook = channel(
-        &seltzer,
-        &admin,
-        json!({"name": "hook", "type": "webhook", "url": receiver.url}),
-    )
-    .await;
+    let n = Notified::start(&test_db).await;
+    let (seltzer, receiver, admin) = (&n.seltzer, &n.receiver, &n.admin);
+    let hook = n.to("webhook", "hook").await;
     rule(
         &seltzer,
         &admin,
@@ -385,10 +361,12 @@ async fn notifications_need_a_public_url_and_valid_channels(test_db: TestDb) {
     let plain = Seltzer::with_notifications(&test_db, NotifyConfig::default()).await;
     let admin = plain.basic_auth(Role::Admin).await;
     let client = plain.authorized(&admin);
-    let hook = channel(
+    let hook = plain_channel(
         &plain,
         &admin,
-        json!({"name": "hook", "type": "webhook", "url": "https://hooks.example.com/x"}),
+        "hook",
+        "webhook",
+        "https://hooks.example.com/x",
     )
     .await;
     client
@@ -818,21 +796,10 @@ async fn email_channels_send_text_and_html_over_smtp(test_db: TestDb) {
 }
 
 async fn datasets_without_scans_are_told_once_until_scanned_again(test_db: TestDb) {
-    let seltzer = seltzer(&test_db).await;
-    let receiver = Receiver::start().await;
-    let admin = seltzer.basic_auth(Role::Admin).await;
-    let hook = channel(
-        &seltzer,
-        &admin,
-        json!({"name": "hook", "type": "webhook", "url": format!("{}/hook", receiver.url)}),
-    )
-    .await;
-    let slack = channel(
-        &seltzer,
-        &admin,
-        json!({"name": "slack", "type": "slack", "url": format!("{}/slack", receiver.url)}),
-    )
-    .await;
+    let n = Notified::start(&test_db).await;
+    let (seltzer, receiver, admin) = (&n.seltzer, &n.receiver, &n.admin);
+    let hook = n.to("webhook", "hook").await;
+    let slack = n.to("slack", "slack").await;
     rule(
         &seltzer,
         &admin,

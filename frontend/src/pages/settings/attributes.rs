@@ -6,6 +6,7 @@ use shared::api::{ATTRIBUTE_TYPES, NewAttribute};
 
 use super::{Requests, comma_list};
 use crate::api;
+use crate::components::table_of;
 
 /// Check attribute definitions: listed for everyone, created and deleted by editors.
 #[component]
@@ -68,37 +69,20 @@ pub(super) fn Attributes() -> impl IntoView {
                 <button type="submit" disabled=move || busy.get()>"Define attribute"</button>
             </form>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading attributes…"</p> }>
-                {move || Suspend::new(async move {
-                    match attributes.await {
-                        Ok(list) if list.is_empty() => view! { <p class="empty-state">"No attributes defined."</p> }.into_any(),
-                        Ok(list) => {
-                            let rows = list.into_iter().map(|a| {
-                                let allowed = a.allowed_values.map(|v| v.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")).unwrap_or_default();
-                                let (target, row_key) = (a.name.clone(), a.name.clone());
-                                let action = format!("Delete the attribute {}", a.name);
-                                view! {
-                                    <tr data-attribute=row_key>
-                                        <td><code>{a.name}</code></td><td>{a.label}</td><td>{a.attribute_type}</td><td>{allowed}</td>
-                                        <td><button type="button" class="danger delete-attribute"
-                                            aria-label=action
-                                            on:click=move |_| remove(target.clone())>"Delete"</button></td>
-                                    </tr>
-                                }
-                            }).collect_view();
-                            view! {
-                                <div class="table-scroll">
-                                    <table class="checks" id="attributes">
-                                        <thead><tr><th>"Name"</th><th>"Label"</th><th>"Type"</th><th>"Allowed values"</th><th></th></tr></thead>
-                                        <tbody>{rows}</tbody>
-                                    </table>
-                                </div>
-                            }.into_any()
-                        }
-                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {table_of("attributes", attributes, "No attributes defined.", "attributes",
+                &["Name", "Label", "Type", "Allowed values", ""], move |a| {
+                let allowed = a.allowed_values.map(|v| v.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+                let (target, row_key) = (a.name.clone(), a.name.clone());
+                let action = format!("Delete the attribute {}", a.name);
+                view! {
+                    <tr data-attribute=row_key>
+                        <td><code>{a.name}</code></td><td>{a.label}</td><td>{a.attribute_type}</td><td>{allowed}</td>
+                        <td><button type="button" class="danger delete-attribute"
+                            aria-label=action
+                            on:click=move |_| remove(target.clone())>"Delete"</button></td>
+                    </tr>
+                }
+            })}
         </section>
     }
 }

@@ -12,7 +12,7 @@ use shared::api::{
 
 use super::Requests;
 use crate::api;
-use crate::components::rule_summary;
+use crate::components::{rule_summary, table_of};
 use crate::prefs::Time;
 
 #[component]
@@ -187,42 +187,25 @@ fn Channels(
             <button type="submit" disabled=move || busy.get()>"Add channel"</button>
         </form>
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading channels…"</p> }>
-            {move || Suspend::new(async move {
-                match channels.await {
-                    Ok(list) if list.is_empty() => view! { <p class="empty-state">"No channels yet."</p> }.into_any(),
-                    Ok(list) => {
-                        let rows = list.into_iter().map(|c| view! {
-                            <tr data-channel=c.id>
-                                <td>{c.name.clone()}</td>
-                                <td>{c.channel_type.as_str()}</td>
-                                <td><code>{match &c.email {
-                                    Some(e) => format!("{} → {}", c.url, e.to.join(", ")),
-                                    None => c.url.clone(),
-                                }}</code></td>
-                                <td>{if c.signed { "signed" } else { "" }}</td>
-                                <td>
-                                    <button type="button" class="test-channel" on:click=move |_| test(c.id)>"Send a test"</button>
-                                    " "
-                                    <button type="button" class="danger delete-channel"
-                                        aria-label=format!("Delete the channel {}", c.name)
-                                        on:click=move |_| remove(c.id)>"Delete"</button>
-                                </td>
-                            </tr>
-                        }).collect_view();
-                        view! {
-                            <div class="table-scroll">
-                                <table class="checks" id="channels">
-                                    <thead><tr><th>"Name"</th><th>"Type"</th><th>"Address"</th><th></th><th></th></tr></thead>
-                                    <tbody>{rows}</tbody>
-                                </table>
-                            </div>
-                        }.into_any()
-                    }
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                }
+        {table_of("channels", channels, "No channels yet.", "channels",
+            &["Name", "Type", "Address", "", ""], move |c| view! {
+                <tr data-channel=c.id>
+                    <td>{c.name.clone()}</td>
+                    <td>{c.channel_type.as_str()}</td>
+                    <td><code>{match &c.email {
+                        Some(e) => format!("{} → {}", c.url, e.to.join(", ")),
+                        None => c.url.clone(),
+                    }}</code></td>
+                    <td>{if c.signed { "signed" } else { "" }}</td>
+                    <td>
+                        <button type="button" class="test-channel" on:click=move |_| test(c.id)>"Send a test"</button>
+                        " "
+                        <button type="button" class="danger delete-channel"
+                            aria-label=format!("Delete the channel {}", c.name)
+                            on:click=move |_| remove(c.id)>"Delete"</button>
+                    </td>
+                </tr>
             })}
-        </Transition>
     }
 }
 
@@ -324,6 +307,15 @@ fn Rules(
         });
     };
     let remove = move |id: i64| requests.act(rules, async move { api::delete_rule(id).await });
+    let channel_names = move || -> BTreeMap<i64, String> {
+        channels
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect()
+    };
     let channel_boxes = move || {
         channels.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|c| {
             let id = c.id;
@@ -368,42 +360,25 @@ fn Rules(
         </form>
         {move || preview.get().map(|p| view! { <p class="hint" id="rule-preview">{p}</p> })}
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading rules…"</p> }>
-            {move || Suspend::new(async move {
-                let names: BTreeMap<i64, String> = channels.await.unwrap_or_default().into_iter().map(|c| (c.id, c.name)).collect();
-                match rules.await {
-                    Ok(list) if list.is_empty() => view! { <p class="empty-state">"No rules yet: nobody is told when checks fail."</p> }.into_any(),
-                    Ok(list) => {
-                        let rows = list.into_iter().map(|r| {
-                            let to = r.definition.channel_ids.iter().map(|id| names.get(id).cloned().unwrap_or_else(|| format!("#{id}"))).collect::<Vec<_>>().join(", ");
-                            let (id, paused) = (r.id, r.definition.paused);
-                            let summary = rule_summary(&r.definition);
-                            let name = r.definition.name.clone();
-                            view! {
-                                <tr data-rule=id class:paused=paused>
-                                    <td>{name.clone()}</td><td>{summary}</td><td>{to}</td>
-                                    <td>
-                                        <button type="button" class="pause-rule" on:click=move |_| toggle(r.clone())>{if paused { "Resume" } else { "Pause" }}</button>
-                                        " "
-                                        <button type="button" class="danger delete-rule" aria-label=format!("Delete the rule {name}")
-                                            on:click=move |_| remove(id)>"Delete"</button>
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view();
-                        view! {
-                            <div class="table-scroll">
-                                <table class="checks" id="rules">
-                                    <thead><tr><th>"Name"</th><th>"Tells"</th><th>"To"</th><th></th></tr></thead>
-                                    <tbody>{rows}</tbody>
-                                </table>
-                            </div>
-                        }.into_any()
-                    }
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+        {table_of("rules", rules, "No rules yet: nobody is told when checks fail.", "rules",
+            &["Name", "Tells", "To", ""], move |r| {
+                let names = channel_names();
+                let to = r.definition.channel_ids.iter().map(|id| names.get(id).cloned().unwrap_or_else(|| format!("#{id}"))).collect::<Vec<_>>().join(", ");
+                let (id, paused) = (r.id, r.definition.paused);
+                let summary = rule_summary(&r.definition);
+                let name = r.definition.name.clone();
+                view! {
+                    <tr data-rule=id class:paused=paused>
+                        <td>{name.clone()}</td><td>{summary}</td><td>{to}</td>
+                        <td>
+                            <button type="button" class="pause-rule" on:click=move |_| toggle(r.clone())>{if paused { "Resume" } else { "Pause" }}</button>
+                            " "
+                            <button type="button" class="danger delete-rule" aria-label=format!("Delete the rule {name}")
+                                on:click=move |_| remove(id)>"Delete"</button>
+                        </td>
+                    </tr>
                 }
             })}
-        </Transition>
     }
 }
 

@@ -50,10 +50,29 @@ async fn notifications_are_set_up_and_tested_from_the_settings_page(test_db: Tes
         );
     }
 
-    // A rule for the orders dataset's failures, on change; pausing it shows.
+    // An email channel: the URL field gives way to the SMTP server's; listed with its
+    // recipients.
+    type_into(client, "#channel-name", "mail").await;
+    click(client, Locator::Css("#channel-type option[value='email']")).await;
+    type_into(client, "#smtp-host", "127.0.0.1").await;
+    clear(client, "#smtp-port").await;
+    type_into(client, "#smtp-port", "2525").await;
+    click(client, Locator::Css("#smtp-security option[value='none']")).await;
+    type_into(client, "#smtp-from", "Seltzer <seltzer@example.com>").await;
+    type_into(client, "#smtp-to", "data@example.com, oncall@example.com").await;
+    click(client, Locator::Css("#new-channel button[type='submit']")).await;
+    let row = wait_for_text(client, "#channels tbody tr:nth-child(2)", "mail").await;
+    assert!(
+        row.contains("smtp://127.0.0.1:2525 → data@example.com, oncall@example.com"),
+        "{row}"
+    );
+
+    // A rule for the orders dataset's failures, on change, and when it goes a day without a
+    // scan; pausing it shows.
     type_into(client, "#rule-name", "orders failures").await;
     click(client, Locator::Css(".rule-channel")).await;
     type_into(client, "#rule-dataset", "orders").await;
+    type_into(client, "#rule-no-scan", "26").await;
     // Tried first on the stored results (the scan is from 23 Nov, within 30 days).
     click(client, Locator::Css("#preview-rule")).await;
     let preview = wait_for_text(client, "#rule-preview", "Over the last 30 days").await;
@@ -64,7 +83,7 @@ async fn notifications_are_set_up_and_tested_from_the_settings_page(test_db: Tes
     click(client, Locator::Css("#new-rule button[type='submit']")).await;
     let rule = wait_for_text(client, "#rules tbody tr", "orders failures").await;
     assert!(
-        rule.contains("fail · on change, with recovery · orders"),
+        rule.contains("fail · on change, with recovery · no scan for 26 h · orders"),
         "{rule}"
     );
     assert!(rule.contains("hook"), "{rule}");

@@ -27,6 +27,23 @@ pub use replay::{ServedSeltzer, fixture_dir, replay};
 pub use serve::RunningServer;
 pub use smtp::{SmtpServer, free_port};
 
+/// Waits until `seen()` holds `n` things (10 s at most), then a moment more to catch any that
+/// should not come; all that it then holds. For the receivers of notifications.
+pub async fn wait_for_count<T: std::fmt::Debug>(n: usize, seen: impl Fn() -> Vec<T>) -> Vec<T> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while seen().len() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {n} arrived: {:#?}",
+            seen().len(),
+            seen()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    seen()
+}
+
 /// True under CI (`CI=true`), where nothing may be skipped: a missing PostgreSQL or browser is a
 /// failure there, and only a printed skip on a newcomer's machine.
 pub fn in_ci() -> bool {

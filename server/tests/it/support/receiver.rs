@@ -3,7 +3,6 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -91,18 +90,7 @@ impl Receiver {
     /// Waits until `n` requests have arrived (10 s at most), then a moment more to catch any
     /// that should not come; all that arrived.
     pub async fn wait_for(&self, n: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.received().len() < n {
-            assert!(
-                Instant::now() < deadline,
-                "{} of {n} requests arrived: {:#?}",
-                self.received().len(),
-                self.received()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        self.received()
+        super::wait_for_count(n, || self.received()).await
     }
 }
 

@@ -4,7 +4,6 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -89,17 +88,7 @@ impl SmtpServer {
     /// Waits until `n` messages have arrived (10 s at most), then a moment more to catch any
     /// that should not come; all that arrived.
     pub async fn wait_for(&self, n: usize) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.received().len() < n {
-            assert!(
-                Instant::now() < deadline,
-                "{} of {n} messages arrived",
-                self.received().len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        self.received()
+        super::wait_for_count(n, || self.received()).await
     }
 }
 
