@@ -70,6 +70,31 @@ async fn plain_channel(seltzer: &Seltzer, admin: &str, name: &str, kind: &str, u
     .await
 }
 
+/// A Seltzer with notifications, a receiver for them and an admin's credentials.
+struct Notified {
+    seltzer: Seltzer,
+    receiver: Receiver,
+    admin: String,
+}
+
+impl Notified {
+    async fn start(test_db: &TestDb) -> Self {
+        let seltzer = seltzer(test_db).await;
+        let admin = seltzer.basic_auth(Role::Admin).await;
+        Self {
+            seltzer,
+            receiver: Receiver::start().await,
+            admin,
+        }
+    }
+
+    /// A channel named `name` of type `kind`, posting to `/name` on the receiver; its id.
+    async fn to(&self, kind: &str, name: &str) -> i64 {
+        let url = format!("{}/{name}", self.receiver.url);
+        plain_channel(&self.seltzer, &self.admin, name, kind, &url).await
+    }
+}
+
 async fn rule(seltzer: &Seltzer, editor: &str, body: Value) -> Value {
     let created = seltzer
         .authorized(editor)
@@ -97,8 +122,8 @@ async fn rules_send_one_signed_message_per_scan_and_channel(test_db: TestDb) {
     let (seltzer, receiver, admin) = (&n.seltzer, &n.receiver, &n.admin);
     let editor = seltzer.basic_auth(Role::Editor).await;
     let hook = channel(
-        &seltzer,
-        &admin,
+        seltzer,
+        admin,
         json!({"name": "hook", "type": "webhook", "url": format!("{}/hook?token=t0ken", receiver.url),
                "headers": {"X-Team": "data"}, "secret": "s3cret"}),
     )
@@ -108,7 +133,7 @@ async fn rules_send_one_signed_message_per_scan_and_channel(test_db: TestDb) {
     // Two rules match the same check on the same channel: still one message there.
     for name in ["failures", "orders failures"] {
         rule(
-            &seltzer,
+            seltzer,
             &editor,
             json!({"name": name, "channelIds": [hook, slack, teams], "outcomes": ["fail"],
                    "filter": {"dataset": "orders"}}),
@@ -117,7 +142,7 @@ async fn rules_send_one_signed_message_per_scan_and_channel(test_db: TestDb) {
     }
 
     let token = seltzer.login().await;
-    scan(&seltzer, &token, 1, "fail").await;
+    scan(seltzer, &token, 1, "fail").await;
     let received = receiver.wait_for(3).await;
     assert_eq!(received.len(), 3, "one message per channel");
     let at = |path: &str| received.iter().find(|r| r.path == path).unwrap();
@@ -162,7 +187,7 @@ async fn rules_send_one_signed_message_per_scan_and_channel(test_db: TestDb) {
     );
 
     // A passing scan tells no one (the rules are about failures).
-    scan(&seltzer, &token, 2, "pass").await;
+    scan(seltzer, &token, 2, "pass").await;
     assert_eq!(receiver.wait_for(3).await.len(), 3);
 
     // The delivery log, and channels listed without their secrets.
@@ -191,8 +216,8 @@ async fn on_change_rules_tell_changes_and_recoveries_only(test_db: TestDb) {
     let (seltzer, receiver, admin) = (&n.seltzer, &n.receiver, &n.admin);
     let hook = n.to("webhook", "hook").await;
     rule(
-        &seltzer,
-        &admin,
+        seltzer,
+        admin,
         json!({"name": "changes", "channelIds": [hook], "outcomes": ["fail", "warn"],
                "mode": "onChange", "recovery": true}),
     )
@@ -205,7 +230,7 @@ async fn on_change_rules_tell_changes_and_recoveries_only(test_db: TestDb) {
         (4, "pass"),
         (5, "fail"),
     ] {
-        scan(&seltzer, &token, day, outcome).await;
+        scan(seltzer, &token, day, outcome).await;
         // One at a time, so each message is the one its scan caused.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
@@ -230,7 +255,7 @@ async fn on_change_rules_tell_changes_and_recoveries_only(test_db: TestDb) {
         "fail, recovery, fail: five scans, three messages"
     );
     // An old scan sent again (its result is not the check's latest) tells no one.
-    scan(&seltzer, &token, 1, "pass").await;
+    scan(seltzer, &token, 1, "pass").await;
     assert_eq!(receiver.wait_for(3).await.len(), 3);
 }
 
@@ -240,14 +265,14 @@ async fn scan_failures_are_told_only_when_asked(test_db: TestDb) {
     let quiet = n.to("webhook", "quiet").await;
     let loud = n.to("webhook", "loud").await;
     rule(
-        &seltzer,
-        &admin,
+        seltzer,
+        admin,
         json!({"name": "checks only", "channelIds": [quiet], "outcomes": ["fail"]}),
     )
     .await;
     rule(
-        &seltzer,
-        &admin,
+        seltzer,
+        admin,
         json!({"name": "scans too", "channelIds": [loud], "outcomes": ["fail"],
                "scanFailures": true, "filter": {"dataSource": "SHOP"}}),
     )
@@ -279,8 +304,8 @@ async fn failed_deliveries_are_retried_given_up_and_redelivered(test_db: TestDb)
     let (seltzer, receiver, admin) = (&n.seltzer, &n.receiver, &n.admin);
     let hook = n.to("webhook", "hook").await;
     rule(
-        &seltzer,
-        &admin,
+        seltzer,
+        admin,
         json!({"name": "failures", "channelIds": [hook], "outcomes": ["fail"]}),
     )
     .await;
@@ -288,7 +313,7 @@ async fn failed_deliveries_are_retried_given_up_and_redelivered(test_db: TestDb)
 
     // 503, then 200: delivered on the second attempt, with the same delivery id.
     receiver.answer(&[503]);
-    scan(&seltzer, &token, 1, "fail").await;
+    scan(seltzer, &token, 1, "fail").await;
     let received = receiver.wait_for(2).await;
     assert_eq!(received.len(), 2);
     let id = received[0].header("x-seltzer-delivery").to_owned();
@@ -301,7 +326,7 @@ async fn failed_deliveries_are_retried_given_up_and_redelivered(test_db: TestDb)
     };
     assert_eq!(without_time(&received[0]), without_time(&received[1]));
     let log = seltzer
-        .authorized(&admin)
+        .authorized(admin)
         .get("/api/notification-deliveries")
         .await
         .json();
@@ -310,10 +335,10 @@ async fn failed_deliveries_are_retried_given_up_and_redelivered(test_db: TestDb)
 
     // A 400 is not retried: the delivery is dead, and listed so.
     receiver.answer(&[400]);
-    scan(&seltzer, &token, 2, "fail").await;
+    scan(seltzer, &token, 2, "fail").await;
     assert_eq!(receiver.wait_for(3).await.len(), 3);
     let log = seltzer
-        .authorized(&admin)
+        .authorized(admin)
         .get("/api/notification-deliveries")
         .await
         .json();
@@ -325,7 +350,7 @@ async fn failed_deliveries_are_retried_given_up_and_redelivered(test_db: TestDb)
     // Redelivered by hand: sent again with the same id, and delivered.
     let dead_id = dead["id"].as_str().unwrap();
     let again = seltzer
-        .authorized(&admin)
+        .authorized(admin)
         .send(
             "POST",
             format!("/api/notification-deliveries/{dead_id}/redeliver"),
@@ -336,7 +361,7 @@ async fn failed_deliveries_are_retried_given_up_and_redelivered(test_db: TestDb)
     let received = receiver.wait_for(4).await;
     assert_eq!(received[3].header("x-seltzer-delivery"), dead_id);
     let log = seltzer
-        .authorized(&admin)
+        .authorized(admin)
         .get("/api/notification-deliveries")
         .await
         .json();
@@ -344,7 +369,7 @@ async fn failed_deliveries_are_retried_given_up_and_redelivered(test_db: TestDb)
 
     // A test message: Soda Cloud's `validate` event.
     let test = seltzer
-        .authorized(&admin)
+        .authorized(admin)
         .send(
             "POST",
             format!("/api/notification-channels/{hook}/test"),
@@ -801,21 +826,21 @@ async fn datasets_without_scans_are_told_once_until_scanned_again(test_db: TestD
     let hook = n.to("webhook", "hook").await;
     let slack = n.to("slack", "slack").await;
     rule(
-        &seltzer,
-        &admin,
+        seltzer,
+        admin,
         json!({"name": "orders goes quiet", "channelIds": [hook, slack], "outcomes": ["fail"],
                "noScanHours": 1, "filter": {"dataset": "orders"}}),
     )
     .await;
     rule(
-        &seltzer,
-        &admin,
+        seltzer,
+        admin,
         json!({"name": "customers goes quiet", "channelIds": [hook], "outcomes": ["fail"],
                "noScanHours": 1, "filter": {"dataset": "customers"}}),
     )
     .await;
     let token = seltzer.login().await;
-    scan(&seltzer, &token, 1, "pass").await;
+    scan(seltzer, &token, 1, "pass").await;
     // Two hours pass without a scan.
     let age = "UPDATE scans SET received_at = received_at - 7200000";
     sqlx::query(age).execute(seltzer.db.pool()).await.unwrap();
@@ -846,7 +871,7 @@ async fn datasets_without_scans_are_told_once_until_scanned_again(test_db: TestD
     assert_eq!(receiver.received().len(), 2);
 
     // A new scan, then quiet again: told again.
-    scan(&seltzer, &token, 2, "pass").await;
+    scan(seltzer, &token, 2, "pass").await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(receiver.received().len(), 2, "a fresh scan is not overdue");
     sqlx::query(age).execute(seltzer.db.pool()).await.unwrap();

@@ -1,5 +1,6 @@
 //! Notifications set up from the settings page: a webhook channel added and tested against a
-//! real receiver, the delivery log, a rule, and the check page naming the rule that covers it.
+//! real receiver, an email channel, the delivery log, a rule, the check page naming the rule
+//! that covers it, and a message's link opened cold (sign-in, then the linked result).
 
 use super::*;
 use crate::support::Receiver;
@@ -103,6 +104,35 @@ async fn notifications_are_set_up_and_tested_from_the_settings_page(test_db: Tes
         .unwrap();
     link.click().await.unwrap();
     wait_for_text(client, "#notified", "Notifications: orders failures").await;
+
+    // A message's link to a result (`/checks/{id}?result={id}`), opened cold in a browser
+    // with no session: sign-in first, then that result's page with the result open.
+    let check_path = client.current_url().await.unwrap().path().to_owned();
+    let result_id = client
+        .find(Locator::Css("#results tbody tr"))
+        .await
+        .unwrap()
+        .attr("data-result-id")
+        .await
+        .unwrap()
+        .unwrap();
+    let link = format!("{check_path}?result={result_id}");
+    client.delete_all_cookies().await.unwrap();
+    client.goto(&server.url(&link)).await.unwrap();
+    sign_in(client, EMAIL, PASSWORD).await;
+    let panel = client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#result-panel"))
+        .await
+        .unwrap();
+    assert_eq!(
+        panel.attr("data-result-id").await.unwrap().as_deref(),
+        Some(result_id.as_str())
+    );
+    let url = client.current_url().await.unwrap();
+    assert_eq!(url.path(), check_path);
+    assert_eq!(url.query(), Some(format!("result={result_id}").as_str()));
 
     dashboard.finish(|_| false).await;
 }
