@@ -1,4 +1,4 @@
-//! The Soda Cloud protocol's routes, as Soda Core 3.5.6 speaks it: `POST /api/command`,
+//! The Soda Cloud protocol's routes, as Soda Core 3.5.6 and 4.x speak it: `POST /api/command`,
 //! `POST /api/query`, `POST /api/scan/upload`. What the bodies mean is in `crate::soda`.
 //!
 //! Soda Core reads every response body as JSON before it looks at the status, and only logs in
@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use super::{AppState, HttpError, auth};
 use crate::credentials;
-use crate::soda::{document, history_filter};
+use crate::soda::{contract_results, document, history_filter};
 use crate::storage::{NewSample, ScanSender};
 
 /// The largest `/api/query` body: Soda Core's history queries are a few kilobytes.
@@ -172,7 +172,7 @@ async fn authenticate(state: &AppState, token: Option<&str>) -> Result<(String, 
     })
 }
 
-#[utoipa::path(post, path = "/command", tag = "soda-core", description = "Soda Core's commands: login (API key id and secret in the body) and sodaCoreInsertScanResults (token in the body).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The API key may not send scans of this data source", body = ApiError), (status = 409, description = "It would replace a scan another API key sent", body = ApiError), (status = 413, description = "Body too large", body = ApiError), (status = 429, description = "Too many wrong secrets for this API key", body = ApiError), (status = 503, description = "Busy; retry", body = ApiError)))]
+#[utoipa::path(post, path = "/command", tag = "soda-core", description = "Soda Core's commands: login (API key id and secret in the body), sodaCoreInsertScanResults (Soda Core 3's, and Soda Core 4's with \"version\": \"4\") and sodaCoreUploadContractFile (Soda Core 4; token in the body).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The API key may not send scans of this data source", body = ApiError), (status = 409, description = "It would replace a scan another API key sent", body = ApiError), (status = 413, description = "Body too large", body = ApiError), (status = 429, description = "Too many wrong secrets for this API key", body = ApiError), (status = 503, description = "Busy; retry", body = ApiError)))]
 async fn command(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -206,8 +206,20 @@ async fn command(
                 .remove("token")
                 .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
             let (api_key, role) = authenticate(&state, token.as_deref()).await?;
-            let doc = document::parse_slice(&bytes)
-                .map_err(|e| HttpError::bad_request(format!("invalid scan results: {e}")))?;
+            // Soda Core 4 marks its documents with `"version": "4"`; Soda Core 3 sends none.
+            let version = envelope
+                .get("version")
+                .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+                .map(|v| match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                });
+            let doc = if contract_results::is_v4(version.as_deref()) {
+                contract_results::parse_slice(&bytes)
+            } else {
+                document::parse_slice(&bytes)
+            }
+            .map_err(|e| HttpError::bad_request(format!("invalid scan results: {e}")))?;
             if let Some(allowed) = state.db.api_key_data_sources(&api_key).await? {
                 let sent = doc
                     .all_checks()
@@ -267,13 +279,25 @@ async fn command(
             }))
             .into_response())
         }
+        "sodaCoreUploadContractFile" => {
+            // Soda Core 4 uploads the contract before the results that name it by `fileId`.
+            let token = envelope_string(&envelope, "token").ok();
+            let (api_key, _role) = authenticate(&state, token.as_deref()).await?;
+            let contents = envelope_string(&envelope, "contents")?;
+            let file_id = state
+                .db
+                .insert_contract_file(&contents, Some(&api_key))
+                .await?;
+            Ok(Json(json!({"fileId": file_id})).into_response())
+        }
         other => Err(HttpError::bad_request(format!(
-            "unknown command type '{other}' (Seltzer accepts login and sodaCoreInsertScanResults)"
+            "unknown command type '{other}' (Seltzer accepts login, sodaCoreInsertScanResults \
+             and sodaCoreUploadContractFile)"
         ))),
     }
 }
 
-#[utoipa::path(post, path = "/query", tag = "soda-core", description = "Soda Core's queries (token in the body): cloud configuration, check attributes, historic measurements and check results.", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
+#[utoipa::path(post, path = "/query", tag = "soda-core", description = "Soda Core's queries (token in the body): cloud configuration, check attributes, historic measurements and check results (Soda Core 3); datasets configuration and whoAmI (Soda Core 4).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
 async fn query(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -288,6 +312,8 @@ async fn query(
         "sodaCoreAvailableCheckAttributes",
         "sodaCoreHistoricMeasurements",
         "sodaCoreHistoricCheckResults",
+        "sodaCoreDatasetsConfiguration",
+        "whoAmI",
     ];
     if !known.contains(&kind.as_str()) {
         return Err(HttpError::bad_request(format!(
@@ -298,11 +324,16 @@ async fn query(
     let token = envelope
         .get("token")
         .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
-    authenticate(&state, token.as_deref()).await?;
+    let (api_key, role) = authenticate(&state, token.as_deref()).await?;
     let answer = match kind.as_str() {
         "sodaCoreCloudConfiguration" => {
             json!({"disableCollectingWarehouseData": !state.ingest.collect_samples})
         }
+        // Soda Core 4 asks before it verifies a contract, and stops if the answer is not
+        // 200: Seltzer has no per-dataset configuration (samplers, warehouse overrides).
+        "sodaCoreDatasetsConfiguration" => json!({"results": []}),
+        // `soda cloud test`: any JSON will do; who the key is helps a person reading it.
+        "whoAmI" => json!({"apiKeyId": api_key, "role": role.as_str()}),
         "sodaCoreAvailableCheckAttributes" => {
             json!({"results": state.db.list_attributes().await?})
         }

@@ -49,6 +49,10 @@ pub struct ScanResults {
     /// Error lines in the log as Soda Core sent it, before [`ScanResults::bound_logs`].
     #[serde(skip)]
     errors_received: Option<usize>,
+    /// Soda Core 4: the contract file the results verified (`contract.fileId`, from
+    /// `sodaCoreUploadContractFile`).
+    #[serde(skip)]
+    pub contract_file_id: Option<String>,
 }
 
 /// The most log text a scan keeps (messages, all lines together) and the most of one message.

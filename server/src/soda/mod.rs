@@ -1,7 +1,9 @@
 //! What Soda Core sends and asks, as Seltzer understands it: the scan results document of
-//! `sodaCoreInsertScanResults` and the filter of its history queries. A domain module: it
+//! `sodaCoreInsertScanResults` (Soda Core 3's, and Soda Core 4's contract results read into
+//! the same shape) and the filter of its history queries. A domain module: it
 //! imports neither `http` nor `storage`; both import it.
 
+pub mod contract_results;
 pub mod document;
 pub mod history_filter;
 

@@ -8,6 +8,7 @@ mod attributes;
 mod batch;
 mod checkpoints;
 mod checks;
+mod contracts;
 mod datasets;
 mod error;
 mod integrity;

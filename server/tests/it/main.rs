@@ -12,7 +12,7 @@
 //! - `browser`: the dashboard in headless Chromium against a real `seltzer serve`;
 //! - `notifications`: rules, channels and deliveries to a real HTTP receiver;
 //! - `outcome_runs`: since when a check's outcome holds, and what an overwrite replaced;
-//! - `notifications`: rules, channels and deliveries to a real HTTP receiver;
+//! - `contracts`: Soda Core 4's contract verifications replayed from captured traffic;
 //! - `layers`: the modules of `server/src` use only lower layers (no import circle).
 
 // A test that meets an unexpected error should stop right there, helpers included.
@@ -26,6 +26,7 @@ mod api_access;
 mod backtest;
 mod browser;
 mod cli;
+mod contracts;
 mod ingest;
 mod ingest_errors;
 mod layers;

@@ -25,9 +25,9 @@ pub(super) async fn insert_scan_row(
         "INSERT INTO scans (scan_definition_id, default_data_source, data_timestamp, \
          scan_start_timestamp, scan_end_timestamp, received_at, has_errors, has_warnings, \
          has_failures, pass_count, warn_count, fail_count, not_evaluated_count, error_count, \
-         logs, payload, api_key_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-         RETURNING id",
+         logs, payload, api_key_id, contract_file_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $18) RETURNING id",
     )
     .bind(definition_id)
     .bind(&doc.default_data_source)
@@ -46,6 +46,7 @@ pub(super) async fn insert_scan_row(
     .bind(logs)
     .bind(payload)
     .bind(api_key_id)
+    .bind(&doc.contract_file_id)
     .fetch_one(&mut **tx)
     .await?)
 }

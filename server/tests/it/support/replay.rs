@@ -1,5 +1,6 @@
-//! Soda Core's protocol replayed from the captured traffic of real Soda Core 3.5.6 runs
-//! (`tests/data/soda-core-3.5.6/`), with a real login and Seltzer's own file ids.
+//! Soda Core's protocol replayed from the captured traffic of real Soda Core 3.5.6 and 4.28.0
+//! runs (`tests/data/soda-core-3.5.6/`, `tests/data/soda-core-4.28.0/`), with a real login and
+//! Seltzer's own file ids.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -10,10 +11,17 @@ use serde_json::{Value, json};
 
 use super::{RunningServer, Seltzer, http_post_json, http_send, send};
 
-/// A captured scenario's folder.
+/// A captured Soda Core 3.5.6 scenario's folder.
 pub fn fixture_dir(scenario: &str) -> PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/soda-core-3.5.6")
+        .join(scenario)
+}
+
+/// A captured Soda Core 4.28.0 scenario's folder.
+pub fn v4_fixture_dir(scenario: &str) -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/soda-core-4.28.0")
         .join(scenario)
 }
 
@@ -95,10 +103,19 @@ impl SodaCoreLink for ServedSeltzer<'_> {
     }
 }
 
-/// Replays a scenario's requests in order, with a real login and our own file ids, and checks
-/// every answer is a 200 with the JSON Soda Core reads.
+/// Replays a Soda Core 3.5.6 scenario's requests in order, with a real login and our own file
+/// ids, and checks every answer is a 200 with the JSON Soda Core reads.
 pub async fn replay(link: &impl SodaCoreLink, scenario: &str) -> Replayed {
-    let dir = fixture_dir(scenario).join("requests");
+    replay_dir(link, &fixture_dir(scenario)).await
+}
+
+/// The same for a Soda Core 4.28.0 scenario (its contract file uploaded as a command).
+pub async fn replay_v4(link: &impl SodaCoreLink, scenario: &str) -> Replayed {
+    replay_dir(link, &v4_fixture_dir(scenario)).await
+}
+
+async fn replay_dir(link: &impl SodaCoreLink, scenario: &std::path::Path) -> Replayed {
+    let dir = scenario.join("requests");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -136,6 +153,12 @@ pub async fn replay(link: &impl SodaCoreLink, scenario: &str) -> Replayed {
         body["token"] = json!(token);
         let (status, reply) = link.command(request["path"].as_str().unwrap(), &body).await;
         assert_eq!(status, 200, "{name}: {reply}");
+        if let (Some(theirs), Some(ours)) = (
+            captured["response"]["body"]["fileId"].as_str(),
+            reply["fileId"].as_str(),
+        ) {
+            file_ids.insert(theirs.to_owned(), ours.to_owned());
+        }
         match body["type"].as_str().unwrap() {
             "sodaCoreInsertScanResults" => {
                 let scan_id: i64 = reply["scanId"].as_str().unwrap().parse().unwrap();
@@ -149,6 +172,9 @@ pub async fn replay(link: &impl SodaCoreLink, scenario: &str) -> Replayed {
             }
             "sodaCoreCloudConfiguration" => {
                 assert_eq!(reply, json!({"disableCollectingWarehouseData": false}));
+            }
+            "sodaCoreUploadContractFile" => {
+                assert!(reply["fileId"].is_string(), "{name}: {reply}");
             }
             _ => assert!(reply["results"].is_array(), "{name}: {reply}"),
         }

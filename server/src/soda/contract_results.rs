@@ -1,0 +1,287 @@
+//! Soda Core 4's results document: `sodaCoreInsertScanResults` with `"version": "4"`, sent by
+//! `soda contract verify -p` (data contracts). It is read into the same [`ScanResults`] as
+//! Soda Core 3's, so both are stored, shown and notified about alike. What differs:
+//! - checks are identified by `identities.vc1` alone (stable across renames and threshold
+//!   edits), datasets by their qualified name `dataSource/prefix…/table`: the dataset is
+//!   stored as `prefix…/table` under its data source;
+//! - outcomes add `excluded` (deselected: not run, so not stored: no history point, no status
+//!   change) and `unevaluated` (stored as not evaluated, without the `value: 0` Soda Core 4
+//!   puts in its place);
+//! - `hasErrors`, `hasFailures` and `hasWarnings` are one status in three flags (at most one
+//!   is true): they are derived again from the outcomes;
+//! - locations are 0-based; keys whose value is null are left out, never sent as null.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::document::{self, ScanResults};
+
+/// Whether a `sodaCoreInsertScanResults` body is Soda Core 4's (its `version` is `"4"`; Soda
+/// Core 3 sends none).
+pub fn is_v4(version: Option<&str>) -> bool {
+    version.is_some_and(|v| v.trim_start().starts_with('4'))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Results {
+    definition_name: String,
+    default_data_source: String,
+    data_timestamp: String,
+    scan_start_timestamp: String,
+    scan_end_timestamp: String,
+    #[serde(default)]
+    has_errors: bool,
+    /// Absent when the contract has no checks.
+    #[serde(default)]
+    checks: Vec<Check>,
+    #[serde(default)]
+    logs: Vec<Value>,
+    #[serde(default)]
+    metadata: Vec<Metadata>,
+    /// The contract file uploaded just before (`sodaCoreUploadContractFile`).
+    contract: Option<Contract>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Contract {
+    file_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Check {
+    identities: Identities,
+    name: String,
+    #[serde(default)]
+    definition: String,
+    #[serde(default)]
+    resource_attributes: Vec<Value>,
+    location: Option<Location>,
+    data_source: Option<String>,
+    table: Option<String>,
+    #[serde(default)]
+    dataset_prefix: Vec<String>,
+    column: Option<String>,
+    outcome: Outcome,
+    #[serde(default)]
+    diagnostics: Map<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Identities {
+    vc1: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    file_path: Option<String>,
+    line: Option<i64>,
+    col: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum Outcome {
+    Pass,
+    Warn,
+    Fail,
+    Excluded,
+    Unevaluated,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Metadata {
+    dataset_qualified_name: String,
+}
+
+/// The dataset's name under its data source: the prefixes (schema; database and schema) and
+/// the table, joined with `/` as in the qualified name.
+fn dataset_name(prefix: &[String], table: &str) -> String {
+    prefix
+        .iter()
+        .map(String::as_str)
+        .chain([table])
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `shop/main/orders` → (`shop`, `main/orders`).
+fn split_qualified_name(dqn: &str) -> Option<(&str, &str)> {
+    dqn.split_once('/')
+        .filter(|(source, rest)| !source.is_empty() && !rest.is_empty())
+}
+
+impl Results {
+    /// The document in Soda Core 3's shape, which [`document::parse`] reads and checks.
+    fn to_v3(&self) -> Value {
+        let evaluated: Vec<&Check> = self
+            .checks
+            .iter()
+            .filter(|c| c.outcome != Outcome::Excluded)
+            .collect();
+        let any = |o: Outcome| evaluated.iter().any(|c| c.outcome == o);
+        let log_errors = self.logs.iter().any(|l| {
+            matches!(
+                l.get("level").and_then(Value::as_str),
+                Some("error" | "critical")
+            )
+        });
+        let checks: Vec<Value> = evaluated.iter().map(|c| c.to_v3()).collect();
+        let metadata: Vec<Value> = self
+            .metadata
+            .iter()
+            .filter_map(|m| split_qualified_name(&m.dataset_qualified_name))
+            .map(|(source, dataset)| json!({"dataSource": source, "table": dataset}))
+            .collect();
+        json!({
+            "definitionName": self.definition_name,
+            "defaultDataSource": self.default_data_source,
+            "dataTimestamp": self.data_timestamp,
+            "scanStartTimestamp": self.scan_start_timestamp,
+            "scanEndTimestamp": self.scan_end_timestamp,
+            "hasErrors": self.has_errors || log_errors,
+            "hasFailures": any(Outcome::Fail),
+            "hasWarnings": any(Outcome::Warn),
+            "checks": checks,
+            "metadata": metadata,
+            "logs": self.logs,
+        })
+    }
+}
+
+impl Check {
+    fn to_v3(&self) -> Value {
+        let outcome = match self.outcome {
+            Outcome::Pass => json!("pass"),
+            Outcome::Warn => json!("warn"),
+            Outcome::Fail => json!("fail"),
+            Outcome::Excluded | Outcome::Unevaluated => Value::Null,
+        };
+        let mut diagnostics = self.diagnostics.clone();
+        // Soda Core 4 sends `value: 0` for a check it could not evaluate ("required
+        // non-nullable field in the api"): a point at 0 in its trend would be a lie.
+        if self.outcome == Outcome::Unevaluated {
+            diagnostics.remove("value");
+        }
+        let table = self
+            .table
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(|t| dataset_name(&self.dataset_prefix, t));
+        // Soda Core 4 counts lines and columns from 0; people, and Soda Core 3, from 1.
+        let location = self.location.as_ref().map(|l| {
+            json!({"filePath": l.file_path, "line": l.line.map(|n| n + 1), "col": l.col.map(|n| n + 1)})
+        });
+        let mut identities = BTreeMap::new();
+        identities.insert("vc1", self.identities.vc1.clone());
+        json!({
+            "identity": self.identities.vc1,
+            "identities": identities,
+            "name": self.name,
+            "type": "generic",
+            "definition": self.definition,
+            "resourceAttributes": self.resource_attributes,
+            "location": location,
+            "dataSource": self.data_source,
+            "table": table,
+            "column": self.column,
+            "outcome": outcome,
+            "diagnostics": diagnostics,
+        })
+    }
+}
+
+/// Parses a Soda Core 4 results document, naming the offending field on error (as it was
+/// sent), into what Seltzer stores.
+pub fn parse_slice(body: &[u8]) -> Result<ScanResults, String> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let results: Results = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        if path == "." {
+            inner
+        } else {
+            format!("{path}: {inner}")
+        }
+    })?;
+    if let Some(i) = results
+        .checks
+        .iter()
+        .position(|c| c.identities.vc1.trim().is_empty())
+    {
+        return Err(format!("checks[{i}].identities.vc1: must not be empty"));
+    }
+    let contract_file_id = results.contract.as_ref().and_then(|c| c.file_id.clone());
+    let mut doc = document::parse(&results.to_v3())?;
+    doc.contract_file_id = contract_file_id;
+    Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_keep_their_identity_dataset_and_honest_outcomes() {
+        let body = json!({
+            "version": "4", "definitionName": "shop/main/orders", "defaultDataSource": "shop",
+            "dataTimestamp": "2026-12-06T03:56:06+00:00",
+            "scanStartTimestamp": "2026-12-06T03:56:06+00:00",
+            "scanEndTimestamp": "2026-12-06T03:56:07+00:00",
+            "hasErrors": false, "hasFailures": true, "hasWarnings": false,
+            "contract": {"fileId": "contract-1", "metadata": {"source": {"type": "local"}}},
+            "checks": [
+                {"identities": {"vc1": "0b286aad"}, "name": "Order ids are unique",
+                 "dataSource": "shop", "table": "orders", "datasetPrefix": ["main"],
+                 "column": "id", "outcome": "fail",
+                 "location": {"filePath": "contract.yml", "line": 7, "col": 10},
+                 "diagnostics": {"value": 1, "fail": {}}},
+                {"identities": {"vc1": "44fe6387"}, "name": "Customer is set",
+                 "dataSource": "shop", "table": "orders", "datasetPrefix": ["main"],
+                 "outcome": "warn", "diagnostics": {"value": 2}},
+                {"identities": {"vc1": "8919e98d"}, "name": "Data is fresh",
+                 "dataSource": "shop", "table": "orders", "datasetPrefix": ["main"],
+                 "outcome": "unevaluated", "diagnostics": {"value": 0}},
+                {"identities": {"vc1": "29cf3b4e"}, "name": "Row count",
+                 "dataSource": "shop", "table": "orders", "datasetPrefix": ["main"],
+                 "outcome": "excluded"}
+            ],
+            "logs": [{"level": "info", "message": "ok", "index": 0, "thread": 140_000,
+                      "timestamp": "2026-12-06T03:56:06+00:00"}]
+        });
+        let doc = parse_slice(body.to_string().as_bytes()).unwrap();
+        assert_eq!(doc.checks.len(), 3, "the excluded check is not stored");
+        let unique = &doc.checks[0];
+        assert_eq!(unique.primary_identity(), "0b286aad");
+        assert_eq!(unique.table.as_deref(), Some("main/orders"));
+        assert_eq!(unique.location.as_ref().unwrap().line, Some(8));
+        // The flags are derived from the outcomes (Soda Core 4 sends one of them only).
+        assert!(doc.has_failures && doc.has_warnings && !doc.has_errors);
+        assert_eq!(doc.contract_file_id.as_deref(), Some("contract-1"));
+        let fresh = &doc.checks[2];
+        assert_eq!(fresh.outcome, None);
+        assert_eq!(fresh.value(), None, "no value 0 for an unevaluated check");
+    }
+
+    #[test]
+    fn a_missing_identity_is_named() {
+        let body = json!({
+            "version": "4", "definitionName": "d", "defaultDataSource": "shop",
+            "dataTimestamp": "2026-12-06T03:56:06+00:00",
+            "scanStartTimestamp": "2026-12-06T03:56:06+00:00",
+            "scanEndTimestamp": "2026-12-06T03:56:06+00:00",
+            "checks": [{"name": "x", "outcome": "pass"}]
+        });
+        let error = parse_slice(body.to_string().as_bytes()).unwrap_err();
+        assert!(
+            error.starts_with("checks[0]: missing field `identities`"),
+            "{error}"
+        );
+    }
+}
