@@ -2,8 +2,8 @@
 # Installs what building Seltzer needs, skipping whatever is already there, so a second run
 # takes seconds. Sourced by scripts/run.sh and scripts/test.sh. For the tests:
 #   --browser  Debian's chromium and chromium-driver
-#   --soda     a cached virtualenv with Soda Core 3.5.6 from PyPI (the real client) and
-#              aiosmtpd (the SMTP server the email tests send to)
+#   --soda     cached virtualenvs with Soda Core 3.5.6 (and aiosmtpd, the SMTP server the
+#              email tests send to) and Soda Core 4.28.0 from PyPI: the real clients
 #
 # Never downloads a prebuilt tool from outside the package registries: Rust tools come from
 # crates.io (cargo install), JavaScript from npm (package-lock.json), the browser from Debian.
@@ -12,7 +12,8 @@ seltzer_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # Where the Soda Core virtualenv lives (the tests look there too).
 SELTZER_SODA_VENV=${SELTZER_SODA_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/seltzer/soda-core-3.5.6}
-export SELTZER_SODA_VENV
+SELTZER_SODA4_VENV=${SELTZER_SODA4_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/seltzer/soda-core-4.28.0}
+export SELTZER_SODA_VENV SELTZER_SODA4_VENV
 
 seltzer_setup() {
   local with_browser="" with_soda=""
@@ -89,6 +90,14 @@ seltzer_setup() {
     python3 -m venv "$SELTZER_SODA_VENV"
     "$SELTZER_SODA_VENV/bin/pip" install -q --upgrade pip
     "$SELTZER_SODA_VENV/bin/pip" install -q "soda-core-duckdb==3.5.6" "duckdb<1.1.0" setuptools
+  fi
+  # Soda Core 4 (data contracts), the other client Seltzer takes results from.
+  if [ -n "$with_soda" ] && [ ! -x "$SELTZER_SODA4_VENV/bin/soda" ]; then
+    seltzer_log "python3 -m venv $SELTZER_SODA4_VENV; pip install soda-core==4.28.0 soda-duckdb==4.28.0"
+    rm -rf "$SELTZER_SODA4_VENV"
+    python3 -m venv "$SELTZER_SODA4_VENV"
+    "$SELTZER_SODA4_VENV/bin/pip" install -q --upgrade pip
+    "$SELTZER_SODA4_VENV/bin/pip" install -q "soda-core==4.28.0" "soda-duckdb==4.28.0"
   fi
   # The tests' SMTP server (email notifications), beside the client in the same virtualenv.
   if [ -n "$with_soda" ] && ! "$SELTZER_SODA_VENV/bin/python" -c "import aiosmtpd" 2>/dev/null; then

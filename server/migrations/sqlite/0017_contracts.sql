@@ -1,6 +1,6 @@
--- Soda Core 4 uploads the contract file it verifies (`sodaCoreUploadContractFile`) before
--- sending the results that reference it: the text is kept, and each scan names the file it
--- verified.
+-- Soda Core 4 uploads the contract file it verifies or publishes (`sodaCoreUploadContractFile`)
+-- before the command that names it: the text is kept, each scan names the file it verified,
+-- and each publication (`soda contract publish`) the file it made the dataset's contract.
 CREATE TABLE contract_files (
     id TEXT PRIMARY KEY,
     contents TEXT NOT NULL,
@@ -8,3 +8,13 @@ CREATE TABLE contract_files (
     created_at BIGINT NOT NULL
 );
 ALTER TABLE scans ADD COLUMN contract_file_id TEXT;
+-- Every publication is kept; a dataset's contract in force is its latest.
+CREATE TABLE published_contracts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    data_source TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    file_id TEXT NOT NULL,
+    api_key_id TEXT,
+    published_at BIGINT NOT NULL
+);
+CREATE INDEX published_contracts_by_dataset ON published_contracts (data_source, dataset, id);

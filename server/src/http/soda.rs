@@ -172,7 +172,7 @@ async fn authenticate(state: &AppState, token: Option<&str>) -> Result<(String, 
     })
 }
 
-#[utoipa::path(post, path = "/command", tag = "soda-core", description = "Soda Core's commands: login (API key id and secret in the body), sodaCoreInsertScanResults (Soda Core 3's, and Soda Core 4's with \"version\": \"4\") and sodaCoreUploadContractFile (Soda Core 4; token in the body).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The API key may not send scans of this data source", body = ApiError), (status = 409, description = "It would replace a scan another API key sent", body = ApiError), (status = 413, description = "Body too large", body = ApiError), (status = 429, description = "Too many wrong secrets for this API key", body = ApiError), (status = 503, description = "Busy; retry", body = ApiError)))]
+#[utoipa::path(post, path = "/command", tag = "soda-core", description = "Soda Core's commands: login (API key id and secret in the body), sodaCoreInsertScanResults (Soda Core 3's, and Soda Core 4's with \"version\": \"4\") and sodaCoreUploadContractFile and sodaCorePublishContract (Soda Core 4; token in the body).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The API key may not send scans of this data source", body = ApiError), (status = 409, description = "It would replace a scan another API key sent", body = ApiError), (status = 413, description = "Body too large", body = ApiError), (status = 429, description = "Too many wrong secrets for this API key", body = ApiError), (status = 503, description = "Busy; retry", body = ApiError)))]
 async fn command(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -290,14 +290,54 @@ async fn command(
                 .await?;
             Ok(Json(json!({"fileId": file_id})).into_response())
         }
+        "sodaCorePublishContract" => {
+            // `soda contract publish`: the uploaded file becomes its dataset's contract.
+            let token = envelope_string(&envelope, "token").ok();
+            let (api_key, role) = authenticate(&state, token.as_deref()).await?;
+            if role < Role::Editor {
+                return Err(HttpError::new(
+                    ErrorCode::Forbidden,
+                    format!(
+                        "API key {api_key} is a {} key: publishing contracts takes an editor \
+                         or admin key",
+                        role.as_str()
+                    ),
+                ));
+            }
+            let contract = envelope
+                .get("contract")
+                .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+                .unwrap_or(Value::Null);
+            let Some(file_id) = contract.get("fileId").and_then(Value::as_str) else {
+                return Err(HttpError::bad_request("missing field `contract.fileId`"));
+            };
+            let Some(contents) = state.db.contract_file(file_id).await? else {
+                return Err(HttpError::bad_request(format!(
+                    "contract.fileId: no uploaded contract file '{file_id}' \
+                     (sodaCoreUploadContractFile first)"
+                )));
+            };
+            let (data_source, dataset) =
+                contract_results::contract_dataset(&contents).map_err(HttpError::bad_request)?;
+            state
+                .db
+                .publish_contract(&data_source, &dataset, file_id, Some(&api_key))
+                .await?;
+            Ok(Json(json!({
+                "fileId": file_id,
+                "metadata": contract.get("metadata").cloned().unwrap_or(Value::Null),
+                "publishedContract": {"datasetId": format!("{data_source}/{dataset}")},
+            }))
+            .into_response())
+        }
         other => Err(HttpError::bad_request(format!(
-            "unknown command type '{other}' (Seltzer accepts login, sodaCoreInsertScanResults \
-             and sodaCoreUploadContractFile)"
+            "unknown command type '{other}' (Seltzer accepts login, sodaCoreInsertScanResults, \
+             sodaCoreUploadContractFile and sodaCorePublishContract)"
         ))),
     }
 }
 
-#[utoipa::path(post, path = "/query", tag = "soda-core", description = "Soda Core's queries (token in the body): cloud configuration, check attributes, historic measurements and check results (Soda Core 3); datasets configuration and whoAmI (Soda Core 4).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
+#[utoipa::path(post, path = "/query", tag = "soda-core", description = "Soda Core's queries (token in the body): cloud configuration, check attributes, historic measurements and check results (Soda Core 3); datasets configuration, whoAmI, sodaCoreCanManageContracts and sodaCoreGetContract (Soda Core 4).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
 async fn query(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -314,6 +354,8 @@ async fn query(
         "sodaCoreHistoricCheckResults",
         "sodaCoreDatasetsConfiguration",
         "whoAmI",
+        "sodaCoreCanManageContracts",
+        "sodaCoreGetContract",
     ];
     if !known.contains(&kind.as_str()) {
         return Err(HttpError::bad_request(format!(
@@ -334,6 +376,30 @@ async fn query(
         "sodaCoreDatasetsConfiguration" => json!({"results": []}),
         // `soda cloud test`: any JSON will do; who the key is helps a person reading it.
         "whoAmI" => json!({"apiKeyId": api_key, "role": role.as_str()}),
+        // Publishing a dataset's contract takes an editor or admin key.
+        "sodaCoreCanManageContracts" if role >= Role::Editor => json!({"allowed": true}),
+        "sodaCoreCanManageContracts" => {
+            json!({"allowed": false, "reason": "missingManageContracts"})
+        }
+        // `soda contract fetch`: the dataset's contract in force, or the code the client
+        // turns into "no contract".
+        "sodaCoreGetContract" => {
+            let body = json_body(&bytes)?;
+            let (data_source, dataset) = contract_results::dataset_of_parts(&body["dataset"])
+                .ok_or_else(|| {
+                    HttpError::bad_request(
+                        "field `dataset` must be {\"datasource\", \"prefixes\", \"name\"}",
+                    )
+                })?;
+            match state.db.published_contract(&data_source, &dataset).await? {
+                Some(contents) => json!({"contents": contents}),
+                None => {
+                    let message = format!("no contract is published for {data_source}/{dataset}");
+                    let answer = json!({"code": "contract_not_found", "message": message});
+                    return Ok((StatusCode::BAD_REQUEST, Json(answer)).into_response());
+                }
+            }
+        }
         "sodaCoreAvailableCheckAttributes" => {
             json!({"results": state.db.list_attributes().await?})
         }

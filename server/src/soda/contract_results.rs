@@ -56,6 +56,8 @@ struct Contract {
 struct Check {
     identities: Identities,
     name: String,
+    /// `missing`, `freshness`, … (the key Soda Core 4 drops from `definition`).
+    check_type: Option<String>,
     #[serde(default)]
     definition: String,
     #[serde(default)]
@@ -100,6 +102,33 @@ struct Metadata {
     dataset_qualified_name: String,
 }
 
+/// The check as its contract says it: Soda Core 4's `definition` is the check's place in the
+/// contract (`columns: - name: id  checks: - BODY`) with the check's type key dropped
+/// (`- missing:` arrives as `- {}`); it is put back, so the snippet reads as the contract does
+/// (and says which check it is). A snippet of another shape is kept as it came.
+pub fn with_check_type(definition: &str, check_type: &str) -> Option<String> {
+    let lines: Vec<&str> = definition.lines().collect();
+    let list = lines.iter().rposition(|l| l.trim_start() == "checks:")?;
+    let item = *lines.get(list + 1)?;
+    let indent = item.len() - item.trim_start().len();
+    let first = item.trim_start().strip_prefix("- ")?;
+    let body = &lines[list + 2..];
+    if body
+        .iter()
+        .any(|l| !l.trim().is_empty() && l.len() - l.trim_start().len() <= indent)
+    {
+        return None;
+    }
+    let pad = " ".repeat(indent);
+    let mut out: Vec<String> = lines[..=list].iter().map(|l| (*l).to_owned()).collect();
+    out.push(format!("{pad}- {check_type}:"));
+    if first != "{}" {
+        out.push(format!("{pad}    {first}"));
+        out.extend(body.iter().map(|l| format!("  {l}")));
+    }
+    Some(out.join("\n") + "\n")
+}
+
 /// The dataset's name under its data source: the prefixes (schema; database and schema) and
 /// the table, joined with `/` as in the qualified name.
 fn dataset_name(prefix: &[String], table: &str) -> String {
@@ -109,6 +138,45 @@ fn dataset_name(prefix: &[String], table: &str) -> String {
         .chain([table])
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// The dataset a contract is about, from its `dataset:` key (`shop/main/orders`): its data
+/// source and its name under it (`main/orders`).
+pub fn contract_dataset(contract: &str) -> Result<(String, String), String> {
+    let root = shared::sodacl::yaml::parse(contract).map_err(|e| {
+        format!(
+            "the contract is not YAML (line {}): {}",
+            e.pos.line, e.message
+        )
+    })?;
+    let dqn = match root.as_ref().map(|n| &n.value) {
+        Some(shared::sodacl::yaml::Value::Map(entries)) => entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("dataset"))
+            .and_then(|(_, v)| v.as_str()),
+        _ => None,
+    }
+    .ok_or("the contract has no `dataset:` key naming its dataset (data_source/…/table)")?;
+    split_qualified_name(dqn)
+        .map(|(source, dataset)| (source.to_owned(), dataset.to_owned()))
+        .ok_or_else(|| format!("dataset '{dqn}' is not a qualified name (data_source/…/table)"))
+}
+
+/// The dataset Soda Core 4 names as `{datasource, prefixes, name}`: its data source and its
+/// name under it.
+pub fn dataset_of_parts(parts: &Value) -> Option<(String, String)> {
+    let source = parts.get("datasource")?.as_str()?;
+    let name = parts.get("name")?.as_str()?;
+    let prefix: Vec<String> = parts
+        .get("prefixes")
+        .and_then(Value::as_array)
+        .map(|p| {
+            p.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((source.to_owned(), dataset_name(&prefix, name)))
 }
 
 /// `shop/main/orders` → (`shop`, `main/orders`).
@@ -180,12 +248,17 @@ impl Check {
         });
         let mut identities = BTreeMap::new();
         identities.insert("vc1", self.identities.vc1.clone());
+        let definition = self
+            .check_type
+            .as_deref()
+            .and_then(|t| with_check_type(&self.definition, t))
+            .unwrap_or_else(|| self.definition.clone());
         json!({
             "identity": self.identities.vc1,
             "identities": identities,
             "name": self.name,
             "type": "generic",
-            "definition": self.definition,
+            "definition": definition,
             "resourceAttributes": self.resource_attributes,
             "location": location,
             "dataSource": self.data_source,
@@ -267,6 +340,43 @@ mod tests {
         let fresh = &doc.checks[2];
         assert_eq!(fresh.outcome, None);
         assert_eq!(fresh.value(), None, "no value 0 for an unevaluated check");
+    }
+
+    #[test]
+    fn definitions_get_their_check_type_back() {
+        assert_eq!(
+            with_check_type("columns:\n- name: id\n  checks:\n  - {}\n", "missing").unwrap(),
+            "columns:\n- name: id\n  checks:\n  - missing:\n"
+        );
+        assert_eq!(
+            with_check_type(
+                "checks:\n- column: created_at\n  threshold:\n    unit: hour\n    must_be_less_than: 24\n",
+                "freshness"
+            )
+            .unwrap(),
+            "checks:\n- freshness:\n    column: created_at\n    threshold:\n      unit: hour\n      \
+             must_be_less_than: 24\n"
+        );
+        assert_eq!(with_check_type("something: else\n", "missing"), None);
+    }
+
+    #[test]
+    fn a_contract_names_its_dataset() {
+        let contract = "dataset: shop/main/orders\n\ncolumns:\n  - name: id\n";
+        assert_eq!(
+            contract_dataset(contract).unwrap(),
+            ("shop".to_owned(), "main/orders".to_owned())
+        );
+        assert!(
+            contract_dataset("columns: []\n")
+                .unwrap_err()
+                .contains("`dataset:`")
+        );
+        let parts = json!({"datasource": "shop", "prefixes": ["main"], "name": "orders"});
+        assert_eq!(
+            dataset_of_parts(&parts),
+            Some(("shop".to_owned(), "main/orders".to_owned()))
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Soda Core 4's contract files: the text `soda contract verify -p` uploads before its
-//! results (`sodaCoreUploadContractFile`), which each scan then names (`contract_file_id`).
+//! results (`sodaCoreUploadContractFile`), which each scan then names (`contract_file_id`),
+//! and the contracts `soda contract publish` makes a dataset's contract in force.
 
 use super::{Database, StorageError};
 use crate::credentials;
@@ -37,6 +38,57 @@ impl Database {
              ON f.id = s.contract_file_id WHERE s.id = $1",
         )
         .bind(scan_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// A contract file's text.
+    pub async fn contract_file(&self, file_id: &str) -> Result<Option<String>, StorageError> {
+        Ok(
+            sqlx::query_scalar("SELECT contents FROM contract_files WHERE id = $1")
+                .bind(file_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Makes an uploaded file the contract in force of `data_source`'s `dataset`
+    /// (`prefix…/table`).
+    pub async fn publish_contract(
+        &self,
+        data_source: &str,
+        dataset: &str,
+        file_id: &str,
+        api_key_id: Option<&str>,
+    ) -> Result<(), StorageError> {
+        let _gate = self.write_gate().await;
+        sqlx::query(
+            "INSERT INTO published_contracts (data_source, dataset, file_id, api_key_id, \
+             published_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(data_source)
+        .bind(dataset)
+        .bind(file_id)
+        .bind(api_key_id)
+        .bind(timestamp::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The contract in force of `data_source`'s `dataset`: its latest publication's text.
+    pub async fn published_contract(
+        &self,
+        data_source: &str,
+        dataset: &str,
+    ) -> Result<Option<String>, StorageError> {
+        Ok(sqlx::query_scalar(
+            "SELECT f.contents FROM published_contracts p JOIN contract_files f \
+             ON f.id = p.file_id WHERE p.data_source = $1 AND p.dataset = $2 \
+             ORDER BY p.id DESC LIMIT 1",
+        )
+        .bind(data_source)
+        .bind(dataset)
         .fetch_optional(&self.pool)
         .await?)
     }

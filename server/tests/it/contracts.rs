@@ -1,13 +1,20 @@
-//! Soda Core 4 (`soda contract verify -p`, 4.28.0) replayed from its captured traffic on both
-//! engines: contract verifications stored like Soda Core 3's scans, checks identified by
-//! `identities.vc1` across runs, honest outcomes (`unevaluated` without a fake 0, `excluded`
-//! not stored), the uploaded contract kept with its scan, and Soda Core 4's queries answered.
+//! Soda Core 4 (`soda contract verify -p`, 4.28.0) on both engines: its captured traffic
+//! replayed (contract verifications stored like Soda Core 3's scans, checks identified by
+//! `identities.vc1` across runs, honest outcomes: `unevaluated` without a fake 0, `excluded`
+//! not stored; the uploaded contract kept with its scan; Soda Core 4's queries answered), and
+//! the real CLI from PyPI run against `seltzer serve`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use axum::http::StatusCode;
 use serde_json::json;
-use server::IngestConfig;
+use server::{Database, IngestConfig};
+use shared::api::Role;
 
-use crate::support::{Seltzer, TestDb, on_both_engines, replay_v4, v4_fixture_dir};
+use crate::support::{
+    RunningServer, Seltzer, TestDb, on_both_engines, replay_v4, skip_or_fail, v4_fixture_dir,
+};
 
 on_both_engines!(
     a_contract_verification_is_stored_like_a_scan,
@@ -16,6 +23,8 @@ on_both_engines!(
     a_partial_run_leaves_excluded_checks_alone,
     a_contract_with_no_checks_is_stored,
     soda_core_4_queries_are_answered,
+    a_published_contract_is_the_one_fetched,
+    the_real_soda_core_4_publishes_to_seltzer,
 );
 
 async fn seltzer(test_db: &TestDb) -> Seltzer {
@@ -29,7 +38,7 @@ async fn a_contract_verification_is_stored_like_a_scan(test_db: TestDb) {
     // 12 checks: 7 pass, 1 warn, 4 fail, counted from the outcomes (Soda Core 4 sends one
     // status flag: `hasWarnings` is false when a check also failed).
     let scan = seltzer
-        .authorized(&seltzer.basic_auth(shared::api::Role::Viewer).await)
+        .authorized(&seltzer.basic_auth(Role::Viewer).await)
         .get(format!("/api/scans/{scan_id}"))
         .await;
     assert_eq!(scan.status, StatusCode::OK, "{}", scan.text());
@@ -167,4 +176,215 @@ async fn soda_core_4_queries_are_answered(test_db: TestDb) {
         )
         .await
         .assert_refused(StatusCode::BAD_REQUEST, "contents");
+}
+
+async fn a_published_contract_is_the_one_fetched(test_db: TestDb) {
+    let seltzer = seltzer(&test_db).await;
+    let viewer = seltzer.login().await;
+    let editor = seltzer
+        .db
+        .create_api_key("publisher", Role::Editor)
+        .await
+        .unwrap();
+    let editor = seltzer.login_as(&editor.id, &editor.secret).await;
+    let orders = json!({"datasource": "shop", "prefixes": ["main"], "name": "orders"});
+    let ask = |token: &str| json!({"type": "sodaCoreCanManageContracts", "token": token, "dataset": orders});
+    let answer = seltzer.post("/api/query", &ask(&viewer)).await;
+    assert_eq!(
+        answer.json(),
+        json!({"allowed": false, "reason": "missingManageContracts"})
+    );
+    assert_eq!(
+        seltzer.post("/api/query", &ask(&editor)).await.json(),
+        json!({"allowed": true})
+    );
+    let contract =
+        std::fs::read_to_string(v4_fixture_dir("s07_contract_publish").join("contract.yml"))
+            .unwrap();
+    let upload =
+        json!({"type": "sodaCoreUploadContractFile", "token": editor, "contents": contract});
+    let file_id = seltzer.post("/api/command", &upload).await.json()["fileId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let metadata = json!({"source": {"type": "local", "filePath": "contract.yml"}});
+    let publish = |token: &str, file_id: &str| {
+        json!({"type": "sodaCorePublishContract", "token": token,
+               "contract": {"fileId": file_id, "metadata": metadata}})
+    };
+    seltzer
+        .post("/api/command", &publish(&viewer, &file_id))
+        .await
+        .assert_refused(StatusCode::FORBIDDEN, "editor");
+    seltzer
+        .post("/api/command", &publish(&editor, "file-nothing"))
+        .await
+        .assert_refused(StatusCode::BAD_REQUEST, "contract.fileId");
+    let published = seltzer
+        .post("/api/command", &publish(&editor, &file_id))
+        .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text());
+    assert_eq!(published.json()["fileId"], file_id.as_str());
+    assert_eq!(published.json()["metadata"], metadata);
+    assert_eq!(
+        published.json()["publishedContract"]["datasetId"],
+        "shop/main/orders"
+    );
+    // `soda contract fetch` gets it back, to the byte; another dataset has none.
+    let fetch = |dataset: &serde_json::Value| json!({"type": "sodaCoreGetContract", "token": viewer, "dataset": dataset});
+    let fetched = seltzer.post("/api/query", &fetch(&orders)).await;
+    assert_eq!(fetched.status, StatusCode::OK, "{}", fetched.text());
+    assert_eq!(fetched.json()["contents"], contract.as_str());
+    let customers = json!({"datasource": "shop", "prefixes": ["main"], "name": "customers"});
+    let none = seltzer.post("/api/query", &fetch(&customers)).await;
+    assert_eq!(none.status, StatusCode::BAD_REQUEST);
+    assert_eq!(none.json()["code"], "contract_not_found");
+}
+
+/// The virtualenv with `soda-core==4.28.0` and `soda-duckdb==4.28.0`.
+fn soda4_venv() -> Option<PathBuf> {
+    let venv = std::env::var_os("SELTZER_SODA4_VENV").map_or_else(
+        || {
+            let cache = std::env::var_os("XDG_CACHE_HOME").map_or_else(
+                || Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
+                PathBuf::from,
+            );
+            cache.join("seltzer/soda-core-4.28.0")
+        },
+        PathBuf::from,
+    );
+    if venv.join("bin/soda").is_file() {
+        Some(venv)
+    } else {
+        skip_or_fail(&format!(
+            "no Soda Core 4 virtualenv at {} (scripts/setup.sh --soda creates it)",
+            venv.display()
+        ));
+        None
+    }
+}
+
+/// The scenarios of the captured traffic the real CLI runs against Seltzer (those that need no
+/// fault injected by a stand-in server), in order: `s02` verifies what `s01` did again.
+const SCENARIOS: &[&str] = &[
+    "s01_first_verify",
+    "s02_second_verify",
+    "s03_check_errors",
+    "s05_verify_without_publish",
+    "s06_check_filter_partial",
+    "s07_contract_publish",
+    "s08_contract_fetch",
+    "s09_cloud_test",
+    "s10_discover",
+    "s16_identity_after_edits",
+    "s17_threshold_shapes",
+    "s18_contract_yaml_error",
+];
+
+async fn the_real_soda_core_4_publishes_to_seltzer(test_db: TestDb) {
+    let Some(venv) = soda4_venv() else {
+        return;
+    };
+    let db = Database::connect(&test_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    // Publishing a contract takes an editor key.
+    let key = db
+        .create_api_key("soda-core 4", Role::Editor)
+        .await
+        .unwrap();
+    let server = RunningServer::start(&test_db.url, &[]);
+    let port = server.addr.rsplit(':').next().unwrap().to_owned();
+    let fixtures = v4_fixture_dir("");
+    let work = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // The warehouse: DuckDB's `main.orders`, made just before (freshness is judged against it).
+    let created = Command::new(venv.join("bin/python"))
+        .current_dir(work.path())
+        .arg("-c")
+        .arg(format!(
+            "import duckdb; duckdb.connect('shop.duckdb').execute(open({:?}).read())",
+            fixtures.join("create_db.sql")
+        ))
+        .status()
+        .unwrap();
+    assert!(created.success());
+    let run = Command::new(venv.join("bin/python"))
+        .arg(fixtures.join("_tools/run_scenarios.py"))
+        .arg("--venv")
+        .arg(&venv)
+        .arg("--work")
+        .arg(work.path())
+        .arg("--out")
+        .arg(out.path())
+        .arg("--target")
+        .arg(format!("127.0.0.1:{port}:http"))
+        .arg("--only")
+        .arg(SCENARIOS.join(","))
+        .env("SODA_API_KEY_ID", &key.id)
+        .env("SODA_API_KEY_SECRET", &key.secret)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // Each exits as it did against the stand-in for Soda Cloud the traffic was captured from
+    // (1: a check failed; never 4, "results not sent"), and says its results were sent.
+    for scenario in SCENARIOS {
+        let read = |dir: &Path, file: &str| {
+            std::fs::read_to_string(dir.join(scenario).join(file))
+                .unwrap_or_else(|e| panic!("{scenario}/{file}: {e}"))
+        };
+        let output = read(out.path(), "soda_output.txt");
+        assert_eq!(
+            read(out.path(), "exit_code.txt").trim(),
+            read(&fixtures, "exit_code.txt").trim(),
+            "{scenario}:\n{output}"
+        );
+        let published = read(&fixtures, "command.txt").contains(" -p");
+        assert_eq!(
+            output.contains("Results sent to Soda Cloud"),
+            published,
+            "{scenario}:\n{output}"
+        );
+    }
+    let pool = db.pool();
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    };
+    // Seven verifications published (s05 does not publish) and one discovery (s10). Soda Core
+    // 4 stamps a verification with the second it started: one that starts in the same second
+    // as the one before, of the same dataset, replaces it (as a Soda Core 3 scan sent again
+    // with the same data timestamp does), and the replaced one is on record.
+    assert_eq!(
+        count("SELECT (SELECT COUNT(*) FROM scans) + (SELECT COUNT(*) FROM scan_overwrites)").await,
+        8
+    );
+    // s08 fetched the contract s07 published, as it was.
+    // (Each scenario runs in `<work>/results/<scenario>/`.)
+    let fetched = std::fs::read_to_string(
+        work.path()
+            .join("results/s08_contract_fetch/fetched_contract.yml"),
+    )
+    .unwrap();
+    let published =
+        std::fs::read_to_string(fixtures.join("s07_contract_publish/contract.yml")).unwrap();
+    assert_eq!(fetched, published);
+    // The row count check of s01, s02, s16 (its threshold edited) and s17 is one check.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM checks WHERE identity = '29cf3b4e'").await,
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM scans WHERE contract_file_id IS NULL").await,
+        1,
+        "every verification names its contract (the discovery has none)"
+    );
+    drop(server);
+    db.close().await;
 }
