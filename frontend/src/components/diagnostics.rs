@@ -87,6 +87,63 @@ pub fn diagnostic_sentences(diagnostics: &Value, unit: ValueUnit) -> Vec<String>
     ) {
         out.push(format!("Newest row {newest}, the scan's now {now}."));
     }
+    out.extend(contract_sentences(&diagnostics["v4"]));
+    out
+}
+
+/// Soda Core 4's per-check-type facts (`diagnostics.v4`).
+fn contract_sentences(v4: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let count = |key: &str| v4[key].as_i64();
+    let what = match v4["type"].as_str() {
+        Some("missing") => "missing",
+        Some("invalid") => "invalid",
+        Some("duplicate") => "duplicate",
+        _ => "failing",
+    };
+    if let Some(failed) = count("failedRowsCount") {
+        let of = count("checkRowsTested")
+            .map(|n| format!(" of {}", rows(n)))
+            .unwrap_or_default();
+        let share = v4["failedRowsPercent"]
+            .as_f64()
+            .map(|p| format!(" ({})", format_measure(p, ValueUnit::Percent)))
+            .unwrap_or_default();
+        let failed = format_measure(failed as f64, ValueUnit::Number);
+        out.push(format!("{failed}{of} {what}{share}."));
+    } else if let Some(tested) = count("checkRowsTested").or_else(|| count("datasetRowsTested")) {
+        out.push(format!("{} tested.", rows(tested)));
+    }
+    if let Some(missing) = count("missingCount").filter(|n| *n > 0) {
+        out.push(format!(
+            "{} missing (not counted as {what}).",
+            format_measure(missing as f64, ValueUnit::Number)
+        ));
+    }
+    if let (Some(newest), Some(now)) = (
+        v4["actualTimestampUtc"].as_str(),
+        v4["expectedTimestampUtc"].as_str(),
+    ) {
+        out.push(format!("Newest row {newest}, checked at {now}."));
+    }
+    let columns = |key: &str| -> Option<Vec<String>> {
+        let list = v4[key].as_array()?;
+        Some(
+            list.iter()
+                .filter_map(|c| {
+                    let name = c["name"].as_str()?;
+                    Some(match c["type"].as_str() {
+                        Some(t) => format!("{name} {t}"),
+                        None => name.to_owned(),
+                    })
+                })
+                .collect(),
+        )
+    };
+    if let (Some(expected), Some(actual)) = (columns("expected"), columns("actual")) {
+        out.push(format!("Expected columns: {}.", expected.join(", ")));
+        out.push(format!("Actual columns: {}.", actual.join(", ")));
+    }
     out
 }
 
@@ -134,5 +191,35 @@ mod tests {
             ["1 row here, 12 rows in the other dataset."]
         );
         assert!(diagnostic_sentences(&json!({"value": 3}), ValueUnit::Number).is_empty());
+    }
+
+    #[test]
+    fn soda_core_4_facts_read_as_sentences() {
+        let duplicate = json!({"value": 1, "v4": {"type": "duplicate", "failedRowsCount": 1,
+            "failedRowsPercent": 12.5, "datasetRowsTested": 8, "checkRowsTested": 8,
+            "missingCount": 2}});
+        assert_eq!(
+            diagnostic_sentences(&duplicate, ValueUnit::Number),
+            [
+                "1 of 8 rows duplicate (12.5 %).",
+                "2 missing (not counted as duplicate)."
+            ]
+        );
+        let schema = json!({"v4": {"type": "schema", "expected": [{"name": "id"}],
+            "actual": [{"name": "id", "type": "integer"}]}});
+        assert_eq!(
+            diagnostic_sentences(&schema, ValueUnit::Number),
+            ["Expected columns: id.", "Actual columns: id integer."]
+        );
+        let fresh = json!({"v4": {"type": "freshness", "datasetRowsTested": 8,
+            "actualTimestampUtc": "2026-12-06T03:26:05+00:00",
+            "expectedTimestampUtc": "2026-12-06T03:56:20+00:00"}});
+        assert_eq!(
+            diagnostic_sentences(&fresh, ValueUnit::Milliseconds),
+            [
+                "8 rows tested.",
+                "Newest row 2026-12-06T03:26:05+00:00, checked at 2026-12-06T03:56:20+00:00."
+            ]
+        );
     }
 }

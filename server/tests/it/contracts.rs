@@ -42,7 +42,8 @@ async fn a_contract_verification_is_stored_like_a_scan(test_db: TestDb) {
         .get(format!("/api/scans/{scan_id}"))
         .await;
     assert_eq!(scan.status, StatusCode::OK, "{}", scan.text());
-    let scan = scan.json()["scan"].clone();
+    let scan_answer = scan.json();
+    let scan = scan_answer["scan"].clone();
     assert_eq!(
         (
             &scan["pass"],
@@ -54,6 +55,17 @@ async fn a_contract_verification_is_stored_like_a_scan(test_db: TestDb) {
         "{scan}"
     );
     assert_eq!(scan["definition"], "shop/main/orders");
+    // Values in their units: the freshness in milliseconds, the percent threshold in percent.
+    let checks = scan_answer["checks"].as_array().unwrap();
+    let unit_of = |name: &str| {
+        checks
+            .iter()
+            .find(|c| c["name"] == name)
+            .map(|c| c["unit"].clone())
+            .unwrap()
+    };
+    assert_eq!(unit_of("Data is fresh"), "milliseconds");
+    assert_eq!(unit_of("Order ids are unique"), "number");
     // The dataset by its qualified name: `main/orders` in the data source `shop`.
     let datasets: Vec<(String, String)> = sqlx::query_as(
         "SELECT s.name, d.name FROM datasets d JOIN data_sources s ON s.id = d.data_source_id",
@@ -63,6 +75,16 @@ async fn a_contract_verification_is_stored_like_a_scan(test_db: TestDb) {
     .unwrap();
     assert_eq!(datasets, [("shop".to_owned(), "main/orders".to_owned())]);
     assert_eq!(seltzer.count("SELECT COUNT(*) FROM checks").await, 12);
+    // The check as the contract says it, its type key back in place.
+    let definition: String =
+        sqlx::query_scalar("SELECT definition FROM checks WHERE identity = '0b286aad'")
+            .fetch_one(seltzer.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        definition,
+        "columns:\n- name: id\n  checks:\n  - duplicate:\n      name: Order ids are unique\n"
+    );
     let identities: i64 = seltzer
         .count("SELECT COUNT(*) FROM checks WHERE identity IN ('0b286aad', '29cf3b4e')")
         .await;
