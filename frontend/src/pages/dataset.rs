@@ -53,6 +53,14 @@ fn DatasetView(d: DatasetDetail) -> impl IntoView {
         }.into_any(),
         _ => ().into_any(),
     };
+    let contract = d.contract.map(|c| {
+        view! {
+            <details class="contract" id="dataset-contract">
+                <summary>"Data contract in force · published "<Time ts=Some(c.published_at) /></summary>
+                <pre><code>{c.contents}</code></pre>
+            </details>
+        }
+    });
     let c = d.counts;
     let points = d.health_by_scan.len();
     let chart = health(&d.health_by_scan, prefs.utc.get_untracked());
@@ -61,6 +69,7 @@ fn DatasetView(d: DatasetDetail) -> impl IntoView {
         <h1>{d.name.clone()}</h1>
         <p class="muted">{format!("Data source {}", d.data_source)}</p>
         {banner}
+        {contract}
         <p class="outcome-counts" id="dataset-counts">
             <a class="outcome-fail" href=format!("/?datasetId={id}&outcome=fail")>{format!("✕ {} fail", c.fail)}</a>" · "
             <a class="outcome-warn" href=format!("/?datasetId={id}&outcome=warn")>{format!("! {} warn", c.warn)}</a>" · "

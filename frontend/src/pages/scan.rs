@@ -70,6 +70,14 @@ fn ScanDetail(detail: ScanDetailView) -> impl IntoView {
         })
         .collect_view();
     let failed = s.has_errors;
+    let contract = detail.contract.map(|c| {
+        view! {
+            <details class="contract" id="scan-contract">
+                <summary>"Data contract verified (Soda Core 4)"</summary>
+                <pre><code>{c.contents}</code></pre>
+            </details>
+        }
+    });
     view! {
         <p class="breadcrumb"><a href="/scans">"Scans"</a>" / "</p>
         <h1>{format!("Scan {} · {}", s.id, s.definition)}</h1>
@@ -86,6 +94,7 @@ fn ScanDetail(detail: ScanDetailView) -> impl IntoView {
             <dt>"Data source"</dt><dd>{s.data_source}</dd>
             <dt>"Outcomes"</dt><dd>{format!("✕ {} fail · ! {} warn · ✓ {} pass · – {} not evaluated", s.fail, s.warn, s.pass, s.not_evaluated)}</dd>
         </dl>
+        {contract}
         <h2>"Logs"</h2>
         <label for="log-level">"Level "</label>
         <select id="log-level" on:change=move |ev| level.set(event_target_value(&ev))>

@@ -15,7 +15,7 @@ use axum::extract::{Path, State};
 use serde_json::Value;
 use shared::api::{
     DatasetDetail, DatasetHealth, DatasetList, DatasetListItem, DatasetStatus, HealthPoint,
-    OutcomeCounts, SampleFile, Samples, ScanRef,
+    OutcomeCounts, PublishedContract, SampleFile, Samples, ScanRef,
 };
 
 use super::auth::Caller;
@@ -163,6 +163,14 @@ pub(super) async fn dataset(
         }
     }
 
+    let contract = state
+        .db
+        .published_contract(&dataset.data_source, &dataset.name)
+        .await?
+        .map(|(contents, at)| PublishedContract {
+            contents,
+            published_at: timestamp::format(at),
+        });
     Ok(Json(DatasetDetail {
         id: dataset_id,
         name: dataset.name,
@@ -179,6 +187,7 @@ pub(super) async fn dataset(
         scan_errors,
         counts,
         health_by_scan: by_scan.into_values().collect(),
+        contract,
     }))
 }
 

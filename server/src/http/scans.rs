@@ -6,7 +6,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::Value;
 use shared::api::ApiError;
-use shared::api::{CheckOutcome, ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog};
+use shared::api::{
+    CheckOutcome, ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog, VerifiedContract,
+};
 use shared::api::{PageQuery, ScanListQuery, ScanLogQuery, TimeRangeQuery};
 use shared::sodacl::units::value_unit;
 use utoipa_axum::router::OpenApiRouter;
@@ -173,11 +175,17 @@ async fn detail(
         errors: scan.error_count,
         has_errors: scan.has_errors,
     };
+    let contract = state
+        .db
+        .contract_of_scan(scan_id)
+        .await?
+        .map(|(file_id, contents)| VerifiedContract { file_id, contents });
     Ok(Json(ScanDetailView {
         scan: item(&row),
         checks,
         logs,
         logs_total,
         log_offset,
+        contract,
     }))
 }

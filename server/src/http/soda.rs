@@ -392,7 +392,7 @@ async fn query(
                     )
                 })?;
             match state.db.published_contract(&data_source, &dataset).await? {
-                Some(contents) => json!({"contents": contents}),
+                Some((contents, _)) => json!({"contents": contents}),
                 None => {
                     let message = format!("no contract is published for {data_source}/{dataset}");
                     let answer = json!({"code": "contract_not_found", "message": message});

@@ -76,14 +76,15 @@ impl Database {
         Ok(())
     }
 
-    /// The contract in force of `data_source`'s `dataset`: its latest publication's text.
+    /// The contract in force of `data_source`'s `dataset`: its latest publication's text and
+    /// when it was published.
     pub async fn published_contract(
         &self,
         data_source: &str,
         dataset: &str,
-    ) -> Result<Option<String>, StorageError> {
-        Ok(sqlx::query_scalar(
-            "SELECT f.contents FROM published_contracts p JOIN contract_files f \
+    ) -> Result<Option<(String, i64)>, StorageError> {
+        Ok(sqlx::query_as(
+            "SELECT f.contents, p.published_at FROM published_contracts p JOIN contract_files f \
              ON f.id = p.file_id WHERE p.data_source = $1 AND p.dataset = $2 \
              ORDER BY p.id DESC LIMIT 1",
         )

@@ -89,11 +89,10 @@ async fn a_contract_verification_is_stored_like_a_scan(test_db: TestDb) {
         .count("SELECT COUNT(*) FROM checks WHERE identity IN ('0b286aad', '29cf3b4e')")
         .await;
     assert_eq!(identities, 2, "checks are filed under identities.vc1");
-    // The contract the scan verified, as uploaded.
-    let (_, contents) = seltzer.db.contract_of_scan(scan_id).await.unwrap().unwrap();
+    // The contract the scan verified, as uploaded, on the scan's page.
     let uploaded =
         std::fs::read_to_string(v4_fixture_dir("s01_first_verify").join("contract.yml")).unwrap();
-    assert_eq!(contents, uploaded);
+    assert_eq!(scan_answer["contract"]["contents"], uploaded.as_str());
 }
 
 async fn a_second_verification_continues_the_same_checks(test_db: TestDb) {
@@ -261,6 +260,19 @@ async fn a_published_contract_is_the_one_fetched(test_db: TestDb) {
     let none = seltzer.post("/api/query", &fetch(&customers)).await;
     assert_eq!(none.status, StatusCode::BAD_REQUEST);
     assert_eq!(none.json()["code"], "contract_not_found");
+    // Once a verification has made the dataset known, its page shows the contract in force.
+    replay_v4(&seltzer, "s01_first_verify").await;
+    let viewer_auth = seltzer.basic_auth(Role::Viewer).await;
+    let client = seltzer.authorized(&viewer_auth);
+    let datasets = client.get("/api/datasets").await.json();
+    let id = datasets["items"][0]["id"].as_i64().unwrap();
+    let dataset = client.get(format!("/api/datasets/{id}")).await.json();
+    assert_eq!(
+        dataset["contract"]["contents"],
+        contract.as_str(),
+        "{dataset}"
+    );
+    assert!(dataset["contract"]["publishedAt"].is_string());
 }
 
 /// The virtualenv with `soda-core==4.28.0` and `soda-duckdb==4.28.0`.

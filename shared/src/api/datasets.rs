@@ -114,6 +114,19 @@ pub struct DatasetDetail {
     pub counts: OutcomeCounts,
     /// Oldest first, one point per scan that had results for the dataset.
     pub health_by_scan: Vec<HealthPoint>,
+    /// Soda Core 4: the data contract in force (the latest `soda contract publish`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<PublishedContract>,
+}
+
+/// A dataset's data contract as `soda contract publish` made it the one in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedContract {
+    /// The contract's YAML text.
+    pub contents: String,
+    pub published_at: String,
 }
 
 /// One dataset in the datasets list.

@@ -24,7 +24,7 @@ pub use checks::{
 };
 pub use datasets::{
     DatasetDetail, DatasetHealth, DatasetList, DatasetListItem, DatasetStatus, HealthPoint,
-    SampleFile, Samples, ScanRef,
+    PublishedContract, SampleFile, Samples, ScanRef,
 };
 pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};
@@ -39,7 +39,7 @@ pub use queries::{
     CheckListQuery, DatasetListQuery, HistoryQuery, PageQuery, ScanListQuery, ScanLogQuery,
     TimeRangeQuery, V1ChecksQuery, V1DatasetsQuery, V1PageQuery,
 };
-pub use scans::{ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog};
+pub use scans::{ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog, VerifiedContract};
 pub use v1::{
     V1Check, V1CheckDataset, V1DataSource, V1Dataset, V1Group, V1Page, V1ResultValue, V1Scan,
     V1ScanCheck, V1ScanDefinition, V1ScanDeleted, V1ScanLog, V1TestLogin,

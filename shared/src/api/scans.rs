@@ -80,4 +80,17 @@ pub struct ScanDetailView {
     /// Where this page of the log starts.
     #[serde(default)]
     pub log_offset: i64,
+    /// Soda Core 4: the data contract this scan verified, as it was uploaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<VerifiedContract>,
+}
+
+/// A data contract as Soda Core 4 uploaded it with a verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedContract {
+    pub file_id: String,
+    /// The contract's YAML text.
+    pub contents: String,
 }
