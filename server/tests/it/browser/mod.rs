@@ -35,6 +35,7 @@ macro_rules! in_the_browser_on_both_engines {
 
 mod benchmark;
 mod checks;
+mod contracts;
 mod datasets;
 mod editor;
 mod notifications;
