@@ -337,7 +337,7 @@ async fn command(
     }
 }
 
-#[utoipa::path(post, path = "/query", tag = "soda-core", description = "Soda Core's queries (token in the body): cloud configuration, check attributes, historic measurements and check results (Soda Core 3); datasets configuration, whoAmI, sodaCoreCanManageContracts and sodaCoreGetContract (Soda Core 4).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
+#[utoipa::path(post, path = "/query", tag = "soda-core", description = "Soda Core's queries (token in the body): cloud configuration, check attributes, historic measurements and check results (Soda Core 3); datasets configuration, whoAmI, sodaCoreCanManageContracts, sodaCoreGetContract and the historic queries …2 (Soda Core 4).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 413, description = "Body too large", body = ApiError)))]
 async fn query(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -356,6 +356,8 @@ async fn query(
         "whoAmI",
         "sodaCoreCanManageContracts",
         "sodaCoreGetContract",
+        "sodaCoreHistoricMeasurements2",
+        "sodaCoreHistoricCheckResults2",
     ];
     if !known.contains(&kind.as_str()) {
         return Err(HttpError::bad_request(format!(
@@ -376,6 +378,28 @@ async fn query(
         "sodaCoreDatasetsConfiguration" => json!({"results": []}),
         // `soda cloud test`: any JSON will do; who the key is helps a person reading it.
         "whoAmI" => json!({"apiKeyId": api_key, "role": role.as_str()}),
+        // Soda Core 4's history (for its extensions): flat lists of identities, the limit per
+        // identity, newest first within each.
+        "sodaCoreHistoricMeasurements2" => {
+            let body = json_body(&bytes)?;
+            let queries = history_filter::parse_lists(&body, "metricIdentities")
+                .map_err(HttpError::bad_request)?;
+            let mut results = Vec::new();
+            for q in &queries {
+                results.extend(state.db.historic_measurements(q).await?);
+            }
+            json!({"results": results})
+        }
+        "sodaCoreHistoricCheckResults2" => {
+            let body = json_body(&bytes)?;
+            let queries = history_filter::parse_lists(&body, "checkIdentities")
+                .map_err(HttpError::bad_request)?;
+            let mut results = Vec::new();
+            for q in &queries {
+                results.extend(state.db.historic_check_results(q).await?);
+            }
+            json!({"results": results})
+        }
         // Publishing a dataset's contract takes an editor or admin key.
         "sodaCoreCanManageContracts" if role >= Role::Editor => json!({"allowed": true}),
         "sodaCoreCanManageContracts" => {

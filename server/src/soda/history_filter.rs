@@ -1,6 +1,8 @@
 //! The filter trees of `sodaCoreHistoricMeasurements` / `sodaCoreHistoricCheckResults`:
 //! an `and` of `equals` on an identity column and `greaterThanOrEqual`/`lessThanOrEqual` on a
 //! data time. Turned into a `HistoryQuery`; anything else is refused with the node named.
+//! Soda Core 4's `…2` queries are flat: a list of identities, an optional time window and a
+//! limit per identity ([`parse_lists`]).
 
 use serde_json::Value;
 
@@ -41,6 +43,59 @@ pub fn parse(body: &Value, identity_column: &str) -> Result<HistoryQuery, String
         }
     }
     Ok(query)
+}
+
+/// At most this many identities in one Soda Core 4 history query (the client sends batches
+/// of 500).
+pub const MAX_IDENTITIES: usize = 500;
+
+/// `sodaCoreHistoricMeasurements2` / `sodaCoreHistoricCheckResults2`: the identities under
+/// `identities_key`, `minScanTime`/`maxScanTime` and `limit` (per identity): one query each.
+pub fn parse_lists(body: &Value, identities_key: &str) -> Result<Vec<HistoryQuery>, String> {
+    let identities = body
+        .get(identities_key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("missing field `{identities_key}` (a list of identities)"))?;
+    if identities.len() > MAX_IDENTITIES {
+        return Err(format!(
+            "{identities_key}: {} identities; at most {MAX_IDENTITIES} in one query",
+            identities.len()
+        ));
+    }
+    let time = |field: &str| -> Result<Option<i64>, String> {
+        match body.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => timestamp::parse(s)
+                .map(Some)
+                .map_err(|e| format!("{field}: {e}")),
+            Some(_) => Err(format!("{field}: must be a time")),
+        }
+    };
+    let (from, to) = (time("minScanTime")?, time("maxScanTime")?);
+    let limit = match body.get("limit") {
+        None | Some(Value::Null) => DEFAULT_LIMIT,
+        Some(limit) => limit
+            .as_i64()
+            .filter(|n| *n > 0)
+            .ok_or("limit: must be a positive integer")?
+            .min(MAX_LIMIT),
+    };
+    identities
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let identity = id
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| format!("{identities_key}[{i}]: must be a non-empty string"))?;
+            Ok(HistoryQuery {
+                identity: identity.to_owned(),
+                from,
+                to,
+                limit,
+            })
+        })
+        .collect()
 }
 
 fn visit(

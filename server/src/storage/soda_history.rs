@@ -79,6 +79,7 @@ impl Database {
                 let diagnostics: String = row.try_get(13)?;
                 let data_time: i64 = row.try_get(14)?;
                 Ok(json!({
+                    "id": row.try_get::<i64, _>(0)?.to_string(),
                     "identity": row.try_get::<String, _>(1)?,
                     "measurementId": measurement_id.map(|id| id.to_string()),
                     "type": row.try_get::<String, _>(3)?,

@@ -24,6 +24,7 @@ on_both_engines!(
     a_contract_with_no_checks_is_stored,
     soda_core_4_queries_are_answered,
     a_published_contract_is_the_one_fetched,
+    history_is_answered_per_identity_newest_first,
     the_real_soda_core_4_publishes_to_seltzer,
 );
 
@@ -273,6 +274,61 @@ async fn a_published_contract_is_the_one_fetched(test_db: TestDb) {
         "{dataset}"
     );
     assert!(dataset["contract"]["publishedAt"].is_string());
+}
+
+/// `sodaCoreHistoricCheckResults2` (for Soda Core 4's extensions): a list of identities, each
+/// with at most `limit` results, newest first; the captured queries are answered too.
+async fn history_is_answered_per_identity_newest_first(test_db: TestDb) {
+    let seltzer = seltzer(&test_db).await;
+    replay_v4(&seltzer, "s01_first_verify").await;
+    replay_v4(&seltzer, "s02_second_verify").await;
+    replay_v4(&seltzer, "h01_historic_queries_api").await;
+    let token = seltzer.login().await;
+    let ask = |body: serde_json::Value| {
+        let mut body = body;
+        body["token"] = json!(token);
+        body
+    };
+    let answer = seltzer
+        .post(
+            "/api/query",
+            &ask(json!({"type": "sodaCoreHistoricCheckResults2",
+                        "checkIdentities": ["29cf3b4e", "0b286aad", "ffffffff"], "limit": 1})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let results = answer.json()["results"].as_array().unwrap().clone();
+    let identities: Vec<&str> = results
+        .iter()
+        .map(|r| r["identity"].as_str().unwrap())
+        .collect();
+    assert_eq!(identities, ["29cf3b4e", "0b286aad"], "one each, the newest");
+    let all = seltzer
+        .post(
+            "/api/query",
+            &ask(
+                json!({"type": "sodaCoreHistoricCheckResults2", "checkIdentities": ["29cf3b4e"],
+                        "minScanTime": "2026-01-01T00:00:00.000+00:00"}),
+            ),
+        )
+        .await
+        .json();
+    let times: Vec<&str> = all["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["dataTime"].as_str().unwrap())
+        .collect();
+    assert_eq!(times.len(), 2, "{all}");
+    assert!(times[0] > times[1], "newest first: {times:?}");
+    let too_many: Vec<String> = (0..501).map(|i| format!("{i:08x}")).collect();
+    seltzer
+        .post(
+            "/api/query",
+            &ask(json!({"type": "sodaCoreHistoricMeasurements2", "metricIdentities": too_many})),
+        )
+        .await
+        .assert_refused(StatusCode::BAD_REQUEST, "at most 500");
 }
 
 /// The virtualenv with `soda-core==4.28.0` and `soda-duckdb==4.28.0`.
