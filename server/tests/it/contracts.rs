@@ -366,6 +366,7 @@ const SCENARIOS: &[&str] = &[
     "s08_contract_fetch",
     "s09_cloud_test",
     "s10_discover",
+    "s12_managed_verify_scan_id",
     "s16_identity_after_edits",
     "s17_threshold_shapes",
     "s18_contract_yaml_error",
@@ -447,13 +448,13 @@ async fn the_real_soda_core_4_publishes_to_seltzer(test_db: TestDb) {
             .await
             .unwrap()
     };
-    // Seven verifications published (s05 does not publish) and one discovery (s10). Soda Core
+    // Eight verifications published (s05 does not publish) and one discovery (s10). Soda Core
     // 4 stamps a verification with the second it started: one that starts in the same second
     // as the one before, of the same dataset, replaces it (as a Soda Core 3 scan sent again
     // with the same data timestamp does), and the replaced one is on record.
     assert_eq!(
         count("SELECT (SELECT COUNT(*) FROM scans) + (SELECT COUNT(*) FROM scan_overwrites)").await,
-        8
+        9
     );
     // s08 fetched the contract s07 published, as it was.
     // (Each scenario runs in `<work>/results/<scenario>/`.)
@@ -468,6 +469,15 @@ async fn the_real_soda_core_4_publishes_to_seltzer(test_db: TestDb) {
     // The row count check of s01, s02, s16 (its threshold edited) and s17 is one check.
     assert_eq!(
         count("SELECT COUNT(*) FROM checks WHERE identity = '29cf3b4e'").await,
+        1
+    );
+    // s12 names its scan definition (`SODA_SCAN_DEFINITION`) and keeps the check identities.
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM scans s JOIN scan_definitions d \
+             ON d.id = s.scan_definition_id WHERE d.name = 'orders_nightly'"
+        )
+        .await,
         1
     );
     assert_eq!(
