@@ -61,6 +61,19 @@ fn DatasetView(d: DatasetDetail) -> impl IntoView {
             </details>
         }
     });
+    let columns = (!d.columns.is_empty()).then(|| {
+        let rows = d
+            .columns
+            .into_iter()
+            .map(|c| view! { <tr><td><code>{c.name}</code></td><td>{c.source_type.unwrap_or_default()}</td></tr> })
+            .collect_view();
+        view! {
+            <details class="columns" id="dataset-columns">
+                <summary>"Columns"</summary>
+                <table class="checks"><thead><tr><th>"Column"</th><th>"Type"</th></tr></thead><tbody>{rows}</tbody></table>
+            </details>
+        }
+    });
     let c = d.counts;
     let points = d.health_by_scan.len();
     let chart = health(&d.health_by_scan, prefs.utc.get_untracked());
@@ -70,6 +83,7 @@ fn DatasetView(d: DatasetDetail) -> impl IntoView {
         <p class="muted">{format!("Data source {}", d.data_source)}</p>
         {banner}
         {contract}
+        {columns}
         <p class="outcome-counts" id="dataset-counts">
             <a class="outcome-fail" href=format!("/?datasetId={id}&outcome=fail")>{format!("✕ {} fail", c.fail)}</a>" · "
             <a class="outcome-warn" href=format!("/?datasetId={id}&outcome=warn")>{format!("! {} warn", c.warn)}</a>" · "

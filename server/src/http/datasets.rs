@@ -14,8 +14,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::Value;
 use shared::api::{
-    DatasetDetail, DatasetHealth, DatasetList, DatasetListItem, DatasetStatus, HealthPoint,
-    OutcomeCounts, PublishedContract, SampleFile, Samples, ScanRef,
+    DatasetColumn, DatasetDetail, DatasetHealth, DatasetList, DatasetListItem, DatasetStatus,
+    HealthPoint, OutcomeCounts, PublishedContract, SampleFile, Samples, ScanRef,
 };
 
 use super::auth::Caller;
@@ -171,6 +171,13 @@ pub(super) async fn dataset(
             contents,
             published_at: timestamp::format(at),
         });
+    let columns = state
+        .db
+        .dataset_columns(dataset_id)
+        .await?
+        .into_iter()
+        .map(|(name, source_type)| DatasetColumn { name, source_type })
+        .collect();
     Ok(Json(DatasetDetail {
         id: dataset_id,
         name: dataset.name,
@@ -188,6 +195,7 @@ pub(super) async fn dataset(
         counts,
         health_by_scan: by_scan.into_values().collect(),
         contract,
+        columns,
     }))
 }
 

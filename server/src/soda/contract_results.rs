@@ -100,6 +100,8 @@ enum Outcome {
 #[serde(rename_all = "camelCase")]
 struct Metadata {
     dataset_qualified_name: String,
+    /// The columns a schema check measured: `[{columnName, sourceDataType}]`.
+    schema: Option<Vec<Value>>,
 }
 
 /// The check as its contract says it: Soda Core 4's `definition` is the check's place in the
@@ -204,8 +206,10 @@ impl Results {
         let metadata: Vec<Value> = self
             .metadata
             .iter()
-            .filter_map(|m| split_qualified_name(&m.dataset_qualified_name))
-            .map(|(source, dataset)| json!({"dataSource": source, "table": dataset}))
+            .filter_map(|m| Some((split_qualified_name(&m.dataset_qualified_name)?, &m.schema)))
+            .map(|((source, dataset), schema)| {
+                json!({"dataSource": source, "table": dataset, "schema": schema})
+            })
             .collect();
         json!({
             "definitionName": self.definition_name,

@@ -199,6 +199,19 @@ impl<'de> Deserialize<'de> for Diagnostics {
 pub struct TableRef {
     pub data_source: Option<String>,
     pub table: Option<String>,
+    /// `metadata` only: the table's columns as the data source reported them (Soda Core 3's
+    /// dataset discovery, Soda Core 4's schema checks).
+    #[serde(default)]
+    pub schema: Option<Vec<Column>>,
+}
+
+/// A column of a table, with the data source's type name (`DECIMAL(10,2)`); a column without
+/// one keeps the type Seltzer knew.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Column {
+    pub column_name: String,
+    pub source_data_type: Option<String>,
 }
 
 fn generic() -> String {

@@ -24,6 +24,7 @@ on_both_engines!(
     a_contract_with_no_checks_is_stored,
     soda_core_4_queries_are_answered,
     a_published_contract_is_the_one_fetched,
+    a_dataset_has_the_columns_its_newest_scan_reported,
     history_is_answered_per_identity_newest_first,
     the_real_soda_core_4_publishes_to_seltzer,
 );
@@ -90,6 +91,42 @@ async fn a_contract_verification_is_stored_like_a_scan(test_db: TestDb) {
         .count("SELECT COUNT(*) FROM checks WHERE identity IN ('0b286aad', '29cf3b4e')")
         .await;
     assert_eq!(identities, 2, "checks are filed under identities.vc1");
+    // The dataset's columns, from the schema check's metadata, in order with their types.
+    let viewer = seltzer.basic_auth(Role::Viewer).await;
+    let datasets = seltzer
+        .authorized(&viewer)
+        .get("/api/datasets")
+        .await
+        .json();
+    let id = datasets["items"][0]["id"].as_i64().unwrap();
+    let dataset = seltzer
+        .authorized(&viewer)
+        .get(format!("/api/datasets/{id}"))
+        .await
+        .json();
+    let columns: Vec<String> = dataset["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["name"].as_str().unwrap(),
+                c["sourceType"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            "id INTEGER",
+            "customer_id INTEGER",
+            "status VARCHAR",
+            "amount DECIMAL(10,2)",
+            "email VARCHAR",
+            "created_at TIMESTAMP"
+        ]
+    );
     // The contract the scan verified, as uploaded, on the scan's page.
     let uploaded =
         std::fs::read_to_string(v4_fixture_dir("s01_first_verify").join("contract.yml")).unwrap();
@@ -274,6 +311,46 @@ async fn a_published_contract_is_the_one_fetched(test_db: TestDb) {
         "{dataset}"
     );
     assert!(dataset["contract"]["publishedAt"].is_string());
+}
+
+/// A dataset's columns follow the newest report: a column left out is gone, one without a
+/// type keeps the type known before, and an older scan sent later changes nothing.
+async fn a_dataset_has_the_columns_its_newest_scan_reported(test_db: TestDb) {
+    let seltzer = seltzer(&test_db).await;
+    let token = seltzer.login().await;
+    let send = |at: &str, schema: serde_json::Value| {
+        let mut doc = crate::support::good_orders_scan(&token, "daily", at);
+        doc["metadata"] = json!([{"dataSource": "shop", "table": "orders", "schema": schema}]);
+        doc
+    };
+    let columns = || async {
+        let rows: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT name, source_type FROM dataset_columns ORDER BY position")
+                .fetch_all(seltzer.db.pool())
+                .await
+                .unwrap();
+        rows.into_iter()
+            .map(|(n, t)| format!("{n} {}", t.unwrap_or_default()))
+            .collect::<Vec<_>>()
+    };
+    let first = json!([{"columnName": "id", "sourceDataType": "integer"},
+                       {"columnName": "note", "sourceDataType": "text"}]);
+    let answer = seltzer
+        .post("/api/command", &send("2026-11-02T00:00:00Z", first))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(columns().await, ["id integer", "note text"]);
+    let newer =
+        json!([{"columnName": "id"}, {"columnName": "amount", "sourceDataType": "decimal"}]);
+    seltzer
+        .post("/api/command", &send("2026-11-03T00:00:00Z", newer))
+        .await;
+    assert_eq!(columns().await, ["id integer", "amount decimal"]);
+    let backfill = json!([{"columnName": "legacy", "sourceDataType": "text"}]);
+    seltzer
+        .post("/api/command", &send("2026-11-01T00:00:00Z", backfill))
+        .await;
+    assert_eq!(columns().await, ["id integer", "amount decimal"]);
 }
 
 /// `sodaCoreHistoricCheckResults2` (for Soda Core 4's extensions): a list of identities, each

@@ -117,6 +117,19 @@ pub struct DatasetDetail {
     /// Soda Core 4: the data contract in force (the latest `soda contract publish`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract: Option<PublishedContract>,
+    /// Its columns, in order, as the newest scan that reported them said (Soda Core 3's
+    /// dataset discovery, Soda Core 4's schema checks); empty when none did.
+    #[serde(default)]
+    pub columns: Vec<DatasetColumn>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetColumn {
+    pub name: String,
+    /// The data source's type name (`DECIMAL(10,2)`).
+    pub source_type: Option<String>,
 }
 
 /// A dataset's data contract as `soda contract publish` made it the one in force.

@@ -23,8 +23,8 @@ pub use checks::{
     FLAPPING_FLIPS, HistoryPoint, IdentityRef, OutcomeCounts, ReplacedResult, ValueUnit,
 };
 pub use datasets::{
-    DatasetDetail, DatasetHealth, DatasetList, DatasetListItem, DatasetStatus, HealthPoint,
-    PublishedContract, SampleFile, Samples, ScanRef,
+    DatasetColumn, DatasetDetail, DatasetHealth, DatasetList, DatasetListItem, DatasetStatus,
+    HealthPoint, PublishedContract, SampleFile, Samples, ScanRef,
 };
 pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};

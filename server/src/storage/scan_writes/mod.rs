@@ -3,6 +3,7 @@
 //! dataset's last scan and whether it failed), so no page ever scans the whole history.
 
 //! - `names`: data sources, datasets and scan definitions, created on first use;
+//! - `columns`: a dataset's columns, as the newest scan reported them;
 //! - `results`: the scan row, its checks, results and measurements;
 //! - `replacement`: an overwrite (same definition, data source and data timestamp) removes the
 //!   scan it replaces;
@@ -22,6 +23,7 @@ use crate::soda::document::{Check, ScanResults};
 use crate::timestamp;
 use sha2::{Digest, Sha256};
 
+mod columns;
 mod names;
 mod replacement;
 mod results;
@@ -139,6 +141,8 @@ impl Database {
             delete_unlinked_samples(&mut tx, &old.sample_files).await?;
         }
         insert_measurements(&mut tx, self.engine, doc, scan_id).await?;
+        // Under the dataset locks (the datasets with columns are among those covered).
+        columns::write_columns(&mut tx, &mut names, doc).await?;
 
         // Datasets whose checks moved without the scan covering them (none in practice) are
         // locked now, in id order too.

@@ -1,5 +1,6 @@
 //! Soda Core 4 on the dashboard: a contract verification's scan shows the contract it
-//! verified, its freshness check reads in time, and its dataset under its qualified name.
+//! verified, its freshness check reads in time, and its dataset under its qualified name with
+//! the columns its schema check reported.
 
 use super::*;
 use crate::support::{ServedSeltzer, replay_v4};
@@ -47,6 +48,11 @@ async fn a_contract_verification_reads_like_a_scan(test_db: TestDb) {
     wait_for_text(client, "#datasets-summary", "1 dataset").await;
     let row = wait_for_text(client, "table tbody tr", "main/orders").await;
     assert!(row.contains("shop"), "{row}");
+    // Its page: the columns its schema check reported.
+    click(client, Locator::XPath("//a[text()='main/orders']")).await;
+    click(client, Locator::Css("#dataset-columns summary")).await;
+    let columns = wait_for_text(client, "#dataset-columns table", "DECIMAL(10,2)").await;
+    assert!(columns.contains("created_at"), "{columns}");
 
     dashboard.finish(|_| false).await;
 }

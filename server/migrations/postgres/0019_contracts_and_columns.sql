@@ -18,3 +18,12 @@ CREATE TABLE published_contracts (
     published_at BIGINT NOT NULL
 );
 CREATE INDEX published_contracts_by_dataset ON published_contracts (data_source, dataset, id);
+-- A dataset's columns as the newest scan that reported them said (`metadata[].schema`).
+CREATE TABLE dataset_columns (
+    dataset_id BIGINT NOT NULL,
+    position BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    source_type TEXT,
+    data_timestamp BIGINT NOT NULL,
+    PRIMARY KEY (dataset_id, name)
+);
