@@ -13,7 +13,7 @@ use server::{Database, IngestConfig};
 use shared::api::Role;
 
 use crate::support::{
-    RunningServer, Seltzer, TestDb, on_both_engines, replay_v4, skip_or_fail, v4_fixture_dir,
+    RunningServer, Seltzer, TestDb, cached_venv, on_both_engines, replay_v4, v4_fixture_dir,
 };
 
 on_both_engines!(
@@ -410,25 +410,7 @@ async fn history_is_answered_per_identity_newest_first(test_db: TestDb) {
 
 /// The virtualenv with `soda-core==4.28.0` and `soda-duckdb==4.28.0`.
 fn soda4_venv() -> Option<PathBuf> {
-    let venv = std::env::var_os("SELTZER_SODA4_VENV").map_or_else(
-        || {
-            let cache = std::env::var_os("XDG_CACHE_HOME").map_or_else(
-                || Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
-                PathBuf::from,
-            );
-            cache.join("seltzer/soda-core-4.28.0")
-        },
-        PathBuf::from,
-    );
-    if venv.join("bin/soda").is_file() {
-        Some(venv)
-    } else {
-        skip_or_fail(&format!(
-            "no Soda Core 4 virtualenv at {} (scripts/setup.sh --soda creates it)",
-            venv.display()
-        ));
-        None
-    }
+    cached_venv("SELTZER_SODA4_VENV", "soda-core-4.28.0", "soda")
 }
 
 /// The scenarios of the captured traffic the real CLI runs against Seltzer (those that need no

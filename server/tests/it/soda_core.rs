@@ -10,30 +10,12 @@ use server::Database;
 use shared::api::Role;
 
 use crate::support::{
-    RunningServer, TestDb, define_fixture_attributes, on_both_engines, skip_or_fail,
+    RunningServer, TestDb, cached_venv, define_fixture_attributes, on_both_engines,
 };
 
 /// The virtualenv with `soda-core-duckdb==3.5.6`.
 fn soda_venv() -> Option<PathBuf> {
-    let venv = std::env::var_os("SELTZER_SODA_VENV").map_or_else(
-        || {
-            let cache = std::env::var_os("XDG_CACHE_HOME").map_or_else(
-                || Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
-                PathBuf::from,
-            );
-            cache.join("seltzer/soda-core-3.5.6")
-        },
-        PathBuf::from,
-    );
-    if venv.join("bin/soda").is_file() {
-        Some(venv)
-    } else {
-        skip_or_fail(&format!(
-            "no Soda Core virtualenv at {} (scripts/setup.sh --soda creates it)",
-            venv.display()
-        ));
-        None
-    }
+    cached_venv("SELTZER_SODA_VENV", "soda-core-3.5.6", "soda")
 }
 
 /// Runs `reproduce.sh` (selected scenarios) against the server; panics with Soda's complaints.

@@ -50,6 +50,7 @@ async fn a_contract_verification_reads_like_a_scan(test_db: TestDb) {
     assert!(row.contains("shop"), "{row}");
     // Its page: the columns its schema check reported.
     click(client, Locator::XPath("//a[text()='main/orders']")).await;
+    wait_for_text(client, "#dataset-columns summary", "Columns").await;
     click(client, Locator::Css("#dataset-columns summary")).await;
     let columns = wait_for_text(client, "#dataset-columns table", "DECIMAL(10,2)").await;
     assert!(columns.contains("created_at"), "{columns}");

@@ -44,6 +44,31 @@ pub async fn wait_for_count<T: std::fmt::Debug>(n: usize, seen: impl Fn() -> Vec
     seen()
 }
 
+/// A virtualenv `scripts/setup.sh --soda` caches: `$<env_var>`, else
+/// `$XDG_CACHE_HOME/seltzer/<name>` (`~/.cache/…`), when `bin/<program>` is in it; `None`
+/// after a printed skip (a failure under CI) when it is not.
+pub fn cached_venv(env_var: &str, name: &str, program: &str) -> Option<PathBuf> {
+    let venv = std::env::var_os(env_var).map_or_else(
+        || {
+            let cache = std::env::var_os("XDG_CACHE_HOME").map_or_else(
+                || Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
+                PathBuf::from,
+            );
+            cache.join("seltzer").join(name)
+        },
+        PathBuf::from,
+    );
+    if venv.join("bin").join(program).is_file() {
+        Some(venv)
+    } else {
+        skip_or_fail(&format!(
+            "no {program} in the virtualenv {} (scripts/setup.sh --soda creates it)",
+            venv.display()
+        ));
+        None
+    }
+}
+
 /// True under CI (`CI=true`), where nothing may be skipped: a missing PostgreSQL or browser is a
 /// failure there, and only a printed skip on a newcomer's machine.
 pub fn in_ci() -> bool {

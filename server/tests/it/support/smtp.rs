@@ -12,19 +12,10 @@ pub struct SmtpServer {
     out: tempfile::TempDir,
 }
 
-/// The Python with aiosmtpd: the Soda Core virtualenv's.
+/// The Python with aiosmtpd: the Soda Core 3 virtualenv's.
 fn python() -> Option<PathBuf> {
-    let venv = std::env::var_os("SELTZER_SODA_VENV").map_or_else(
-        || {
-            let cache = std::env::var_os("XDG_CACHE_HOME").map_or_else(
-                || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
-                PathBuf::from,
-            );
-            cache.join("seltzer/soda-core-3.5.6")
-        },
-        PathBuf::from,
-    );
-    let python = venv.join("bin/python");
+    let python =
+        super::cached_venv("SELTZER_SODA_VENV", "soda-core-3.5.6", "python")?.join("bin/python");
     let has_aiosmtpd = Command::new(&python)
         .args(["-c", "import aiosmtpd"])
         .stderr(Stdio::null())
@@ -34,8 +25,8 @@ fn python() -> Option<PathBuf> {
         Some(python)
     } else {
         super::skip_or_fail(&format!(
-            "no aiosmtpd in {} (scripts/setup.sh --soda installs it)",
-            venv.display()
+            "no aiosmtpd for {} (scripts/setup.sh --soda installs it)",
+            python.display()
         ));
         None
     }
