@@ -278,15 +278,8 @@ impl Check {
 /// sent), into what Seltzer stores.
 pub fn parse_slice(body: &[u8]) -> Result<ScanResults, String> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let results: Results = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        if path == "." {
-            inner
-        } else {
-            format!("{path}: {inner}")
-        }
-    })?;
+    let results: Results =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(document::describe)?;
     if let Some(i) = results
         .checks
         .iter()

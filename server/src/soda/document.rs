@@ -260,7 +260,7 @@ pub fn parse_slice(body: &[u8]) -> Result<ScanResults, String> {
 }
 
 /// The error with the path to the field it is about.
-fn describe<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> String {
+pub(super) fn describe<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> String {
     {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();

@@ -11,7 +11,7 @@ use shared::api::{ChannelType, NewChannel, Role, RuleDefinition};
 
 use crate::support::{
     Receiver, RunningServer, Seltzer, SmtpServer, TestDb, free_port, good_orders_scan,
-    http_post_json, on_both_engines, skip_or_fail,
+    http_post_json, on_both_engines, replay_v4, skip_or_fail,
 };
 
 on_both_engines!(
@@ -24,6 +24,7 @@ on_both_engines!(
     a_rule_is_tried_on_stored_results_before_it_sends,
     email_channels_send_text_and_html_over_smtp,
     datasets_without_scans_are_told_once_until_scanned_again,
+    soda_core_4_results_are_told_like_soda_core_3_ones,
 );
 
 const PUBLIC_URL: &str = "https://seltzer.example.com";
@@ -876,4 +877,30 @@ async fn datasets_without_scans_are_told_once_until_scanned_again(test_db: TestD
     assert_eq!(receiver.received().len(), 2, "a fresh scan is not overdue");
     sqlx::query(age).execute(seltzer.db.pool()).await.unwrap();
     assert_eq!(receiver.wait_for(4).await.len(), 4);
+}
+
+/// A Soda Core 4 contract verification goes through the same rules: its failing checks, under
+/// their dataset's qualified name, in one message.
+async fn soda_core_4_results_are_told_like_soda_core_3_ones(test_db: TestDb) {
+    let n = Notified::start(&test_db).await;
+    let hook = n.to("webhook", "hook").await;
+    rule(
+        &n.seltzer,
+        &n.admin,
+        json!({"name": "orders", "channelIds": [hook], "outcomes": ["fail"],
+               "filter": {"dataSource": "shop", "dataset": "main/orders"}}),
+    )
+    .await;
+    replay_v4(&n.seltzer, "s01_first_verify").await;
+    let received = n.receiver.wait_for(1).await;
+    assert_eq!(received.len(), 1);
+    let event = received[0].json();
+    assert_eq!(event["event"], "checkEvaluation");
+    let results = event["checkResults"].as_array().unwrap();
+    assert_eq!(results.len(), 4, "s01's four failing checks: {event}");
+    for r in results {
+        assert_eq!(r["outcome"], "fail");
+        assert_eq!(r["datasets"][0]["name"], "main/orders");
+        assert_eq!(r["datasets"][0]["datasource"]["name"], "shop");
+    }
 }
