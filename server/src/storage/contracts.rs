@@ -1,7 +1,6 @@
 //! Soda Core 4's contract files: the text `soda contract verify -p` uploads before its
 //! results (`sodaCoreUploadContractFile`), which each scan then names (`contract_file_id`),
-//! and the contracts `soda contract publish` makes a dataset's contract in force; and the
-//! dataset columns scans report (written with the scan, in `scan_writes::columns`).
+//! and the contracts `soda contract publish` makes a dataset's contract in force.
 
 use super::{Database, StorageError};
 use crate::credentials;
@@ -92,20 +91,6 @@ impl Database {
         .bind(data_source)
         .bind(dataset)
         .fetch_optional(&self.pool)
-        .await?)
-    }
-
-    /// A dataset's columns in order: (name, the data source's type).
-    pub async fn dataset_columns(
-        &self,
-        dataset_id: i64,
-    ) -> Result<Vec<(String, Option<String>)>, StorageError> {
-        Ok(sqlx::query_as(
-            "SELECT name, source_type FROM dataset_columns WHERE dataset_id = $1 \
-             ORDER BY position",
-        )
-        .bind(dataset_id)
-        .fetch_all(&self.pool)
         .await?)
     }
 }

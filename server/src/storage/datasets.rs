@@ -54,6 +54,20 @@ fn summary(row: &sqlx::any::AnyRow) -> Result<DatasetSummary, sqlx::Error> {
 }
 
 impl Database {
+    /// A dataset's columns in order: (name, the data source's type).
+    pub async fn dataset_columns(
+        &self,
+        dataset_id: i64,
+    ) -> Result<Vec<(String, Option<String>)>, StorageError> {
+        Ok(sqlx::query_as(
+            "SELECT name, source_type FROM dataset_columns WHERE dataset_id = $1 \
+             ORDER BY position",
+        )
+        .bind(dataset_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// A page of datasets by name then data source, and how many match in all.
     pub async fn list_datasets(
         &self,
