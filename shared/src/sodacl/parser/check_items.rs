@@ -123,35 +123,40 @@ impl Walker<'_> {
             }
         }
 
+        let item = Item {
+            line: &line,
+            pos,
+            config,
+            section,
+        };
         if section.scope == Scope::DataSource {
-            return self.data_source_check(&line, pos, config, section);
+            return self.data_source_check(item);
         }
         match line.as_str() {
             "schema" => {
-                self.schema_check(&line, pos, config, section);
+                self.schema_check(item);
                 Ok(())
             }
             "group evolution" => {
-                self.group_evolution_check(&line, pos, config, section);
+                self.group_evolution_check(item);
                 Ok(())
             }
             "failed rows" => {
-                self.failed_rows_check(&line, pos, config, section);
+                self.failed_rows_check(item);
                 Ok(())
             }
-            "group by" => self.group_by_check(&line, pos, config, section),
-            _ => self.parsed_check(&line, line_node, config, section),
+            "group by" => self.group_by_check(item),
+            _ => self.parsed_check(item, line_node),
         }
     }
 
-    pub(super) fn parsed_check(
-        &mut self,
-        line: &str,
-        line_node: &Node,
-        config: Option<&Node>,
-        section: &Section,
-    ) -> Walk {
-        let pos = line_node.pos;
+    pub(super) fn parsed_check(&mut self, item: Item<'_>, line_node: &Node) -> Walk {
+        let Item {
+            line,
+            pos,
+            config,
+            section,
+        } = item;
         match grammar::parse_check(line) {
             Err(e) => {
                 let at = offset_pos(line_node, e.offset);
@@ -172,7 +177,7 @@ impl Walker<'_> {
                 }
                 Ok(())
             }
-            Ok(CheckLine::Metric(m)) => self.metric_check(line, line_node, &m, config, section),
+            Ok(CheckLine::Metric(m)) => self.metric_check(item, line_node, &m),
             Ok(CheckLine::RowCountComparison {
                 other_dataset,
                 other_partition,
@@ -195,14 +200,7 @@ impl Walker<'_> {
                         );
                 }
                 let _ = other_data_source;
-                self.push(
-                    CheckKind::RowCountComparison,
-                    line,
-                    pos,
-                    config,
-                    section,
-                    None,
-                );
+                self.push(CheckKind::RowCountComparison, item, None);
                 Ok(())
             }
             Ok(CheckLine::Reference {
@@ -227,7 +225,7 @@ impl Walker<'_> {
                     );
                 }
                 self.common_values(config, pos);
-                self.push(CheckKind::Reference, line, pos, config, section, None);
+                self.push(CheckKind::Reference, item, None);
                 Ok(())
             }
             Ok(CheckLine::FreshnessUsing {
@@ -285,7 +283,7 @@ impl Walker<'_> {
                         "a deprecated 'freshness using' check without '< duration' on the line needs a 'filter' key; better, write 'freshness(column) < 1d'",
                     ));
                 }
-                let mut check = self.make(CheckKind::Freshness, line, pos, config, section);
+                let mut check = self.make(CheckKind::Freshness, item);
                 check.column = Some(MetricArg::Text(column));
                 check.fail_older_than = spans[0];
                 check.warn_older_than = spans[1];
@@ -355,14 +353,13 @@ impl Walker<'_> {
         }
     }
 
-    pub(super) fn make(
-        &mut self,
-        kind: CheckKind,
-        line: &str,
-        pos: Pos,
-        config: Option<&Node>,
-        section: &Section,
-    ) -> Check {
+    pub(super) fn make(&mut self, kind: CheckKind, item: Item<'_>) -> Check {
+        let Item {
+            line,
+            pos,
+            config,
+            section,
+        } = item;
         let name = config
             .and_then(|c| c.get("name"))
             .and_then(Node::as_str)
@@ -425,16 +422,8 @@ impl Walker<'_> {
         }
     }
 
-    pub(super) fn push(
-        &mut self,
-        kind: CheckKind,
-        line: &str,
-        pos: Pos,
-        config: Option<&Node>,
-        section: &Section,
-        default_name: Option<&str>,
-    ) {
-        let mut check = self.make(kind, line, pos, config, section);
+    pub(super) fn push(&mut self, kind: CheckKind, item: Item<'_>, default_name: Option<&str>) {
+        let mut check = self.make(kind, item);
         if check.name.is_none()
             && let Some(d) = default_name
         {

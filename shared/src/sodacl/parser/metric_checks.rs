@@ -7,13 +7,16 @@ impl Walker<'_> {
     #[allow(clippy::too_many_lines)]
     pub(super) fn metric_check(
         &mut self,
-        line: &str,
+        item: Item<'_>,
         line_node: &Node,
         m: &MetricLine,
-        config: Option<&Node>,
-        section: &Section,
     ) -> Walk {
-        let pos = line_node.pos;
+        let Item {
+            line,
+            pos,
+            config,
+            section,
+        } = item;
         let metric_pos = offset_pos(line_node, m.metric_at);
         if m.metric.starts_with('$') {
             self.error(
@@ -342,7 +345,7 @@ impl Walker<'_> {
             Some(Prefix::Change(c)) => Some(ChangeOverTimeSpec::from(c)),
             _ => None,
         };
-        let mut check = self.make(kind, line, pos, config, section);
+        let mut check = self.make(kind, item);
         check.metric_name = Some(m.metric.clone());
         check.column = column;
         check.metric_args = metric_args;

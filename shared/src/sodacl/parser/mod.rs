@@ -120,6 +120,16 @@ struct Walker<'a> {
     pending_thresholds: Vec<(Pos, String)>,
 }
 
+/// One check item being read: its line, where it stands, the configuration nested below it
+/// and its section — what the reader of every kind of check needs.
+#[derive(Clone, Copy)]
+struct Item<'a> {
+    line: &'a str,
+    pos: Pos,
+    config: Option<&'a Node>,
+    section: &'a Section,
+}
+
 /// An early exit from the walk: Soda Core stopped reading the file.
 struct Aborted;
 
@@ -155,6 +165,14 @@ impl Walker<'_> {
             pos,
             format!("Check \"{line}\" expects a nested object/dict, but was None"),
         );
+    }
+
+    /// The configuration below a check that needs one; without it, Soda Core's complaint.
+    fn nested_config<'n>(&mut self, item: Item<'n>) -> Option<&'n Node> {
+        if item.config.is_none() {
+            self.no_nested_config(item.line, item.pos);
+        }
+        item.config
     }
 
     fn scan_error(&mut self, pos: Pos, message: impl Into<String>) {

@@ -4,17 +4,11 @@
 use super::*;
 
 impl Walker<'_> {
-    pub(super) fn group_evolution_check(
-        &mut self,
-        line: &str,
-        pos: Pos,
-        config: Option<&Node>,
-        section: &Section,
-    ) {
-        let Some(c) = config else {
-            self.no_nested_config(line, pos);
+    pub(super) fn group_evolution_check(&mut self, item: Item<'_>) {
+        let Some(c) = self.nested_config(item) else {
             return;
         };
+        let pos = item.pos;
         let allowed = ["name", "warn", "fail", "attributes", "query", "identity"];
         for (k, v) in c.as_map().unwrap_or_default() {
             let key = k.scalar_text().unwrap_or_default();
@@ -32,25 +26,16 @@ impl Walker<'_> {
         }
         self.push(
             CheckKind::GroupEvolution,
-            line,
-            pos,
-            config,
-            section,
+            item,
             Some("Group Evolution Check"),
         );
     }
 
-    pub(super) fn failed_rows_check(
-        &mut self,
-        line: &str,
-        pos: Pos,
-        config: Option<&Node>,
-        section: &Section,
-    ) {
-        let Some(c) = config else {
-            self.no_nested_config(line, pos);
+    pub(super) fn failed_rows_check(&mut self, item: Item<'_>) {
+        let Some(c) = self.nested_config(item) else {
             return;
         };
+        let Item { pos, config, .. } = item;
         let allowed = [
             "name",
             "warn",
@@ -96,23 +81,17 @@ impl Walker<'_> {
         } else {
             CheckKind::FailedRowsQuery
         };
-        let mut check = self.make(kind, line, pos, config, section);
+        let mut check = self.make(kind, item);
         check.fail = fail;
         check.warn = warn;
         self.report.checks.push(check);
     }
 
-    pub(super) fn group_by_check(
-        &mut self,
-        line: &str,
-        pos: Pos,
-        config: Option<&Node>,
-        section: &Section,
-    ) -> Walk {
-        let Some(c) = config else {
-            self.no_nested_config(line, pos);
+    pub(super) fn group_by_check(&mut self, item: Item<'_>) -> Walk {
+        let Some(c) = self.nested_config(item) else {
             return Ok(());
         };
+        let Item { pos, section, .. } = item;
         for key in ["query", "fields", "checks"] {
             if c.get(key).is_none() {
                 self.error(pos, format!("{key} is required in a group by check"));
@@ -129,7 +108,7 @@ impl Walker<'_> {
                 ),
             );
         }
-        self.push(CheckKind::GroupBy, line, pos, config, section, None);
+        self.push(CheckKind::GroupBy, item, None);
         if let Some(checks) = c.get("checks").and_then(Node::as_seq) {
             let nested = Section {
                 scope: Scope::GroupBy,
@@ -163,19 +142,16 @@ impl Walker<'_> {
         Ok(())
     }
 
-    pub(super) fn data_source_check(
-        &mut self,
-        line: &str,
-        pos: Pos,
-        config: Option<&Node>,
-        section: &Section,
-    ) -> Walk {
+    pub(super) fn data_source_check(&mut self, item: Item<'_>) -> Walk {
+        let Item {
+            line, pos, config, ..
+        } = item;
         if line == "failed rows" {
             if config.and_then(|c| c.get("fail query")).is_none() {
                 // Soda Core keeps the check, whose empty query then fails the scan.
                 self.error(pos, "fail query is required: the data source 'checks:' section only supports 'failed rows' with 'fail query'");
             }
-            let mut check = self.make(CheckKind::FailedRowsQuery, line, pos, config, section);
+            let mut check = self.make(CheckKind::FailedRowsQuery, item);
             check.fail = self.alert(config.and_then(|c| c.get("fail")), pos);
             check.warn = self.alert(config.and_then(|c| c.get("warn")), pos);
             self.report.checks.push(check);
@@ -207,7 +183,7 @@ impl Walker<'_> {
                     flow: false,
                     anchor: None,
                 };
-                self.metric_check(line, &node, &m, config, section)
+                self.metric_check(item, &node, &m)
             }
             Ok(_) => {
                 self.error(

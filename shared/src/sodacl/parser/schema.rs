@@ -3,17 +3,11 @@
 use super::*;
 
 impl Walker<'_> {
-    pub(super) fn schema_check(
-        &mut self,
-        line: &str,
-        pos: Pos,
-        config: Option<&Node>,
-        section: &Section,
-    ) {
-        let Some(c) = config else {
-            self.no_nested_config(line, pos);
+    pub(super) fn schema_check(&mut self, item: Item<'_>) {
+        let Some(c) = self.nested_config(item) else {
             return;
         };
+        let Item { pos, config, .. } = item;
         let allowed = ["name", "warn", "fail", "attributes", "identity"];
         for (k, v) in c.as_map().unwrap_or_default() {
             let key = k.scalar_text().unwrap_or_default();
@@ -32,14 +26,7 @@ impl Walker<'_> {
             }
         }
         self.common_values(config, pos);
-        self.push(
-            CheckKind::Schema,
-            line,
-            pos,
-            config,
-            section,
-            Some("Schema Check"),
-        );
+        self.push(CheckKind::Schema, item, Some("Schema Check"));
     }
 
     /// The `warn:` / `fail:` mapping of a schema (or group evolution) check.
