@@ -414,9 +414,9 @@ pub fn health(points: &[HealthPoint], utc: bool) -> Value {
         "xAxis": { "type": "category", "data": labels },
         "yAxis": { "type": "value", "minInterval": 1 },
         "series": [
-            series("fail", FAIL, |p| p.fail),
-            series("warn", WARN, |p| p.warn),
-            series("pass", PASS, |p| p.pass),
+            series("fail", FAIL, |p| p.counts.fail),
+            series("warn", WARN, |p| p.counts.warn),
+            series("pass", PASS, |p| p.counts.pass),
         ],
     })
 }

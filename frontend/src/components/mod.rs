@@ -2,7 +2,7 @@
 //! - `diagnostics`: Soda Core's diagnostics of a result as sentences;
 //! - `health`: a dataset's health as a badge;
 //! - `loaded`: a resource, with "Loading…" until it arrives and its error as an alert;
-//! - `outcome`: a check outcome as a badge;
+//! - `outcome`: a check outcome as a badge, checks by outcome in a cell;
 //! - `pager`: the previous / next links under a paged list;
 //! - `rule`: a notification rule in a line;
 //! - `since`: since when a check's outcome holds, and whether it flaps;
@@ -20,7 +20,7 @@ mod table;
 pub use diagnostics::diagnostic_sentences;
 pub use health::health_badge;
 pub use loaded::loaded;
-pub use outcome::outcome_badge;
+pub use outcome::{outcome_badge, outcome_counts_cell};
 pub use pager::{page_count, pager};
 pub use rule::rule_summary;
 pub use shared::sodacl::measure::{format_measure, zone_words};

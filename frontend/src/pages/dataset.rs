@@ -133,7 +133,7 @@ fn DatasetView(d: DatasetDetail) -> impl IntoView {
                                 <td>{if s.has_errors { "⚠ Failed" } else { "✓ OK" }}</td>
                                 <td><a href=format!("/scans/{}", s.id)>{format!("Scan {} · {}", s.id, s.definition)}</a></td>
                                 <td><Time ts=Some(s.data_timestamp) /></td>
-                                <td class="outcome-counts">{format!("✕ {} · ! {} · ✓ {}", s.fail, s.warn, s.pass)}</td>
+                                <td class="outcome-counts">{format!("✕ {} · ! {} · ✓ {}", s.counts.fail, s.counts.warn, s.counts.pass)}</td>
                             </tr>
                         }).collect_view();
                         view! {

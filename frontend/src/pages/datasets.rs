@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 use shared::api::{DatasetListItem, DatasetStatus};
 
 use crate::api;
-use crate::components::{health_badge, loaded};
+use crate::components::{health_badge, loaded, outcome_counts_cell};
 use crate::prefs::Time;
 
 /// The health filters, in the order they are offered: `(value, label)`.
@@ -90,12 +90,7 @@ fn DatasetRow(d: DatasetListItem) -> impl IntoView {
             <td>{status}</td>
             <td><a href=format!("/datasets/{}", d.id)>{d.name}</a></td>
             <td>{d.data_source}</td>
-            <td class="outcome-counts">
-                <span class="outcome-fail" title="fail">{format!("✕ {}", c.fail)}</span>" "
-                <span class="outcome-warn" title="warn">{format!("! {}", c.warn)}</span>" "
-                <span class="outcome-pass" title="pass">{format!("✓ {}", c.pass)}</span>" "
-                <span class="outcome-not-evaluated" title="not evaluated">{format!("– {}", c.not_evaluated)}</span>
-            </td>
+            {outcome_counts_cell(&c)}
             <td>{failed_sparkline(&d.recent_failed)}</td>
             <td><Time ts=d.last_scan_time.clone() /></td>
         </tr>

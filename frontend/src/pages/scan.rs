@@ -92,7 +92,7 @@ fn ScanDetail(detail: ScanDetailView) -> impl IntoView {
             <dt>"Ran"</dt><dd><Time ts=Some(s.ended.clone()) /></dd>
             <dt>"Duration"</dt><dd>{format!("{:.1} s", s.duration_ms as f64 / 1000.0)}</dd>
             <dt>"Data source"</dt><dd>{s.data_source}</dd>
-            <dt>"Outcomes"</dt><dd>{format!("✕ {} fail · ! {} warn · ✓ {} pass · – {} not evaluated", s.fail, s.warn, s.pass, s.not_evaluated)}</dd>
+            <dt>"Outcomes"</dt><dd>{format!("✕ {} fail · ! {} warn · ✓ {} pass · – {} not evaluated", s.counts.fail, s.counts.warn, s.counts.pass, s.counts.not_evaluated)}</dd>
         </dl>
         {contract}
         <h2>"Logs"</h2>

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use shared::api::{ScanList, ScanListItem};
 
 use crate::api;
-use crate::components::{loaded, page_count, pager};
+use crate::components::{loaded, outcome_counts_cell, page_count, pager};
 use crate::prefs::Time;
 use crate::url::{query_string, with_changes};
 
@@ -92,12 +92,7 @@ fn ScanRow(s: ScanListItem) -> impl IntoView {
             <td><Time ts=Some(s.data_timestamp) /></td>
             <td><Time ts=Some(s.ended) /></td>
             <td class="number">{format!("{:.1} s", s.duration_ms as f64 / 1000.0)}</td>
-            <td class="outcome-counts">
-                <span class="outcome-fail" title="fail">{format!("✕ {}", s.fail)}</span>" "
-                <span class="outcome-warn" title="warn">{format!("! {}", s.warn)}</span>" "
-                <span class="outcome-pass" title="pass">{format!("✓ {}", s.pass)}</span>" "
-                <span class="outcome-not-evaluated" title="not evaluated">{format!("– {}", s.not_evaluated)}</span>
-            </td>
+            {outcome_counts_cell(&s.counts)}
             <td class="number">{s.errors}</td>
         </tr>
     }

@@ -150,16 +150,14 @@ pub(super) async fn dataset(
             .or_insert_with(|| HealthPoint {
                 scan_id,
                 data_timestamp: timestamp::format(data_timestamp),
-                pass: 0,
-                warn: 0,
-                fail: 0,
-                not_evaluated: 0,
+                counts: OutcomeCounts::default(),
             });
+        let counts = &mut point.counts;
         match outcome.as_deref() {
-            Some("pass") => point.pass += n,
-            Some("warn") => point.warn += n,
-            Some("fail") => point.fail += n,
-            _ => point.not_evaluated += n,
+            Some("pass") => counts.pass += n,
+            Some("warn") => counts.warn += n,
+            Some("fail") => counts.fail += n,
+            _ => counts.not_evaluated += n,
         }
     }
 

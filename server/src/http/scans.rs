@@ -7,7 +7,8 @@ use axum::extract::{Path, State};
 use serde_json::Value;
 use shared::api::ApiError;
 use shared::api::{
-    CheckOutcome, ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog, VerifiedContract,
+    CheckOutcome, OutcomeCounts, ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog,
+    VerifiedContract,
 };
 use shared::api::{PageQuery, ScanListQuery, ScanLogQuery, TimeRangeQuery};
 use shared::sodacl::units::value_unit;
@@ -36,10 +37,7 @@ fn item(s: &ScanRow) -> ScanListItem {
         ended: timestamp::format(s.ended),
         duration_ms: (s.ended - s.started).max(0),
         received: timestamp::format(s.received_at),
-        pass: s.pass,
-        warn: s.warn,
-        fail: s.fail,
-        not_evaluated: s.not_evaluated,
+        counts: s.counts,
         errors: s.errors,
         has_errors: s.has_errors,
     }
@@ -168,10 +166,12 @@ async fn detail(
         started: scan.started,
         ended: scan.ended,
         received_at: scan.received_at,
-        pass: scan.pass_count,
-        warn: scan.warn_count,
-        fail: scan.fail_count,
-        not_evaluated: scan.not_evaluated_count,
+        counts: OutcomeCounts {
+            pass: scan.pass_count,
+            warn: scan.warn_count,
+            fail: scan.fail_count,
+            not_evaluated: scan.not_evaluated_count,
+        },
         errors: scan.error_count,
         has_errors: scan.has_errors,
     };

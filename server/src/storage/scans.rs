@@ -4,6 +4,7 @@
 use sqlx::Row;
 
 use super::{Database, StorageError};
+use shared::api::OutcomeCounts;
 
 #[derive(Debug, Clone)]
 pub struct ScanDetail {
@@ -88,10 +89,7 @@ pub struct ScanRow {
     pub started: i64,
     pub ended: i64,
     pub received_at: i64,
-    pub pass: i64,
-    pub warn: i64,
-    pub fail: i64,
-    pub not_evaluated: i64,
+    pub counts: OutcomeCounts,
     pub errors: i64,
     pub has_errors: bool,
 }
@@ -165,10 +163,12 @@ impl Database {
                     started: row.try_get(4)?,
                     ended: row.try_get(5)?,
                     received_at: row.try_get(6)?,
-                    pass: row.try_get(7)?,
-                    warn: row.try_get(8)?,
-                    fail: row.try_get(9)?,
-                    not_evaluated: row.try_get(10)?,
+                    counts: OutcomeCounts {
+                        pass: row.try_get(7)?,
+                        warn: row.try_get(8)?,
+                        fail: row.try_get(9)?,
+                        not_evaluated: row.try_get(10)?,
+                    },
                     errors: row.try_get(11)?,
                     has_errors: row.try_get::<i64, _>(12)? != 0,
                 })

@@ -90,10 +90,8 @@ pub struct ScanRef {
 pub struct HealthPoint {
     pub scan_id: i64,
     pub data_timestamp: String,
-    pub pass: i64,
-    pub warn: i64,
-    pub fail: i64,
-    pub not_evaluated: i64,
+    #[serde(flatten)]
+    pub counts: OutcomeCounts,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::CheckOutcome;
+use super::{CheckOutcome, OutcomeCounts};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -17,10 +17,9 @@ pub struct ScanListItem {
     pub ended: String,
     pub duration_ms: i64,
     pub received: String,
-    pub pass: i64,
-    pub warn: i64,
-    pub fail: i64,
-    pub not_evaluated: i64,
+    /// Checks of the scan by outcome.
+    #[serde(flatten)]
+    pub counts: OutcomeCounts,
     /// Error logs in the scan.
     pub errors: i64,
     pub has_errors: bool,
