@@ -59,7 +59,7 @@ enum Command {
     /// Check that every summary Seltzer keeps (each check's latest result, each dataset's
     /// counts and last scan, each scan's counts) equals a recomputation from the stored
     /// results: exit 0 when all do, 1 (listing what differs) when one does not. Read-only.
-    Verify(VerifyArgs),
+    Verify(ReadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -95,8 +95,9 @@ struct BacktestArgs {
     files: Vec<PathBuf>,
 }
 
+/// What a command that only reads the database takes: where it is and how to print.
 #[derive(Debug, Args)]
-struct VerifyArgs {
+struct ReadArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     #[command(flatten)]
@@ -160,12 +161,7 @@ enum UserCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
-    List {
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        #[command(flatten)]
-        database: DatabaseArgs,
-    },
+    List(ReadArgs),
     /// Disable a user: their sessions end at once.
     Disable {
         email: String,
@@ -205,12 +201,7 @@ enum ApiKeyCommand {
         database: DatabaseArgs,
     },
     /// List the keys (never their secrets).
-    List {
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        #[command(flatten)]
-        database: DatabaseArgs,
-    },
+    List(ReadArgs),
     /// Revoke a key: its tokens stop working at once.
     Revoke {
         id: String,
@@ -237,12 +228,7 @@ enum AttributeCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
-    List {
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        #[command(flatten)]
-        database: DatabaseArgs,
-    },
+    List(ReadArgs),
     Delete {
         name: String,
         #[command(flatten)]
@@ -447,7 +433,7 @@ async fn seed(args: SeedArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn verify(args: VerifyArgs) -> Result<(), CliError> {
+async fn verify(args: ReadArgs) -> Result<(), CliError> {
     let db = open(&args.database).await?;
     let report = db.verify().await;
     db.close().await;
@@ -567,7 +553,7 @@ async fn api_key(command: ApiKeyCommand) -> Result<(), CliError> {
             }
             db.close().await;
         }
-        ApiKeyCommand::List { format, database } => {
+        ApiKeyCommand::List(ReadArgs { format, database }) => {
             let db = open(&database).await?;
             let keys = db.list_api_keys().await?;
             db.close().await;
@@ -618,7 +604,7 @@ async fn attribute(command: AttributeCommand) -> Result<(), CliError> {
                 definition.name, definition.attribute_type
             );
         }
-        AttributeCommand::List { format, database } => {
+        AttributeCommand::List(ReadArgs { format, database }) => {
             let db = open(&database).await?;
             let list = db.list_attributes().await?;
             db.close().await;
@@ -685,7 +671,7 @@ async fn user(command: UserCommand) -> Result<(), CliError> {
             })?;
             println!("user {email} ({}) created", role.as_str());
         }
-        UserCommand::List { format, database } => {
+        UserCommand::List(ReadArgs { format, database }) => {
             let db = open(&database).await?;
             let users = db.list_users().await?;
             db.close().await;
