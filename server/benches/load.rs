@@ -15,8 +15,6 @@
 //! `SELTZER_TEST_POSTGRES_URL` (default postgres://postgres@127.0.0.1:5432/postgres) and is
 //! skipped with a note when unreachable.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,64 +40,25 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-struct Server {
-    child: Child,
-    addr: String,
-}
+// The same `seltzer serve` child the integration tests start.
+#[path = "../tests/it/support/serve.rs"]
+#[allow(dead_code)]
+mod serve;
+use serve::RunningServer;
 
-impl Server {
-    fn start(database_url: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_seltzer"))
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--database-url",
-                database_url,
-            ])
-            .env("RUST_LOG", "warn,server=info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start seltzer");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("seltzer stopped before listening")
-                .expect("read log");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.split_whitespace().next().expect("address").to_owned();
-            }
-        };
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines.by_ref() {});
-        Server { child, addr }
-    }
-
-    /// Peak and current resident memory of the server process, in MiB.
-    fn memory_mib(&self) -> (f64, f64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-                .map_or(0.0, |kb| kb / 1024.0)
-        };
-        (field("VmHWM:"), field("VmRSS:"))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Peak and current resident memory of the server process, in MiB.
+fn memory_mib(server: &RunningServer) -> (f64, f64) {
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
 }
 
 type HttpClient = Client<HttpConnector, Empty<Bytes>>;
@@ -178,7 +137,7 @@ async fn run(engine: &str, database_url: &str) {
         .expect("api key");
     db.close().await;
 
-    let server = Server::start(database_url);
+    let server = RunningServer::start(database_url, &[]);
     let base = format!("http://{}", server.addr);
     let auth = format!(
         "Basic {}",
@@ -289,7 +248,7 @@ async fn run(engine: &str, database_url: &str) {
         }
     }
     let elapsed = started.elapsed();
-    let (peak, rss) = server.memory_mib();
+    let (peak, rss) = memory_mib(&server);
     let total: usize = all.iter().map(Vec::len).sum();
     println!(
         "{engine}: {total} requests from {CLIENTS} clients in {:.1} s ({:.0} requests/s); server memory peak {peak:.0} MiB, now {rss:.0} MiB",

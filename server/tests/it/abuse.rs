@@ -46,33 +46,15 @@ async fn concurrent_wrong_passwords_cannot_outrun_the_throttle(test_db: TestDb) 
     // Attempts refused unverified do not count as failures; the verified ones do. Five more
     // wrong passwords, one at a time, and the account is locked whatever the burst did.
     for _ in 0..5 {
-        let wrong = seltzer
-            .anonymous()
-            .post(
-                "/api/auth/login",
-                json!({"email": "ada@example.com", "password": "one more guess"}),
-            )
-            .await;
+        let wrong = seltzer.sign_in("ada@example.com", "one more guess").await;
         assert!([StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&wrong.status));
     }
-    let right = seltzer
-        .anonymous()
-        .post(
-            "/api/auth/login",
-            json!({"email": "ada@example.com", "password": PASSWORD}),
-        )
-        .await;
+    let right = seltzer.sign_in("ada@example.com", PASSWORD).await;
     assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
 
     // The count lives in the database: another Seltzer on it sees the same lock.
     let other = Seltzer::reopen(&seltzer, IngestConfig::default());
-    let right = other
-        .anonymous()
-        .post(
-            "/api/auth/login",
-            json!({"email": "ADA@example.com", "password": PASSWORD}),
-        )
-        .await;
+    let right = other.sign_in("ADA@example.com", PASSWORD).await;
     assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
 }
 

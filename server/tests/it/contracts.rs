@@ -9,11 +9,11 @@ use std::process::Command;
 
 use axum::http::StatusCode;
 use serde_json::json;
-use server::{Database, IngestConfig};
+use server::IngestConfig;
 use shared::api::Role;
 
 use crate::support::{
-    RunningServer, Seltzer, TestDb, cached_venv, on_both_engines, replay_v4, v4_fixture_dir,
+    Seltzer, SodaCoreTarget, TestDb, cached_venv, on_both_engines, replay_v4, v4_fixture_dir,
 };
 
 on_both_engines!(
@@ -435,15 +435,9 @@ async fn the_real_soda_core_4_publishes_to_seltzer(test_db: TestDb) {
     let Some(venv) = soda4_venv() else {
         return;
     };
-    let db = Database::connect(&test_db.url).await.unwrap();
-    db.migrate().await.unwrap();
     // Publishing a contract takes an editor key.
-    let key = db
-        .create_api_key("soda-core 4", Role::Editor)
-        .await
-        .unwrap();
-    let server = RunningServer::start(&test_db.url, &[]);
-    let port = server.addr.rsplit(':').next().unwrap().to_owned();
+    let target = SodaCoreTarget::start(&test_db.url, "soda-core 4", Role::Editor).await;
+    let (db, key, port) = (&target.db, &target.key, target.port());
     let fixtures = v4_fixture_dir("");
     let work = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
@@ -544,6 +538,5 @@ async fn the_real_soda_core_4_publishes_to_seltzer(test_db: TestDb) {
         1,
         "every verification names its contract (the discovery has none)"
     );
-    drop(server);
-    db.close().await;
+    target.close().await;
 }

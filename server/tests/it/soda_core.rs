@@ -6,11 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use server::Database;
 use shared::api::Role;
 
 use crate::support::{
-    RunningServer, TestDb, cached_venv, define_fixture_attributes, on_both_engines,
+    RunningServer, SodaCoreTarget, TestDb, cached_venv, define_fixture_attributes, on_both_engines,
 };
 
 /// The virtualenv with `soda-core-duckdb==3.5.6`.
@@ -55,20 +54,14 @@ async fn real_soda_core_scans_are_stored(test_db: TestDb) {
     let Some(venv) = soda_venv() else {
         return;
     };
-    let db = Database::connect(&test_db.url).await.unwrap();
-    db.migrate().await.unwrap();
-    let key = db
-        .create_api_key("soda-core e2e", Role::Viewer)
-        .await
-        .unwrap();
-    define_fixture_attributes(&db).await;
-    let server = RunningServer::start(&test_db.url, &[]);
-    let port = server.addr.rsplit(':').next().unwrap().to_owned();
+    let target = SodaCoreTarget::start(&test_db.url, "soda-core e2e", Role::Viewer).await;
+    let (db, key, port) = (&target.db, &target.key, target.port());
+    define_fixture_attributes(db).await;
     let work = tempfile::tempdir().unwrap();
 
     // Every portable scenario: first scan, history, -t backfill, aborted and failing scans,
     // samples, attributes, the Python API, anomaly checks over history built by backfills.
-    reproduce(&venv, work.path(), &port, &key, None);
+    reproduce(&venv, work.path(), &port, key, None);
     let pool = db.pool();
     let count = |sql: &'static str| async move {
         sqlx::query_scalar::<_, i64>(sql)
@@ -78,7 +71,7 @@ async fn real_soda_core_scans_are_stored(test_db: TestDb) {
     };
     let overwrites_before = count("SELECT COUNT(*) FROM scan_overwrites").await;
     // The same -t backfill again: it replaces the earlier one instead of adding a point.
-    reproduce(&venv, work.path(), &port, &key, Some("s03"));
+    reproduce(&venv, work.path(), &port, key, Some("s03"));
     assert_eq!(
         count("SELECT COUNT(*) FROM scan_overwrites").await,
         overwrites_before + 1
@@ -114,8 +107,7 @@ async fn real_soda_core_scans_are_stored(test_db: TestDb) {
     assert!(
         count("SELECT COUNT(*) FROM scans WHERE has_errors = 1 AND error_count > 0").await >= 4
     );
-    drop(server);
-    db.close().await;
+    target.close().await;
 }
 
 /// One `soda scan` of `checks` against the DuckDB file at `db`, sent to `server` with `key`.
@@ -193,10 +185,8 @@ async fn schema_and_group_evolution_compare_with_the_previous_scan(test_db: Test
     let Some(venv) = soda_venv() else {
         return;
     };
-    let db = Database::connect(&test_db.url).await.unwrap();
-    db.migrate().await.unwrap();
-    let key = db.create_api_key("evolution", Role::Viewer).await.unwrap();
-    let server = RunningServer::start(&test_db.url, &[]);
+    let target = SodaCoreTarget::start(&test_db.url, "evolution", Role::Viewer).await;
+    let (db, key, server) = (&target.db, &target.key, &target.server);
     let work = tempfile::tempdir().unwrap();
     let checks = "checks for orders:\n  \
         - schema:\n      name: orders schema\n      warn:\n        when schema changes: any\n      \
@@ -210,7 +200,7 @@ async fn schema_and_group_evolution_compare_with_the_previous_scan(test_db: Test
         "CREATE TABLE orders (id INTEGER, amount DOUBLE, country VARCHAR); \
          INSERT INTO orders VALUES (1, 9.5, 'BE'), (2, 12.0, 'NL'), (3, 3.0, 'FR')",
     );
-    let first = soda_scan(&venv, work.path(), &server, &key, checks);
+    let first = soda_scan(&venv, work.path(), server, key, checks);
     let outcome = |name: &'static str| {
         let pool = db.pool().clone();
         async move {
@@ -235,7 +225,7 @@ async fn schema_and_group_evolution_compare_with_the_previous_scan(test_db: Test
         work.path(),
         "ALTER TABLE orders ADD COLUMN note VARCHAR",
     );
-    let second = soda_scan(&venv, work.path(), &server, &key, checks);
+    let second = soda_scan(&venv, work.path(), server, key, checks);
     assert!(!second.contains("no historic schema metrics"), "{second}");
     assert!(!second.contains("no historic groups"), "{second}");
     assert_eq!(
@@ -257,7 +247,7 @@ async fn schema_and_group_evolution_compare_with_the_previous_scan(test_db: Test
         work.path(),
         "ALTER TABLE orders DROP COLUMN amount; DELETE FROM orders WHERE country = 'FR'",
     );
-    let third = soda_scan(&venv, work.path(), &server, &key, checks);
+    let third = soda_scan(&venv, work.path(), server, key, checks);
     assert_eq!(
         outcome("orders schema").await.as_deref(),
         Some("fail"),
@@ -276,8 +266,7 @@ async fn schema_and_group_evolution_compare_with_the_previous_scan(test_db: Test
     .await
     .unwrap();
     assert!(diagnostics.contains("FR, Added"), "{diagnostics}");
-    drop(server);
-    db.close().await;
+    target.close().await;
 }
 
 on_both_engines!(

@@ -65,7 +65,7 @@ async fn dashboard_checks_and_history(test_db: TestDb) {
     seltzer
         .add_user("vic@example.com", Role::Viewer, PASSWORD)
         .await;
-    let cookie = session_cookie(&sign_in(&seltzer, "vic@example.com", PASSWORD).await);
+    let cookie = session_cookie(&seltzer.sign_in("vic@example.com", PASSWORD).await);
     let vic = seltzer.with_cookie(&cookie);
     let get = |path: String| vic.get(path);
 

@@ -97,7 +97,7 @@ async fn management_is_allowed_by_role(test_db: TestDb) {
     let users = admin.get("/api/users").await;
     assert!(!users.text().contains("argon2"), "no password hashes");
     assert_eq!(
-        sign_in(&seltzer, "eve@example.com", PASSWORD).await.status,
+        seltzer.sign_in("eve@example.com", PASSWORD).await.status,
         StatusCode::OK
     );
     let disable = admin
@@ -105,7 +105,7 @@ async fn management_is_allowed_by_role(test_db: TestDb) {
         .await;
     assert_eq!(disable.status, StatusCode::OK);
     assert_eq!(
-        sign_in(&seltzer, "eve@example.com", PASSWORD).await.status,
+        seltzer.sign_in("eve@example.com", PASSWORD).await.status,
         StatusCode::UNAUTHORIZED
     );
 }

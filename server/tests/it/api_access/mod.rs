@@ -19,14 +19,6 @@ mod v1;
 
 const PASSWORD: &str = "correct horse battery staple";
 
-async fn sign_in(seltzer: &Seltzer, email: &str, password: &str) -> Answer {
-    let credentials = json!({"email": email, "password": password});
-    seltzer
-        .anonymous()
-        .post("/api/auth/login", credentials)
-        .await
-}
-
 fn session_cookie(answer: &Answer) -> String {
     let set = answer.header(&SET_COOKIE).to_owned();
     set.split(';').next().unwrap().to_owned()

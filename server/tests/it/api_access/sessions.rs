@@ -16,11 +16,11 @@ async fn sessions_follow_sign_in_and_sign_out(test_db: TestDb) {
         .add_user("vic@example.com", Role::Viewer, PASSWORD)
         .await;
 
-    let wrong = sign_in(&seltzer, "ada@example.com", "not the password").await;
+    let wrong = seltzer.sign_in("ada@example.com", "not the password").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.json()["code"], "unauthorized");
     assert!(wrong.header(&SET_COOKIE).is_empty());
-    let unknown = sign_in(&seltzer, "nobody@example.com", PASSWORD).await;
+    let unknown = seltzer.sign_in("nobody@example.com", PASSWORD).await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         unknown.message(),
@@ -28,7 +28,7 @@ async fn sessions_follow_sign_in_and_sign_out(test_db: TestDb) {
         "no hint which emails exist"
     );
 
-    let ok = sign_in(&seltzer, "Ada@Example.com", PASSWORD).await;
+    let ok = seltzer.sign_in("Ada@Example.com", PASSWORD).await;
     assert_eq!(ok.status, StatusCode::OK);
     assert_eq!(
         ok.json(),
@@ -72,14 +72,14 @@ async fn sessions_follow_sign_in_and_sign_out(test_db: TestDb) {
     );
 
     // Disabling a user ends their sessions and their sign-ins.
-    let vic = session_cookie(&sign_in(&seltzer, "vic@example.com", PASSWORD).await);
+    let vic = session_cookie(&seltzer.sign_in("vic@example.com", PASSWORD).await);
     assert!(seltzer.db.disable_user("vic@example.com").await.unwrap());
     assert_eq!(
         seltzer.with_cookie(&vic).get("/api/auth/me").await.status,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        sign_in(&seltzer, "vic@example.com", PASSWORD).await.status,
+        seltzer.sign_in("vic@example.com", PASSWORD).await.status,
         StatusCode::UNAUTHORIZED
     );
     let stored: String = scalar(
@@ -97,11 +97,12 @@ async fn failed_sign_ins_are_throttled_per_account(test_db: TestDb) {
         .await;
     for _ in 0..5 {
         assert_eq!(
-            sign_in(&seltzer, "ada@example.com", "guess").await.status,
+            seltzer.sign_in("ada@example.com", "guess").await.status,
             StatusCode::UNAUTHORIZED
         );
     }
-    sign_in(&seltzer, "ada@example.com", PASSWORD)
+    seltzer
+        .sign_in("ada@example.com", PASSWORD)
         .await
         .assert_refused(StatusCode::TOO_MANY_REQUESTS, "15 minutes");
 }

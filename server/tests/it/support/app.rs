@@ -263,6 +263,12 @@ impl Seltzer {
         send(&self.app, builder.body(body).unwrap()).await
     }
 
+    /// The dashboard's sign-in with this email and password, as a browser sends it.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Answer {
+        let credentials = json!({"email": email, "password": password});
+        self.anonymous().post("/api/auth/login", credentials).await
+    }
+
     /// A client without credentials.
     pub fn anonymous(&self) -> Client<'_> {
         Client {

@@ -24,7 +24,7 @@ pub(crate) use db::on_both_engines;
 pub use http::{http_post_json, http_request, http_send};
 pub use receiver::{Received, Receiver};
 pub use replay::{ServedSeltzer, fixture_dir, replay, replay_v4, v4_fixture_dir};
-pub use serve::RunningServer;
+pub use serve::{RunningServer, SodaCoreTarget};
 pub use smtp::{SmtpServer, free_port};
 
 /// Waits until `seen()` holds `n` things (10 s at most), then a moment more to catch any that

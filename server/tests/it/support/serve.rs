@@ -5,6 +5,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use server::storage::{Database, NewApiKey};
+use shared::api::Role;
+
 /// A `seltzer serve` child process on a random loopback port. Killed when dropped.
 pub struct RunningServer {
     pub child: Child,
@@ -78,5 +81,34 @@ impl Drop for RunningServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// What a real Soda Core client is pointed at: a migrated database, an API key of a role, and
+/// a `seltzer serve` on it.
+pub struct SodaCoreTarget {
+    pub db: Database,
+    pub key: NewApiKey,
+    pub server: RunningServer,
+}
+
+impl SodaCoreTarget {
+    pub async fn start(database_url: &str, key_name: &str, role: Role) -> Self {
+        let db = Database::connect(database_url).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        let key = db.create_api_key(key_name, role).await.expect("create the key");
+        let server = RunningServer::start(database_url, &[]);
+        Self { db, key, server }
+    }
+
+    /// Stops the server, then closes the database.
+    pub async fn close(self) {
+        drop(self.server);
+        self.db.close().await;
+    }
+
+    /// The port, as `soda_cloud.yml` and the fixtures' drivers take it.
+    pub fn port(&self) -> String {
+        self.server.addr.rsplit(':').next().expect("a port").to_owned()
     }
 }

@@ -151,12 +151,8 @@ impl Walker<'_> {
     }
 
     pub(super) fn parsed_check(&mut self, item: Item<'_>, line_node: &Node) -> Walk {
-        let Item {
-            line,
-            pos,
-            config,
-            section,
-        } = item;
+        let Item { line, pos, .. } = item;
+        let (config, section) = (item.config, item.section);
         match grammar::parse_check(line) {
             Err(e) => {
                 let at = offset_pos(line_node, e.offset);
@@ -354,12 +350,8 @@ impl Walker<'_> {
     }
 
     pub(super) fn make(&mut self, kind: CheckKind, item: Item<'_>) -> Check {
-        let Item {
-            line,
-            pos,
-            config,
-            section,
-        } = item;
+        let Item { line, pos, .. } = item;
+        let (config, section) = (item.config, item.section);
         let name = config
             .and_then(|c| c.get("name"))
             .and_then(Node::as_str)

@@ -11,12 +11,8 @@ impl Walker<'_> {
         line_node: &Node,
         m: &MetricLine,
     ) -> Walk {
-        let Item {
-            line,
-            pos,
-            config,
-            section,
-        } = item;
+        let Item { line, pos, .. } = item;
+        let (config, section) = (item.config, item.section);
         let metric_pos = offset_pos(line_node, m.metric_at);
         if m.metric.starts_with('$') {
             self.error(
