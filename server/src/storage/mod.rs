@@ -6,6 +6,7 @@
 mod api_keys;
 mod attributes;
 mod batch;
+mod batched_runs;
 mod checkpoints;
 mod checks;
 mod contracts;
@@ -23,6 +24,7 @@ mod users;
 
 pub use api_keys::{ApiKey, NewApiKey, Token};
 pub use attributes::{ATTRIBUTE_TYPES, AttributeDefinition};
+pub use batched_runs::{BatchedRun, StreamedLog};
 pub use checks::{
     CheckDefinition, CheckFilter, CheckResultRow, CheckSelection, CheckSort, CheckSummary,
     HistoryRow, ReplacedResult,

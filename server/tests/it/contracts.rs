@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use axum::http::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use server::IngestConfig;
 use shared::api::Role;
 
 use crate::support::{
-    Seltzer, SodaCoreTarget, TestDb, cached_venv, on_both_engines, replay_v4, v4_fixture_dir,
+    Seltzer, SodaCoreLink, SodaCoreTarget, TestDb, cached_venv, on_both_engines, replay_v4,
+    v4_fixture_dir,
 };
 
 on_both_engines!(
@@ -26,6 +27,8 @@ on_both_engines!(
     a_published_contract_is_the_one_fetched,
     a_dataset_has_the_columns_its_newest_scan_reported,
     history_is_answered_per_identity_newest_first,
+    a_batched_run_is_stored_when_it_ends,
+    a_managed_run_marked_failed_is_a_failed_scan,
     the_real_soda_core_4_publishes_to_seltzer,
 );
 
@@ -189,6 +192,210 @@ async fn a_partial_run_leaves_excluded_checks_alone(test_db: TestDb) {
     );
 }
 
+/// The log lines of a stored scan, as the dashboard reads them.
+async fn scan_log(seltzer: &Seltzer, scan_id: i64) -> Vec<String> {
+    let viewer = seltzer.basic_auth(Role::Viewer).await;
+    let scan = seltzer
+        .authorized(&viewer)
+        .get(format!("/api/scans/{scan_id}?logLimit=100"))
+        .await
+        .json();
+    scan["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {}",
+                l["level"].as_str().unwrap(),
+                l["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+async fn a_batched_run_is_stored_when_it_ends(test_db: TestDb) {
+    // A managed discovery (`SODA_SCAN_ID` set): start, results, streamed logs, end.
+    let seltzer = seltzer(&test_db).await;
+    let replayed = replay_v4(&seltzer, "s13_managed_discover_batched").await;
+    let [scan_id] = replayed.scan_ids()[..] else {
+        panic!("one scan stored, at the end: {:?}", replayed.scan_ids());
+    };
+    let definition: String = sqlx::query_scalar(
+        "SELECT d.name FROM scans s JOIN scan_definitions d ON d.id = s.scan_definition_id",
+    )
+    .fetch_one(seltzer.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(definition, "shop_discovery");
+    assert_eq!(
+        scan_log(&seltzer, scan_id).await,
+        [
+            "info Discovering datasets in data source 'shop'",
+            "info ✅ Discovered 1 datasets and sent results to Soda Cloud."
+        ],
+        "the streamed lines are the scan's log"
+    );
+    assert_eq!(seltzer.count("SELECT COUNT(*) FROM datasets").await, 1);
+
+    // By hand: lines sent twice are kept once; nothing is stored before the end; a run takes
+    // no batch after it.
+    let token = seltzer.login().await;
+    let command = |body: Value| {
+        let mut body = body;
+        body["token"] = json!(token);
+        body
+    };
+    let start = seltzer
+        .post(
+            "/api/command",
+            &command(
+                json!({"type": "sodaCoreScanStart", "scanId": "run-7", "version": "4",
+                "definitionName": "nightly", "defaultDataSource": "shop",
+                "dataTimestamp": "2026-12-06T04:00:00+00:00"}),
+            ),
+        )
+        .await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.text());
+    let reference = start.json()["scanReference"].as_str().unwrap().to_owned();
+    let lines = |from: i64, to: i64| {
+        (from..to)
+            .map(|i| {
+                json!({"level": if i == 2 { "error" } else { "info" }, "message": format!("line {i}"),
+                    "timestamp": "2026-12-06T04:00:01+00:00", "index": i, "thread": "t1"})
+                .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for batch in [lines(0, 2), lines(1, 3)] {
+        let (status, answer) = seltzer
+            .post_text(&token, "/api/logs/run-7/batchV4", &[], &batch)
+            .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let (status, answer) = seltzer
+        .post_text(
+            &token,
+            "/api/logs/run-7/batchV4",
+            &[],
+            "{\"message\": \"ok\"}\nnot json",
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 2: not JSON"),
+        "{answer}"
+    );
+    let (status, _) = seltzer
+        .post_text(&token, "/api/logs/nobody/batchV4", &[], &lines(0, 1))
+        .await;
+    assert_eq!(status, 404, "a run nobody opened");
+    let data = seltzer
+        .post(
+            "/api/command",
+            &command(json!({"type": "sodaCoreInsertScanDataBatch", "version": "4",
+                "scanReference": reference, "definitionName": "nightly", "defaultDataSource": "shop",
+                "dataTimestamp": "2026-12-06T04:00:00+00:00",
+                "scanStartTimestamp": "2026-12-06T04:00:00+00:00",
+                "scanEndTimestamp": "2026-12-06T04:00:02+00:00", "hasErrors": true,
+                "metadata": [{"datasetQualifiedName": "shop/main/customers"}], "checks": [],
+                "logs": []})),
+        )
+        .await;
+    assert_eq!(data.status, StatusCode::OK, "{}", data.text());
+    assert_eq!(
+        seltzer.count("SELECT COUNT(*) FROM scans").await,
+        1,
+        "not stored before the end"
+    );
+    let end = command(json!({"type": "sodaCoreScanEndAsync", "scanReference": reference}));
+    let ended = seltzer.post("/api/command", &end).await;
+    assert_eq!(ended.status, StatusCode::OK, "{}", ended.text());
+    let scan_id: i64 = ended.json()["scanId"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        scan_log(&seltzer, scan_id).await,
+        ["error line 2", "info line 0", "info line 1"],
+        "each line once, errors first"
+    );
+    let again = seltzer.post("/api/command", &end).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert_eq!(again.json()["code"], "invalid_scan_state");
+    let (status, answer) = seltzer
+        .post_text(&token, "/api/logs/run-7/batchV4", &[], &lines(3, 4))
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (400, Some("invalid_scan_state"))
+    );
+    // A results batch for a run never opened names the field.
+    let orphan = seltzer
+        .post(
+            "/api/command",
+            &command(
+                json!({"type": "sodaCoreInsertScanDataBatch", "version": "4",
+                "scanReference": "run-unknown"}),
+            ),
+        )
+        .await;
+    assert_eq!(orphan.status, StatusCode::BAD_REQUEST);
+    assert!(orphan.text().contains("scanReference"), "{}", orphan.text());
+}
+
+async fn a_managed_run_marked_failed_is_a_failed_scan(test_db: TestDb) {
+    // A managed verification that failed before it had results reports it with its logs. Its
+    // run was never opened here (a verification opens none), so there is no data source to
+    // file a scan under: the failure is kept on the run.
+    let seltzer = seltzer(&test_db).await;
+    replay_v4(&seltzer, "s14_managed_failure_marked").await;
+    assert_eq!(seltzer.count("SELECT COUNT(*) FROM scans").await, 0);
+    let state: String =
+        sqlx::query_scalar("SELECT state FROM batched_runs WHERE run_id = 'scan-precreated-0003'")
+            .fetch_one(seltzer.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(state, "failed");
+    assert_eq!(
+        seltzer.count("SELECT COUNT(*) FROM batched_run_logs").await,
+        3
+    );
+
+    // A batched run that fails: a failed scan of its definition, with the lines it streamed
+    // and the ones it reports.
+    let token = seltzer.login().await;
+    let start = json!({"type": "sodaCoreScanStart", "scanId": "run-9", "version": "4",
+        "definitionName": "nightly", "defaultDataSource": "shop", "token": token,
+        "dataTimestamp": "2026-12-06T04:00:00+00:00"});
+    assert_eq!(
+        seltzer.post("/api/command", &start).await.status,
+        StatusCode::OK
+    );
+    let line = json!({"level": "info", "message": "connecting", "index": 0, "thread": "t"});
+    let (status, _) = seltzer
+        .post_text(&token, "/api/logs/run-9/batchV4", &[], &line.to_string())
+        .await;
+    assert_eq!(status, 200);
+    let failed = json!({"type": "sodaCoreMarkScanFailed", "scanId": "run-9", "token": token,
+        "logs": [{"level": "error", "message": "cannot connect", "index": 1, "thread": "t"}]});
+    let answer = seltzer.post("/api/command", &failed).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let (scan_id, definition, has_errors): (i64, String, i64) = sqlx::query_as(
+        "SELECT s.id, d.name, s.has_errors FROM scans s \
+         JOIN scan_definitions d ON d.id = s.scan_definition_id",
+    )
+    .fetch_one(seltzer.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((definition.as_str(), has_errors), ("nightly", 1));
+    assert_eq!(
+        scan_log(&seltzer, scan_id).await,
+        ["error cannot connect", "info connecting"]
+    );
+}
+
 async fn a_contract_with_no_checks_is_stored(test_db: TestDb) {
     // A contract with a YAML error: nothing evaluated, no `checks` key at all.
     let seltzer = seltzer(&test_db).await;
@@ -290,7 +497,7 @@ async fn a_published_contract_is_the_one_fetched(test_db: TestDb) {
         "shop/main/orders"
     );
     // `soda contract fetch` gets it back, to the byte; another dataset has none.
-    let fetch = |dataset: &serde_json::Value| json!({"type": "sodaCoreGetContract", "token": viewer, "dataset": dataset});
+    let fetch = |dataset: &Value| json!({"type": "sodaCoreGetContract", "token": viewer, "dataset": dataset});
     let fetched = seltzer.post("/api/query", &fetch(&orders)).await;
     assert_eq!(fetched.status, StatusCode::OK, "{}", fetched.text());
     assert_eq!(fetched.json()["contents"], contract.as_str());
@@ -318,7 +525,7 @@ async fn a_published_contract_is_the_one_fetched(test_db: TestDb) {
 async fn a_dataset_has_the_columns_its_newest_scan_reported(test_db: TestDb) {
     let seltzer = seltzer(&test_db).await;
     let token = seltzer.login().await;
-    let send = |at: &str, schema: serde_json::Value| {
+    let send = |at: &str, schema: Value| {
         let mut doc = crate::support::good_orders_scan(&token, "daily", at);
         doc["metadata"] = json!([{"dataSource": "shop", "table": "orders", "schema": schema}]);
         doc
@@ -361,7 +568,7 @@ async fn history_is_answered_per_identity_newest_first(test_db: TestDb) {
     replay_v4(&seltzer, "s02_second_verify").await;
     replay_v4(&seltzer, "h01_historic_queries_api").await;
     let token = seltzer.login().await;
-    let ask = |body: serde_json::Value| {
+    let ask = |body: Value| {
         let mut body = body;
         body["token"] = json!(token);
         body
@@ -419,6 +626,7 @@ const SCENARIOS: &[&str] = &[
     "s01_first_verify",
     "s02_second_verify",
     "s03_check_errors",
+    "s04_verify_verbose",
     "s05_verify_without_publish",
     "s06_check_filter_partial",
     "s07_contract_publish",
@@ -426,6 +634,7 @@ const SCENARIOS: &[&str] = &[
     "s09_cloud_test",
     "s10_discover",
     "s12_managed_verify_scan_id",
+    "s13_managed_discover_batched",
     "s16_identity_after_edits",
     "s17_threshold_shapes",
     "s18_contract_yaml_error",
@@ -501,13 +710,15 @@ async fn the_real_soda_core_4_publishes_to_seltzer(test_db: TestDb) {
             .await
             .unwrap()
     };
-    // Eight verifications published (s05 does not publish) and one discovery (s10). Soda Core
+    // Nine verifications published (s05 does not publish) and two discoveries (s10, and s13 in
+    // batches: start, results, streamed logs, end). (s11 is what Seltzer always answers,
+    // no dataset configuration: the driver skips it as a mode of its capture server.) Soda Core
     // 4 stamps a verification with the second it started: one that starts in the same second
     // as the one before, of the same dataset, replaces it (as a Soda Core 3 scan sent again
     // with the same data timestamp does), and the replaced one is on record.
     assert_eq!(
         count("SELECT (SELECT COUNT(*) FROM scans) + (SELECT COUNT(*) FROM scan_overwrites)").await,
-        9
+        11
     );
     // s08 fetched the contract s07 published, as it was.
     // (Each scenario runs in `<work>/results/<scenario>/`.)
@@ -535,8 +746,18 @@ async fn the_real_soda_core_4_publishes_to_seltzer(test_db: TestDb) {
     );
     assert_eq!(
         count("SELECT COUNT(*) FROM scans WHERE contract_file_id IS NULL").await,
-        1,
-        "every verification names its contract (the discovery has none)"
+        2,
+        "every verification names its contract (the discoveries have none)"
+    );
+    // The batched discovery is one scan of its definition, whose log is what it streamed.
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM scans s JOIN scan_definitions d \
+             ON d.id = s.scan_definition_id WHERE d.name = 'shop_discovery' \
+             AND s.logs LIKE '%Discovered 1 datasets%'"
+        )
+        .await,
+        1
     );
     target.close().await;
 }

@@ -83,6 +83,7 @@ const REQUIRED: &[(&str, &str, Option<Role>)] = &[
     ("post", "/api/command", None),
     ("post", "/api/query", None),
     ("post", "/api/scan/upload", None),
+    ("post", "/api/logs/{scanId}/{batch}", None),
 ];
 
 async fn document(seltzer: &Seltzer) -> Value {

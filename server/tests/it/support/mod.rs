@@ -23,7 +23,7 @@ pub use db::TestDb;
 pub(crate) use db::on_both_engines;
 pub use http::{http_post_json, http_request, http_send};
 pub use receiver::{Received, Receiver};
-pub use replay::{ServedSeltzer, fixture_dir, replay, replay_v4, v4_fixture_dir};
+pub use replay::{ServedSeltzer, SodaCoreLink, fixture_dir, replay, replay_v4, v4_fixture_dir};
 pub use serve::{RunningServer, SodaCoreTarget};
 pub use smtp::{SmtpServer, free_port};
 

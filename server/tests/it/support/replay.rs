@@ -38,8 +38,15 @@ pub trait SodaCoreLink {
     async fn login(&self) -> String;
     /// Posts a command; the status and the JSON answer.
     async fn command(&self, path: &str, body: &Value) -> (u16, Value);
-    /// Uploads a failed-rows file; the status and the JSON answer.
-    async fn upload(&self, token: &str, file_path: &str, body: &str) -> (u16, Value);
+    /// Posts a text body (a failed-rows file, log lines) with the token in a bare
+    /// `Authorization` header; the status and the JSON answer.
+    async fn post_text(
+        &self,
+        token: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, Value);
 }
 
 impl SodaCoreLink for Seltzer {
@@ -53,13 +60,18 @@ impl SodaCoreLink for Seltzer {
         (answer.status.as_u16(), json)
     }
 
-    async fn upload(&self, token: &str, file_path: &str, body: &str) -> (u16, Value) {
-        let request = Request::post("/api/scan/upload")
-            .header("Authorization", token)
-            .header("File-Path", file_path)
-            .header("Content-Type", "application/octet-stream")
-            .body(Body::from(body.to_owned()))
-            .unwrap();
+    async fn post_text(
+        &self,
+        token: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, Value) {
+        let mut request = Request::post(path).header("Authorization", token);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Body::from(body.to_owned())).unwrap();
         let answer = send(&self.app, request).await;
         let json = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
         (answer.status.as_u16(), json)
@@ -86,19 +98,16 @@ impl SodaCoreLink for ServedSeltzer<'_> {
         (answer.status, answer.json_or_null())
     }
 
-    async fn upload(&self, token: &str, file_path: &str, body: &str) -> (u16, Value) {
-        let headers = [
-            ("Authorization", token),
-            ("File-Path", file_path),
-            ("Content-Type", "application/octet-stream"),
-        ];
-        let answer = http_send(
-            &self.server.addr,
-            "POST",
-            "/api/scan/upload",
-            &headers,
-            body.as_bytes(),
-        );
+    async fn post_text(
+        &self,
+        token: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, Value) {
+        let mut all = vec![("Authorization", token)];
+        all.extend_from_slice(headers);
+        let answer = http_send(&self.server.addr, "POST", path, &all, body.as_bytes());
         (answer.status, answer.json_or_null())
     }
 }
@@ -122,7 +131,8 @@ async fn replay_dir(link: &impl SodaCoreLink, scenario: &std::path::Path) -> Rep
         .collect();
     files.sort();
     let mut token = None;
-    let mut file_ids: HashMap<String, String> = HashMap::new();
+    // The captured server's file ids and run references, and ours in their place.
+    let mut ids: HashMap<String, String> = HashMap::new();
     let mut inserts = Vec::new();
     for file in files {
         let captured: Value =
@@ -134,33 +144,53 @@ async fn replay_dir(link: &impl SodaCoreLink, scenario: &std::path::Path) -> Rep
             continue;
         }
         let token = token.clone().expect("a login before other requests");
-        if request["path"] == "/api/scan/upload" {
+        let path = request["path"].as_str().unwrap();
+        if path == "/api/scan/upload" {
             let file_path = request["headers"]["File-Path"].as_str().unwrap();
             let body = request["body_text"].as_str().unwrap();
-            let (status, answer) = link.upload(&token, file_path, body).await;
+            let headers = [
+                ("File-Path", file_path),
+                ("Content-Type", "application/octet-stream"),
+            ];
+            let (status, answer) = link.post_text(&token, path, &headers, body).await;
             assert_eq!(status, 200, "{name}: {answer}");
             let ours = answer["fileId"].as_str().unwrap().to_owned();
             if let Some(theirs) = captured["response"]["body"]["fileId"].as_str() {
-                file_ids.insert(theirs.to_owned(), ours);
+                ids.insert(theirs.to_owned(), ours);
             }
             continue;
         }
+        if path.starts_with("/api/logs/") {
+            // A batched run's log lines, addressed by its SODA_SCAN_ID.
+            let body = request["body_text"].as_str().unwrap();
+            let headers = [("Content-Type", "application/jsonlines")];
+            let (status, answer) = link.post_text(&token, path, &headers, body).await;
+            assert_eq!(status, 200, "{name}: {answer}");
+            continue;
+        }
         let mut text = request["body"].to_string();
-        for (theirs, ours) in &file_ids {
+        for (theirs, ours) in &ids {
             text = text.replace(theirs, ours);
         }
         let mut body: Value = serde_json::from_str(&text).unwrap();
         body["token"] = json!(token);
-        let (status, reply) = link.command(request["path"].as_str().unwrap(), &body).await;
+        let (status, reply) = link.command(path, &body).await;
         assert_eq!(status, 200, "{name}: {reply}");
-        if let (Some(theirs), Some(ours)) = (
-            captured["response"]["body"]["fileId"].as_str(),
-            reply["fileId"].as_str(),
-        ) {
-            file_ids.insert(theirs.to_owned(), ours.to_owned());
+        for id in ["fileId", "scanReference"] {
+            if let (Some(theirs), Some(ours)) = (
+                captured["response"]["body"][id].as_str(),
+                reply[id].as_str(),
+            ) {
+                ids.insert(theirs.to_owned(), ours.to_owned());
+            }
         }
         match body["type"].as_str().unwrap() {
-            "sodaCoreInsertScanResults" => {
+            "sodaCoreScanStart" => {
+                assert!(reply["scanReference"].is_string(), "{name}: {reply}");
+            }
+            "sodaCoreInsertScanDataBatch" => assert_eq!(reply, json!({}), "{name}"),
+            "sodaCoreMarkScanFailed" => assert_eq!(reply["scanId"], body["scanId"], "{name}"),
+            "sodaCoreInsertScanResults" | "sodaCoreScanEndAsync" => {
                 let scan_id: i64 = reply["scanId"].as_str().unwrap().parse().unwrap();
                 assert!(
                     reply["cloudUrl"]

@@ -96,7 +96,10 @@ impl SodaCoreTarget {
     pub async fn start(database_url: &str, key_name: &str, role: Role) -> Self {
         let db = Database::connect(database_url).await.expect("connect");
         db.migrate().await.expect("migrate");
-        let key = db.create_api_key(key_name, role).await.expect("create the key");
+        let key = db
+            .create_api_key(key_name, role)
+            .await
+            .expect("create the key");
         let server = RunningServer::start(database_url, &[]);
         Self { db, key, server }
     }
@@ -109,6 +112,11 @@ impl SodaCoreTarget {
 
     /// The port, as `soda_cloud.yml` and the fixtures' drivers take it.
     pub fn port(&self) -> String {
-        self.server.addr.rsplit(':').next().expect("a port").to_owned()
+        self.server
+            .addr
+            .rsplit(':')
+            .next()
+            .expect("a port")
+            .to_owned()
     }
 }

@@ -16,8 +16,11 @@ use shared::api::{ApiError, Role};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+mod batched;
+
 use super::{AppState, HttpError, auth};
 use crate::credentials;
+use crate::soda::document::ScanResults;
 use crate::soda::{contract_results, document, history_filter};
 use crate::storage::{NewSample, ScanSender};
 
@@ -95,6 +98,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
             query.layer(DefaultBodyLimit::max(MAX_QUERY_BYTES)),
         ))
         .routes(routes!(upload))
+        .routes(routes!(batched::logs))
 }
 
 /// Reads the body, turning a too-large one into a 413 that says what the limit is.
@@ -206,79 +210,18 @@ async fn command(
                 .remove("token")
                 .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
             let (api_key, role) = authenticate(&state, token.as_deref()).await?;
-            // Soda Core 4 marks its documents with `"version": "4"`; Soda Core 3 sends none.
-            let version = envelope
-                .get("version")
-                .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
-                .map(|v| match v {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                });
-            let doc = if contract_results::is_v4(version.as_deref()) {
-                contract_results::parse_slice(&bytes)
-            } else {
-                document::parse_slice(&bytes)
-            }
-            .map_err(|e| HttpError::bad_request(format!("invalid scan results: {e}")))?;
-            if let Some(allowed) = state.db.api_key_data_sources(&api_key).await? {
-                let sent = doc
-                    .all_checks()
-                    .map(|c| doc.data_source_of(c))
-                    .chain([doc.default_data_source.as_str()]);
-                if let Some(other) = sent.into_iter().find(|ds| !allowed.iter().any(|a| a == ds)) {
-                    return Err(HttpError::new(
-                        ErrorCode::Forbidden,
-                        format!(
-                            "API key {api_key} may send scans of data sources {} only, not \
-                             '{other}'",
-                            allowed.join(", ")
-                        ),
-                    ));
-                }
-            }
-            let payload = serde_json::to_string(&envelope)
-                .map_err(|e| HttpError::bad_request(format!("cannot keep the payload: {e}")))?;
-            let sender = ScanSender {
-                api_key_id: Some(&api_key),
-                may_replace_others: role >= Role::Editor,
+            let sender = Sender {
+                api_key: &api_key,
+                role,
+                headers: &headers,
             };
-            let stored = state.db.insert_scan(&doc, &payload, sender).await?;
-            // Its notifications, if any, were written with it.
-            state.wake_sender.notify_one();
-            tracing::info!(
-                scan_id = stored.scan_id,
-                replaced = stored.replaced_scan_id,
-                definition = doc.definition_name,
-                checks = doc.checks.len(),
-                "stored scan results"
-            );
-            let rejections = doc.attribute_rejections();
-            if !rejections.is_empty() {
-                tracing::warn!(
-                    scan_id = stored.scan_id,
-                    definition = doc.definition_name,
-                    soda_core = rejections.join(" "),
-                    "Soda Core sent this scan without its checks: they use check attributes \
-                     (or attribute values) Seltzer does not define (see `seltzer attribute \
-                     list`; add them with `seltzer attribute create`)"
-                );
-            }
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
-            // Behind a TLS proxy that says so, the link is https.
-            let scheme = if auth::over_https(&headers) {
-                "https"
-            } else {
-                "http"
-            };
-            Ok(Json(json!({
-                "scanId": stored.scan_id.to_string(),
-                "cloudUrl": format!("{scheme}://{host}/scans/{}", stored.scan_id),
-            }))
-            .into_response())
+            let stored = store_results(&state, &sender, &envelope, &bytes).await?;
+            Ok(Json(stored.answer).into_response())
         }
+        "sodaCoreScanStart" => batched::start(&state, envelope).await,
+        "sodaCoreInsertScanDataBatch" => batched::data(&state, envelope).await,
+        "sodaCoreScanEndAsync" => batched::end(&state, &headers, envelope).await,
+        "sodaCoreMarkScanFailed" => batched::failed(&state, &headers, envelope).await,
         "sodaCoreUploadContractFile" => {
             // Soda Core 4 uploads the contract before the results that name it by `fileId`.
             let token = envelope_string(&envelope, "token").ok();
@@ -332,8 +275,126 @@ async fn command(
         }
         other => Err(HttpError::bad_request(format!(
             "unknown command type '{other}' (Seltzer accepts login, sodaCoreInsertScanResults, \
-             sodaCoreUploadContractFile and sodaCorePublishContract)"
+             sodaCoreUploadContractFile, sodaCorePublishContract, sodaCoreScanStart, \
+             sodaCoreInsertScanDataBatch, sodaCoreScanEndAsync and sodaCoreMarkScanFailed)"
         ))),
+    }
+}
+
+/// Who sent a results document, and the request's headers (for the links in the answer).
+struct Sender<'a> {
+    api_key: &'a str,
+    role: Role,
+    headers: &'a HeaderMap,
+}
+
+/// A stored results document: the scan, and the answer Soda Core reads.
+struct Stored {
+    scan_id: i64,
+    answer: Value,
+}
+
+/// Stores a results document — Soda Core 3's, or Soda Core 4's (`"version": "4"`) — parsed from
+/// `bytes`, with `envelope` (its members, the token removed) kept as the scan's payload.
+async fn store_results(
+    state: &AppState,
+    sender: &Sender<'_>,
+    envelope: &Envelope,
+    bytes: &[u8],
+) -> Result<Stored, HttpError> {
+    let api_key = sender.api_key;
+    let doc = parse_results(envelope, bytes)?;
+    let sent = doc
+        .all_checks()
+        .map(|c| doc.data_source_of(c))
+        .chain([doc.default_data_source.as_str()]);
+    may_send(state, api_key, sent).await?;
+    let payload = serde_json::to_string(envelope)
+        .map_err(|e| HttpError::bad_request(format!("cannot keep the payload: {e}")))?;
+    let scan_sender = ScanSender {
+        api_key_id: Some(api_key),
+        may_replace_others: sender.role >= Role::Editor,
+    };
+    let stored = state.db.insert_scan(&doc, &payload, scan_sender).await?;
+    // Its notifications, if any, were written with it.
+    state.wake_sender.notify_one();
+    tracing::info!(
+        scan_id = stored.scan_id,
+        replaced = stored.replaced_scan_id,
+        definition = doc.definition_name,
+        checks = doc.checks.len(),
+        "stored scan results"
+    );
+    let rejections = doc.attribute_rejections();
+    if !rejections.is_empty() {
+        tracing::warn!(
+            scan_id = stored.scan_id,
+            definition = doc.definition_name,
+            soda_core = rejections.join(" "),
+            "Soda Core sent this scan without its checks: they use check attributes \
+             (or attribute values) Seltzer does not define (see `seltzer attribute \
+             list`; add them with `seltzer attribute create`)"
+        );
+    }
+    let host = sender
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    // Behind a TLS proxy that says so, the link is https.
+    let scheme = if auth::over_https(sender.headers) {
+        "https"
+    } else {
+        "http"
+    };
+    Ok(Stored {
+        scan_id: stored.scan_id,
+        answer: json!({
+            "scanId": stored.scan_id.to_string(),
+            "cloudUrl": format!("{scheme}://{host}/scans/{}", stored.scan_id),
+        }),
+    })
+}
+
+/// A results document read from `bytes`: Soda Core 4's when its envelope says
+/// `"version": "4"`, Soda Core 3's (which sends none) otherwise.
+fn parse_results(envelope: &Envelope, bytes: &[u8]) -> Result<ScanResults, HttpError> {
+    let version = envelope
+        .get("version")
+        .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+        .map(|v| match v {
+            Value::String(s) => s,
+            other => other.to_string(),
+        });
+    if contract_results::is_v4(version.as_deref()) {
+        contract_results::parse_slice(bytes)
+    } else {
+        document::parse_slice(bytes)
+    }
+    .map_err(|e| HttpError::bad_request(format!("invalid scan results: {e}")))
+}
+
+/// A 403 unless `api_key` may send scans of every one of these data sources.
+async fn may_send<'d>(
+    state: &AppState,
+    api_key: &str,
+    data_sources: impl IntoIterator<Item = &'d str>,
+) -> Result<(), HttpError> {
+    let Some(allowed) = state.db.api_key_data_sources(api_key).await? else {
+        return Ok(());
+    };
+    match data_sources
+        .into_iter()
+        .find(|ds| !allowed.iter().any(|a| a == ds))
+    {
+        Some(other) => Err(HttpError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "API key {api_key} may send scans of data sources {} only, not '{other}'",
+                allowed.join(", ")
+            ),
+        )),
+        None => Ok(()),
     }
 }
 
