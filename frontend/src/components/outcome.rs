@@ -17,7 +17,7 @@ pub fn outcome_badge(outcome: Option<CheckOutcome>) -> impl IntoView {
 }
 
 /// Checks by outcome in a table cell: fail, warn, pass, not evaluated, each with its symbol.
-pub fn outcome_counts_cell(c: &OutcomeCounts) -> impl IntoView {
+pub fn outcome_counts_cell(c: OutcomeCounts) -> impl IntoView {
     view! {
         <td class="outcome-counts">
             <span class="outcome-fail" title="fail">{format!("✕ {}", c.fail)}</span>" "

@@ -90,7 +90,7 @@ fn DatasetRow(d: DatasetListItem) -> impl IntoView {
             <td>{status}</td>
             <td><a href=format!("/datasets/{}", d.id)>{d.name}</a></td>
             <td>{d.data_source}</td>
-            {outcome_counts_cell(&c)}
+            {outcome_counts_cell(c)}
             <td>{failed_sparkline(&d.recent_failed)}</td>
             <td><Time ts=d.last_scan_time.clone() /></td>
         </tr>

@@ -92,7 +92,7 @@ fn ScanRow(s: ScanListItem) -> impl IntoView {
             <td><Time ts=Some(s.data_timestamp) /></td>
             <td><Time ts=Some(s.ended) /></td>
             <td class="number">{format!("{:.1} s", s.duration_ms as f64 / 1000.0)}</td>
-            {outcome_counts_cell(&s.counts)}
+            {outcome_counts_cell(s.counts)}
             <td class="number">{s.errors}</td>
         </tr>
     }
