@@ -29,6 +29,7 @@ on_both_engines!(
     history_is_answered_per_identity_newest_first,
     a_batched_run_is_stored_when_it_ends,
     a_managed_run_marked_failed_is_a_failed_scan,
+    every_captured_request_is_answered,
     the_real_soda_core_4_publishes_to_seltzer,
 );
 
@@ -393,6 +394,43 @@ async fn a_managed_run_marked_failed_is_a_failed_scan(test_db: TestDb) {
     assert_eq!(
         scan_log(&seltzer, scan_id).await,
         ["error cannot connect", "info connecting"]
+    );
+}
+
+async fn every_captured_request_is_answered(test_db: TestDb) {
+    // Every request Soda Core 4 sent in the captured scenarios — the fault scenarios' too, whose
+    // faults were the capture server's — in one Seltzer, in order: each answered 200 with what
+    // the client reads, and every results document stored (or replacing one with its time).
+    // Not s15: a verification on a Soda runner (`-r`) asks Soda Cloud to run the contract
+    // itself, which is Seltzer running scans, not yet what it does.
+    let seltzer = seltzer(&test_db).await;
+    // `soda contract publish` (s07) takes an editor key.
+    sqlx::query("UPDATE api_keys SET role = 'editor' WHERE id = $1")
+        .bind(&seltzer.key_id)
+        .execute(seltzer.db.pool())
+        .await
+        .unwrap();
+    let mut scenarios: Vec<String> = std::fs::read_dir(v4_fixture_dir(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(['e', 'h', 's']) && n.as_bytes()[1].is_ascii_digit())
+        .filter(|n| n != "s15_verify_on_runner")
+        // e10 sent nothing: its port was unreachable.
+        .filter(|n| v4_fixture_dir(n).join("requests").is_dir())
+        .collect();
+    scenarios.sort();
+    assert_eq!(scenarios.len(), 27, "{scenarios:?}");
+    let mut stored = 0;
+    for scenario in &scenarios {
+        stored += replay_v4(&seltzer, scenario).await.scan_ids().len();
+    }
+    // s13's batched run counts once, at its end; s14's failure is kept on its run.
+    assert_eq!(stored, 20);
+    assert_eq!(
+        seltzer
+            .count("SELECT (SELECT COUNT(*) FROM scans) + (SELECT COUNT(*) FROM scan_overwrites)")
+            .await,
+        20
     );
 }
 

@@ -203,9 +203,14 @@ async fn replay_dir(link: &impl SodaCoreLink, scenario: &std::path::Path) -> Rep
             "sodaCoreCloudConfiguration" => {
                 assert_eq!(reply, json!({"disableCollectingWarehouseData": false}));
             }
-            "sodaCoreUploadContractFile" => {
+            "sodaCoreUploadContractFile" | "sodaCorePublishContract" => {
                 assert!(reply["fileId"].is_string(), "{name}: {reply}");
             }
+            "sodaCoreGetContract" => assert!(reply["contents"].is_string(), "{name}: {reply}"),
+            "sodaCoreCanManageContracts" => {
+                assert!(reply["allowed"].is_boolean(), "{name}: {reply}");
+            }
+            "whoAmI" => assert!(reply["apiKeyId"].is_string(), "{name}: {reply}"),
             _ => assert!(reply["results"].is_array(), "{name}: {reply}"),
         }
     }
