@@ -9,6 +9,7 @@ mod datasets;
 mod error;
 mod extract;
 mod health;
+mod incidents;
 mod notifications;
 pub mod openapi;
 mod scans;
@@ -99,6 +100,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(scans::routes())
         .merge(admin::routes())
         .merge(notifications::routes())
+        .merge(incidents::routes())
 }
 
 /// Headers every response carries (no MIME sniffing, no framing by other sites, no full

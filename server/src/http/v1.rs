@@ -147,7 +147,7 @@ async fn delete_scan(
 }
 
 /// The dashboard's address as the caller reached it, for `cloudUrl`.
-fn origin(headers: &HeaderMap) -> String {
+pub(super) fn origin(headers: &HeaderMap) -> String {
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())

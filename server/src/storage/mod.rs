@@ -12,6 +12,7 @@ mod checks;
 mod contracts;
 mod datasets;
 mod error;
+mod incidents;
 mod integrity;
 mod notifications;
 mod outcome_runs;
@@ -31,6 +32,9 @@ pub use checks::{
 };
 pub use datasets::{DatasetFilter, DatasetSummary, HealthRow};
 pub use error::StorageError;
+pub use incidents::{
+    IncidentChangeRow, IncidentEventRow, IncidentFilter, IncidentRow, LinkedResultRow, ResultRef,
+};
 pub use integrity::{IntegrityProblem, IntegrityReport};
 pub use notifications::{
     AttemptResult, ChannelRow, ClaimedDelivery, DeliveryRow, MAX_ATTEMPTS, RuleRow,

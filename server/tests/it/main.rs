@@ -27,6 +27,7 @@ mod backtest;
 mod browser;
 mod cli;
 mod contracts;
+mod incidents;
 mod ingest;
 mod ingest_errors;
 mod layers;

@@ -79,6 +79,17 @@ const REQUIRED: &[(&str, &str, Option<Role>)] = &[
         "/api/notification-deliveries/{id}/redeliver",
         Some(Role::Editor),
     ),
+    ("get", "/api/incidents", Some(Role::Viewer)),
+    ("post", "/api/incidents", Some(Role::Editor)),
+    ("get", "/api/incidents/{id}", Some(Role::Viewer)),
+    ("patch", "/api/incidents/{id}", Some(Role::Editor)),
+    (
+        "post",
+        "/api/incidents/{id}/check-results",
+        Some(Role::Editor),
+    ),
+    ("post", "/api/incidents/{id}/comments", Some(Role::Editor)),
+    ("post", "/api/v1/incidents/{incidentId}", Some(Role::Editor)),
     // Soda Core's protocol authenticates in the body (token) or a bare Authorization header.
     ("post", "/api/command", None),
     ("post", "/api/query", None),

@@ -7,6 +7,7 @@ mod checks;
 mod datasets;
 mod error;
 mod health;
+mod incidents;
 mod notifications;
 mod outcome;
 mod queries;
@@ -28,6 +29,11 @@ pub use datasets::{
 };
 pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};
+pub use incidents::{
+    Incident, IncidentChange, IncidentCheckResult, IncidentDetail, IncidentEvent, IncidentLinks,
+    IncidentList, IncidentSeverity, IncidentStatus, NewIncident, NewIncidentComment,
+    V1IncidentContent, V1IncidentUpdate,
+};
 pub use notifications::{
     Channel, ChannelDeleted, ChannelType, CheckFacts, CheckNotice, Delivery, DeliveryList,
     DeliveryQueued, DeliveryStatus, EmailSettings, NewChannel, OverdueDataset, OverdueNotice, Rule,
@@ -36,8 +42,8 @@ pub use notifications::{
 };
 pub use outcome::CheckOutcome;
 pub use queries::{
-    CheckListQuery, DatasetListQuery, HistoryQuery, PageQuery, ScanListQuery, ScanLogQuery,
-    TimeRangeQuery, V1ChecksQuery, V1DatasetsQuery, V1PageQuery,
+    CheckListQuery, DatasetListQuery, HistoryQuery, IncidentListQuery, PageQuery, ScanListQuery,
+    ScanLogQuery, TimeRangeQuery, V1ChecksQuery, V1DatasetsQuery, V1PageQuery,
 };
 pub use scans::{ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog, VerifiedContract};
 pub use v1::{

@@ -104,6 +104,26 @@ pub struct DatasetListQuery {
     pub trend: Option<String>,
 }
 
+/// `GET /api/incidents` (with `PageQuery`, default size 50).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct IncidentListQuery {
+    /// Only incidents of this status: reported, investigating, fixing or resolved; `open` for
+    /// all but resolved.
+    pub status: Option<String>,
+    /// Only incidents of this severity: minor, major or critical.
+    pub severity: Option<String>,
+    /// Only incidents this user leads (email, any case).
+    pub lead: Option<String>,
+    /// Only incidents with a result of a check of this dataset.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub dataset_id: Option<String>,
+    /// Part of the title or description, any case (at most 200 characters).
+    pub search: Option<String>,
+}
+
 /// `GET /api/scans` (with `TimeRangeQuery` and `PageQuery`, default size 50).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]

@@ -1,0 +1,279 @@
+//! Incidents on both engines, over results of real Soda Core scans (captured Soda Core 4
+//! verifications replayed): opened from failing results, changed with each change on the
+//! timeline, resolved only with notes, more results linked, comments, filters, Soda Cloud's
+//! update endpoint, and links that outlive their results.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use server::IngestConfig;
+use shared::api::Role;
+
+use crate::support::{Seltzer, TestDb, on_both_engines, replay_v4};
+
+on_both_engines!(
+    an_incident_goes_from_a_failing_result_to_resolved,
+    incidents_refuse_what_they_cannot_be_about,
+);
+
+/// A failing and a passing result of the latest scan: `(failing, passing)`.
+async fn results(seltzer: &Seltzer, scan_id: i64) -> (i64, i64) {
+    let pick = |outcome: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT MIN(id) FROM check_results WHERE scan_id = $1 AND outcome = $2",
+        )
+        .bind(scan_id)
+        .bind(outcome)
+        .fetch_one(seltzer.db.pool())
+        .await
+        .unwrap()
+    };
+    (pick("fail").await, pick("pass").await)
+}
+
+fn kinds(detail: &Value) -> Vec<String> {
+    detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    let first = replay_v4(&seltzer, "s01_first_verify").await.scan_ids()[0];
+    let second = replay_v4(&seltzer, "s02_second_verify").await.scan_ids()[0];
+    let (failing, _) = results(&seltzer, first).await;
+    let (failing_again, _) = results(&seltzer, second).await;
+    seltzer
+        .add_user("lea@example.com", Role::Editor, "a long password 1")
+        .await;
+    let editor = seltzer.authorized(&seltzer.basic_auth(Role::Editor).await);
+    let viewer = seltzer.authorized(&seltzer.basic_auth(Role::Viewer).await);
+
+    // Opened from a failing result: reported, with its result and check.
+    let opened = editor
+        .post(
+            "/api/incidents",
+            json!({"title": "Orders with duplicate ids", "severity": "major",
+                   "description": "Since the 3 a.m. load", "checkResultIds": [failing]}),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text());
+    let opened = opened.json();
+    let id = opened["incident"]["id"].as_i64().unwrap();
+    assert_eq!(opened["incident"]["number"], id);
+    assert_eq!(opened["incident"]["status"], "reported");
+    assert!(
+        opened["incident"]["reporter"]
+            .as_str()
+            .unwrap()
+            .starts_with("API key ")
+    );
+    let linked = &opened["checkResults"][0];
+    assert_eq!(
+        (&linked["resultId"], &linked["outcome"], &linked["dataset"]),
+        (&json!(failing), &json!("fail"), &json!("main/orders"))
+    );
+    assert_eq!(kinds(&opened), ["created", "linked"]);
+
+    // Investigated, made critical, given a lead: one timeline entry per change.
+    let changed = editor
+        .send(
+            "PATCH",
+            format!("/api/incidents/{id}"),
+            Some(json!({"status": "investigating", "severity": "critical",
+                        "leadEmail": "LEA@example.com", "title": "Orders with duplicate ids"})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    let changed = changed.json();
+    assert_eq!(changed["incident"]["leadEmail"], "lea@example.com");
+    assert_eq!(
+        kinds(&changed),
+        ["created", "linked", "severity", "lead", "status"],
+        "the unchanged title is not on the timeline"
+    );
+    let status = &changed["timeline"][4];
+    assert_eq!(
+        (&status["from"], &status["to"]),
+        (&json!("reported"), &json!("investigating"))
+    );
+
+    // The next scan's failure joins it; linking it again changes nothing.
+    for _ in 0..2 {
+        let answer = editor
+            .post(
+                format!("/api/incidents/{id}/check-results"),
+                json!({"checkResultIds": [failing_again]}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    }
+    let comment = editor
+        .post(
+            format!("/api/incidents/{id}/comments"),
+            json!({"text": "The loader ran twice."}),
+        )
+        .await;
+    assert_eq!(comment.status, StatusCode::CREATED);
+    let detail = viewer.get(format!("/api/incidents/{id}")).await.json();
+    assert_eq!(detail["incident"]["checkResultCount"], 2);
+    assert_eq!(
+        detail["checkResults"][0]["resultId"], failing_again,
+        "newest result first"
+    );
+    assert_eq!(
+        kinds(&detail),
+        [
+            "created", "linked", "severity", "lead", "status", "linked", "comment"
+        ]
+    );
+
+    // Resolving takes notes.
+    let bare = editor
+        .send(
+            "PATCH",
+            format!("/api/incidents/{id}"),
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
+    assert_eq!(bare.status, StatusCode::BAD_REQUEST);
+    assert!(bare.text().contains("resolutionNotes"), "{}", bare.text());
+    // Soda Cloud's public API, as the Jira and ServiceNow recipes call it.
+    let resolved = editor
+        .post(
+            format!("/api/v1/incidents/{id}"),
+            json!({"status": "resolved", "resolutionNotes": "Loader fixed; duplicates removed"}),
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.text());
+    let content = resolved.json();
+    assert_eq!(content["id"], id.to_string());
+    assert_eq!(content["name"], "Orders with duplicate ids");
+    assert_eq!(content["status"], "resolved");
+    assert_eq!(content["severity"], "critical");
+    assert!(
+        content["cloudUrl"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/incidents/{id}"))
+    );
+    let detail = viewer.get(format!("/api/incidents/{id}")).await.json();
+    assert!(detail["incident"]["resolvedAt"].is_string());
+
+    // A second, open incident; the filters tell them apart.
+    let other = editor
+        .post(
+            "/api/incidents",
+            json!({"title": "Late orders", "severity": "minor", "checkResultIds": [failing]}),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::CREATED);
+    let titles = |answer: Value| -> Vec<String> {
+        answer["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let dataset: i64 = sqlx::query_scalar("SELECT MIN(id) FROM datasets")
+        .fetch_one(seltzer.db.pool())
+        .await
+        .unwrap();
+    for (query, expected) in [
+        ("", vec!["Late orders", "Orders with duplicate ids"]),
+        ("?status=open", vec!["Late orders"]),
+        ("?status=resolved", vec!["Orders with duplicate ids"]),
+        ("?severity=critical", vec!["Orders with duplicate ids"]),
+        ("?lead=Lea@Example.com", vec!["Orders with duplicate ids"]),
+        ("?search=LATE", vec!["Late orders"]),
+        (
+            &format!("?datasetId={dataset}"),
+            vec!["Late orders", "Orders with duplicate ids"],
+        ),
+        (&format!("?datasetId={}", dataset + 1000), vec![]),
+    ] {
+        let answer = viewer.get(format!("/api/incidents{query}")).await;
+        assert_eq!(answer.status, StatusCode::OK, "{query}: {}", answer.text());
+        assert_eq!(titles(answer.json()), expected, "{query}");
+    }
+    let bad = viewer.get("/api/incidents?status=closed").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text().contains("status"), "{}", bad.text());
+
+    // Its first scan deleted: the link stays, saying the result is gone.
+    let deleted = editor.delete(format!("/api/v1/scans/{first}")).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
+    let detail = viewer.get(format!("/api/incidents/{id}")).await.json();
+    let gone = detail["checkResults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resultId"] == failing)
+        .unwrap();
+    assert_eq!(
+        (&gone["stored"], &gone["outcome"]),
+        (&json!(false), &Value::Null)
+    );
+    assert_eq!(gone["checkName"], linked["checkName"]);
+}
+
+async fn incidents_refuse_what_they_cannot_be_about(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    let scan = replay_v4(&seltzer, "s01_first_verify").await.scan_ids()[0];
+    let (failing, passing) = results(&seltzer, scan).await;
+    let editor = seltzer.authorized(&seltzer.basic_auth(Role::Editor).await);
+    let viewer = seltzer.authorized(&seltzer.basic_auth(Role::Viewer).await);
+    for (body, field) in [
+        (
+            json!({"title": "x", "severity": "major", "checkResultIds": [passing]}),
+            "passed",
+        ),
+        (
+            json!({"title": "x", "severity": "major", "checkResultIds": [987_654]}),
+            "no check result 987654",
+        ),
+        (
+            json!({"title": "x", "severity": "major", "checkResultIds": []}),
+            "checkResultIds",
+        ),
+        (
+            json!({"title": " ", "severity": "major", "checkResultIds": [failing]}),
+            "title",
+        ),
+        (
+            json!({"title": "x", "severity": "urgent", "checkResultIds": [failing]}),
+            "severity",
+        ),
+        (
+            json!({"title": "x", "severity": "major", "checkResultIds": [failing],
+                   "leadEmail": "nobody@example.com"}),
+            "leadEmail",
+        ),
+    ] {
+        let answer = editor.post("/api/incidents", body.clone()).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(answer.text().contains(field), "{body}: {}", answer.text());
+    }
+    let read_only = viewer
+        .post(
+            "/api/incidents",
+            json!({"title": "x", "severity": "major", "checkResultIds": [failing]}),
+        )
+        .await;
+    assert_eq!(read_only.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        editor.get("/api/incidents/77").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        editor
+            .post("/api/v1/incidents/abc", json!({"status": "fixing"}))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(seltzer.count("SELECT COUNT(*) FROM incidents").await, 0);
+}
