@@ -12,8 +12,8 @@ use utoipa_axum::routes;
 use serde_json::Value;
 use shared::api::{
     ApiError, V1Check, V1CheckDataset, V1ChecksQuery, V1DataSource, V1Dataset, V1DatasetsQuery,
-    V1Group, V1Page, V1PageQuery, V1ResultValue, V1Scan, V1ScanCheck, V1ScanDefinition,
-    V1ScanDeleted, V1ScanLog, V1TestLogin,
+    V1Group, V1IncidentRef, V1Page, V1PageQuery, V1ResultValue, V1Scan, V1ScanCheck,
+    V1ScanDefinition, V1ScanDeleted, V1ScanLog, V1TestLogin,
 };
 
 use super::auth::Caller;
@@ -212,11 +212,28 @@ async fn checks(
     };
     let (checks, total) = state.db.list_checks(&selection, offset, size).await?;
     let origin = origin(&headers);
-    let content = checks.into_iter().map(|c| check_json(c, &origin)).collect();
+    let ids: Vec<i64> = checks.iter().map(|c| c.id).collect();
+    let mut incidents: BTreeMap<i64, Vec<V1IncidentRef>> = BTreeMap::new();
+    for (check_id, id, title, status) in state.db.incidents_of_checks(&ids).await? {
+        incidents.entry(check_id).or_default().push(V1IncidentRef {
+            id: id.to_string(),
+            name: title,
+            number: id,
+            status,
+            cloud_url: format!("{origin}/incidents/{id}"),
+        });
+    }
+    let content = checks
+        .into_iter()
+        .map(|c| {
+            let of_check = incidents.remove(&c.id).unwrap_or_default();
+            check_json(c, of_check, &origin)
+        })
+        .collect();
     Ok(Json(V1Page::new(content, page_number, size, total)))
 }
 
-fn check_json(c: CheckSummary, origin: &str) -> V1Check {
+fn check_json(c: CheckSummary, incidents: Vec<V1IncidentRef>, origin: &str) -> V1Check {
     // Stored as Soda Core sent them: a list of {name, value}; shown as name -> value text.
     let attributes = serde_json::from_str::<Vec<Value>>(&c.attributes)
         .unwrap_or_default()
@@ -263,7 +280,7 @@ fn check_json(c: CheckSummary, origin: &str) -> V1Check {
         }),
         created_at: timestamp::format(c.created_at),
         last_updated: c.last_run.map(timestamp::format),
-        incidents: Vec::new(),
+        incidents,
         agreements: Vec::new(),
         cloud_url: format!("{origin}/checks/{}", c.id),
     }
@@ -291,14 +308,24 @@ async fn datasets(
         .list_datasets(&filter, page_number * size, size)
         .await?;
     let origin = origin(&headers);
+    let ids: Vec<i64> = datasets.iter().map(|d| d.id).collect();
+    let open: BTreeMap<i64, i64> = state
+        .db
+        .open_incidents_of_datasets(&ids)
+        .await?
+        .into_iter()
+        .collect();
     let content = datasets
         .into_iter()
-        .map(|d| dataset_json(d, &origin))
+        .map(|d| {
+            let incidents = open.get(&d.id).copied().unwrap_or(0);
+            dataset_json(d, incidents, &origin)
+        })
         .collect();
     Ok(Json(V1Page::new(content, page_number, size, total)))
 }
 
-fn dataset_json(d: DatasetSummary, origin: &str) -> V1Dataset {
+fn dataset_json(d: DatasetSummary, incidents: i64, origin: &str) -> V1Dataset {
     let quality = if d.checks == 0 {
         None
     } else if d.failing > 0 {
@@ -319,7 +346,7 @@ fn dataset_json(d: DatasetSummary, origin: &str) -> V1Dataset {
         },
         last_updated: d.last_updated.map(timestamp::format),
         checks: d.checks,
-        incidents: 0,
+        incidents,
         health_status: d.failing + d.warning,
         data_quality_status: quality.map(str::to_owned),
         last_scan_failed: d.last_scan_failed,

@@ -89,6 +89,14 @@ fn incident_row(row: &sqlx::any::AnyRow) -> Result<IncidentRow, sqlx::Error> {
     })
 }
 
+/// `?, ?, …` for `n` values from `$first`.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `(result id, check id, outcome)` of stored results.
 pub type ResultRef = (i64, i64, Option<String>);
 
@@ -105,6 +113,50 @@ impl Database {
             found.extend(row);
         }
         Ok(found)
+    }
+
+    /// For each of these checks, the incidents its results are linked to, newest first:
+    /// `(check id, incident id, title, status)`.
+    pub async fn incidents_of_checks(
+        &self,
+        check_ids: &[i64],
+    ) -> Result<Vec<(i64, i64, String, String)>, StorageError> {
+        if check_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT DISTINCT l.check_id, i.id, i.title, i.status FROM incident_results l \
+             JOIN incidents i ON i.id = l.incident_id WHERE l.check_id IN ({}) \
+             ORDER BY l.check_id, i.id DESC",
+            placeholders(1, check_ids.len())
+        );
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for id in check_ids {
+            query = query.bind(id);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+
+    /// For each of these datasets with any, how many open (not resolved) incidents concern its
+    /// checks: `(dataset id, count)`.
+    pub async fn open_incidents_of_datasets(
+        &self,
+        dataset_ids: &[i64],
+    ) -> Result<Vec<(i64, i64)>, StorageError> {
+        if dataset_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT c.dataset_id, COUNT(DISTINCT i.id) FROM incident_results l \
+             JOIN incidents i ON i.id = l.incident_id JOIN checks c ON c.id = l.check_id \
+             WHERE i.status <> 'resolved' AND c.dataset_id IN ({}) GROUP BY c.dataset_id",
+            placeholders(1, dataset_ids.len())
+        );
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for id in dataset_ids {
+            query = query.bind(id);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// A new incident about `results`; its id (which is its number).

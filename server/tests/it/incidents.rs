@@ -199,6 +199,29 @@ async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
         assert_eq!(answer.status, StatusCode::OK, "{query}: {}", answer.text());
         assert_eq!(titles(answer.json()), expected, "{query}");
     }
+    // Soda Cloud's lists: a check names its incidents, a dataset counts its open ones.
+    let check_id = linked["checkId"].as_i64().unwrap();
+    let checks = viewer
+        .get(format!("/api/v1/checks?checkIds={check_id}"))
+        .await
+        .json();
+    let refs = &checks["content"][0]["incidents"];
+    assert_eq!(refs.as_array().unwrap().len(), 2, "{refs}");
+    assert_eq!(refs[1]["id"], id.to_string());
+    assert_eq!(refs[1]["number"], id);
+    assert_eq!(refs[1]["status"], "resolved");
+    assert!(
+        refs[1]["cloudUrl"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/incidents/{id}"))
+    );
+    let datasets = viewer.get("/api/v1/datasets").await.json();
+    assert_eq!(
+        datasets["content"][0]["incidents"], 1,
+        "the resolved one is not counted"
+    );
+
     let bad = viewer.get("/api/incidents?status=closed").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.text().contains("status"), "{}", bad.text());

@@ -47,6 +47,6 @@ pub use queries::{
 };
 pub use scans::{ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog, VerifiedContract};
 pub use v1::{
-    V1Check, V1CheckDataset, V1DataSource, V1Dataset, V1Group, V1Page, V1ResultValue, V1Scan,
-    V1ScanCheck, V1ScanDefinition, V1ScanDeleted, V1ScanLog, V1TestLogin,
+    V1Check, V1CheckDataset, V1DataSource, V1Dataset, V1Group, V1IncidentRef, V1Page,
+    V1ResultValue, V1Scan, V1ScanCheck, V1ScanDefinition, V1ScanDeleted, V1ScanLog, V1TestLogin,
 };

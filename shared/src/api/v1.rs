@@ -65,8 +65,8 @@ pub struct V1Check {
     pub group: Option<V1Group>,
     pub created_at: String,
     pub last_updated: Option<String>,
-    /// Always empty: Seltzer keeps no incidents yet.
-    pub incidents: Vec<String>,
+    /// The incidents this check's results are linked to, newest first.
+    pub incidents: Vec<V1IncidentRef>,
     /// Always empty: Seltzer has no agreements.
     pub agreements: Vec<String>,
     pub cloud_url: String,
@@ -102,6 +102,18 @@ pub struct V1Group {
     pub group_type: String,
 }
 
+/// An incident as Soda Cloud lists it on a check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct V1IncidentRef {
+    pub id: String,
+    pub name: String,
+    pub number: i64,
+    pub status: String,
+    pub cloud_url: String,
+}
+
 /// A dataset as Soda Cloud's `PublicApiDataset` shows it, plus Seltzer's scan status.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -114,6 +126,7 @@ pub struct V1Dataset {
     pub datasource: V1DataSource,
     pub last_updated: Option<String>,
     pub checks: i64,
+    /// Open incidents (not resolved) about its checks.
     pub incidents: i64,
     /// How many of the dataset's checks fail or warn now.
     pub health_status: i64,
