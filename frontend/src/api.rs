@@ -11,6 +11,7 @@ use shared::api::{
 use shared::api::{
     Channel, DeliveryList, NewChannel, Rule, RuleDefinition, Simulation, SimulationRequest,
 };
+use shared::api::{IncidentChange, IncidentDetail, IncidentList, NewIncident, NewIncidentComment};
 
 use crate::url::encode;
 
@@ -209,6 +210,41 @@ pub async fn deliveries() -> Result<DeliveryList, ApiError> {
 pub async fn redeliver(id: &str) -> Result<(), ApiError> {
     let path = format!("/api/notification-deliveries/{}/redeliver", encode(id));
     send_ok(&path, Request::post(&path)).await
+}
+
+/// `GET /api/incidents` with the page's query string (without `?`).
+pub async fn incidents(query: &str) -> Result<IncidentList, ApiError> {
+    get_json(&format!("/api/incidents?{query}")).await
+}
+
+pub async fn incident(id: &str) -> Result<IncidentDetail, ApiError> {
+    get_json(&format!("/api/incidents/{}", encode(id))).await
+}
+
+pub async fn create_incident(incident: &NewIncident) -> Result<IncidentDetail, ApiError> {
+    send_json("/api/incidents", Request::post("/api/incidents"), incident).await
+}
+
+pub async fn change_incident(id: i64, change: &IncidentChange) -> Result<IncidentDetail, ApiError> {
+    let path = format!("/api/incidents/{id}");
+    send_json(&path, Request::patch(&path), change).await
+}
+
+pub async fn comment_incident(id: i64, text: String) -> Result<IncidentDetail, ApiError> {
+    let path = format!("/api/incidents/{id}/comments");
+    send_json(&path, Request::post(&path), &NewIncidentComment { text }).await
+}
+
+/// Sends `body` as JSON; the answer decoded.
+async fn send_json<B: serde::Serialize, T: DeserializeOwned>(
+    path: &str,
+    request: RequestBuilder,
+    body: &B,
+) -> Result<T, ApiError> {
+    let request = request
+        .json(body)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    decode(path, request.send().await).await
 }
 
 /// POSTs `body` as JSON; only success matters.

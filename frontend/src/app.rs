@@ -8,8 +8,8 @@ use leptos_router::{Lazy, LazyRoute, lazy_route, path};
 use crate::api;
 use crate::pages::{
     check::CheckPage, checks::ChecksPage, dataset::DatasetPage, datasets::DatasetsPage,
-    editor::EditorPage, not_found::NotFoundPage, scan::ScanPage, scans::ScansPage,
-    settings::SettingsPage, signin::SignInPage,
+    editor::EditorPage, incident::IncidentPage, incidents::IncidentsPage, not_found::NotFoundPage,
+    scan::ScanPage, scans::ScansPage, settings::SettingsPage, signin::SignInPage,
 };
 use crate::prefs::{PrefsMenu, provide_prefs};
 use crate::session::{SignedIn, UserMenu, provide_session};
@@ -27,6 +27,7 @@ pub fn App() -> impl IntoView {
                     <A href="/" exact=true>"Checks"</A>
                     <A href="/datasets">"Datasets"</A>
                     <A href="/scans">"Scans"</A>
+                    <A href="/incidents">"Incidents"</A>
                     <A href="/editor">"Editor"</A>
                     <A href="/settings">"Settings"</A>
                 </nav>
@@ -44,6 +45,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/datasets/:id") view={Lazy::<DatasetRoute>::new()} />
                     <Route path=path!("/scans") view={Lazy::<ScansRoute>::new()} />
                     <Route path=path!("/scans/:id") view={Lazy::<ScanRoute>::new()} />
+                    <Route path=path!("/incidents") view={Lazy::<IncidentsRoute>::new()} />
+                    <Route path=path!("/incidents/:id") view={Lazy::<IncidentRoute>::new()} />
                     <Route path=path!("/editor") view={Lazy::<EditorRoute>::new()} />
                     <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} />
                 </Routes>
@@ -108,6 +111,8 @@ lazy_pages! {
     DatasetRoute => DatasetPage,
     ScansRoute => ScansPage,
     ScanRoute => ScanPage,
+    IncidentsRoute => IncidentsPage,
+    IncidentRoute => IncidentPage,
     EditorRoute => EditorPage,
     SettingsRoute => SettingsPage,
 }

@@ -12,6 +12,7 @@ use shared::api::{
     CheckDetail, CheckFacts, CheckHistory, CheckListItem, CheckResultDetail, HistoryPoint, Samples,
     ValueUnit,
 };
+use shared::api::{CheckOutcome, IncidentSeverity, NewIncident, Role};
 use shared::sodacl::Zone;
 use shared::sodacl::threshold::SodaBounds;
 
@@ -277,8 +278,10 @@ fn ResultPanel(result_id: i64, query: Memo<ParamsMap>) -> impl IntoView {
             {loaded("result", None, result, move |r| {
                         {
                             let rows = r.sample_rows;
+                            let failing = matches!(r.outcome, Some(CheckOutcome::Fail | CheckOutcome::Warn));
                             view! {
                                 <h2>"Result " <Time ts=Some(r.data_timestamp.clone()) /></h2>
+                                {failing.then(|| view! { <OpenIncident result_id=r.id title=r.name.clone() /> })}
                                 <nav class="tabs" role="tablist" aria-label="Result details">
                                     <a role="tab" id="tab-diagnostics" href=move || tab_link("diagnostics")
                                         aria-selected=move || (tab() != "rows").to_string()>"Diagnostics"</a>
@@ -295,6 +298,59 @@ fn ResultPanel(result_id: i64, query: Memo<ParamsMap>) -> impl IntoView {
                         }
             })}
         </section>
+    }
+}
+
+/// For editors, a failing or warning result opens an incident (then shown).
+#[component]
+fn OpenIncident(result_id: i64, title: String) -> impl IntoView {
+    let session = crate::session::use_session();
+    let title = RwSignal::new(title);
+    let severity = RwSignal::new("major".to_owned());
+    let error = RwSignal::new(None::<String>);
+    let navigate = use_navigate();
+    let open = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let incident = NewIncident {
+            title: title.get_untracked(),
+            severity: IncidentSeverity::parse(&severity.get_untracked())
+                .unwrap_or(IncidentSeverity::Major),
+            description: None,
+            lead_email: None,
+            check_result_ids: vec![result_id],
+        };
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match api::create_incident(&incident).await {
+                Ok(d) => navigate(&format!("/incidents/{}", d.incident.id), Default::default()),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let open = open.clone();
+                Suspend::new(async move {
+                    let editor = session.me.await.map(|m| m.role >= Role::Editor).unwrap_or(false);
+                    editor.then(|| view! {
+                        <form class="inline-form" id="open-incident" on:submit=open>
+                            <label for="incident-title">"Incident"</label>
+                            <input id="incident-title" required prop:value=title
+                                on:input=move |ev| title.set(event_target_value(&ev)) />
+                            <select id="incident-severity" aria-label="Severity" prop:value=severity
+                                on:change=move |ev| severity.set(event_target_value(&ev))>
+                                <option value="minor">"minor"</option>
+                                <option value="major">"major"</option>
+                                <option value="critical">"critical"</option>
+                            </select>
+                            <button type="submit">"Open an incident"</button>
+                        </form>
+                        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                    })
+                })
+            }}
+        </Suspense>
     }
 }
 

@@ -5,6 +5,8 @@ pub mod checks;
 pub mod dataset;
 pub mod datasets;
 pub mod editor;
+pub mod incident;
+pub mod incidents;
 pub mod not_found;
 pub mod scan;
 pub mod scans;

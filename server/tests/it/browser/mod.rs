@@ -38,6 +38,7 @@ mod checks;
 mod contracts;
 mod datasets;
 mod editor;
+mod incidents;
 mod notifications;
 mod scans_and_settings;
 mod shell;

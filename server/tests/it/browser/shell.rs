@@ -34,7 +34,17 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload(test_db: TestD
     for link in &links {
         names.push(link.text().await.unwrap());
     }
-    assert_eq!(names, ["Checks", "Datasets", "Scans", "Editor", "Settings"]);
+    assert_eq!(
+        names,
+        [
+            "Checks",
+            "Datasets",
+            "Scans",
+            "Incidents",
+            "Editor",
+            "Settings"
+        ]
+    );
     wait_for_text(client, "main h1", "Checks").await;
     let snippet = wait_for_text(client, ".snippet", "soda_cloud:").await;
     assert!(snippet.contains("host: 127.0.0.1"), "{snippet}");

@@ -1,0 +1,124 @@
+//! Incidents on the dashboard: opened from a failing result on its check's page, moved along
+//! with each change on the timeline, commented, resolved only with notes, and found again in
+//! the incidents list.
+
+use super::*;
+use crate::support::{ServedSeltzer, replay_v4};
+
+in_the_browser_on_both_engines!(an_incident_goes_from_a_failing_result_to_resolved);
+
+async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
+    let Some(dashboard) = Dashboard::start(&test_db, &[]).await else {
+        return;
+    };
+    let (id, secret) = create_api_key(&dashboard.database_url, "soda-core 4");
+    let link = ServedSeltzer {
+        server: &dashboard.server,
+        key_id: id,
+        secret,
+    };
+    replay_v4(&link, "s01_first_verify").await;
+    let db = server::Database::connect(&dashboard.database_url)
+        .await
+        .unwrap();
+    let (result_id, check_id, name): (i64, i64, String) = sqlx::query_as(
+        "SELECT id, check_id, name FROM check_results WHERE outcome = 'fail' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    db.close().await;
+    let (server, client) = (&dashboard.server, &dashboard.client);
+
+    // From the failing result's panel.
+    client
+        .goto(&server.url(&format!("/checks/{check_id}?result={result_id}")))
+        .await
+        .unwrap();
+    sign_in(client, EMAIL, PASSWORD).await;
+    wait_for_text(client, "#result-panel h2", "Result").await;
+    clear(client, "#incident-title").await;
+    type_into(client, "#incident-title", "Duplicate order ids").await;
+    click(
+        client,
+        Locator::Css("#incident-severity option[value='critical']"),
+    )
+    .await;
+    click(client, Locator::Css("#open-incident button[type='submit']")).await;
+    wait_for_text(client, "main h1", "Incident #1: Duplicate order ids").await;
+    wait_for_text(client, "#incident-results", &name).await;
+    wait_for_text(client, "#incident-facts", "critical").await;
+
+    // Investigating, then a comment: both on the timeline.
+    click(
+        client,
+        Locator::Css("#incident-status-select option[value='investigating']"),
+    )
+    .await;
+    click(
+        client,
+        Locator::Css("#change-incident button[type='submit']"),
+    )
+    .await;
+    wait_for_text(client, "#incident-status", "investigating").await;
+    wait_for_text(
+        client,
+        "#incident-timeline",
+        "changed the status from reported to investigating",
+    )
+    .await;
+    type_into(client, "#incident-comment", "The loader ran twice.").await;
+    click(
+        client,
+        Locator::Css("#comment-incident button[type='submit']"),
+    )
+    .await;
+    wait_for_text(
+        client,
+        "#incident-timeline",
+        "commented: The loader ran twice.",
+    )
+    .await;
+
+    // Resolved only with notes.
+    click(
+        client,
+        Locator::Css("#incident-status-select option[value='resolved']"),
+    )
+    .await;
+    click(
+        client,
+        Locator::Css("#change-incident button[type='submit']"),
+    )
+    .await;
+    wait_for_text(client, "#change-error", "resolutionNotes").await;
+    type_into(
+        client,
+        "#incident-notes",
+        "Loader fixed; duplicates removed",
+    )
+    .await;
+    click(
+        client,
+        Locator::Css("#change-incident button[type='submit']"),
+    )
+    .await;
+    wait_for_text(client, "#incident-status", "resolved").await;
+    wait_for_text(client, "#resolution-notes", "Loader fixed").await;
+
+    // The list shows open incidents first: none; the resolved one under its filter.
+    click(
+        client,
+        Locator::Css("nav[aria-label='Main'] a[href='/incidents']"),
+    )
+    .await;
+    wait_for_text(client, "#incidents-total", "0 incidents").await;
+    click(client, Locator::Css("#status-resolved")).await;
+    wait_for_text(client, "#incidents tbody tr", "#1 Duplicate order ids").await;
+    screenshots(client, "incident-list").await;
+
+    // The one refused change (no resolution notes) is the page's only error.
+    dashboard
+        .finish(|e| e.contains("/api/incidents/1 ") && e.contains("400"))
+        .await;
+}
