@@ -1,6 +1,7 @@
 //! Pieces several pages draw the same way.
 //! - `diagnostics`: Soda Core's diagnostics of a result as sentences;
 //! - `health`: a dataset's health as a badge;
+//! - `incident`: a link to a check's open incident;
 //! - `loaded`: a resource, with "Loading…" until it arrives and its error as an alert;
 //! - `outcome`: a check outcome as a badge, checks by outcome in a cell;
 //! - `pager`: the previous / next links under a paged list;
@@ -10,6 +11,7 @@
 
 mod diagnostics;
 mod health;
+mod incident;
 mod loaded;
 mod outcome;
 mod pager;
@@ -19,6 +21,7 @@ mod table;
 
 pub use diagnostics::diagnostic_sentences;
 pub use health::health_badge;
+pub use incident::incident_badge;
 pub use loaded::loaded;
 pub use outcome::{outcome_badge, outcome_counts_cell};
 pub use pager::{page_count, pager};

@@ -19,8 +19,8 @@ use shared::sodacl::threshold::SodaBounds;
 use crate::api;
 use crate::chart::{EChart, band_count, trend};
 use crate::components::{
-    SinceSummary, diagnostic_sentences, format_measure, loaded, outcome_badge, rule_summary,
-    zone_words,
+    SinceSummary, diagnostic_sentences, format_measure, incident_badge, loaded, outcome_badge,
+    rule_summary, zone_words,
 };
 use crate::prefs::{Time, use_prefs};
 use crate::url::with_changes;
@@ -99,6 +99,7 @@ fn CheckView(detail: CheckDetail) -> impl IntoView {
     view! {
         <p class="breadcrumb"><a href="/">"Checks"</a>" / "</p>
         <h1 id="check-name">{c.name.clone()}</h1>
+        {incident_badge(&c.open_incidents)}
         <p class="actions"><a href=format!("/editor?check={}", c.id)>"Try other thresholds in the editor →"</a></p>
         <p class="check-status" id="check-status">
             {outcome_badge(c.outcome)}

@@ -9,7 +9,9 @@ use leptos_router::params::ParamsMap;
 use shared::api::{CheckList, CheckListItem, FLAPPING_FLIPS};
 
 use crate::api;
-use crate::components::{format_measure, loaded, outcome_badge, page_count, pager, since_cell};
+use crate::components::{
+    format_measure, incident_badge, loaded, outcome_badge, page_count, pager, since_cell,
+};
 use crate::prefs::Time;
 use crate::url::{query_string, with_changes};
 
@@ -210,7 +212,7 @@ fn CheckRow(item: CheckListItem) -> impl IntoView {
     view! {
         <tr data-check-id=item.id>
             <td>{outcome_badge(item.outcome)}</td>
-            <td class="check-name"><a href=format!("/checks/{}", item.id)>{item.name}</a></td>
+            <td class="check-name"><a href=format!("/checks/{}", item.id)>{item.name}</a>" "{incident_badge(&item.open_incidents)}</td>
             <td>{dataset}</td>
             <td>{item.data_source}</td>
             <td>{item.column.unwrap_or_default()}</td>

@@ -8,7 +8,7 @@ use shared::api::{DatasetDetail, DatasetStatus};
 
 use crate::api;
 use crate::chart::{EChart, health};
-use crate::components::{format_measure, health_badge, loaded, outcome_badge};
+use crate::components::{format_measure, health_badge, incident_badge, loaded, outcome_badge};
 use crate::prefs::{Time, use_prefs};
 
 #[component]
@@ -108,7 +108,7 @@ fn DatasetView(d: DatasetDetail) -> impl IntoView {
                         let rows = list.items.into_iter().map(|c| view! {
                             <tr data-check-id=c.id>
                                 <td>{outcome_badge(c.outcome)}</td>
-                                <td class="check-name"><a href=format!("/checks/{}", c.id)>{c.name}</a></td>
+                                <td class="check-name"><a href=format!("/checks/{}", c.id)>{c.name}</a>" "{incident_badge(&c.open_incidents)}</td>
                                 <td>{c.column.unwrap_or_default()}</td>
                                 <td class="number">{c.value.map(|v| format_measure(v, c.unit)).unwrap_or_default()}</td>
                                 <td><Time ts=c.data_timestamp /></td>

@@ -88,7 +88,11 @@ fn DatasetRow(d: DatasetListItem) -> impl IntoView {
     view! {
         <tr data-dataset-id=d.id class:row-failed=failed>
             <td>{status}</td>
-            <td><a href=format!("/datasets/{}", d.id)>{d.name}</a></td>
+            <td><a href=format!("/datasets/{}", d.id)>{d.name}</a>
+                {(d.open_incidents > 0).then(|| view! {
+                    " "<a class="incident-badge" href=format!("/incidents?datasetId={}", d.id) title="Open incidents about its checks">
+                        {format!("{} open incident{}", d.open_incidents, if d.open_incidents == 1 { "" } else { "s" })}</a>
+                })}</td>
             <td>{d.data_source}</td>
             {outcome_counts_cell(c)}
             <td>{failed_sparkline(&d.recent_failed)}</td>

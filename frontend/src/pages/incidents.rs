@@ -10,7 +10,15 @@ use crate::components::{loaded, page_count, pager};
 use crate::prefs::Time;
 use crate::url::{query_string, with_changes};
 
-const KEYS: &[&str] = &["status", "severity", "lead", "search", "page", "size"];
+const KEYS: &[&str] = &[
+    "status",
+    "severity",
+    "lead",
+    "datasetId",
+    "search",
+    "page",
+    "size",
+];
 
 /// The severity as a word that reads without colour.
 pub fn severity_badge(severity: &str) -> impl IntoView + use<> {

@@ -251,8 +251,10 @@ async fn list(
         .db
         .search_checks(&filter, sort, descending, page * size, size)
         .await?;
+    let mut items: Vec<CheckListItem> = checks.iter().map(list_item).collect();
+    with_open_incidents(&state, &mut items).await?;
     Ok(Json(CheckList {
-        items: checks.iter().map(list_item).collect(),
+        items,
         total,
         page,
         size,
@@ -347,6 +349,22 @@ fn list_query(q: &CheckListQuery) -> Result<(CheckFilter, CheckSort, bool), Http
     Ok((filter, sort, descending))
 }
 
+/// Marks each check with the open incidents its results are linked to.
+async fn with_open_incidents(
+    state: &AppState,
+    items: &mut [CheckListItem],
+) -> Result<(), HttpError> {
+    let ids: Vec<i64> = items.iter().map(|c| c.id).collect();
+    for (check_id, incident, _, status) in state.db.incidents_of_checks(&ids).await? {
+        if status != "resolved"
+            && let Some(item) = items.iter_mut().find(|c| c.id == check_id)
+        {
+            item.open_incidents.push(incident);
+        }
+    }
+    Ok(())
+}
+
 fn list_item(c: &CheckSummary) -> CheckListItem {
     let attributes = parse_attributes(&c.attributes);
     CheckListItem {
@@ -367,6 +385,7 @@ fn list_item(c: &CheckSummary) -> CheckListItem {
         streak: c.outcome_streak,
         recent_flips: c.recent_flips,
         last_passed: c.last_pass.map(timestamp::format),
+        open_incidents: Vec::new(),
     }
 }
 
@@ -383,8 +402,11 @@ async fn detail(
         .check_definition(check_id)
         .await?
         .ok_or_else(not_found)?;
+    let mut check = [list_item(&d.summary)];
+    with_open_incidents(&state, &mut check).await?;
+    let [check] = check;
     Ok(Json(CheckDetail {
-        check: list_item(&d.summary),
+        check,
         check_type: d.summary.check_type.clone(),
         definition: d.summary.definition.clone(),
         file_path: d.file_path,

@@ -72,6 +72,13 @@ pub(super) async fn list(
         }
         None => Default::default(),
     };
+    let ids: Vec<i64> = datasets.iter().map(|d| d.id).collect();
+    let open: std::collections::HashMap<i64, i64> = state
+        .db
+        .open_incidents_of_datasets(&ids)
+        .await?
+        .into_iter()
+        .collect();
     let items = datasets
         .into_iter()
         .map(|d| {
@@ -91,6 +98,7 @@ pub(super) async fn list(
                 last_scan_id: d.last_scan_id,
                 last_scan_time: d.last_updated.map(timestamp::format),
                 counts,
+                open_incidents: open.get(&d.id).copied().unwrap_or(0),
                 recent_failed: recent.remove(&d.id).unwrap_or_default(),
             }
         })

@@ -77,6 +77,21 @@ async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
     );
     assert_eq!(kinds(&opened), ["created", "linked"]);
 
+    // The check and its dataset show it while it is open.
+    let check_id = linked["checkId"].as_i64().unwrap();
+    let check = viewer.get(format!("/api/checks/{check_id}")).await.json();
+    assert_eq!(check["check"]["openIncidents"], json!([id]));
+    let listed = viewer.get("/api/checks?outcome=fail").await.json();
+    let marked: Vec<&Value> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["openIncidents"] != json!([]))
+        .collect();
+    assert_eq!(marked.len(), 1, "only its check: {listed}");
+    let datasets = viewer.get("/api/datasets").await.json();
+    assert_eq!(datasets["items"][0]["openIncidents"], 1);
+
     // Investigated, made critical, given a lead: one timeline entry per change.
     let changed = editor
         .send(
@@ -200,7 +215,6 @@ async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
         assert_eq!(titles(answer.json()), expected, "{query}");
     }
     // Soda Cloud's lists: a check names its incidents, a dataset counts its open ones.
-    let check_id = linked["checkId"].as_i64().unwrap();
     let checks = viewer
         .get(format!("/api/v1/checks?checkIds={check_id}"))
         .await

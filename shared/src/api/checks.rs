@@ -58,6 +58,9 @@ pub struct CheckListItem {
     /// The data timestamp of the latest passing result; `None`: it never passed.
     #[serde(default)]
     pub last_passed: Option<String>,
+    /// The open (not resolved) incidents its results are linked to, newest first.
+    #[serde(default)]
+    pub open_incidents: Vec<i64>,
 }
 
 /// From how many outcome changes among its last 20 results a check counts as flapping.

@@ -158,6 +158,9 @@ pub struct DatasetListItem {
     pub last_scan_time: Option<String>,
     /// The dataset's checks by their latest outcome.
     pub counts: OutcomeCounts,
+    /// Open (not resolved) incidents about its checks.
+    #[serde(default)]
+    pub open_incidents: i64,
     /// Failed checks in each of the dataset's latest scans, oldest first; only when the list
     /// was asked for it (`trend=N`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -48,6 +48,18 @@ async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
     wait_for_text(client, "main h1", "Incident #1: Duplicate order ids").await;
     wait_for_text(client, "#incident-results", &name).await;
     wait_for_text(client, "#incident-facts", "critical").await;
+    // The check, its dataset's list entry, and the datasets list show it while it is open.
+    client
+        .goto(&server.url(&format!("/checks/{check_id}")))
+        .await
+        .unwrap();
+    wait_for_text(client, ".incident-badge", "Incident #1").await;
+    client.goto(&server.url("/datasets")).await.unwrap();
+    wait_for_text(client, "table.datasets .incident-badge", "1 open incident").await;
+    click(client, Locator::Css("table.datasets .incident-badge")).await;
+    wait_for_text(client, "#incidents tbody tr", "#1 Duplicate order ids").await;
+    click(client, Locator::Css("#incidents tbody tr a")).await;
+    wait_for_text(client, "main h1", "Incident #1").await;
 
     // Investigating, then a comment: both on the timeline.
     click(
