@@ -22,6 +22,14 @@ pub fn rule_summary(r: &RuleDefinition) -> String {
     if let Some(hours) = r.no_scan_hours {
         parts.push(format!("no scan for {hours} h"));
     }
+    if let Some(i) = r.incidents {
+        let resolve = if i.resolve_on_recovery {
+            ", resolved on recovery"
+        } else {
+            ""
+        };
+        parts.push(format!("opens {} incidents{resolve}", i.severity.as_str()));
+    }
     let f = &r.filter;
     let mut scope: Vec<String> = [&f.data_source, &f.dataset, &f.check_name]
         .into_iter()

@@ -262,13 +262,18 @@ fn rule(r: RuleRow) -> Rule {
 }
 
 async fn check_rule(state: &AppState, r: &RuleDefinition) -> Result<(), HttpError> {
-    require_public_url(state)?;
     check_rule_shape(r)?;
+    // A rule that only runs incidents sends nothing, so needs no channel (nor links).
+    if r.channel_ids.is_empty() && r.incidents.is_some() {
+        return Ok(());
+    }
     if r.channel_ids.is_empty() || r.channel_ids.len() > 20 {
         return Err(HttpError::bad_request(
-            "channelIds must name 1 to 20 channels",
+            "channelIds must name 1 to 20 channels (or none, for a rule that only runs \
+             incidents)",
         ));
     }
+    require_public_url(state)?;
     let channels = state.db.list_channels().await?;
     let known: Vec<i64> = channels.iter().map(|c| c.id).collect();
     if let Some(unknown) = r.channel_ids.iter().find(|id| !known.contains(id)) {

@@ -400,7 +400,7 @@ impl Database {
     }
 }
 
-async fn insert_event(
+pub(in crate::storage) async fn insert_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     incident_id: i64,
     at: i64,
@@ -423,7 +423,7 @@ async fn insert_event(
 }
 
 /// Links the results not linked yet, each with its timeline entry; how many.
-async fn link_in(
+pub(in crate::storage) async fn link_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     incident_id: i64,
     at: i64,

@@ -8,11 +8,12 @@ use serde_json::{Value, json};
 use server::IngestConfig;
 use shared::api::Role;
 
-use crate::support::{Seltzer, TestDb, on_both_engines, replay_v4};
+use crate::support::{Seltzer, TestDb, on_both_engines, replay_v4, v4_fixture_dir};
 
 on_both_engines!(
     an_incident_goes_from_a_failing_result_to_resolved,
     incidents_refuse_what_they_cannot_be_about,
+    rules_run_incidents_for_the_checks_they_cover,
 );
 
 /// A failing and a passing result of the latest scan: `(failing, passing)`.
@@ -313,4 +314,98 @@ async fn incidents_refuse_what_they_cannot_be_about(test_db: TestDb) {
         StatusCode::NOT_FOUND
     );
     assert_eq!(seltzer.count("SELECT COUNT(*) FROM incidents").await, 0);
+}
+
+/// s01's verification again at `at`, with "Order ids are unique" (`0b286aad`) as `outcome`.
+async fn verify_again(seltzer: &Seltzer, at: &str, outcome: &str) {
+    let captured: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            v4_fixture_dir("s01_first_verify")
+                .join("requests/004_POST_api_command_sodaCoreInsertScanResults.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut body = captured["request"]["body"].clone();
+    for key in ["dataTimestamp", "scanStartTimestamp", "scanEndTimestamp"] {
+        body[key] = json!(at);
+    }
+    body.as_object_mut().unwrap().remove("contract");
+    for check in body["checks"].as_array_mut().unwrap() {
+        if check["identities"]["vc1"] == "0b286aad" {
+            check["outcome"] = json!(outcome);
+        }
+    }
+    body["token"] = json!(seltzer.login().await);
+    let answer = seltzer.post("/api/command", &body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+}
+
+async fn rules_run_incidents_for_the_checks_they_cover(test_db: TestDb) {
+    let seltzer = Seltzer::start(&test_db, IngestConfig::default()).await;
+    let editor = seltzer.authorized(&seltzer.basic_auth(Role::Editor).await);
+    let viewer = seltzer.authorized(&seltzer.basic_auth(Role::Viewer).await);
+    // Channels are for messages: a rule that sends none needs no channel, unless it runs no
+    // incidents either.
+    let idle = editor
+        .post(
+            "/api/notification-rules",
+            json!({"name": "idle", "channelIds": [], "outcomes": ["fail"]}),
+        )
+        .await;
+    assert_eq!(idle.status, StatusCode::BAD_REQUEST);
+    assert!(idle.text().contains("channelIds"), "{}", idle.text());
+    let rule = editor
+        .post(
+            "/api/notification-rules",
+            json!({"name": "order ids", "channelIds": [], "outcomes": ["fail"],
+                   "mode": "onChange", "filter": {"checkName": "Order ids*"},
+                   "incidents": {"severity": "critical", "resolveOnRecovery": true}}),
+        )
+        .await;
+    assert_eq!(rule.status, StatusCode::CREATED, "{}", rule.text());
+
+    // It starts failing: an incident, reported by the rule, about that check only.
+    replay_v4(&seltzer, "s01_first_verify").await;
+    let list = viewer.get("/api/incidents").await.json();
+    assert_eq!(list["total"], 1, "{list}");
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    let incident = &list["items"][0];
+    assert_eq!(
+        incident["title"],
+        "Order ids are unique fails on main/orders"
+    );
+    assert_eq!(
+        (&incident["severity"], &incident["reporter"]),
+        (&json!("critical"), &json!("rule order ids"))
+    );
+    // It fails again: the same incident, one more result.
+    replay_v4(&seltzer, "s02_second_verify").await;
+    let detail = viewer.get(format!("/api/incidents/{id}")).await.json();
+    assert_eq!(detail["incident"]["checkResultCount"], 2);
+    assert_eq!(seltzer.count("SELECT COUNT(*) FROM incidents").await, 1);
+
+    // It passes: on the timeline, and resolved as the rule says; a second pass adds nothing.
+    verify_again(&seltzer, "2026-12-06T05:00:00+00:00", "pass").await;
+    verify_again(&seltzer, "2026-12-06T06:00:00+00:00", "pass").await;
+    let detail = viewer.get(format!("/api/incidents/{id}")).await.json();
+    assert_eq!(
+        kinds(&detail),
+        ["created", "linked", "linked", "recovered", "status"]
+    );
+    assert_eq!(detail["incident"]["status"], "resolved");
+    assert!(
+        detail["incident"]["resolutionNotes"]
+            .as_str()
+            .unwrap()
+            .starts_with("Resolved by the rule when Order ids are unique passed again"),
+        "{detail}"
+    );
+    // Failing again after that is a new incident.
+    verify_again(&seltzer, "2026-12-06T07:00:00+00:00", "fail").await;
+    assert_eq!(seltzer.count("SELECT COUNT(*) FROM incidents").await, 2);
+    assert_eq!(
+        viewer.get("/api/incidents?status=open").await.json()["total"],
+        1
+    );
 }

@@ -189,8 +189,23 @@ pub struct RuleDefinition {
     pub no_scan_hours: Option<i64>,
     #[serde(default)]
     pub filter: RuleFilter,
+    /// Also run incidents for the checks it covers (Soda Cloud has no such automation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incidents: Option<IncidentAutomation>,
     #[serde(default)]
     pub paused: bool,
+}
+
+/// A rule's incidents: one is opened when a covered check enters one of the rule's outcomes;
+/// while it is open, each new such result of the check is linked to it instead of opening
+/// another; when the check passes again, that is on its timeline, and it is resolved if asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IncidentAutomation {
+    pub severity: super::IncidentSeverity,
+    #[serde(default)]
+    pub resolve_on_recovery: bool,
 }
 
 /// A rule as stored.

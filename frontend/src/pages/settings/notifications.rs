@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use shared::api::{
-    Channel, ChannelType, CheckOutcome, DeliveryStatus, EmailSettings, NewChannel, Rule,
-    RuleDefinition, RuleFilter, RuleMode, Simulation, SmtpSecurity,
+    Channel, ChannelType, CheckOutcome, DeliveryStatus, EmailSettings, IncidentAutomation,
+    IncidentSeverity, NewChannel, Rule, RuleDefinition, RuleFilter, RuleMode, Simulation,
+    SmtpSecurity,
 };
 
 use super::Requests;
@@ -252,6 +253,7 @@ fn Rules(
     let check_name = RwSignal::new(String::new());
     let scan_failures = RwSignal::new(false);
     let no_scan_hours = RwSignal::new(String::new());
+    let open_incidents = RwSignal::new(false);
     let requests = Requests::new();
     let (busy, error) = (requests.busy, requests.error);
     let text = |s: RwSignal<String>| {
@@ -283,6 +285,13 @@ fn Rules(
                 check_name: text(check_name),
                 ..RuleFilter::default()
             },
+            // Opened as major; resolved by hand, with notes saying what was done.
+            incidents: open_incidents
+                .get_untracked()
+                .then_some(IncidentAutomation {
+                    severity: IncidentSeverity::Major,
+                    resolve_on_recovery: false,
+                }),
             paused: false,
         }
     };
@@ -355,6 +364,8 @@ fn Rules(
             <input id="rule-no-scan" type="number" min="1" max="8760" class="narrow" placeholder="–"
                 prop:value=no_scan_hours on:input=move |ev| no_scan_hours.set(event_target_value(&ev)) />
             <span class="label">"hours"</span>
+            <label class="checkbox"><input type="checkbox" id="rule-incidents" prop:checked=open_incidents
+                on:change=move |ev| open_incidents.set(event_target_checked(&ev)) />"open incidents"</label>
             <button type="button" id="preview-rule" disabled=move || busy.get() on:click=try_it>"Preview"</button>
             <button type="submit" disabled=move || busy.get()>"Add rule"</button>
         </form>

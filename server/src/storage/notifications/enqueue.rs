@@ -45,6 +45,14 @@ pub(in crate::storage) async fn enqueue_for_scan(
     } else {
         ""
     };
+    // Rules that run incidents also read the passes of checks with an open incident.
+    let runs_incidents = rules.iter().any(|(_, r)| r.incidents.is_some());
+    let incident_checks = if runs_incidents {
+        " OR c.id IN (SELECT l.check_id FROM incident_results l \
+         JOIN incidents i ON i.id = l.incident_id WHERE i.status <> 'resolved')"
+    } else {
+        ""
+    };
     let attributes = if rules.iter().any(|(_, r)| !r.filter.attributes.is_empty()) {
         "c.attributes"
     } else {
@@ -56,7 +64,7 @@ pub(in crate::storage) async fn enqueue_for_scan(
          JOIN checks c ON c.id = r.check_id JOIN data_sources s ON s.id = c.data_source_id \
          LEFT JOIN datasets d ON d.id = c.dataset_id \
          WHERE r.scan_id = $1 AND c.latest_result_id = r.id \
-         AND (r.outcome IN ({listed}){told_checks}) ORDER BY r.id"
+         AND (r.outcome IN ({listed}){told_checks}{incident_checks}) ORDER BY r.id"
     );
     let rows = crate::storage::batch::query(sql)
         .bind(scan_id)
@@ -88,8 +96,12 @@ pub(in crate::storage) async fn enqueue_for_scan(
     // tell that the scan failed.
     let mut per_channel: BTreeMap<i64, (BTreeMap<i64, CheckNotice>, bool)> = BTreeMap::new();
     let mut changed_states: Vec<((i64, i64), Told)> = Vec::new();
+    let mut incident_notices = Vec::new();
     for row in &rows {
         let notice = check_notice(row)?;
+        if runs_incidents {
+            incident_notices.push(notice.clone());
+        }
         let Some(outcome) = notice.outcome else {
             continue;
         };
@@ -124,6 +136,9 @@ pub(in crate::storage) async fn enqueue_for_scan(
                 }
             }
         }
+    }
+    if runs_incidents {
+        incident_rules::run_incident_rules(tx, &rules, &incident_notices).await?;
     }
     if doc.failed() {
         for (_, rule) in &rules {
@@ -350,6 +365,7 @@ mod tests {
             scan_failures: false,
             no_scan_hours: None,
             filter: Default::default(),
+            incidents: None,
             paused: false,
         }
     }

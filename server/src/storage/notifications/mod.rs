@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 use shared::api::{
-    Attribute, CheckFacts, CheckNotice, CheckOutcome, DeliveryStatus, EmailSettings, NewChannel,
-    OverdueDataset, OverdueNotice, RuleDefinition, RuleMode, ScanNotice, SimulatedNotice,
-    Simulation,
+    Attribute, CheckFacts, CheckNotice, CheckOutcome, DeliveryStatus, EmailSettings,
+    IncidentAutomation, NewChannel, OverdueDataset, OverdueNotice, RuleDefinition, RuleMode,
+    ScanNotice, SimulatedNotice, Simulation,
 };
 use shared::sodacl::Zone;
 use shared::sodacl::threshold::SodaBounds;
@@ -22,6 +22,7 @@ use shared::sodacl::units::value_unit;
 use sqlx::Row;
 
 mod enqueue;
+mod incident_rules;
 mod overdue;
 mod simulation;
 
