@@ -113,6 +113,7 @@ async fn run(database_url: &str, rules: usize, url: &str) -> Run {
         headers: Default::default(),
         secret: Some("bench secret".to_owned()),
         email: None,
+        incidents: false,
     };
     let channel_id = db.create_channel(&channel).await.unwrap().unwrap();
     for r in 0..rules {

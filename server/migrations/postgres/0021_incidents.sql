@@ -36,3 +36,5 @@ CREATE TABLE incident_events (
     to_value TEXT
 );
 CREATE INDEX incident_events_by_incident ON incident_events (incident_id, id);
+-- A channel receives incident events (incidentCreated, incidentUpdated) only when it says so.
+ALTER TABLE notification_channels ADD COLUMN incidents BIGINT NOT NULL DEFAULT 0;

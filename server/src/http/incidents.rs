@@ -6,10 +6,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use shared::api::{
-    ApiError, CheckOutcome, Incident, IncidentChange, IncidentCheckResult, IncidentDetail,
-    IncidentEvent, IncidentLinks, IncidentList, IncidentListQuery, IncidentSeverity,
-    IncidentStatus, NewIncident, NewIncidentComment, PageQuery, V1IncidentContent,
-    V1IncidentUpdate,
+    ApiError, Incident, IncidentChange, IncidentDetail, IncidentEvent, IncidentLinks, IncidentList,
+    IncidentListQuery, IncidentSeverity, IncidentStatus, NewIncident, NewIncidentComment,
+    PageQuery, V1IncidentContent, V1IncidentUpdate,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -39,38 +38,7 @@ fn actor(caller: &Caller) -> String {
 }
 
 fn incident(r: &IncidentRow) -> Incident {
-    Incident {
-        id: r.id,
-        number: r.id,
-        title: r.title.clone(),
-        description: r.description.clone(),
-        severity: IncidentSeverity::parse(&r.severity).unwrap_or(IncidentSeverity::Minor),
-        status: IncidentStatus::parse(&r.status).unwrap_or(IncidentStatus::Reported),
-        lead_email: r.lead_email.clone(),
-        reporter: r.reporter.clone(),
-        resolution_notes: r.resolution_notes.clone(),
-        created_at: timestamp::format(r.created_at),
-        updated_at: timestamp::format(r.updated_at),
-        resolved_at: r.resolved_at.map(timestamp::format),
-        check_result_count: r.result_count,
-    }
-}
-
-fn linked(r: LinkedResultRow) -> IncidentCheckResult {
-    IncidentCheckResult {
-        result_id: r.result_id,
-        check_id: r.check_id,
-        check_name: r.check_name,
-        data_source: r.data_source,
-        dataset: r.dataset,
-        stored: r.stored,
-        outcome: r.outcome.as_deref().and_then(CheckOutcome::parse),
-        value: r.value,
-        data_timestamp: r.data_timestamp.map(timestamp::format),
-        scan_id: r.scan_id,
-        linked_at: timestamp::format(r.linked_at),
-        linked_by: r.linked_by,
-    }
+    r.to_api()
 }
 
 fn id_of(id: &str) -> Result<i64, HttpError> {
@@ -158,7 +126,7 @@ async fn detail_of(state: &AppState, id: i64) -> Result<IncidentDetail, HttpErro
         .incident_results(id)
         .await?
         .into_iter()
-        .map(linked)
+        .map(LinkedResultRow::to_api)
         .collect();
     let timeline = state
         .db
@@ -254,6 +222,8 @@ async fn create(
         result_count: 0,
     };
     let id = state.db.create_incident(&row, &results).await?;
+    // Its events, if any channel takes them, were written with it.
+    state.wake_sender.notify_one();
     tracing::info!(incident = id, by = row.reporter, "incident opened");
     Ok((StatusCode::CREATED, Json(detail_of(&state, id).await?)))
 }
@@ -349,6 +319,7 @@ async fn change(
             .db
             .update_incident(&row, &changes, &actor(&caller))
             .await?;
+        state.wake_sender.notify_one();
     }
     Ok(Json(detail_of(&state, row.id).await?))
 }
@@ -366,6 +337,7 @@ async fn link(
         .db
         .link_incident_results(row.id, &results, &actor(&caller))
         .await?;
+    state.wake_sender.notify_one();
     Ok(Json(detail_of(&state, row.id).await?))
 }
 
@@ -411,6 +383,7 @@ async fn v1_update(
             .db
             .update_incident(&row, &changes, &actor(&caller))
             .await?;
+        state.wake_sender.notify_one();
     }
     let i = incident(&row);
     Ok(Json(V1IncidentContent {

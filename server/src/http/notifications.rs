@@ -169,6 +169,7 @@ fn channel(c: ChannelRow) -> Channel {
         headers: c.headers.into_keys().collect(),
         signed: c.email.is_none() && c.secret.is_some_and(|s| !s.is_empty()),
         email: c.email,
+        incidents: c.incidents,
         created_at: timestamp::format(c.created_at),
     }
 }

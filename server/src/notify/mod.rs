@@ -8,6 +8,7 @@
 //! request carries `X-Seltzer-Delivery`, the same on every attempt, to deduplicate by.
 
 pub mod email;
+mod incidents;
 pub mod messages;
 
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
-use shared::api::{ChannelType, OverdueNotice, ScanNotice};
+use shared::api::{ChannelType, IncidentNotice, OverdueNotice, ScanNotice};
 use tokio::sync::Notify;
 
 use crate::config::NotifyConfig;
@@ -110,7 +111,11 @@ fn render(d: &ClaimedDelivery, config: &NotifyConfig, sent_at: &str) -> Result<O
         });
     }
     let webhook = kind == ChannelType::Webhook;
-    let (summary, event) = if d.event == "datasetOverdue" {
+    let (summary, event) = if d.event.starts_with("incident") {
+        let n: IncidentNotice = parse(&d.notice)?;
+        let event = webhook.then(|| incidents::webhook(&d.event, &n, &links, sent_at));
+        (incidents::summary(&d.event, &n, &links), event)
+    } else if d.event == "datasetOverdue" {
         let n: OverdueNotice = parse(&d.notice)?;
         let event = webhook.then(|| messages::overdue_webhook(&n, &links, sent_at));
         (messages::overdue_summary(&n, &links), event)

@@ -1,8 +1,10 @@
 //! Incidents: their fields, the results linked to them, and their timeline. Every change is
 //! written with its timeline entry in one transaction.
 
+use shared::api::{CheckOutcome, Incident, IncidentCheckResult, IncidentSeverity, IncidentStatus};
 use sqlx::Row;
 
+use super::notifications::enqueue_incident_event;
 use super::{Database, StorageError};
 use crate::timestamp;
 
@@ -188,17 +190,13 @@ impl Database {
         };
         insert_event(&mut tx, id, now, actor, &created).await?;
         link_in(&mut tx, id, now, actor, results).await?;
+        enqueue_incident_event(&mut tx, id, "incidentCreated", &[], actor, now).await?;
         tx.commit().await?;
         Ok(id)
     }
 
     pub async fn incident(&self, id: i64) -> Result<Option<IncidentRow>, StorageError> {
-        let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE i.id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(incident_row).transpose()?)
+        Ok(load_incident(&self.pool, id).await?)
     }
 
     /// A page of incidents, newest first, and how many match.
@@ -302,6 +300,8 @@ impl Database {
         for change in changes {
             insert_event(&mut tx, incident.id, now, actor, change).await?;
         }
+        enqueue_incident_event(&mut tx, incident.id, "incidentUpdated", changes, actor, now)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -317,15 +317,16 @@ impl Database {
         let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
         let added = link_in(&mut tx, id, now, actor, results).await?;
-        if added > 0 {
+        if !added.is_empty() {
             sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            enqueue_incident_event(&mut tx, id, "incidentUpdated", &added, actor, now).await?;
         }
         tx.commit().await?;
-        Ok(added)
+        Ok(added.len())
     }
 
     pub async fn comment_incident(
@@ -354,38 +355,7 @@ impl Database {
 
     /// The incident's results, newest data first.
     pub async fn incident_results(&self, id: i64) -> Result<Vec<LinkedResultRow>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT l.result_id, l.check_id, c.name, s.name, d.name, r.id, r.outcome, r.value, \
-             r.data_timestamp, r.scan_id, l.linked_at, l.linked_by \
-             FROM incident_results l JOIN checks c ON c.id = l.check_id \
-             JOIN data_sources s ON s.id = c.data_source_id \
-             LEFT JOIN datasets d ON d.id = c.dataset_id \
-             LEFT JOIN check_results r ON r.id = l.result_id \
-             WHERE l.incident_id = $1 \
-             ORDER BY COALESCE(r.data_timestamp, 0) DESC, l.result_id DESC",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|row| {
-                Ok(LinkedResultRow {
-                    result_id: row.try_get(0)?,
-                    check_id: row.try_get(1)?,
-                    check_name: row.try_get(2)?,
-                    data_source: row.try_get(3)?,
-                    dataset: row.try_get(4)?,
-                    stored: row.try_get::<Option<i64>, _>(5)?.is_some(),
-                    outcome: row.try_get(6)?,
-                    value: row.try_get(7)?,
-                    data_timestamp: row.try_get(8)?,
-                    scan_id: row.try_get(9)?,
-                    linked_at: row.try_get(10)?,
-                    linked_by: row.try_get(11)?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?)
+        Ok(load_results(&self.pool, id).await?)
     }
 
     /// The incident's timeline, oldest first.
@@ -422,15 +392,15 @@ pub(in crate::storage) async fn insert_event(
     Ok(())
 }
 
-/// Links the results not linked yet, each with its timeline entry; how many.
+/// Links the results not linked yet, each with its timeline entry; those entries.
 pub(in crate::storage) async fn link_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     incident_id: i64,
     at: i64,
     actor: &str,
     results: &[ResultRef],
-) -> Result<usize, sqlx::Error> {
-    let mut added = 0;
+) -> Result<Vec<IncidentChangeRow>, sqlx::Error> {
+    let mut added = Vec::new();
     for (result_id, check_id, _) in results {
         let done = sqlx::query(
             "INSERT INTO incident_results (incident_id, result_id, check_id, linked_at, \
@@ -445,14 +415,105 @@ pub(in crate::storage) async fn link_in(
         .await?
         .rows_affected();
         if done == 1 {
-            added += 1;
             let linked = IncidentChangeRow {
                 kind: "linked",
                 from: None,
                 to: Some(result_id.to_string()),
             };
             insert_event(tx, incident_id, at, actor, &linked).await?;
+            added.push(linked);
         }
     }
     Ok(added)
+}
+
+pub(in crate::storage) async fn load_incident<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: i64,
+) -> Result<Option<IncidentRow>, sqlx::Error> {
+    let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE i.id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(executor)
+        .await?;
+    row.as_ref().map(incident_row).transpose()
+}
+
+/// An incident's results, newest data first.
+pub(in crate::storage) async fn load_results<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: i64,
+) -> Result<Vec<LinkedResultRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT l.result_id, l.check_id, c.name, s.name, d.name, r.id, r.outcome, r.value, \
+         r.data_timestamp, r.scan_id, l.linked_at, l.linked_by \
+         FROM incident_results l JOIN checks c ON c.id = l.check_id \
+         JOIN data_sources s ON s.id = c.data_source_id \
+         LEFT JOIN datasets d ON d.id = c.dataset_id \
+         LEFT JOIN check_results r ON r.id = l.result_id \
+         WHERE l.incident_id = $1 \
+         ORDER BY COALESCE(r.data_timestamp, 0) DESC, l.result_id DESC",
+    )
+    .bind(id)
+    .fetch_all(executor)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(LinkedResultRow {
+                result_id: row.try_get(0)?,
+                check_id: row.try_get(1)?,
+                check_name: row.try_get(2)?,
+                data_source: row.try_get(3)?,
+                dataset: row.try_get(4)?,
+                stored: row.try_get::<Option<i64>, _>(5)?.is_some(),
+                outcome: row.try_get(6)?,
+                value: row.try_get(7)?,
+                data_timestamp: row.try_get(8)?,
+                scan_id: row.try_get(9)?,
+                linked_at: row.try_get(10)?,
+                linked_by: row.try_get(11)?,
+            })
+        })
+        .collect()
+}
+
+impl IncidentRow {
+    /// As the API shows it.
+    pub fn to_api(&self) -> Incident {
+        Incident {
+            id: self.id,
+            number: self.id,
+            title: self.title.clone(),
+            description: self.description.clone(),
+            severity: IncidentSeverity::parse(&self.severity).unwrap_or(IncidentSeverity::Minor),
+            status: IncidentStatus::parse(&self.status).unwrap_or(IncidentStatus::Reported),
+            lead_email: self.lead_email.clone(),
+            reporter: self.reporter.clone(),
+            resolution_notes: self.resolution_notes.clone(),
+            created_at: timestamp::format(self.created_at),
+            updated_at: timestamp::format(self.updated_at),
+            resolved_at: self.resolved_at.map(timestamp::format),
+            check_result_count: self.result_count,
+        }
+    }
+}
+
+impl LinkedResultRow {
+    /// As the API shows it.
+    pub fn to_api(self) -> IncidentCheckResult {
+        IncidentCheckResult {
+            result_id: self.result_id,
+            check_id: self.check_id,
+            check_name: self.check_name,
+            data_source: self.data_source,
+            dataset: self.dataset,
+            stored: self.stored,
+            outcome: self.outcome.as_deref().and_then(CheckOutcome::parse),
+            value: self.value,
+            data_timestamp: self.data_timestamp.map(timestamp::format),
+            scan_id: self.scan_id,
+            linked_at: timestamp::format(self.linked_at),
+            linked_by: self.linked_by,
+        }
+    }
 }

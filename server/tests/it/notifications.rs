@@ -25,6 +25,7 @@ on_both_engines!(
     email_channels_send_text_and_html_over_smtp,
     datasets_without_scans_are_told_once_until_scanned_again,
     soda_core_4_results_are_told_like_soda_core_3_ones,
+    incident_events_reach_the_channels_that_take_them,
 );
 
 const PUBLIC_URL: &str = "https://seltzer.example.com";
@@ -527,6 +528,7 @@ async fn prepare(database_url: &str, url: &str) -> (Database, String, String) {
         headers: Default::default(),
         secret: None,
         email: None,
+        incidents: false,
     };
     let channel_id = db.create_channel(&channel).await.unwrap().unwrap();
     let rule: RuleDefinition = serde_json::from_value(
@@ -903,4 +905,94 @@ async fn soda_core_4_results_are_told_like_soda_core_3_ones(test_db: TestDb) {
         assert_eq!(r["datasets"][0]["name"], "main/orders");
         assert_eq!(r["datasets"][0]["datasource"]["name"], "shop");
     }
+}
+
+/// Incident events go to the channels that take them, in Soda Cloud's shape (webhook) or as a
+/// line (chat): an incident a rule opens, then a change made through the API.
+async fn incident_events_reach_the_channels_that_take_them(test_db: TestDb) {
+    let n = Notified::start(&test_db).await;
+    let (seltzer, receiver, admin) = (&n.seltzer, &n.receiver, &n.admin);
+    let url = |name: &str| format!("{}/{name}", receiver.url);
+    let hook = channel(
+        seltzer,
+        admin,
+        json!({"name": "tickets", "type": "webhook", "url": url("tickets"), "incidents": true}),
+    )
+    .await;
+    channel(
+        seltzer,
+        admin,
+        json!({"name": "team", "type": "slack", "url": url("team"), "incidents": true}),
+    )
+    .await;
+    // Alerts only: no incident events.
+    let alerts = n.to("webhook", "alerts").await;
+    rule(
+        seltzer,
+        admin,
+        json!({"name": "order ids", "channelIds": [], "outcomes": ["fail"],
+               "filter": {"checkName": "Order ids*"},
+               "incidents": {"severity": "critical"}}),
+    )
+    .await;
+    assert!(hook != alerts);
+
+    replay_v4(seltzer, "s01_first_verify").await;
+    let received = receiver.wait_for(2).await;
+    assert_eq!(received.len(), 2, "{received:#?}");
+    let ticket = received.iter().find(|r| r.path == "/tickets").unwrap();
+    assert_eq!(ticket.header("x-seltzer-event"), "incidentCreated");
+    let event = ticket.json();
+    assert_eq!(event["event"], "incidentCreated");
+    let incident = &event["incident"];
+    assert_eq!(incident["id"], "1");
+    assert_eq!(incident["number"], 1);
+    assert_eq!(
+        incident["title"],
+        "Order ids are unique fails on main/orders"
+    );
+    assert_eq!(
+        (&incident["severity"], &incident["status"]),
+        (&json!("critical"), &json!("reported"))
+    );
+    assert_eq!(
+        incident["sodaCloudUrl"],
+        format!("{PUBLIC_URL}/incidents/1")
+    );
+    assert_eq!(incident["reporter"]["email"], "rule order ids");
+    assert_eq!(incident["created"], incident["createdTimestamp"]);
+    let result = &incident["checkResults"][0];
+    assert_eq!(
+        (&result["name"], &result["outcome"]),
+        (&json!("Order ids are unique"), &json!("fail"))
+    );
+    assert_eq!(result["datasets"][0]["datasource"]["name"], "shop");
+    let chat = received.iter().find(|r| r.path == "/team").unwrap().json();
+    assert_eq!(
+        chat["text"],
+        "Incident #1 opened: Order ids are unique fails on main/orders (critical, reported)"
+    );
+
+    // Someone takes it on: incidentUpdated, saying what changed.
+    let changed = seltzer
+        .authorized(admin)
+        .send(
+            "PATCH",
+            "/api/incidents/1",
+            Some(json!({"status": "investigating"})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    let received = receiver.wait_for(4).await;
+    assert_eq!(received.len(), 4, "{received:#?}");
+    let update = received[2..]
+        .iter()
+        .find(|r| r.path == "/tickets")
+        .unwrap()
+        .json();
+    assert_eq!(update["event"], "incidentUpdated");
+    assert_eq!(update["incident"]["status"], "investigating");
+    assert_eq!(update["changes"][0]["kind"], "status");
+    assert_eq!(update["changes"][0]["to"], "investigating");
+    assert!(received.iter().all(|r| r.path != "/alerts"));
 }

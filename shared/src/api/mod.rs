@@ -36,9 +36,9 @@ pub use incidents::{
 };
 pub use notifications::{
     Channel, ChannelDeleted, ChannelType, CheckFacts, CheckNotice, Delivery, DeliveryList,
-    DeliveryQueued, DeliveryStatus, EmailSettings, IncidentAutomation, NewChannel, OverdueDataset,
-    OverdueNotice, Rule, RuleDefinition, RuleDeleted, RuleFilter, RuleMode, ScanNotice,
-    SimulatedNotice, Simulation, SimulationRequest, SmtpSecurity,
+    DeliveryQueued, DeliveryStatus, EmailSettings, IncidentAutomation, IncidentNotice, NewChannel,
+    OverdueDataset, OverdueNotice, Rule, RuleDefinition, RuleDeleted, RuleFilter, RuleMode,
+    ScanNotice, SimulatedNotice, Simulation, SimulationRequest, SmtpSecurity,
 };
 pub use outcome::CheckOutcome;
 pub use queries::{

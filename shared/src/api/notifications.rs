@@ -102,6 +102,9 @@ pub struct NewChannel {
     /// Email: the SMTP server, sender and recipients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<EmailSettings>,
+    /// Also receive incident events: `incidentCreated` and `incidentUpdated`.
+    #[serde(default)]
+    pub incidents: bool,
 }
 
 /// A channel as listed: its secrets masked.
@@ -121,6 +124,9 @@ pub struct Channel {
     /// Email: the server and addresses, without the password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<EmailSettings>,
+    /// It receives incident events.
+    #[serde(default)]
+    pub incidents: bool,
     pub created_at: String,
 }
 
@@ -387,6 +393,17 @@ pub struct CheckNotice {
     pub fail: Option<Zone>,
     pub warn: Option<Zone>,
     pub attributes: Vec<Attribute>,
+}
+
+/// An incident as it was when an event about it was stored (`incidentCreated`,
+/// `incidentUpdated`), rendered for each channel when sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IncidentNotice {
+    pub incident: super::Incident,
+    pub check_results: Vec<super::IncidentCheckResult>,
+    /// What this event is about: the timeline entries of the change (empty when created).
+    pub changes: Vec<super::IncidentEvent>,
 }
 
 /// Datasets that no scan reached for a rule's `noScanHours`: stored when found, rendered for

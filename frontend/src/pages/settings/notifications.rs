@@ -128,6 +128,7 @@ fn Channels(
     let url = RwSignal::new(String::new());
     let secret = RwSignal::new(String::new());
     let smtp = SmtpFields::new();
+    let incident_events = RwSignal::new(false);
     let requests = Requests::new();
     let (busy, error) = (requests.busy, requests.error);
     let is_email = move || kind.get() == "email";
@@ -147,6 +148,7 @@ fn Channels(
             headers: BTreeMap::new(),
             secret: (email.is_none() && !signing.is_empty()).then_some(signing),
             email,
+            incidents: incident_events.get_untracked(),
         };
         let request = async move { api::create_channel(&channel).await };
         requests.submit(request, move |()| {
@@ -185,6 +187,8 @@ fn Channels(
                 <input id="channel-secret" type="password" placeholder="optional" prop:value=secret
                     on:input=move |ev| secret.set(event_target_value(&ev)) />
             </Show>
+            <label class="checkbox"><input type="checkbox" id="channel-incidents" prop:checked=incident_events
+                on:change=move |ev| incident_events.set(event_target_checked(&ev)) />"incident events too"</label>
             <button type="submit" disabled=move || busy.get()>"Add channel"</button>
         </form>
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
@@ -192,7 +196,7 @@ fn Channels(
             &["Name", "Type", "Address", "", ""], move |c| view! {
                 <tr data-channel=c.id>
                     <td>{c.name.clone()}</td>
-                    <td>{c.channel_type.as_str()}</td>
+                    <td>{c.channel_type.as_str()}{c.incidents.then_some(" · incidents")}</td>
                     <td><code>{match &c.email {
                         Some(e) => format!("{} → {}", c.url, e.to.join(", ")),
                         None => c.url.clone(),

@@ -5,6 +5,7 @@
 //! incident's timeline (once per recovery), and resolves it when the rule says so and none of
 //! its other checks still fails.
 
+use super::enqueue_incident_event;
 use super::*;
 use crate::storage::incidents::{IncidentChangeRow, insert_event, link_in};
 
@@ -53,17 +54,28 @@ pub(super) async fn run_incident_rules(
             Some(outcome.as_str().to_owned()),
         )];
         if rule.outcomes.contains(&outcome) {
-            let id = match open {
-                Some(id) => id,
-                None => open_for(tx, rule, automation, notice, outcome, &actor, now).await?,
-            };
-            if link_in(tx, id, now, &actor, &result).await? > 0 {
-                touch(tx, id, now).await?;
+            match open {
+                Some(id) => {
+                    let linked = link_in(tx, id, now, &actor, &result).await?;
+                    if !linked.is_empty() {
+                        touch(tx, id, now).await?;
+                        enqueue_incident_event(tx, id, "incidentUpdated", &linked, &actor, now)
+                            .await?;
+                    }
+                }
+                None => {
+                    let id = open_for(tx, rule, automation, notice, outcome, &actor, now).await?;
+                    link_in(tx, id, now, &actor, &result).await?;
+                    enqueue_incident_event(tx, id, "incidentCreated", &[], &actor, now).await?;
+                }
             }
         } else if outcome == CheckOutcome::Pass
             && let Some(id) = open
         {
-            recover(tx, id, notice, automation, &actor, now).await?;
+            let changes = recover(tx, id, notice, automation, &actor, now).await?;
+            if !changes.is_empty() {
+                enqueue_incident_event(tx, id, "incidentUpdated", &changes, &actor, now).await?;
+            }
         }
     }
     Ok(())
@@ -126,7 +138,8 @@ async fn open_for(
 }
 
 /// The check passes again: on the timeline once per recovery (a result linked since the last
-/// one), and the incident resolved when asked and no other check of it still fails.
+/// one), and the incident resolved when asked and no other check of it still fails. The
+/// timeline entries written.
 async fn recover(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     id: i64,
@@ -134,7 +147,7 @@ async fn recover(
     automation: IncidentAutomation,
     actor: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<Vec<IncidentChangeRow>, sqlx::Error> {
     let (last_linked, last_recovered): (Option<i64>, Option<i64>) = sqlx::query_as(
         "SELECT (SELECT MAX(result_id) FROM incident_results \
                  WHERE incident_id = $1 AND check_id = $2), \
@@ -147,7 +160,7 @@ async fn recover(
     .fetch_one(&mut **tx)
     .await?;
     if last_recovered >= last_linked {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let recovered = IncidentChangeRow {
         kind: "recovered",
@@ -157,7 +170,7 @@ async fn recover(
     insert_event(tx, id, now, actor, &recovered).await?;
     touch(tx, id, now).await?;
     if !automation.resolve_on_recovery {
-        return Ok(());
+        return Ok(vec![recovered]);
     }
     let still_failing: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM incident_results l JOIN checks c ON c.id = l.check_id \
@@ -169,7 +182,7 @@ async fn recover(
     .fetch_one(&mut **tx)
     .await?;
     if still_failing > 0 {
-        return Ok(());
+        return Ok(vec![recovered]);
     }
     let (status, notes): (String, Option<String>) =
         sqlx::query_as("SELECT status, resolution_notes FROM incidents WHERE id = $1")
@@ -197,5 +210,5 @@ async fn recover(
         to: Some("resolved".to_owned()),
     };
     insert_event(tx, id, now, actor, &resolved).await?;
-    Ok(())
+    Ok(vec![recovered, resolved])
 }

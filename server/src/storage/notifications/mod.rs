@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 use shared::api::{
     Attribute, CheckFacts, CheckNotice, CheckOutcome, DeliveryStatus, EmailSettings,
-    IncidentAutomation, NewChannel, OverdueDataset, OverdueNotice, RuleDefinition, RuleMode,
-    ScanNotice, SimulatedNotice, Simulation,
+    IncidentAutomation, IncidentEvent, IncidentNotice, NewChannel, OverdueDataset, OverdueNotice,
+    RuleDefinition, RuleMode, ScanNotice, SimulatedNotice, Simulation,
 };
 use shared::sodacl::Zone;
 use shared::sodacl::threshold::SodaBounds;
@@ -22,6 +22,7 @@ use shared::sodacl::units::value_unit;
 use sqlx::Row;
 
 mod enqueue;
+mod incident_events;
 mod incident_rules;
 mod overdue;
 mod simulation;
@@ -32,6 +33,7 @@ use crate::soda::document::ScanResults;
 use crate::timestamp;
 use enqueue::decide;
 pub(super) use enqueue::enqueue_for_scan;
+pub(super) use incident_events::enqueue_incident_event;
 
 /// Attempts before a delivery is given up (dead): the first and five retries.
 pub const MAX_ATTEMPTS: i64 = 6;
@@ -48,6 +50,7 @@ pub struct ChannelRow {
     pub secret: Option<String>,
     /// Email: the server and addresses (the password is `secret`).
     pub email: Option<EmailSettings>,
+    pub incidents: bool,
     pub created_at: i64,
 }
 
@@ -134,10 +137,12 @@ fn channel_row(row: &sqlx::any::AnyRow) -> Result<ChannelRow, StorageError> {
         secret: row.try_get(5)?,
         email: email.and_then(|e| serde_json::from_str(&e).ok()),
         created_at: row.try_get(6)?,
+        incidents: row.try_get::<i64, _>(8)? != 0,
     })
 }
 
-const CHANNEL_COLUMNS: &str = "id, name, channel_type, url, headers, secret, created_at, email";
+const CHANNEL_COLUMNS: &str =
+    "id, name, channel_type, url, headers, secret, created_at, email, incidents";
 
 impl Database {
     /// A new channel; `None` when one of that name exists.
@@ -157,8 +162,8 @@ impl Database {
         };
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO notification_channels (name, channel_type, url, headers, secret, \
-             created_at, email) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING \
-             RETURNING id",
+             created_at, email, incidents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (name) DO NOTHING RETURNING id",
         )
         .bind(&c.name)
         .bind(c.channel_type.as_str())
@@ -167,6 +172,7 @@ impl Database {
         .bind(secret)
         .bind(timestamp::now())
         .bind(email)
+        .bind(i64::from(c.incidents))
         .fetch_optional(&self.pool)
         .await?;
         Ok(id)
