@@ -312,16 +312,28 @@ async fn change(
     Path(id): Path<String>,
     JsonBody(change): JsonBody<IncidentChange>,
 ) -> Result<Json<IncidentDetail>, HttpError> {
-    let mut row = find(&state, &id).await?;
-    let changes = apply(&state, &mut row, change).await?;
+    let row = save(&state, &caller, &id, change).await?;
+    Ok(Json(detail_of(&state, row.id).await?))
+}
+
+/// Applies a change to incident `id` and stores it with its timeline entries and events; the
+/// incident as it now is.
+async fn save(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    change: IncidentChange,
+) -> Result<IncidentRow, HttpError> {
+    let mut row = find(state, id).await?;
+    let changes = apply(state, &mut row, change).await?;
     if !changes.is_empty() {
         state
             .db
-            .update_incident(&row, &changes, &actor(&caller))
+            .update_incident(&row, &changes, &actor(caller))
             .await?;
         state.wake_sender.notify_one();
     }
-    Ok(Json(detail_of(&state, row.id).await?))
+    Ok(row)
 }
 
 #[utoipa::path(post, path = "/incidents/{id}/check-results", tag = "incidents", request_body = IncidentLinks, security(("basic" = []), ("bearer" = []), ("session" = [])), params(("id" = i64, Path, description = "Incident id (its number)")), responses((status = 200, description = "Linked (editor); results linked already stay as they are", body = IncidentDetail), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError), (status = 413, description = "The body is too large", body = ApiError), (status = 415, description = "Not JSON (Content-Type: application/json)", body = ApiError)))]
@@ -368,7 +380,6 @@ async fn v1_update(
     Path(id): Path<String>,
     JsonBody(update): JsonBody<V1IncidentUpdate>,
 ) -> Result<Json<V1IncidentContent>, HttpError> {
-    let mut row = find(&state, &id).await?;
     let change = IncidentChange {
         title: update.title,
         description: update.description,
@@ -377,15 +388,7 @@ async fn v1_update(
         lead_email: None,
         resolution_notes: update.resolution_notes,
     };
-    let changes = apply(&state, &mut row, change).await?;
-    if !changes.is_empty() {
-        state
-            .db
-            .update_incident(&row, &changes, &actor(&caller))
-            .await?;
-        state.wake_sender.notify_one();
-    }
-    let i = incident(&row);
+    let i = incident(&save(&state, &caller, &id, change).await?);
     Ok(Json(V1IncidentContent {
         id: i.id.to_string(),
         name: i.title,
