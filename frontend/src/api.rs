@@ -11,7 +11,9 @@ use shared::api::{
 use shared::api::{
     Channel, DeliveryList, NewChannel, Rule, RuleDefinition, Simulation, SimulationRequest,
 };
-use shared::api::{IncidentChange, IncidentDetail, IncidentList, NewIncident, NewIncidentComment};
+use shared::api::{
+    IncidentChange, IncidentDetail, IncidentLinks, IncidentList, NewIncident, NewIncidentComment,
+};
 
 use crate::url::encode;
 
@@ -228,6 +230,19 @@ pub async fn create_incident(incident: &NewIncident) -> Result<IncidentDetail, A
 pub async fn change_incident(id: i64, change: &IncidentChange) -> Result<IncidentDetail, ApiError> {
     let path = format!("/api/incidents/{id}");
     send_json(&path, Request::patch(&path), change).await
+}
+
+pub async fn link_incident(
+    id: i64,
+    check_result_ids: Vec<i64>,
+) -> Result<IncidentDetail, ApiError> {
+    let path = format!("/api/incidents/{id}/check-results");
+    send_json(
+        &path,
+        Request::post(&path),
+        &IncidentLinks { check_result_ids },
+    )
+    .await
 }
 
 pub async fn comment_incident(id: i64, text: String) -> Result<IncidentDetail, ApiError> {

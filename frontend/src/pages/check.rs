@@ -96,6 +96,7 @@ fn CheckView(detail: CheckDetail) -> impl IntoView {
         }
     };
     let latest = detail.latest_result_id;
+    let open_incident = c.open_incidents.first().copied();
     view! {
         <p class="breadcrumb"><a href="/">"Checks"</a>" / "</p>
         <h1 id="check-name">{c.name.clone()}</h1>
@@ -132,7 +133,7 @@ fn CheckView(detail: CheckDetail) -> impl IntoView {
                 <a class="export" href=format!("/api/checks/{id}/history.csv") download="">"CSV"</a>
             </div>
             {loaded("history", None, history, move |h| {
-                view! { <History history=h latest=latest query=query unit=unit /> }.into_any()
+                view! { <History history=h latest=latest query=query unit=unit open_incident=open_incident /> }.into_any()
             })}
         </section>
         <Notified check=c />
@@ -152,6 +153,8 @@ fn History(
     latest: Option<i64>,
     query: Memo<ParamsMap>,
     unit: ValueUnit,
+    /// The check's newest open incident.
+    open_incident: Option<i64>,
 ) -> impl IntoView {
     let navigate = use_navigate();
     let prefs = use_prefs();
@@ -243,7 +246,7 @@ fn History(
                 </div>
             }.into_any()
         }}
-        {move || selected().map(|id| view! { <ResultPanel result_id=id query=query /> })}
+        {move || selected().map(|id| view! { <ResultPanel result_id=id query=query open=open_incident /> })}
         <h2>"Results"</h2>
         <div class="table-scroll">
             <table class="checks results" id="results">
@@ -256,7 +259,7 @@ fn History(
 
 /// One result, opened: its diagnostics, and its failed-row samples in a second tab.
 #[component]
-fn ResultPanel(result_id: i64, query: Memo<ParamsMap>) -> impl IntoView {
+fn ResultPanel(result_id: i64, query: Memo<ParamsMap>, open: Option<i64>) -> impl IntoView {
     let location = leptos_router::hooks::use_location();
     let result = LocalResource::new(move || api::check_result(result_id));
     let tab = move || {
@@ -282,7 +285,7 @@ fn ResultPanel(result_id: i64, query: Memo<ParamsMap>) -> impl IntoView {
                             let failing = matches!(r.outcome, Some(CheckOutcome::Fail | CheckOutcome::Warn));
                             view! {
                                 <h2>"Result " <Time ts=Some(r.data_timestamp.clone()) /></h2>
-                                {failing.then(|| view! { <OpenIncident result_id=r.id title=r.name.clone() /> })}
+                                {failing.then(|| view! { <OpenIncident result_id=r.id title=r.name.clone() open=open /> })}
                                 <nav class="tabs" role="tablist" aria-label="Result details">
                                     <a role="tab" id="tab-diagnostics" href=move || tab_link("diagnostics")
                                         aria-selected=move || (tab() != "rows").to_string()>"Diagnostics"</a>
@@ -302,15 +305,16 @@ fn ResultPanel(result_id: i64, query: Memo<ParamsMap>) -> impl IntoView {
     }
 }
 
-/// For editors, a failing or warning result opens an incident (then shown).
+/// For editors, a failing or warning result opens an incident, or joins the check's open one
+/// (then shown).
 #[component]
-fn OpenIncident(result_id: i64, title: String) -> impl IntoView {
+fn OpenIncident(result_id: i64, title: String, open: Option<i64>) -> impl IntoView {
     let session = crate::session::use_session();
     let title = RwSignal::new(title);
     let severity = RwSignal::new("major".to_owned());
     let error = RwSignal::new(None::<String>);
     let navigate = use_navigate();
-    let open = move |ev: leptos::ev::SubmitEvent| {
+    let open_new = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let incident = NewIncident {
             title: title.get_untracked(),
@@ -328,14 +332,32 @@ fn OpenIncident(result_id: i64, title: String) -> impl IntoView {
             }
         });
     };
+    let join_navigate = use_navigate();
+    let join = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(incident) = open else { return };
+        let navigate = join_navigate.clone();
+        leptos::task::spawn_local(async move {
+            match api::link_incident(incident, vec![result_id]).await {
+                Ok(_) => navigate(&format!("/incidents/{incident}"), Default::default()),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    let start = open_new;
     view! {
         <Suspense fallback=|| ()>
             {move || {
-                let open = open.clone();
+                let (start, join) = (start.clone(), join.clone());
                 Suspend::new(async move {
                     let editor = session.me.await.map(|m| m.role >= Role::Editor).unwrap_or(false);
                     editor.then(|| view! {
-                        <form class="inline-form" id="open-incident" on:submit=open>
+                        {open.map(|n| view! {
+                            <form class="inline-form" id="join-incident" on:submit=join>
+                                <button type="submit">{format!("Add to incident #{n}")}</button>
+                            </form>
+                        })}
+                        <form class="inline-form" id="open-incident" on:submit=start>
                             <label for="incident-title">"Incident"</label>
                             <input id="incident-title" required prop:value=title
                                 on:input=move |ev| title.set(event_target_value(&ev)) />

@@ -50,6 +50,7 @@ fn IncidentView(detail: IncidentDetail, fresh: RwSignal<Option<IncidentDetail>>)
         .map(|e| view! { <TimelineEntry e=e /> })
         .collect_view();
     let resolved = i.resolved_at.clone();
+    let tickets = detail.links.clone();
     view! {
         <h1>{format!("Incident #{}: {}", i.number, i.title)}</h1>
         <dl class="facts" id="incident-facts">
@@ -60,6 +61,13 @@ fn IncidentView(detail: IncidentDetail, fresh: RwSignal<Option<IncidentDetail>>)
             {resolved.map(|at| view! { <dt>"Resolved"</dt><dd><Time ts=Some(at) /></dd> })}
         </dl>
         {(!i.description.is_empty()).then(|| view! { <p class="description">{i.description.clone()}</p> })}
+        {(!tickets.is_empty()).then(|| view! {
+            <p id="incident-tickets">"Tickets: "
+                {tickets.into_iter().map(|l| view! {
+                    <a href=l.url rel="noopener noreferrer" target="_blank">{l.text}</a>" "
+                }).collect_view()}
+            </p>
+        })}
         {i.resolution_notes.clone().map(|n| view! {
             <h2>"Resolution"</h2><p id="resolution-notes">{n}</p>
         })}
@@ -120,6 +128,8 @@ fn event_text(e: &IncidentEvent) -> String {
         "lead" if to.is_empty() => "removed the lead".to_owned(),
         "lead" => format!("made {to} the lead"),
         "resolutionNotes" => format!("wrote the resolution notes: {to}"),
+        "ticket" => format!("linked the ticket {to}"),
+        "recovered" => "saw its check pass again".to_owned(),
         "description" => "changed the description".to_owned(),
         kind => format!("changed the {kind} from {from} to {to}"),
     }

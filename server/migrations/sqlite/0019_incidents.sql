@@ -13,7 +13,9 @@ CREATE TABLE incidents (
     resolution_notes TEXT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
-    resolved_at BIGINT
+    resolved_at BIGINT,
+    -- The secret part of the address a ticketing system calls back with its link.
+    callback_token TEXT NOT NULL
 );
 CREATE INDEX incidents_by_status ON incidents (status, id);
 CREATE TABLE incident_results (
@@ -38,3 +40,13 @@ CREATE TABLE incident_events (
 CREATE INDEX incident_events_by_incident ON incident_events (incident_id, id);
 -- A channel receives incident events (incidentCreated, incidentUpdated) only when it says so.
 ALTER TABLE notification_channels ADD COLUMN incidents BIGINT NOT NULL DEFAULT 0;
+-- Links to the incident's tickets elsewhere (Jira, ServiceNow…): from a receiver's answer to
+-- an incident event, or from its call back to `incidentLinkCallbackUrl`.
+CREATE TABLE incident_links (
+    incident_id BIGINT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    text TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (incident_id, url)
+);

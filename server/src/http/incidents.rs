@@ -6,9 +6,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use shared::api::{
-    ApiError, Incident, IncidentChange, IncidentDetail, IncidentEvent, IncidentLinks, IncidentList,
-    IncidentListQuery, IncidentSeverity, IncidentStatus, NewIncident, NewIncidentComment,
-    PageQuery, V1IncidentContent, V1IncidentUpdate,
+    ApiError, Incident, IncidentChange, IncidentDetail, IncidentEvent, IncidentLink,
+    IncidentLinkBack, IncidentLinks, IncidentList, IncidentListQuery, IncidentSeverity,
+    IncidentStatus, NewIncident, NewIncidentComment, PageQuery, V1IncidentContent,
+    V1IncidentUpdate,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -26,6 +27,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(link))
         .routes(routes!(comment))
         .routes(routes!(v1_update))
+        .routes(routes!(link_back))
 }
 
 /// Who did it, as the timeline says: a user's email, or the API key.
@@ -145,6 +147,7 @@ async fn detail_of(state: &AppState, id: i64) -> Result<IncidentDetail, HttpErro
         incident: incident(&row),
         check_results,
         timeline,
+        links: state.db.incident_links(id).await?,
     })
 }
 
@@ -398,5 +401,33 @@ async fn v1_update(
         status: i.status,
         resolution_notes: i.resolution_notes,
         cloud_url: format!("{}/incidents/{}", super::v1::origin(&headers), i.id),
+    }))
+}
+
+#[utoipa::path(post, path = "/incidents/{id}/links/{token}", tag = "incidents", request_body = IncidentLinkBack, params(("id" = i64, Path, description = "Incident id"), ("token" = String, Path, description = "The secret of the incident's incidentLinkCallbackUrl")), responses((status = 200, description = "The link is kept on the incident (a ticketing system calls back, as Soda Cloud's receivers do; the secret in the address is the credential)", body = IncidentLink), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 404, description = "No such incident, or not its secret", body = ApiError), (status = 413, description = "The body is too large", body = ApiError), (status = 415, description = "Not JSON (Content-Type: application/json)", body = ApiError)))]
+async fn link_back(
+    State(state): State<AppState>,
+    Path((id, token)): Path<(String, String)>,
+    JsonBody(link): JsonBody<IncidentLinkBack>,
+) -> Result<Json<IncidentLink>, HttpError> {
+    let not_found = || HttpError::not_found(format!("no incident with id '{id}' and this secret"));
+    let incident_id: i64 = id.parse().map_err(|_| not_found())?;
+    if !state
+        .db
+        .incident_callback_matches(incident_id, &token)
+        .await?
+    {
+        return Err(not_found());
+    }
+    let (url, text) = link.checked().map_err(HttpError::bad_request)?;
+    state
+        .db
+        .add_incident_link(incident_id, &url, &text, "call back")
+        .await?;
+    Ok(Json(IncidentLink {
+        url,
+        text,
+        source: "call back".to_owned(),
+        created_at: timestamp::format(timestamp::now()),
     }))
 }

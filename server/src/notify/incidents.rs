@@ -33,6 +33,7 @@ pub fn change_words(e: &IncidentEvent) -> String {
     let what = match e.kind.as_str() {
         "linked" => format!("result {to} linked"),
         "recovered" => format!("its check passed again (result {to})"),
+        "ticket" => format!("ticket {to} linked"),
         "lead" if to.is_empty() => "no lead".to_owned(),
         "lead" => format!("lead {to}"),
         "resolutionNotes" => format!("resolution notes: {to}"),
@@ -67,6 +68,12 @@ pub fn webhook(event: &str, n: &IncidentNotice, links: &Links<'_>, sent_at: &str
             })
         })
         .collect();
+    let callback = format!("{}{}", links.base, n.link_callback_path);
+    let links_json: Vec<Value> = n
+        .links
+        .iter()
+        .map(|l| json!({"integrationType": "webhook", "name": l.text, "url": l.url}))
+        .collect();
     let incident = json!({
         "id": i.id.to_string(), "sodaCloudUrl": links.incident(i.id), "number": i.number,
         "title": i.title, "description": i.description,
@@ -74,11 +81,13 @@ pub fn webhook(event: &str, n: &IncidentNotice, links: &Links<'_>, sent_at: &str
         "createdTimestamp": i.created_at, "created": i.created_at,
         "lastUpdatedTimestamp": i.updated_at, "lastUpdated": i.updated_at,
         "resolutionNotes": i.resolution_notes, "resolutionTimestamp": i.resolved_at,
-        "links": [], "lead": person(&i.lead_email),
+        "links": links_json, "lead": person(&i.lead_email),
+        "incidentLinkCallbackUrl": callback,
         "reporter": {"id": i.reporter, "email": i.reporter},
         "checkResults": results,
     });
-    json!({"event": event, "sentAt": sent_at, "incident": incident, "changes": n.changes})
+    json!({"event": event, "sentAt": sent_at, "incident": incident, "changes": n.changes,
+           "incidentLinkCallbackUrl": callback})
 }
 
 /// The message for chats and email.

@@ -17,7 +17,7 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
-use shared::api::{ChannelType, IncidentNotice, OverdueNotice, ScanNotice};
+use shared::api::{ChannelType, IncidentLinkBack, IncidentNotice, OverdueNotice, ScanNotice};
 use tokio::sync::Notify;
 
 use crate::config::NotifyConfig;
@@ -71,7 +71,10 @@ pub async fn send_due(db: &Database, config: &NotifyConfig) -> Result<usize, Sto
     let attempted = claimed.len();
     let mut finished = Vec::with_capacity(attempted);
     for delivery in claimed {
-        let result = attempt(&delivery, config).await;
+        let (result, answer) = attempt(&delivery, config).await;
+        if let Some(answer) = answer {
+            link_back(db, &delivery, &answer).await;
+        }
         match &result {
             AttemptResult::Delivered { .. } => {}
             AttemptResult::Retry { response, .. } | AttemptResult::GiveUp { response } => {
@@ -149,14 +152,45 @@ fn backoff(config: &NotifyConfig, attempt: i64) -> i64 {
     )
 }
 
-async fn attempt(d: &ClaimedDelivery, config: &NotifyConfig) -> AttemptResult {
+/// A webhook receiver that answers an incident event with `{"link": {"url", "text"}}` links
+/// the incident to its ticket, as Soda Cloud's receivers do.
+async fn link_back(db: &Database, d: &ClaimedDelivery, answer: &str) {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        link: IncidentLinkBack,
+    }
+    if !d.event.starts_with("incident") || d.channel.channel_type != "webhook" {
+        return;
+    }
+    let Ok(Answer { link }) = serde_json::from_str::<Answer>(answer) else {
+        return;
+    };
+    let Ok(notice) = parse::<IncidentNotice>(&d.notice) else {
+        return;
+    };
+    match link.checked() {
+        Ok((url, text)) => {
+            let id = notice.incident.id;
+            if let Err(e) = db.add_incident_link(id, &url, &text, &d.channel.name).await {
+                tracing::warn!(incident = id, "cannot keep the ticket link: {e}");
+            }
+        }
+        Err(e) => tracing::warn!(channel = d.channel.name, "ignored a ticket link: {e}"),
+    }
+}
+
+/// Sends a delivery; what came of it, and the receiver's answer when it took a webhook event.
+async fn attempt(d: &ClaimedDelivery, config: &NotifyConfig) -> (AttemptResult, Option<String>) {
     let now = timestamp::now();
     let body = match render(d, config, &timestamp::format(now)) {
         Ok(Outgoing::Json(body)) => serde_json::to_vec(&body).unwrap_or_default(),
         Ok(Outgoing::Email(mail)) => {
-            return attempt_email(d, mail, backoff(config, d.attempt)).await;
+            return (
+                attempt_email(d, mail, backoff(config, d.attempt)).await,
+                None,
+            );
         }
-        Err(response) => return AttemptResult::GiveUp { response },
+        Err(response) => return (AttemptResult::GiveUp { response }, None),
     };
     let unix_seconds = (now / 1000).to_string();
     let mut headers: Vec<(String, String)> = vec![
@@ -178,15 +212,25 @@ async fn attempt(d: &ClaimedDelivery, config: &NotifyConfig) -> AttemptResult {
     let backoff = backoff(config, d.attempt);
     let sent = tokio::task::spawn_blocking(move || post(&url, &headers, &body)).await;
     match sent {
-        Ok(Ok((status, retry_after))) => classify(status, retry_after, backoff),
-        Ok(Err(error)) => AttemptResult::Retry {
-            response: error,
-            after_ms: backoff,
-        },
-        Err(join) => AttemptResult::Retry {
-            response: format!("the sending task failed: {join}"),
-            after_ms: backoff,
-        },
+        Ok(Ok((status, retry_after, answer))) => {
+            let result = classify(status, retry_after, backoff);
+            let delivered = matches!(result, AttemptResult::Delivered { .. });
+            (result, delivered.then_some(answer))
+        }
+        Ok(Err(error)) => (
+            AttemptResult::Retry {
+                response: error,
+                after_ms: backoff,
+            },
+            None,
+        ),
+        Err(join) => (
+            AttemptResult::Retry {
+                response: format!("the sending task failed: {join}"),
+                after_ms: backoff,
+            },
+            None,
+        ),
     }
 }
 
@@ -235,13 +279,16 @@ fn classify(status: u16, retry_after_secs: Option<i64>, backoff_ms: i64) -> Atte
     }
 }
 
-/// One POST: the status and `Retry-After` (in seconds), or the transport error. The URL is
-/// left out of errors: it may carry a token.
+/// Of a receiver's answer, what is read (a ticket link is a few hundred bytes).
+const ANSWER_LIMIT: u64 = 64 * 1024;
+
+/// One POST: the status, `Retry-After` (in seconds) and the start of the answer, or the
+/// transport error. The URL is left out of errors: it may carry a token.
 fn post(
     url: &str,
     headers: &[(String, String)],
     body: &[u8],
-) -> Result<(u16, Option<i64>), String> {
+) -> Result<(u16, Option<i64>, String), String> {
     // One agent for every message: building one sets up TLS (its root certificates) each
     // time, more CPU than the rest of a delivery; it also keeps connections open.
     static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
@@ -256,7 +303,7 @@ fn post(
     for (name, value) in headers {
         request = request.header(name, value);
     }
-    let response = request.send(body).map_err(|e| match e {
+    let mut response = request.send(body).map_err(|e| match e {
         ureq::Error::Timeout(_) => "timed out after 10 s".to_owned(),
         other => format!(
             "cannot reach the channel: {}",
@@ -268,7 +315,15 @@ fn post(
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
-    Ok((response.status().as_u16(), retry_after))
+    let status = response.status().as_u16();
+    // An answer too long or not text is no link: read as nothing.
+    let answer = response
+        .body_mut()
+        .with_config()
+        .limit(ANSWER_LIMIT)
+        .read_to_string()
+        .unwrap_or_default();
+    Ok((status, retry_after, answer))
 }
 
 #[cfg(test)]

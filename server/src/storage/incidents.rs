@@ -1,11 +1,14 @@
 //! Incidents: their fields, the results linked to them, and their timeline. Every change is
 //! written with its timeline entry in one transaction.
 
-use shared::api::{CheckOutcome, Incident, IncidentCheckResult, IncidentSeverity, IncidentStatus};
+use shared::api::{
+    CheckOutcome, Incident, IncidentCheckResult, IncidentLink, IncidentSeverity, IncidentStatus,
+};
 use sqlx::Row;
 
 use super::notifications::enqueue_incident_event;
 use super::{Database, StorageError};
+use crate::credentials;
 use crate::timestamp;
 
 /// An incident as stored, with how many results are linked to it.
@@ -173,7 +176,8 @@ impl Database {
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO incidents (title, description, severity, status, lead_email, reporter, \
-             created_at, updated_at) VALUES ($1, $2, $3, 'reported', $4, $5, $6, $6) RETURNING id",
+             created_at, updated_at, callback_token) \
+             VALUES ($1, $2, $3, 'reported', $4, $5, $6, $6, $7) RETURNING id",
         )
         .bind(&incident.title)
         .bind(&incident.description)
@@ -181,6 +185,7 @@ impl Database {
         .bind(&incident.lead_email)
         .bind(actor)
         .bind(now)
+        .bind(credentials::random_hex(24))
         .fetch_one(&mut *tx)
         .await?;
         let created = IncidentChangeRow {
@@ -358,6 +363,70 @@ impl Database {
         Ok(load_results(&self.pool, id).await?)
     }
 
+    /// Keeps a link to the incident's ticket elsewhere (the same URL again replaces its text),
+    /// on its timeline too. No incident event is sent for it: a receiver that answers each
+    /// event with its link would otherwise be sent another, forever.
+    pub async fn add_incident_link(
+        &self,
+        id: i64,
+        url: &str,
+        text: &str,
+        source: &str,
+    ) -> Result<(), StorageError> {
+        let now = timestamp::now();
+        let _gate = self.write_gate().await;
+        let mut tx = self.pool.begin().await?;
+        let known: Option<String> = sqlx::query_scalar(
+            "SELECT text FROM incident_links WHERE incident_id = $1 AND url = $2",
+        )
+        .bind(id)
+        .bind(url)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if known.as_deref() == Some(text) {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO incident_links (incident_id, url, text, source, created_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (incident_id, url) DO UPDATE SET text = excluded.text",
+        )
+        .bind(id)
+        .bind(url)
+        .bind(text)
+        .bind(source)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let linked = IncidentChangeRow {
+            kind: "ticket",
+            from: None,
+            to: Some(url.to_owned()),
+        };
+        insert_event(&mut tx, id, now, source, &linked).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn incident_links(&self, id: i64) -> Result<Vec<IncidentLink>, StorageError> {
+        Ok(load_links(&self.pool, id).await?)
+    }
+
+    /// Whether `token` is incident `id`'s call-back secret.
+    pub async fn incident_callback_matches(
+        &self,
+        id: i64,
+        token: &str,
+    ) -> Result<bool, StorageError> {
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT callback_token FROM incidents WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        // Compared as hashes, so the time it takes says nothing about the secret.
+        Ok(stored.is_some_and(|s| credentials::hash_token(&s) == credentials::hash_token(token)))
+    }
+
     /// The incident's timeline, oldest first.
     pub async fn incident_events(&self, id: i64) -> Result<Vec<IncidentEventRow>, StorageError> {
         Ok(sqlx::query_as(
@@ -516,4 +585,38 @@ impl LinkedResultRow {
             linked_by: self.linked_by,
         }
     }
+}
+
+pub(in crate::storage) async fn load_links<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: i64,
+) -> Result<Vec<IncidentLink>, sqlx::Error> {
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT url, text, source, created_at FROM incident_links WHERE incident_id = $1 \
+         ORDER BY created_at, url",
+    )
+    .bind(id)
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(url, text, source, at)| IncidentLink {
+            url,
+            text,
+            source,
+            created_at: timestamp::format(at),
+        })
+        .collect())
+}
+
+/// The incident's call-back path for receivers: `/api/incidents/{id}/links/{token}`.
+pub(in crate::storage) async fn callback_path<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: i64,
+) -> Result<String, sqlx::Error> {
+    let token: String = sqlx::query_scalar("SELECT callback_token FROM incidents WHERE id = $1")
+        .bind(id)
+        .fetch_one(executor)
+        .await?;
+    Ok(format!("/api/incidents/{id}/links/{token}"))
 }

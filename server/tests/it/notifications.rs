@@ -936,6 +936,10 @@ async fn incident_events_reach_the_channels_that_take_them(test_db: TestDb) {
     )
     .await;
     assert!(hook != alerts);
+    // The ticketing system answers with its ticket, as Soda Cloud's receivers may.
+    receiver.answer_body(
+        r#"{"link": {"url": "https://jira.example.com/browse/DQ-1", "text": "DQ-1"}}"#,
+    );
 
     replay_v4(seltzer, "s01_first_verify").await;
     let received = receiver.wait_for(2).await;
@@ -995,4 +999,39 @@ async fn incident_events_reach_the_channels_that_take_them(test_db: TestDb) {
     assert_eq!(update["changes"][0]["kind"], "status");
     assert_eq!(update["changes"][0]["to"], "investigating");
     assert!(received.iter().all(|r| r.path != "/alerts"));
+
+    // Its ticket, from the webhook's answer (the chat's answer is no ticket); another, called
+    // back to the address the event gave, with its secret; a wrong secret is refused. Links
+    // send no event (a receiver answering each event with its link would loop).
+    let callback = update["incidentLinkCallbackUrl"].as_str().unwrap();
+    assert_eq!(callback, update["incident"]["incidentLinkCallbackUrl"]);
+    let path = callback.strip_prefix(PUBLIC_URL).unwrap().to_owned();
+    assert!(path.starts_with("/api/incidents/1/links/"), "{path}");
+    let servicenow = json!({"url": "https://sn.example.com/INC0001", "text": "INC0001"});
+    let called = seltzer.anonymous().post(&path, servicenow.clone()).await;
+    assert_eq!(called.status, StatusCode::OK, "{}", called.text());
+    let forged = seltzer
+        .anonymous()
+        .post("/api/incidents/1/links/not-the-secret", servicenow)
+        .await;
+    assert_eq!(forged.status, StatusCode::NOT_FOUND);
+    let bad = seltzer
+        .anonymous()
+        .post(&path, json!({"url": "javascript:alert(1)"}))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let detail = seltzer
+        .authorized(admin)
+        .get("/api/incidents/1")
+        .await
+        .json();
+    let tickets: Vec<(&str, &str)> = detail["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["text"].as_str().unwrap(), l["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(tickets, [("DQ-1", "tickets"), ("INC0001", "call back")]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 4, "links send no event");
 }

@@ -90,6 +90,8 @@ const REQUIRED: &[(&str, &str, Option<Role>)] = &[
     ),
     ("post", "/api/incidents/{id}/comments", Some(Role::Editor)),
     ("post", "/api/v1/incidents/{incidentId}", Some(Role::Editor)),
+    // A ticketing system calls back with the secret its event gave it.
+    ("post", "/api/incidents/{id}/links/{token}", None),
     // Soda Core's protocol authenticates in the body (token) or a bare Authorization header.
     ("post", "/api/command", None),
     ("post", "/api/query", None),

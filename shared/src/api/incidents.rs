@@ -64,6 +64,25 @@ impl IncidentStatus {
     }
 }
 
+impl IncidentLinkBack {
+    /// The link to keep, `(url, text)`, or what is wrong with it (the field named).
+    pub fn checked(&self) -> Result<(String, String), String> {
+        let url = self.url.trim();
+        let scheme = url.starts_with("https://") || url.starts_with("http://");
+        if !scheme || url.len() > 2000 || url.contains(char::is_whitespace) {
+            return Err(
+                "url must be an http:// or https:// address of at most 2000 characters".to_owned(),
+            );
+        }
+        let text = self.text.trim();
+        if text.chars().count() > 200 {
+            return Err("text is limited to 200 characters".to_owned());
+        }
+        let text = if text.is_empty() { url } else { text };
+        Ok((url.to_owned(), text.to_owned()))
+    }
+}
+
 /// `POST /api/incidents`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -185,6 +204,35 @@ pub struct IncidentDetail {
     pub check_results: Vec<IncidentCheckResult>,
     /// Oldest first.
     pub timeline: Vec<IncidentEvent>,
+    /// Its tickets elsewhere, as the channels' receivers linked them.
+    #[serde(default)]
+    pub links: Vec<IncidentLink>,
+}
+
+/// A link to an incident's ticket elsewhere (Jira, ServiceNow…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct IncidentLink {
+    pub url: String,
+    pub text: String,
+    /// The channel whose receiver linked it.
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub created_at: String,
+}
+
+/// What a receiver sends back (`POST` to `incidentLinkCallbackUrl`, or in its answer as
+/// `{"link": …}`), as Soda Cloud takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IncidentLinkBack {
+    /// `http://` or `https://`, at most 2,000 characters.
+    pub url: String,
+    /// At most 200 characters; the URL when empty.
+    #[serde(default)]
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

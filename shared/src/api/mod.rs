@@ -30,9 +30,9 @@ pub use datasets::{
 pub use error::{ApiError, ErrorCode};
 pub use health::{DatabaseEngine, Health};
 pub use incidents::{
-    Incident, IncidentChange, IncidentCheckResult, IncidentDetail, IncidentEvent, IncidentLinks,
-    IncidentList, IncidentSeverity, IncidentStatus, NewIncident, NewIncidentComment,
-    V1IncidentContent, V1IncidentUpdate,
+    Incident, IncidentChange, IncidentCheckResult, IncidentDetail, IncidentEvent, IncidentLink,
+    IncidentLinkBack, IncidentLinks, IncidentList, IncidentSeverity, IncidentStatus, NewIncident,
+    NewIncidentComment, V1IncidentContent, V1IncidentUpdate,
 };
 pub use notifications::{
     Channel, ChannelDeleted, ChannelType, CheckFacts, CheckNotice, Delivery, DeliveryList,

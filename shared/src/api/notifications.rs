@@ -404,6 +404,12 @@ pub struct IncidentNotice {
     pub check_results: Vec<super::IncidentCheckResult>,
     /// What this event is about: the timeline entries of the change (empty when created).
     pub changes: Vec<super::IncidentEvent>,
+    /// Its tickets elsewhere.
+    #[serde(default)]
+    pub links: Vec<super::IncidentLink>,
+    /// Where a receiver posts its ticket's link: `/api/incidents/{id}/links/{token}`.
+    #[serde(default)]
+    pub link_callback_path: String,
 }
 
 /// Datasets that no scan reached for a rule's `noScanHours`: stored when found, rendered for

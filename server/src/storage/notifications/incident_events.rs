@@ -3,7 +3,9 @@
 //! it then is.
 
 use super::*;
-use crate::storage::incidents::{IncidentChangeRow, load_incident, load_results};
+use crate::storage::incidents::{
+    IncidentChangeRow, callback_path, load_incident, load_links, load_results,
+};
 
 pub(in crate::storage) async fn enqueue_incident_event(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
@@ -29,9 +31,13 @@ pub(in crate::storage) async fn enqueue_incident_event(
         .map(|r| r.to_api())
         .collect();
     let count = i64::try_from(check_results.len()).unwrap_or(i64::MAX);
+    let links = load_links(&mut **tx, incident_id).await?;
+    let link_callback_path = callback_path(&mut **tx, incident_id).await?;
     let notice = IncidentNotice {
         incident: incident.to_api(),
         check_results,
+        links,
+        link_callback_path,
         changes: changes
             .iter()
             .map(|c| IncidentEvent {

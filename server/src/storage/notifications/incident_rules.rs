@@ -119,13 +119,14 @@ async fn open_for(
     );
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO incidents (title, description, severity, status, reporter, created_at, \
-         updated_at) VALUES ($1, $2, $3, 'reported', $4, $5, $5) RETURNING id",
+         updated_at, callback_token) VALUES ($1, $2, $3, 'reported', $4, $5, $5, $6) RETURNING id",
     )
     .bind(&title)
     .bind(&description)
     .bind(automation.severity.as_str())
     .bind(actor)
     .bind(now)
+    .bind(credentials::random_hex(24))
     .fetch_one(&mut **tx)
     .await?;
     let created = IncidentChangeRow {

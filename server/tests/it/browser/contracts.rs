@@ -3,7 +3,6 @@
 //! the columns its schema check reported.
 
 use super::*;
-use crate::support::{ServedSeltzer, replay_v4};
 
 in_the_browser_on_both_engines!(a_contract_verification_reads_like_a_scan);
 
@@ -11,13 +10,7 @@ async fn a_contract_verification_reads_like_a_scan(test_db: TestDb) {
     let Some(dashboard) = Dashboard::start(&test_db, &[]).await else {
         return;
     };
-    let (id, secret) = create_api_key(&dashboard.database_url, "soda-core 4");
-    let link = ServedSeltzer {
-        server: &dashboard.server,
-        key_id: id,
-        secret,
-    };
-    let scan_id = replay_v4(&link, "s01_first_verify").await.scan_ids()[0];
+    let scan_id = dashboard.replay_v4("s01_first_verify").await[0];
     let (server, client) = (&dashboard.server, &dashboard.client);
 
     client

@@ -3,7 +3,6 @@
 //! the incidents list.
 
 use super::*;
-use crate::support::{ServedSeltzer, replay_v4};
 
 in_the_browser_on_both_engines!(an_incident_goes_from_a_failing_result_to_resolved);
 
@@ -11,13 +10,8 @@ async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
     let Some(dashboard) = Dashboard::start(&test_db, &[]).await else {
         return;
     };
-    let (id, secret) = create_api_key(&dashboard.database_url, "soda-core 4");
-    let link = ServedSeltzer {
-        server: &dashboard.server,
-        key_id: id,
-        secret,
-    };
-    replay_v4(&link, "s01_first_verify").await;
+    dashboard.replay_v4("s01_first_verify").await;
+    dashboard.replay_v4("s02_second_verify").await;
     let db = server::Database::connect(&dashboard.database_url)
         .await
         .unwrap();
@@ -27,6 +21,14 @@ async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
     .fetch_one(db.pool())
     .await
     .unwrap();
+    // Its next failure, from the second verification.
+    let next_result: i64 =
+        sqlx::query_scalar("SELECT MAX(id) FROM check_results WHERE check_id = $1")
+            .bind(check_id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert!(next_result > result_id);
     db.close().await;
     let (server, client) = (&dashboard.server, &dashboard.client);
 
@@ -54,6 +56,20 @@ async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
         .await
         .unwrap();
     wait_for_text(client, ".incident-badge", "Incident #1").await;
+    // Its next failure joins the open incident.
+    client
+        .goto(&server.url(&format!("/checks/{check_id}?result={next_result}")))
+        .await
+        .unwrap();
+    wait_for_text(client, "#join-incident button", "Add to incident #1").await;
+    click(client, Locator::Css("#join-incident button")).await;
+    wait_for_text(client, "main h1", "Incident #1").await;
+    wait_for_text(
+        client,
+        "#incident-timeline",
+        &format!("linked result {next_result}"),
+    )
+    .await;
     client.goto(&server.url("/datasets")).await.unwrap();
     wait_for_text(client, "table.datasets .incident-badge", "1 open incident").await;
     click(client, Locator::Css("table.datasets .incident-badge")).await;

@@ -23,7 +23,7 @@ use tempfile::TempDir;
 
 use crate::support::{
     RunningServer, ServedSeltzer, TestDb, fixture_dir, http_post_json, http_request, replay,
-    skip_or_fail, target_dir,
+    replay_v4, skip_or_fail, target_dir,
 };
 
 /// The pages over data ingested into each engine: the same test on SQLite and on PostgreSQL.
@@ -92,13 +92,22 @@ impl Dashboard {
     /// Every request Soda Core sent in a recorded scenario, replayed in order over HTTP with a
     /// new API key. The ids of the stored scans.
     async fn replay(&self, scenario: &str) -> Vec<i64> {
+        replay(&self.soda_core(), scenario).await.scan_ids()
+    }
+
+    /// The dashboard's server as Soda Core reaches it, with a new (viewer's) API key.
+    fn soda_core(&self) -> ServedSeltzer<'_> {
         let (key_id, secret) = create_api_key(&self.database_url, "browser-replay");
-        let link = ServedSeltzer {
+        ServedSeltzer {
             server: &self.server,
             key_id,
             secret,
-        };
-        replay(&link, scenario).await.scan_ids()
+        }
+    }
+
+    /// The same for a recorded Soda Core 4 scenario.
+    async fn replay_v4(&self, scenario: &str) -> Vec<i64> {
+        replay_v4(&self.soda_core(), scenario).await.scan_ids()
     }
 
     /// Soda Core's own scan results of a recorded scenario, sent the way Soda Core sends them:

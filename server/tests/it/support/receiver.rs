@@ -1,5 +1,6 @@
 //! A real HTTP receiver on a loopback port, standing in for a webhook endpoint, Slack or Teams:
-//! it records every request and answers with the statuses it is told to, then 200.
+//! it records every request and answers with the statuses it is told to, then 200 (with the
+//! body it is told to, if any).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -35,6 +36,8 @@ impl Received {
 struct Inbox {
     received: Vec<Received>,
     answers: VecDeque<u16>,
+    /// The body of every answer (JSON), when set.
+    body: Option<String>,
 }
 
 pub struct Receiver {
@@ -48,7 +51,7 @@ async fn record(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> (StatusCode, [(&'static str, &'static str); 1], String) {
     let mut inbox = inbox.lock().unwrap();
     inbox.received.push(Received {
         path: uri.path().to_owned(),
@@ -56,7 +59,12 @@ async fn record(
         body,
     });
     let status = inbox.answers.pop_front().unwrap_or(200);
-    StatusCode::from_u16(status).unwrap()
+    let answer = inbox.body.clone().unwrap_or_default();
+    (
+        StatusCode::from_u16(status).unwrap(),
+        [("content-type", "application/json")],
+        answer,
+    )
 }
 
 impl Receiver {
@@ -81,6 +89,11 @@ impl Receiver {
     /// The next requests are answered with these statuses, in order.
     pub fn answer(&self, statuses: &[u16]) {
         self.inbox.lock().unwrap().answers.extend(statuses);
+    }
+
+    /// Every next answer carries this JSON body.
+    pub fn answer_body(&self, body: &str) {
+        self.inbox.lock().unwrap().body = Some(body.to_owned());
     }
 
     pub fn received(&self) -> Vec<Received> {
