@@ -56,6 +56,16 @@ pub async fn datasets(health: Option<&str>) -> Result<DatasetList, ApiError> {
     get_json(&format!("/api/datasets?size=500&trend=20{filter}")).await
 }
 
+/// Every dataset's id and name, `data source / name`, for choosing one (the first 500).
+pub async fn dataset_names() -> Result<Vec<(i64, String)>, ApiError> {
+    let list: DatasetList = get_json("/api/datasets?size=500").await?;
+    Ok(list
+        .items
+        .into_iter()
+        .map(|d| (d.id, format!("{} / {}", d.data_source, d.name)))
+        .collect())
+}
+
 /// One scan with its checks and the first page of its log.
 pub async fn scan(id: &str) -> Result<ScanDetailView, ApiError> {
     get_json(&format!("/api/scans/{}", encode(id))).await

@@ -10,7 +10,7 @@ use tracing_subscriber::EnvFilter;
 
 use shared::api::Role;
 
-use crate::config::{IngestConfig, NotifyConfig};
+use crate::config::{IngestConfig, NotifyConfig, RunnerConfig};
 use crate::storage::AttributeDefinition;
 use crate::{Database, ServeConfig};
 
@@ -286,6 +286,27 @@ struct ServeArgs {
         default_value_t = 60_000
     )]
     notify_overdue_check_ms: u64,
+    /// Soda Core 3.5.6's `soda` command, for running scan definitions (the `soda` of a
+    /// virtualenv with `soda-core-duckdb`, `soda-core-postgres`… installed).
+    #[arg(long, env = "SELTZER_SODA_V3")]
+    soda_v3: Option<PathBuf>,
+    /// Scans this process runs at once.
+    #[arg(long, env = "SELTZER_RUN_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    run_workers: u16,
+    /// How often the runner looks for due schedules and queued runs, in milliseconds.
+    #[arg(long, env = "SELTZER_RUN_TICK_MS", default_value_t = 1_000)]
+    run_tick_ms: u64,
+    /// How long a run stays its process's without a heartbeat, in milliseconds: after that
+    /// (the process died), another Seltzer takes it over.
+    #[arg(long, env = "SELTZER_RUN_LEASE_MS", default_value_t = 60_000, value_parser = clap::value_parser!(i64).range(300..))]
+    run_lease_ms: i64,
+    /// Where runs get their working folders.
+    #[arg(long, env = "SELTZER_RUN_DIR")]
+    run_dir: Option<PathBuf>,
+    /// The key secrets are encrypted with: 32 random bytes in base64 (`openssl rand -base64
+    /// 32`). Only from the environment, never a flag.
+    #[arg(skip = std::env::var("SELTZER_SECRET_KEY").ok())]
+    secret_key: Option<String>,
 }
 
 fn parse_public_url(url: &str) -> Result<String, String> {
@@ -379,6 +400,17 @@ pub fn main() -> ExitCode {
                     retry_base_ms: args.notify_retry_ms.max(0),
                     overdue_check_ms: args.notify_overdue_check_ms,
                     ..NotifyConfig::default()
+                },
+                runner: RunnerConfig {
+                    soda_v3: args.soda_v3,
+                    soda_v4: None,
+                    workers: usize::from(args.run_workers),
+                    tick_ms: args.run_tick_ms,
+                    lease_ms: args.run_lease_ms,
+                    work_dir: args
+                        .run_dir
+                        .unwrap_or_else(|| RunnerConfig::default().work_dir),
+                    secret_key: args.secret_key,
                 },
             })
             .await

@@ -13,6 +13,42 @@ pub struct ServeConfig {
     pub dist: Option<PathBuf>,
     pub ingest: IngestConfig,
     pub notify: NotifyConfig,
+    pub runner: RunnerConfig,
+}
+
+/// Settings of the scans Seltzer runs.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// Soda Core 3.5.6's `soda` command (in a virtualenv with the data source packages); runs
+    /// of `v3` definitions fail, saying so, without it.
+    pub soda_v3: Option<PathBuf>,
+    /// Soda Core 4's `soda` command.
+    pub soda_v4: Option<PathBuf>,
+    /// Scans this process runs at once.
+    pub workers: usize,
+    /// How often the runner looks for due schedules and queued runs when nothing woke it.
+    pub tick_ms: u64,
+    /// How long an executing run stays its process's without a heartbeat (renewed every
+    /// third of it); after that, another process takes the run over.
+    pub lease_ms: i64,
+    /// Where each run gets its working folder (removed when the run ends).
+    pub work_dir: PathBuf,
+    /// `SELTZER_SECRET_KEY`: without it, secrets can be neither stored nor used.
+    pub secret_key: Option<String>,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        Self {
+            soda_v3: None,
+            soda_v4: None,
+            workers: 2,
+            tick_ms: 1_000,
+            lease_ms: 60_000,
+            work_dir: std::env::temp_dir().join("seltzer-runs"),
+            secret_key: None,
+        }
+    }
 }
 
 /// Settings of notifications.

@@ -7,6 +7,8 @@
 //! - `soda`: what Soda Core sends and asks (the scan results document, history filters), which
 //!   `http` and `storage` both use;
 //! - `notify`: the sender of notifications (rendering, signing, retries);
+//! - `runner`: the scans Seltzer runs (schedules, claims, Soda Core as a child process);
+//! - `schedule`, `secrets`: cron schedules in time zones; sealed secrets and references;
 //! - `credentials`, `timestamp`: small helpers (secrets and hashes; stored times).
 
 pub mod backtest;
@@ -15,6 +17,9 @@ pub mod config;
 pub mod credentials;
 pub mod http;
 pub mod notify;
+pub mod runner;
+pub mod schedule;
+pub mod secrets;
 pub mod seed;
 pub mod soda;
 pub mod storage;
@@ -26,7 +31,7 @@ use std::path::PathBuf;
 
 use tokio::net::TcpListener;
 
-pub use config::{IngestConfig, NotifyConfig, ServeConfig};
+pub use config::{IngestConfig, NotifyConfig, RunnerConfig, ServeConfig};
 pub use http::{AppState, router};
 pub use storage::{Database, StorageError};
 
@@ -43,6 +48,8 @@ pub enum RunError {
     Dist(PathBuf),
     #[error("server stopped with an error: {0}")]
     Serve(std::io::Error),
+    #[error("{0}")]
+    Config(String),
 }
 
 /// Connects to the database, runs its migrations, and serves the API and the dashboard until
@@ -61,8 +68,18 @@ pub async fn run(config: ServeConfig) -> Result<(), RunError> {
              the browser gets a page saying how to build the dashboard"
         );
     }
-    let state = AppState::new(db.clone(), assets, config.ingest).with_notify(config.notify);
+    let secret_key = config
+        .runner
+        .secret_key
+        .as_deref()
+        .map(secrets::SecretKey::from_base64)
+        .transpose()
+        .map_err(RunError::Config)?;
+    let state = AppState::new(db.clone(), assets, config.ingest)
+        .with_notify(config.notify)
+        .with_secret_key(secret_key.clone());
     let sender = notify::spawn_sender(db.clone(), state.notify.clone(), state.wake_sender.clone());
+    let wake_runner = state.wake_runner.clone();
     let app = router(state);
 
     let listener = TcpListener::bind(config.bind)
@@ -72,6 +89,14 @@ pub async fn run(config: ServeConfig) -> Result<(), RunError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(RunError::Serve)?;
+    let runner = runner::Runner::new(
+        db.clone(),
+        std::sync::Arc::new(config.runner),
+        secret_key,
+        addr,
+        wake_runner,
+    )
+    .spawn();
     tracing::info!(
         database = db.engine().as_str(),
         "listening on http://{addr}"
@@ -93,6 +118,8 @@ pub async fn run(config: ServeConfig) -> Result<(), RunError> {
     .map_err(RunError::Serve)?;
     // What is being sent now is sent again by the next start (its claim runs out).
     sender.abort();
+    // Runs in flight are taken over by the next start once their lease lapses.
+    runner.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -81,6 +81,11 @@ fn DatasetView(d: DatasetDetail) -> impl IntoView {
         <p class="breadcrumb"><a href="/datasets">"Datasets"</a>" / "</p>
         <h1>{d.name.clone()}</h1>
         <p class="muted">{format!("Data source {}", d.data_source)}</p>
+        {(d.open_incidents > 0).then(|| view! {
+            <p><a class="incident-badge" id="dataset-incidents" href=format!("/incidents?datasetId={id}")
+                title="Incidents about its checks, not yet resolved">
+                {format!("{} open incident{}", d.open_incidents, if d.open_incidents == 1 { "" } else { "s" })}</a></p>
+        })}
         {banner}
         {contract}
         {columns}

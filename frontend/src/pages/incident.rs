@@ -10,8 +10,9 @@ use shared::api::{
 
 use super::incidents::severity_badge;
 use crate::api;
+use crate::chart::{EChart, trend};
 use crate::components::{format_measure, loaded, outcome_badge};
-use crate::prefs::Time;
+use crate::prefs::{Time, use_prefs};
 
 #[component]
 pub fn IncidentPage() -> impl IntoView {
@@ -39,6 +40,7 @@ pub fn IncidentPage() -> impl IntoView {
 fn IncidentView(detail: IncidentDetail, fresh: RwSignal<Option<IncidentDetail>>) -> impl IntoView {
     let i = detail.incident.clone();
     let session = crate::session::use_session();
+    let trends = linked_checks(&detail.check_results);
     let results = detail
         .check_results
         .into_iter()
@@ -87,6 +89,9 @@ fn IncidentView(detail: IncidentDetail, fresh: RwSignal<Option<IncidentDetail>>)
                 <tbody>{results}</tbody>
             </table>
         </div>
+        {trends.into_iter().zip(TREND_IDS).map(|((check_id, linked), chart_id)| {
+            view! { <LinkedTrend check_id=check_id linked=linked chart_id=chart_id /> }
+        }).collect_view()}
         <h2>"Timeline"</h2>
         <ol class="timeline" id="incident-timeline">{timeline}</ol>
         <Suspense fallback=|| ()>
@@ -95,6 +100,55 @@ fn IncidentView(detail: IncidentDetail, fresh: RwSignal<Option<IncidentDetail>>)
                 editor.then(|| view! { <CommentForm id=detail.incident.id fresh=fresh /> })
             })}
         </Suspense>
+    }
+}
+
+/// The charts' element ids: the trends of the first checks an incident is about.
+const TREND_IDS: [&str; 3] = ["incident-trend-0", "incident-trend-1", "incident-trend-2"];
+
+/// The checks the incident's results belong to, in the order first met, with the ids of their
+/// linked results.
+fn linked_checks(results: &[IncidentCheckResult]) -> Vec<(i64, Vec<i64>)> {
+    let mut checks: Vec<(i64, Vec<i64>)> = Vec::new();
+    for r in results {
+        match checks.iter_mut().find(|(id, _)| *id == r.check_id) {
+            Some((_, ids)) => ids.push(r.result_id),
+            None => checks.push((r.check_id, vec![r.result_id])),
+        }
+    }
+    checks
+}
+
+/// A linked check's trend, its linked results drawn larger, as diamonds.
+#[component]
+fn LinkedTrend(check_id: i64, linked: Vec<i64>, chart_id: &'static str) -> impl IntoView {
+    let prefs = use_prefs();
+    let data = LocalResource::new(move || async move {
+        let id = check_id.to_string();
+        let check = api::check(&id).await?;
+        let history = api::history(&id, None, 300).await?;
+        Ok::<_, shared::api::ApiError>((check, history))
+    });
+    view! {
+        <section class="linked-trend" data-check-id=check_id>
+            {loaded("trend", None, data, move |(check, history)| {
+                let c = check.check;
+                let mut chart = trend(&history.points, prefs.utc.get_untracked(), c.unit);
+                if let Some(data) = chart.pointer_mut("/series/0/data").and_then(|d| d.as_array_mut()) {
+                    for (point, shown) in history.points.iter().zip(data.iter_mut()) {
+                        if linked.contains(&point.result_id) {
+                            shown["symbol"] = "diamond".into();
+                            shown["symbolSize"] = 13.into();
+                        }
+                    }
+                }
+                let label = format!("Trend of {}: {} results, the incident's results as diamonds", c.name, history.points.len());
+                view! {
+                    <h3><a href=format!("/checks/{check_id}")>{c.name}</a></h3>
+                    <EChart id=chart_id option=chart.to_string() height=220 label=label />
+                }.into_any()
+            })}
+        </section>
     }
 }
 

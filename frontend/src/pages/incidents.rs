@@ -53,21 +53,49 @@ pub fn IncidentsPage() -> impl IntoView {
                 aria-current=move || (status() == value).then_some("true")>{label}</a>
         }
     };
-    let search = RwSignal::new(query.get_untracked().get("search").unwrap_or_default());
+    // The form's fields start from the URL; submitting puts them back in it.
+    let field = |key: &str| RwSignal::new(query.get_untracked().get(key).unwrap_or_default());
+    let (search, severity, lead, dataset) = (
+        field("search"),
+        field("severity"),
+        field("lead"),
+        field("datasetId"),
+    );
+    let datasets = LocalResource::new(api::dataset_names);
     let navigate = leptos_router::hooks::use_navigate();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let text = search.get_untracked();
-        let value = (!text.trim().is_empty()).then_some(text);
+        let value = |s: RwSignal<String>| {
+            let text = s.get_untracked().trim().to_owned();
+            (!text.is_empty()).then_some(text)
+        };
         navigate(
             &with_changes(
                 "/incidents",
                 &query.get_untracked(),
                 KEYS,
-                &[("search", value), ("page", None)],
+                &[
+                    ("search", value(search)),
+                    ("severity", value(severity)),
+                    ("lead", value(lead)),
+                    ("datasetId", value(dataset)),
+                    ("page", None),
+                ],
             ),
             Default::default(),
         );
+    };
+    let dataset_options = move || {
+        let chosen = dataset.get_untracked();
+        let names = datasets.get().and_then(Result::ok).unwrap_or_default();
+        names
+            .into_iter()
+            .map(|(id, name)| {
+                let id = id.to_string();
+                let selected = id == chosen;
+                view! { <option value=id selected=selected>{name}</option> }
+            })
+            .collect_view()
     };
     view! {
         <h1>"Incidents"</h1>
@@ -78,11 +106,26 @@ pub fn IncidentsPage() -> impl IntoView {
             {filter("resolved", "Resolved")}
             {filter("all", "All")}
         </nav>
-        <form class="inline-form" role="search" on:submit=submit>
+        <form class="inline-form" role="search" id="incident-filters" on:submit=submit>
+            <label for="incident-severity">"Severity"</label>
+            <select id="incident-severity" prop:value=severity on:change=move |ev| severity.set(event_target_value(&ev))>
+                <option value="">"any"</option>
+                <option value="critical">"critical"</option>
+                <option value="major">"major"</option>
+                <option value="minor">"minor"</option>
+            </select>
+            <label for="incident-lead">"Lead"</label>
+            <input id="incident-lead" type="email" placeholder="anyone" prop:value=lead
+                on:input=move |ev| lead.set(event_target_value(&ev)) />
+            <label for="incident-dataset">"Dataset"</label>
+            <select id="incident-dataset" prop:value=dataset on:change=move |ev| dataset.set(event_target_value(&ev))>
+                <option value="">"any"</option>
+                {dataset_options}
+            </select>
             <label for="incident-search">"Search"</label>
             <input id="incident-search" type="search" placeholder="title or description"
                 prop:value=search on:input=move |ev| search.set(event_target_value(&ev)) />
-            <button type="submit">"Search"</button>
+            <button type="submit">"Filter"</button>
         </form>
         {loaded("incidents", None, list, |list| view! { <IncidentTable list=list /> }.into_any())}
     }

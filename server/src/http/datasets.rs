@@ -184,6 +184,12 @@ pub(super) async fn dataset(
         .into_iter()
         .map(|(name, source_type)| DatasetColumn { name, source_type })
         .collect();
+    let open_incidents = state
+        .db
+        .open_incidents_of_datasets(&[dataset_id])
+        .await?
+        .first()
+        .map_or(0, |(_, n)| *n);
     Ok(Json(DatasetDetail {
         id: dataset_id,
         name: dataset.name,
@@ -200,6 +206,7 @@ pub(super) async fn dataset(
         scan_errors,
         counts,
         health_by_scan: by_scan.into_values().collect(),
+        open_incidents,
         contract,
         columns,
     }))

@@ -12,6 +12,8 @@ mod health;
 mod incidents;
 mod notifications;
 pub mod openapi;
+mod scan_definitions;
+mod scan_runs;
 mod scans;
 mod soda;
 mod v1;
@@ -32,6 +34,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::{IngestConfig, NotifyConfig};
+use crate::secrets::SecretKey;
 use crate::storage::Database;
 use assets::Assets;
 
@@ -48,6 +51,10 @@ pub struct AppState {
     pub notify: Arc<NotifyConfig>,
     /// Wakes the notification sender: a stored scan or a test may have something to send.
     pub wake_sender: Arc<tokio::sync::Notify>,
+    /// Seals and opens secrets; `None` without `SELTZER_SECRET_KEY`.
+    pub secret_key: Option<SecretKey>,
+    /// Wakes the scan runner: a run was queued or canceled, a definition changed.
+    pub wake_runner: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -61,7 +68,15 @@ impl AppState {
             body_budget,
             notify: Arc::new(NotifyConfig::default()),
             wake_sender: Arc::default(),
+            secret_key: None,
+            wake_runner: Arc::default(),
         }
+    }
+
+    /// The same state sealing secrets with `key`.
+    pub fn with_secret_key(mut self, key: Option<SecretKey>) -> Self {
+        self.secret_key = key;
+        self
     }
 
     /// The same state with these notification settings.
@@ -101,6 +116,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(admin::routes())
         .merge(notifications::routes())
         .merge(incidents::routes())
+        .merge(scan_definitions::routes())
+        .merge(scan_runs::routes())
 }
 
 /// Headers every response carries (no MIME sniffing, no framing by other sites, no full

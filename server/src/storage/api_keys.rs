@@ -67,7 +67,7 @@ impl Database {
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StorageError> {
         let rows = sqlx::query(
             "SELECT id, name, created_at, revoked_at, role, data_sources FROM api_keys \
-             ORDER BY created_at, id",
+             WHERE run_id IS NULL ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -17,6 +17,8 @@ mod integrity;
 mod notifications;
 mod outcome_runs;
 mod samples;
+mod scan_definitions;
+mod scan_runs;
 mod scan_writes;
 mod scans;
 mod soda_history;
@@ -42,6 +44,8 @@ pub use notifications::{
 };
 pub use outcome_runs::RECENT_RESULTS;
 pub use samples::NewSample;
+pub use scan_definitions::{DataSourceRow, DefinitionInput, DefinitionRow};
+pub use scan_runs::{NewRun, RunLogRow, RunRow};
 pub use scan_writes::{ScanSender, StoredScan};
 pub use scans::{ScanCheckRow, ScanDetail, ScanFilter, ScanRow};
 pub use throttle::{Attempt, THROTTLE_WINDOW_MS};

@@ -8,7 +8,11 @@ use serde_json::{Value, json};
 use server::IngestConfig;
 use shared::api::Role;
 
-use crate::support::{Seltzer, TestDb, on_both_engines, replay_v4, v4_fixture_dir};
+use crate::notifications::SERVE_ARGS;
+use crate::support::{
+    RunningServer, Seltzer, TestDb, good_orders_scan, http_post_json, on_both_engines, replay_v4,
+    skip_or_fail, v4_fixture_dir,
+};
 
 on_both_engines!(
     an_incident_goes_from_a_failing_result_to_resolved,
@@ -92,6 +96,12 @@ async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
     assert_eq!(marked.len(), 1, "only its check: {listed}");
     let datasets = viewer.get("/api/datasets").await.json();
     assert_eq!(datasets["items"][0]["openIncidents"], 1);
+    let dataset_id = datasets["items"][0]["id"].as_i64().unwrap();
+    let dataset = viewer
+        .get(&format!("/api/datasets/{dataset_id}"))
+        .await
+        .json();
+    assert_eq!(dataset["openIncidents"], 1);
 
     // Investigated, made critical, given a lead: one timeline entry per change.
     let changed = editor
@@ -406,6 +416,79 @@ async fn rules_run_incidents_for_the_checks_they_cover(test_db: TestDb) {
     assert_eq!(seltzer.count("SELECT COUNT(*) FROM incidents").await, 2);
     assert_eq!(
         viewer.get("/api/incidents?status=open").await.json()["total"],
+        1
+    );
+}
+
+/// Two Seltzers on one PostgreSQL, failing scans of one check sent to both at once: the rule
+/// opens one incident, not one per Seltzer (each scan's check row is locked in its transaction,
+/// so the second Seltzer sees the first one's incident). The failures that arrive as the
+/// check's newest result join it; one older than the newest stored tells nothing, as with
+/// notifications.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_seltzers_open_one_incident_for_concurrent_failures() {
+    let Some(test_db) = TestDb::postgres().await else {
+        skip_or_fail("no PostgreSQL for two Seltzers to share");
+        return;
+    };
+    let db = server::Database::connect(&test_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let rule = serde_json::from_value(json!({
+        "name": "orders", "channelIds": [], "outcomes": ["fail"],
+        "incidents": {"severity": "major", "resolveOnRecovery": false}
+    }))
+    .unwrap();
+    db.create_rule(&rule).await.unwrap().unwrap();
+    let key = db.create_api_key("soda", Role::Viewer).await.unwrap();
+    let servers = [
+        RunningServer::start(&test_db.url, SERVE_ARGS),
+        RunningServer::start(&test_db.url, SERVE_ARGS),
+    ];
+    // Logged in once on each (as Soda Core keeps its token), then twelve scans at once.
+    let targets = servers.each_ref().map(|s| {
+        let login = http_post_json(
+            &s.addr,
+            "/api/command",
+            &json!({"type": "login", "apiKeyId": key.id, "apiKeySecret": key.secret}),
+        );
+        let token = login.json()["token"].as_str().unwrap().to_owned();
+        (s.addr.clone(), token)
+    });
+    std::thread::scope(|scope| {
+        for day in 1..=12u32 {
+            let (addr, token) = &targets[day as usize % 2];
+            scope.spawn(move || {
+                let mut doc =
+                    good_orders_scan(token, "daily", &format!("2026-11-{day:02}T04:00:00Z"));
+                doc["checks"][0]["outcome"] = json!("fail");
+                let stored = http_post_json(addr, "/api/command", &doc);
+                assert_eq!(stored.status, 200, "{:?}", stored.json_or_null());
+            });
+        }
+    });
+    let count = |sql: &'static str| {
+        let pool = db.pool();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM incidents").await, 1);
+    let linked = count("SELECT COUNT(*) FROM incident_results").await;
+    assert!((1..=12).contains(&linked), "{linked}");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM incident_events WHERE kind = 'linked'").await,
+        linked
+    );
+    // The newest failure (day 12) is always among them: nothing newer can overtake it.
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM incident_results l JOIN check_results r ON r.id = l.result_id \
+             WHERE r.data_timestamp = (SELECT MAX(data_timestamp) FROM check_results)"
+        )
+        .await,
         1
     );
 }

@@ -12,12 +12,15 @@ const LAYERS: &[(&str, u8)] = &[
     ("backtest", 5),
     ("http", 4),
     ("notify", 4),
+    ("runner", 4),
     ("seed", 4),
     ("validate", 4),
     ("storage", 3),
     ("soda", 2),
     ("config", 1),
     ("credentials", 1),
+    ("schedule", 2),
+    ("secrets", 2),
     ("timestamp", 1),
 ];
 

@@ -34,6 +34,7 @@ mod layers;
 mod notifications;
 mod openapi;
 mod outcome_runs;
+mod scan_runs;
 mod soda_core;
 mod storage;
 mod validate;

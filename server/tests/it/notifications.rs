@@ -554,7 +554,7 @@ fn send_failing_scan(addr: &str, key_id: &str, secret: &str, day: u32) {
     assert_eq!(stored.status, 200, "{:?}", stored.json_or_null());
 }
 
-const SERVE_ARGS: &[&str] = &["--public-url", PUBLIC_URL, "--notify-retry-ms", "300"];
+pub(crate) const SERVE_ARGS: &[&str] = &["--public-url", PUBLIC_URL, "--notify-retry-ms", "300"];
 
 /// `kill -9` of Seltzer while a message waits for its channel (down then): the next start
 /// delivers it, once.

@@ -112,6 +112,9 @@ pub struct DatasetDetail {
     pub counts: OutcomeCounts,
     /// Oldest first, one point per scan that had results for the dataset.
     pub health_by_scan: Vec<HealthPoint>,
+    /// Incidents not yet resolved about a result of its checks.
+    #[serde(default)]
+    pub open_incidents: i64,
     /// Soda Core 4: the data contract in force (the latest `soda contract publish`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract: Option<PublishedContract>,

@@ -11,6 +11,7 @@ mod incidents;
 mod notifications;
 mod outcome;
 mod queries;
+mod runs;
 mod scans;
 mod v1;
 
@@ -42,8 +43,13 @@ pub use notifications::{
 };
 pub use outcome::CheckOutcome;
 pub use queries::{
-    CheckListQuery, DatasetListQuery, HistoryQuery, IncidentListQuery, PageQuery, ScanListQuery,
-    ScanLogQuery, TimeRangeQuery, V1ChecksQuery, V1DatasetsQuery, V1PageQuery,
+    CheckListQuery, DatasetListQuery, HistoryQuery, IncidentListQuery, PageQuery, RunLogQuery,
+    ScanListQuery, ScanLogQuery, TimeRangeQuery, V1ChecksQuery, V1DatasetsQuery, V1PageQuery,
+};
+pub use runs::{
+    DataSourceInfo, Engine, NewDataSource, NewScanDefinition, NewSecret, Removed, RunLogLine,
+    RunLogs, RunOrigin, RunState, ScanDefinitionInfo, ScanDefinitionVersion, ScanRun, ScanRunList,
+    ScanSchedule, SecretInfo,
 };
 pub use scans::{ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog, VerifiedContract};
 pub use v1::{

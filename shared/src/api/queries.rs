@@ -181,3 +181,17 @@ pub struct V1DatasetsQuery {
     /// Only datasets scanned at or after this RFC 3339 time.
     pub from: Option<String>,
 }
+
+/// `GET /api/scan-runs/{id}/logs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct RunLogQuery {
+    /// Lines after this one (`next` of the previous answer); 0 from the start.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub after: Option<String>,
+    /// Lines at most, 1 to 5000 (default 1000).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<i64>))]
+    pub limit: Option<String>,
+}

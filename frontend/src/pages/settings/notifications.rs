@@ -258,6 +258,8 @@ fn Rules(
     let scan_failures = RwSignal::new(false);
     let no_scan_hours = RwSignal::new(String::new());
     let open_incidents = RwSignal::new(false);
+    let incident_severity = RwSignal::new("major".to_owned());
+    let resolve_on_recovery = RwSignal::new(false);
     let requests = Requests::new();
     let (busy, error) = (requests.busy, requests.error);
     let text = |s: RwSignal<String>| {
@@ -289,13 +291,11 @@ fn Rules(
                 check_name: text(check_name),
                 ..RuleFilter::default()
             },
-            // Opened as major; resolved by hand, with notes saying what was done.
-            incidents: open_incidents
-                .get_untracked()
-                .then_some(IncidentAutomation {
-                    severity: IncidentSeverity::Major,
-                    resolve_on_recovery: false,
-                }),
+            incidents: open_incidents.get_untracked().then(|| IncidentAutomation {
+                severity: IncidentSeverity::parse(&incident_severity.get_untracked())
+                    .unwrap_or(IncidentSeverity::Major),
+                resolve_on_recovery: resolve_on_recovery.get_untracked(),
+            }),
             paused: false,
         }
     };
@@ -370,6 +370,17 @@ fn Rules(
             <span class="label">"hours"</span>
             <label class="checkbox"><input type="checkbox" id="rule-incidents" prop:checked=open_incidents
                 on:change=move |ev| open_incidents.set(event_target_checked(&ev)) />"open incidents"</label>
+            {move || open_incidents.get().then(|| view! {
+                <label for="rule-incident-severity">"as"</label>
+                <select id="rule-incident-severity" prop:value=incident_severity
+                    on:change=move |ev| incident_severity.set(event_target_value(&ev))>
+                    <option value="minor">"minor"</option>
+                    <option value="major">"major"</option>
+                    <option value="critical">"critical"</option>
+                </select>
+                <label class="checkbox"><input type="checkbox" id="rule-incident-resolve" prop:checked=resolve_on_recovery
+                    on:change=move |ev| resolve_on_recovery.set(event_target_checked(&ev)) />"resolved when the check passes again"</label>
+            })}
             <button type="button" id="preview-rule" disabled=move || busy.get() on:click=try_it>"Preview"</button>
             <button type="submit" disabled=move || busy.get()>"Add rule"</button>
         </form>

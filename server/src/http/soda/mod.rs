@@ -309,6 +309,19 @@ async fn store_results(
         .map(|c| doc.data_source_of(c))
         .chain([doc.default_data_source.as_str()]);
     may_send(state, api_key, sent).await?;
+    // A key Seltzer made for one of its runs sends that run's scan, nothing else.
+    let run = state.db.api_key_run(api_key).await?;
+    if let Some((run_id, definition, data_timestamp)) = &run
+        && (doc.definition_name != *definition || doc.data_timestamp != *data_timestamp)
+    {
+        return Err(HttpError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "API key {api_key} belongs to scan run {run_id}: it may send that run's scan                  only (definition '{definition}', data timestamp {})",
+                crate::timestamp::format(*data_timestamp)
+            ),
+        ));
+    }
     let payload = serde_json::to_string(envelope)
         .map_err(|e| HttpError::bad_request(format!("cannot keep the payload: {e}")))?;
     let scan_sender = ScanSender {
@@ -316,6 +329,9 @@ async fn store_results(
         may_replace_others: sender.role >= Role::Editor,
     };
     let stored = state.db.insert_scan(&doc, &payload, scan_sender).await?;
+    if let Some((run_id, ..)) = run {
+        state.db.link_run_scan(run_id, stored.scan_id).await?;
+    }
     // Its notifications, if any, were written with it.
     state.wake_sender.notify_one();
     tracing::info!(

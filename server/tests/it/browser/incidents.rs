@@ -29,6 +29,11 @@ async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
             .await
             .unwrap();
     assert!(next_result > result_id);
+    let dataset_id: i64 = sqlx::query_scalar("SELECT dataset_id FROM checks WHERE id = $1")
+        .bind(check_id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     db.close().await;
     let (server, client) = (&dashboard.server, &dashboard.client);
 
@@ -50,6 +55,17 @@ async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
     wait_for_text(client, "main h1", "Incident #1: Duplicate order ids").await;
     wait_for_text(client, "#incident-results", &name).await;
     wait_for_text(client, "#incident-facts", "critical").await;
+    // The check's trend, the incident's result among its points.
+    wait_for_attr(client, "#incident-trend-0", "data-state", "ready").await;
+    let label = client
+        .find(Locator::Css("#incident-trend-0"))
+        .await
+        .unwrap()
+        .attr("aria-label")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(label.contains("2 results"), "{label}");
     // The check, its dataset's list entry, and the datasets list show it while it is open.
     client
         .goto(&server.url(&format!("/checks/{check_id}")))
@@ -70,10 +86,17 @@ async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
         &format!("linked result {next_result}"),
     )
     .await;
+    client
+        .goto(&server.url(&format!("/datasets/{dataset_id}")))
+        .await
+        .unwrap();
+    wait_for_text(client, "#dataset-incidents", "1 open incident").await;
     client.goto(&server.url("/datasets")).await.unwrap();
     wait_for_text(client, "table.datasets .incident-badge", "1 open incident").await;
     click(client, Locator::Css("table.datasets .incident-badge")).await;
     wait_for_text(client, "#incidents tbody tr", "#1 Duplicate order ids").await;
+    // Filtered by that dataset, which the form shows chosen.
+    wait_for_text(client, "#incident-dataset option:checked", " / ").await;
     click(client, Locator::Css("#incidents tbody tr a")).await;
     wait_for_text(client, "main h1", "Incident #1").await;
 
@@ -144,6 +167,42 @@ async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
     click(client, Locator::Css("#status-resolved")).await;
     wait_for_text(client, "#incidents tbody tr", "#1 Duplicate order ids").await;
     screenshots(client, "incident-list").await;
+    // By severity and by lead, in the URL as in the form.
+    click(
+        client,
+        Locator::Css("#incident-severity option[value='minor']"),
+    )
+    .await;
+    click(
+        client,
+        Locator::Css("#incident-filters button[type='submit']"),
+    )
+    .await;
+    wait_for_text(client, "#incidents-total", "0 incidents").await;
+    wait_for_query(
+        client,
+        |q| q.is_some_and(|q| q.contains("severity=minor")),
+        "severity",
+    )
+    .await;
+    click(
+        client,
+        Locator::Css("#incident-severity option[value='critical']"),
+    )
+    .await;
+    click(
+        client,
+        Locator::Css("#incident-filters button[type='submit']"),
+    )
+    .await;
+    wait_for_text(client, "#incidents tbody tr", "#1 Duplicate order ids").await;
+    type_into(client, "#incident-lead", "nobody@example.com").await;
+    click(
+        client,
+        Locator::Css("#incident-filters button[type='submit']"),
+    )
+    .await;
+    wait_for_text(client, "#incidents-total", "0 incidents").await;
 
     // The one refused change (no resolution notes) is the page's only error.
     dashboard

@@ -90,6 +90,37 @@ async fn notifications_are_set_up_and_tested_from_the_settings_page(test_db: Tes
     assert!(rule.contains("hook"), "{rule}");
     screenshots(client, "settings-notifications").await;
 
+    // A rule that opens incidents needs no channel; it says how it opens and closes them.
+    // Removed again: this test is about messages.
+    type_into(client, "#rule-name", "orders incidents").await;
+    click(client, Locator::Css("#rule-incidents")).await;
+    click(
+        client,
+        Locator::Css("#rule-incident-severity option[value='critical']"),
+    )
+    .await;
+    click(client, Locator::Css("#rule-incident-resolve")).await;
+    click(client, Locator::Css("#new-rule button[type='submit']")).await;
+    let rule = wait_for_text(
+        client,
+        "#rules tbody",
+        "opens critical incidents, resolved on recovery",
+    )
+    .await;
+    assert!(rule.contains("orders incidents"), "{rule}");
+    click(
+        client,
+        Locator::XPath(
+            "//tr[td[text()='orders incidents']]//button[contains(@class,'delete-rule')]",
+        ),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while texts(client, "#rules tbody tr").await.len() != 1 {
+        assert!(Instant::now() < deadline, "the deleted rule stayed listed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // The check page of an orders check names the rule.
     client
         .goto(&server.url("/?search=orders&sort=dataset"))

@@ -21,7 +21,7 @@ mod smtp;
 pub use app::{Answer, Seltzer, define_fixture_attributes, get, good_orders_scan, send};
 pub use db::TestDb;
 pub(crate) use db::on_both_engines;
-pub use http::{http_post_json, http_request, http_send};
+pub use http::{RawResponse, http_post_json, http_request, http_send};
 pub use receiver::{Received, Receiver};
 pub use replay::{ServedSeltzer, SodaCoreLink, fixture_dir, replay, replay_v4, v4_fixture_dir};
 pub use serve::{RunningServer, SodaCoreTarget};

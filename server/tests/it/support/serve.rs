@@ -19,6 +19,11 @@ impl RunningServer {
     /// Starts the binary with `args` after `serve --bind 127.0.0.1:0`, and waits for the log
     /// line that names the port.
     pub fn start(database_url: &str, extra_args: &[&str]) -> Self {
+        Self::start_with_env(database_url, extra_args, &[])
+    }
+
+    /// `start`, with these environment variables set too.
+    pub fn start_with_env(database_url: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_seltzer"))
             .args([
                 "serve",
@@ -28,6 +33,7 @@ impl RunningServer {
                 database_url,
             ])
             .args(extra_args)
+            .envs(env.iter().copied())
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())

@@ -1,0 +1,627 @@
+//! What Seltzer runs, over the API: secrets (admins; write-only), data sources with their Soda
+//! configuration (admins write, everyone reads — the configuration holds references, never
+//! values), and scan definitions (editors write) with their versions, schedules and runs.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use shared::api::{
+    ApiError, DataSourceInfo, Engine, NewDataSource, NewScanDefinition, NewSecret, PageQuery,
+    Removed, RunOrigin, ScanDefinitionInfo, ScanDefinitionVersion, ScanRun, ScanRunList,
+    SecretInfo,
+};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::{AdminCaller, Caller, EditorCaller};
+use super::extract::{JsonBody, TypedQuery, page_and_size};
+use super::scan_runs::{actor, run_of};
+use super::{AppState, HttpError};
+use crate::schedule::Schedule;
+use crate::secrets::{self, Reference};
+use crate::storage::{DataSourceRow, DefinitionInput, DefinitionRow, NewRun};
+use crate::timestamp;
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_secrets, put_secret))
+        .routes(routes!(delete_secret))
+        .routes(routes!(list_data_sources, create_data_source))
+        .routes(routes!(data_source, update_data_source, delete_data_source))
+        .routes(routes!(list_definitions, create_definition))
+        .routes(routes!(definition, update_definition, delete_definition))
+        .routes(routes!(versions))
+        .routes(routes!(runs, run_now))
+}
+
+/// Largest checks file or configuration accepted.
+const MAX_TEXT: usize = 1024 * 1024;
+
+fn check_name(field: &str, name: &str) -> Result<(), HttpError> {
+    if secrets::valid_name(name) {
+        Ok(())
+    } else {
+        Err(HttpError::bad_request(format!(
+            "{field}: '{name}' must be 1 to 100 letters, digits, '_' or '-'"
+        )))
+    }
+}
+
+fn secret_info((name, created, updated): (String, i64, i64)) -> SecretInfo {
+    SecretInfo {
+        name,
+        created_at: timestamp::format(created),
+        updated_at: timestamp::format(updated),
+    }
+}
+
+#[utoipa::path(get, path = "/secrets", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Every secret's name and times (admins), never a value", body = Vec<SecretInfo>), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
+async fn list_secrets(
+    State(state): State<AppState>,
+    _admin: AdminCaller,
+) -> Result<Json<Vec<SecretInfo>>, HttpError> {
+    let list = state.db.list_secrets().await?;
+    Ok(Json(list.into_iter().map(secret_info).collect()))
+}
+
+#[utoipa::path(post, path = "/secrets", tag = "runs", request_body = NewSecret, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 201, description = "Stored, encrypted (admin)", body = SecretInfo), (status = 200, description = "Replaced", body = SecretInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 503, description = "SELTZER_SECRET_KEY is not set", body = ApiError)))]
+async fn put_secret(
+    State(state): State<AppState>,
+    _admin: AdminCaller,
+    JsonBody(new): JsonBody<NewSecret>,
+) -> Result<(StatusCode, Json<SecretInfo>), HttpError> {
+    check_name("name", &new.name)?;
+    if new.value.len() > 64 * 1024 {
+        return Err(HttpError::bad_request("value is limited to 64 KiB"));
+    }
+    let Some(key) = &state.secret_key else {
+        return Err(HttpError::new(
+            shared::api::ErrorCode::Unavailable,
+            "secrets cannot be stored: start Seltzer with SELTZER_SECRET_KEY set (32 random \
+             bytes in base64, e.g. from `openssl rand -base64 32`)",
+        ));
+    };
+    let sealed = key.seal(&new.name, &new.value);
+    let created = state
+        .db
+        .put_secret(&new.name, &sealed.nonce, &sealed.ciphertext)
+        .await?;
+    let info = state
+        .db
+        .list_secrets()
+        .await?
+        .into_iter()
+        .find(|s| s.0 == new.name)
+        .map(secret_info)
+        .ok_or_else(|| HttpError::not_found(format!("no secret '{}'", new.name)))?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(info)))
+}
+
+#[utoipa::path(delete, path = "/secrets/{name}", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Secret name")), responses((status = 200, description = "Removed (admin)", body = Removed), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+async fn delete_secret(
+    State(state): State<AppState>,
+    _admin: AdminCaller,
+    Path(name): Path<String>,
+) -> Result<Json<Removed>, HttpError> {
+    if !state.db.delete_secret(&name).await? {
+        return Err(HttpError::not_found(format!("no secret '{name}'")));
+    }
+    Ok(Json(Removed {
+        name,
+        removed: true,
+    }))
+}
+
+fn data_source_info(row: DataSourceRow) -> DataSourceInfo {
+    let references = secrets::references(&row.configuration)
+        .map(|found| found.into_iter().map(|(_, r)| r.to_string()).collect())
+        .unwrap_or_default();
+    DataSourceInfo {
+        name: row.name,
+        source_type: row.source_type,
+        configuration: row.configuration,
+        max_concurrent: row.max_concurrent,
+        references,
+        configured_at: timestamp::format(row.configured_at),
+    }
+}
+
+/// A 400 naming what is wrong with a data source; its `max_concurrent`.
+async fn check_data_source(state: &AppState, new: &NewDataSource) -> Result<i64, HttpError> {
+    check_name("name", &new.name)?;
+    let source_type = new.source_type.trim();
+    if source_type.is_empty()
+        || !source_type
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(HttpError::bad_request(
+            "type must be a Soda data source type, such as duckdb, postgres or snowflake",
+        ));
+    }
+    if new.configuration.len() > MAX_TEXT {
+        return Err(HttpError::bad_request("configuration is limited to 1 MiB"));
+    }
+    let docs = yaml_rust2::YamlLoader::load_from_str(&new.configuration)
+        .map_err(|e| HttpError::bad_request(format!("configuration: not YAML ({e})")))?;
+    match docs.first() {
+        None | Some(yaml_rust2::Yaml::Hash(_)) if docs.len() <= 1 => {}
+        _ => {
+            return Err(HttpError::bad_request(
+                "configuration: must be the connection properties as one YAML mapping \
+                 (e.g. `path: /data/shop.duckdb`)",
+            ));
+        }
+    }
+    let references = secrets::references(&new.configuration)
+        .map_err(|e| HttpError::bad_request(format!("configuration: {e}")))?;
+    for (_, reference) in references {
+        if let Reference::Secret(name) = reference
+            && state.db.secret(&name).await?.is_none()
+        {
+            return Err(HttpError::bad_request(format!(
+                "configuration: ${{secret:{name}}} is not a stored secret (POST /api/secrets \
+                 first)"
+            )));
+        }
+    }
+    let max = new.max_concurrent.unwrap_or(1);
+    if !(1..=20).contains(&max) {
+        return Err(HttpError::bad_request("maxConcurrent must be 1 to 20"));
+    }
+    Ok(max)
+}
+
+#[utoipa::path(get, path = "/data-sources", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Data sources configured for runs, by name", body = Vec<DataSourceInfo>), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+async fn list_data_sources(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Vec<DataSourceInfo>>, HttpError> {
+    let rows = state.db.configured_data_sources().await?;
+    Ok(Json(rows.into_iter().map(data_source_info).collect()))
+}
+
+#[utoipa::path(post, path = "/data-sources", tag = "runs", request_body = NewDataSource, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 201, description = "Configured (admin)", body = DataSourceInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "Already configured (PUT changes it)", body = ApiError)))]
+async fn create_data_source(
+    State(state): State<AppState>,
+    _admin: AdminCaller,
+    JsonBody(new): JsonBody<NewDataSource>,
+) -> Result<(StatusCode, Json<DataSourceInfo>), HttpError> {
+    let max = check_data_source(&state, &new).await?;
+    if state.db.configured_data_source(&new.name).await?.is_some() {
+        return Err(HttpError::new(
+            shared::api::ErrorCode::Conflict,
+            format!(
+                "data source '{}' is configured already; PUT /api/data-sources/{} changes it",
+                new.name, new.name
+            ),
+        ));
+    }
+    state
+        .db
+        .configure_data_source(&new.name, new.source_type.trim(), &new.configuration, max)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(stored_data_source(&state, &new.name).await?),
+    ))
+}
+
+async fn stored_data_source(state: &AppState, name: &str) -> Result<DataSourceInfo, HttpError> {
+    state
+        .db
+        .configured_data_source(name)
+        .await?
+        .map(data_source_info)
+        .ok_or_else(|| HttpError::not_found(format!("no data source '{name}' is configured")))
+}
+
+#[utoipa::path(get, path = "/data-sources/{name}", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Data source name")), responses((status = 200, body = DataSourceInfo), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+async fn data_source(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<DataSourceInfo>, HttpError> {
+    Ok(Json(stored_data_source(&state, &name).await?))
+}
+
+#[utoipa::path(put, path = "/data-sources/{name}", tag = "runs", request_body = NewDataSource, security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Data source name")), responses((status = 200, description = "Configured (admin)", body = DataSourceInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
+async fn update_data_source(
+    State(state): State<AppState>,
+    _admin: AdminCaller,
+    Path(name): Path<String>,
+    JsonBody(new): JsonBody<NewDataSource>,
+) -> Result<Json<DataSourceInfo>, HttpError> {
+    if new.name != name {
+        return Err(HttpError::bad_request(format!(
+            "name: '{}' differs from the path's '{name}' (a data source is not renamed)",
+            new.name
+        )));
+    }
+    let max = check_data_source(&state, &new).await?;
+    state
+        .db
+        .configure_data_source(&name, new.source_type.trim(), &new.configuration, max)
+        .await?;
+    Ok(Json(stored_data_source(&state, &name).await?))
+}
+
+#[utoipa::path(delete, path = "/data-sources/{name}", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Data source name")), responses((status = 200, description = "Its configuration removed (admin); its scans stay", body = Removed), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError), (status = 409, description = "Scan definitions run on it", body = ApiError)))]
+async fn delete_data_source(
+    State(state): State<AppState>,
+    _admin: AdminCaller,
+    Path(name): Path<String>,
+) -> Result<Json<Removed>, HttpError> {
+    let Some(row) = state.db.configured_data_source(&name).await? else {
+        return Err(HttpError::not_found(format!(
+            "no data source '{name}' is configured"
+        )));
+    };
+    let users = state.db.definitions_on(row.id).await?;
+    if !users.is_empty() {
+        return Err(HttpError::new(
+            shared::api::ErrorCode::Conflict,
+            format!(
+                "scan definitions run on '{name}': {}; remove them or move them first",
+                users.join(", ")
+            ),
+        ));
+    }
+    state.db.unconfigure_data_source(&name).await?;
+    Ok(Json(Removed {
+        name,
+        removed: true,
+    }))
+}
+
+/// A definition checked: its data source, schedule and limits; a 400 naming the field.
+struct Checked {
+    data_source_id: i64,
+    schedule: Option<Schedule>,
+    timeout_seconds: i64,
+    max_attempts: i64,
+}
+
+async fn check_definition(state: &AppState, new: &NewScanDefinition) -> Result<Checked, HttpError> {
+    if new.name.trim().is_empty() || new.name.len() > 200 || new.name.contains(['/', '\n']) {
+        return Err(HttpError::bad_request(
+            "name: 1 to 200 characters, without '/' or line breaks",
+        ));
+    }
+    let Some(data_source) = state.db.configured_data_source(&new.data_source).await? else {
+        return Err(HttpError::bad_request(format!(
+            "dataSource: '{}' is not a configured data source (POST /api/data-sources first)",
+            new.data_source
+        )));
+    };
+    if new.checks.trim().is_empty() || new.checks.len() > MAX_TEXT {
+        return Err(HttpError::bad_request("checks: 1 byte to 1 MiB of YAML"));
+    }
+    if new.engine == Engine::V3 {
+        // The checks file as the browser's editor and `seltzer validate` read it: errors are
+        // refused here, not at 3 a.m. when the schedule fires.
+        let options = shared::sodacl::Options {
+            file_name: "checks.yml".to_owned(),
+            data_source: new.data_source.clone(),
+            now: timestamp::format(timestamp::now()).replace('Z', "+00:00"),
+            variables: new.variables.clone(),
+            file_exists: None,
+        };
+        let report = shared::sodacl::parse(&new.checks, &options);
+        if let Some(error) = report
+            .diagnostics()
+            .into_iter()
+            .find(|d| d.severity == shared::sodacl::Severity::Error)
+        {
+            return Err(HttpError::bad_request(format!(
+                "checks: line {}: {}",
+                error.line, error.message
+            )));
+        }
+    } else if yaml_rust2::YamlLoader::load_from_str(&new.checks).is_err() {
+        return Err(HttpError::bad_request("checks: the contract is not YAML"));
+    }
+    for name in new.variables.keys() {
+        check_name("variables", name)?;
+    }
+    let schedule = new
+        .schedule
+        .as_ref()
+        .map(|s| Schedule::parse(&s.cron, s.timezone.as_deref()))
+        .transpose()
+        .map_err(HttpError::bad_request)?;
+    let timeout_seconds = new.timeout_seconds.unwrap_or(7_200);
+    if !(1..=86_400).contains(&timeout_seconds) {
+        return Err(HttpError::bad_request("timeoutSeconds must be 1 to 86400"));
+    }
+    let max_attempts = new.max_attempts.unwrap_or(1);
+    if !(1..=10).contains(&max_attempts) {
+        return Err(HttpError::bad_request("maxAttempts must be 1 to 10"));
+    }
+    Ok(Checked {
+        data_source_id: data_source.id,
+        schedule,
+        timeout_seconds,
+        max_attempts,
+    })
+}
+
+async fn info(state: &AppState, row: DefinitionRow) -> Result<ScanDefinitionInfo, HttpError> {
+    let schedule = match (&row.cron, row.paused) {
+        (Some(cron), false) => Schedule::parse(cron, row.timezone.as_deref()).ok(),
+        _ => None,
+    };
+    let next_fire_times = schedule
+        .map(|s| s.next_n(timestamp::now(), 5))
+        .unwrap_or_default()
+        .into_iter()
+        .map(timestamp::format)
+        .collect();
+    let (last, _) = state.db.runs_of(row.id, 0, 1).await?;
+    Ok(ScanDefinitionInfo {
+        id: row.id,
+        definition: definition_of(&row),
+        version: row.version,
+        next_fire_times,
+        created_at: timestamp::format(row.configured_at),
+        updated_at: timestamp::format(row.updated_at),
+        last_run: last.into_iter().next().map(run_of),
+    })
+}
+
+fn definition_of(row: &DefinitionRow) -> NewScanDefinition {
+    NewScanDefinition {
+        name: row.name.clone(),
+        data_source: row.data_source.clone(),
+        engine: Engine::parse(&row.engine).unwrap_or_default(),
+        checks: row.checks.clone(),
+        variables: serde_json::from_str(&row.variables).unwrap_or_default(),
+        schedule: row.cron.clone().map(|cron| shared::api::ScanSchedule {
+            cron,
+            timezone: row.timezone.clone(),
+        }),
+        timeout_seconds: Some(row.timeout_seconds),
+        max_attempts: Some(row.max_attempts),
+        paused: row.paused,
+    }
+}
+
+async fn find(state: &AppState, name: &str) -> Result<DefinitionRow, HttpError> {
+    state
+        .db
+        .definition(name)
+        .await?
+        .ok_or_else(|| HttpError::not_found(format!("no scan definition '{name}' is configured")))
+}
+
+/// What is stored of a checked definition.
+fn input<'a>(
+    new: &'a NewScanDefinition,
+    checked: &'a Checked,
+    author: &'a str,
+) -> DefinitionInput<'a> {
+    let schedule = new.schedule.as_ref();
+    let next_fire_at = checked
+        .schedule
+        .as_ref()
+        .and_then(|s| s.next_after(timestamp::now()));
+    DefinitionInput {
+        name: &new.name,
+        data_source_id: checked.data_source_id,
+        engine: new.engine.as_str(),
+        checks: &new.checks,
+        variables: serde_json::to_string(&new.variables).unwrap_or_else(|_| "{}".to_owned()),
+        cron: schedule.map(|s| s.cron.as_str()),
+        timezone: schedule.and_then(|s| s.timezone.as_deref()),
+        timeout_seconds: checked.timeout_seconds,
+        max_attempts: checked.max_attempts,
+        paused: new.paused,
+        next_fire_at,
+        body: serde_json::to_string(&NewScanDefinition {
+            timeout_seconds: Some(checked.timeout_seconds),
+            max_attempts: Some(checked.max_attempts),
+            ..new.clone()
+        })
+        .unwrap_or_default(),
+        author,
+    }
+}
+
+#[utoipa::path(get, path = "/scan-definitions", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 200, description = "Configured scan definitions, by name", body = Vec<ScanDefinitionInfo>), (status = 401, description = "No or wrong credentials", body = ApiError)))]
+async fn list_definitions(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Vec<ScanDefinitionInfo>>, HttpError> {
+    let mut list = Vec::new();
+    for row in state.db.definitions().await? {
+        list.push(info(&state, row).await?);
+    }
+    Ok(Json(list))
+}
+
+#[utoipa::path(post, path = "/scan-definitions", tag = "runs", request_body = NewScanDefinition, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 201, description = "Configured as version 1 (editor)", body = ScanDefinitionInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "Already configured (PUT changes it)", body = ApiError)))]
+async fn create_definition(
+    State(state): State<AppState>,
+    EditorCaller(caller): EditorCaller,
+    JsonBody(new): JsonBody<NewScanDefinition>,
+) -> Result<(StatusCode, Json<ScanDefinitionInfo>), HttpError> {
+    let checked = check_definition(&state, &new).await?;
+    let author = actor(&caller);
+    if !state
+        .db
+        .create_definition(&input(&new, &checked, &author))
+        .await?
+    {
+        return Err(HttpError::new(
+            shared::api::ErrorCode::Conflict,
+            format!(
+                "scan definition '{}' is configured already; PUT changes it",
+                new.name
+            ),
+        ));
+    }
+    state.wake_runner.notify_one();
+    let row = find(&state, &new.name).await?;
+    Ok((StatusCode::CREATED, Json(info(&state, row).await?)))
+}
+
+#[utoipa::path(get, path = "/scan-definitions/{name}", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name")), responses((status = 200, body = ScanDefinitionInfo), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+async fn definition(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<ScanDefinitionInfo>, HttpError> {
+    let row = find(&state, &name).await?;
+    Ok(Json(info(&state, row).await?))
+}
+
+#[utoipa::path(put, path = "/scan-definitions/{name}", tag = "runs", request_body = NewScanDefinition, security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name")), responses((status = 200, description = "A new version (editor)", body = ScanDefinitionInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+async fn update_definition(
+    State(state): State<AppState>,
+    EditorCaller(caller): EditorCaller,
+    Path(name): Path<String>,
+    JsonBody(new): JsonBody<NewScanDefinition>,
+) -> Result<Json<ScanDefinitionInfo>, HttpError> {
+    if new.name != name {
+        return Err(HttpError::bad_request(format!(
+            "name: '{}' differs from the path's '{name}' (results are filed under the name: a \
+             definition is not renamed)",
+            new.name
+        )));
+    }
+    let checked = check_definition(&state, &new).await?;
+    let author = actor(&caller);
+    if state
+        .db
+        .update_definition(&input(&new, &checked, &author))
+        .await?
+        .is_none()
+    {
+        return Err(HttpError::not_found(format!(
+            "no scan definition '{name}' is configured"
+        )));
+    }
+    state.wake_runner.notify_one();
+    let row = find(&state, &name).await?;
+    Ok(Json(info(&state, row).await?))
+}
+
+#[utoipa::path(delete, path = "/scan-definitions/{name}", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name")), responses((status = 200, description = "Its configuration, versions and runs removed (editor); its stored scans stay", body = Removed), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError), (status = 409, description = "A run is executing", body = ApiError)))]
+async fn delete_definition(
+    State(state): State<AppState>,
+    _editor: EditorCaller,
+    Path(name): Path<String>,
+) -> Result<Json<Removed>, HttpError> {
+    let row = find(&state, &name).await?;
+    let (last, _) = state.db.runs_of(row.id, 0, 1).await?;
+    if let Some(run) = last.first()
+        && matches!(run.state.as_str(), "executing" | "cancelationRequested")
+    {
+        return Err(HttpError::new(
+            shared::api::ErrorCode::Conflict,
+            format!(
+                "run {} of '{name}' is executing; cancel it (POST /api/scan-runs/{}/cancel) first",
+                run.id, run.id
+            ),
+        ));
+    }
+    state.db.unconfigure_definition(&name).await?;
+    Ok(Json(Removed {
+        name,
+        removed: true,
+    }))
+}
+
+#[utoipa::path(get, path = "/scan-definitions/{name}/versions", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name")), responses((status = 200, description = "Every version, newest first", body = Vec<ScanDefinitionVersion>), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+async fn versions(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<ScanDefinitionVersion>>, HttpError> {
+    let row = find(&state, &name).await?;
+    let mut list = Vec::new();
+    for (version, author, created_at, body) in state.db.definition_versions(row.id).await? {
+        let definition = serde_json::from_str(&body).map_err(|e| {
+            HttpError::from(crate::storage::StorageError::Corrupt(format!(
+                "version {version} of '{name}': {e}"
+            )))
+        })?;
+        list.push(ScanDefinitionVersion {
+            version,
+            author,
+            created_at: timestamp::format(created_at),
+            definition,
+        });
+    }
+    Ok(Json(list))
+}
+
+#[utoipa::path(get, path = "/scan-definitions/{name}/runs", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name"), PageQuery), responses((status = 200, description = "Its runs, newest first", body = ScanRunList), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+async fn runs(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(name): Path<String>,
+    TypedQuery(p): TypedQuery<PageQuery>,
+) -> Result<Json<ScanRunList>, HttpError> {
+    let (page, size) = page_and_size(&p.page, &p.size, 20, 1, 200)?;
+    let row = find(&state, &name).await?;
+    let (rows, total) = state.db.runs_of(row.id, page, size).await?;
+    Ok(Json(ScanRunList {
+        items: rows.into_iter().map(run_of).collect(),
+        total,
+        page,
+        size,
+    }))
+}
+
+/// Queues a run of `row` now; its id.
+pub(super) async fn queue_run(
+    state: &AppState,
+    row: &DefinitionRow,
+    origin: RunOrigin,
+    requested_by: &str,
+) -> Result<i64, HttpError> {
+    // Whole seconds: Soda Core's `-t` and the results it sends back meet on the same instant.
+    let now = timestamp::now() / 1000 * 1000;
+    let id = state
+        .db
+        .create_run(&NewRun {
+            definition_id: row.id,
+            version: row.version,
+            origin: origin.as_str(),
+            scheduled_for: None,
+            data_timestamp: now,
+            requested_by,
+        })
+        .await?
+        .ok_or_else(|| HttpError::bad_request("the run could not be queued"))?;
+    state.wake_runner.notify_one();
+    tracing::info!(
+        run_id = id,
+        definition = row.name,
+        by = requested_by,
+        "run queued"
+    );
+    Ok(id)
+}
+
+#[utoipa::path(post, path = "/scan-definitions/{name}/runs", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name")), responses((status = 201, description = "Queued (editor): the run, in state queuing", body = ScanRun), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+async fn run_now(
+    State(state): State<AppState>,
+    EditorCaller(caller): EditorCaller,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, Json<ScanRun>), HttpError> {
+    let row = find(&state, &name).await?;
+    let id = queue_run(&state, &row, RunOrigin::Manual, &actor(&caller)).await?;
+    let run = state
+        .db
+        .run(id)
+        .await?
+        .ok_or_else(|| HttpError::not_found(format!("no scan run {id}")))?;
+    Ok((StatusCode::CREATED, Json(run_of(run))))
+}

@@ -1,0 +1,143 @@
+//! The scans Seltzer runs. Every `seltzer serve` process runs a runner: on each tick (or when
+//! woken by a new run) it makes the runs that schedules owe, takes over runs whose process died
+//! (their lease lapsed), and claims queued runs up to its number of workers, each run's data
+//! source allowing. A claimed run is executed by `process`: Soda Core as a child process that
+//! sends its results to this Seltzer through the ordinary ingest, with a key that dies with the
+//! run.
+
+mod process;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore};
+
+use crate::config::RunnerConfig;
+use crate::credentials;
+use crate::schedule::Schedule;
+use crate::secrets::SecretKey;
+use crate::storage::{Database, NewRun, StorageError};
+use crate::timestamp::{self, EpochMillis};
+
+/// What every run of this process shares.
+#[derive(Debug, Clone)]
+pub struct Runner {
+    db: Database,
+    config: Arc<RunnerConfig>,
+    key: Option<SecretKey>,
+    /// Where Soda Core reaches this Seltzer.
+    seltzer: SocketAddr,
+    /// This process, as the runs it holds name it.
+    worker: String,
+    slots: Arc<Semaphore>,
+    wake: Arc<Notify>,
+}
+
+impl Runner {
+    /// `listening`: the address `seltzer serve` listens on (Soda Core posts its results there;
+    /// an unspecified address is reached on the loopback).
+    pub fn new(
+        db: Database,
+        config: Arc<RunnerConfig>,
+        key: Option<SecretKey>,
+        listening: SocketAddr,
+        wake: Arc<Notify>,
+    ) -> Self {
+        let mut seltzer = listening;
+        if seltzer.ip().is_unspecified() {
+            seltzer.set_ip(if seltzer.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
+        }
+        let slots = Arc::new(Semaphore::new(config.workers.max(1)));
+        Self {
+            db,
+            config,
+            key,
+            seltzer,
+            worker: format!("{}-{}", std::process::id(), credentials::random_hex(4)),
+            slots,
+            wake,
+        }
+    }
+
+    /// Starts the loop; it runs until the task is aborted (runs in flight are then taken over
+    /// by the next process once their lease lapses).
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let tick = Duration::from_millis(self.config.tick_ms.max(10));
+            loop {
+                if let Err(e) = self.tick().await {
+                    tracing::warn!("scan runner: {e}");
+                }
+                tokio::select! {
+                    () = self.wake.notified() => {}
+                    () = tokio::time::sleep(tick) => {}
+                }
+            }
+        })
+    }
+
+    async fn tick(&self) -> Result<(), StorageError> {
+        let now = timestamp::now();
+        self.schedule_due(now).await?;
+        for run_id in self.db.take_over_lapsed_runs(now).await? {
+            tracing::warn!(run_id, "scan run failed: its Seltzer process stopped");
+        }
+        while let Ok(permit) = Arc::clone(&self.slots).try_acquire_owned() {
+            let lease_until = timestamp::now() + self.config.lease_ms;
+            let Some(run) = self.db.claim_run(&self.worker, lease_until).await? else {
+                break;
+            };
+            let runner = self.clone();
+            tokio::spawn(async move {
+                let run_id = run.id;
+                if let Err(e) = process::execute(&runner, run).await {
+                    tracing::warn!(run_id, "scan run: {e}");
+                }
+                drop(permit);
+                // A slot is free: look for the next run now.
+                runner.wake.notify_one();
+            });
+        }
+        Ok(())
+    }
+
+    /// Makes the runs that schedules owe: one per definition whose next fire time has come —
+    /// for the latest fire time due, however many passed while no process ran — then moves
+    /// its next fire time on. A run is unique per fire time, so processes ticking together
+    /// make it once.
+    async fn schedule_due(&self, now: EpochMillis) -> Result<(), StorageError> {
+        for definition in self.db.due_definitions(now).await? {
+            let (Some(cron), Some(fire)) = (&definition.cron, definition.next_fire_at) else {
+                continue;
+            };
+            let schedule = match Schedule::parse(cron, definition.timezone.as_deref()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(definition = definition.name, "schedule: {e}");
+                    continue;
+                }
+            };
+            let due = schedule.latest_due(fire - 1, now).unwrap_or(fire);
+            let run = NewRun {
+                definition_id: definition.id,
+                version: definition.version,
+                origin: "schedule",
+                scheduled_for: Some(due),
+                data_timestamp: due,
+                requested_by: "schedule",
+            };
+            if let Some(id) = self.db.create_run(&run).await? {
+                tracing::info!(run_id = id, definition = definition.name, "scheduled run");
+            }
+            self.db
+                .advance_schedule(definition.id, fire, schedule.next_after(now))
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,732 @@
+//! Scans Seltzer runs, against a real `seltzer serve`: secrets stored encrypted and never shown,
+//! data sources and scan definitions checked field by field, runs from queued to their end with
+//! their logs, the child's clean environment, timeouts and cancels that end the whole process
+//! group, schedules that make one run per fire time however many processes tick, runs taken
+//! over when their process dies, and real Soda Core 3.5.6 scanning a DuckDB file.
+//!
+//! Most runs use `tests/data/runner/fake-soda`, a stand-in that does what its checks file's
+//! `# fake:` lines say; the last test runs the real Soda Core.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use server::Database;
+use shared::api::Role;
+
+use crate::support::{
+    RawResponse, RunningServer, TestDb, basic, cached_venv, http_send, on_both_engines,
+};
+
+on_both_engines!(
+    multi_thread: secrets_data_sources_and_definitions_are_checked_and_never_show_a_value,
+    a_run_goes_from_queued_to_its_end_in_a_clean_environment,
+    timeouts_and_cancels_end_the_whole_process_group,
+    a_schedule_catches_up_once_after_downtime,
+    a_run_whose_process_dies_is_taken_over_and_retried,
+    real_soda_core_scans_a_duckdb_file_from_a_definition,
+);
+
+/// 32 bytes (0 to 31), in base64.
+const SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const SECRET_VALUE: &str = "hunter2-very-secret";
+
+fn fake_soda() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/runner/fake-soda")
+}
+
+/// A `seltzer serve` that runs scans, with an admin's and an editor's API key.
+struct Runs {
+    server: RunningServer,
+    db: Database,
+    admin: String,
+    editor: String,
+    viewer: String,
+    _work: tempfile::TempDir,
+}
+
+impl Runs {
+    async fn start(test_db: &TestDb, soda: &Path, extra: &[&str]) -> Self {
+        let db = Database::connect(&test_db.url).await.unwrap();
+        db.migrate().await.unwrap();
+        let key = |role: Role| {
+            let db = db.clone();
+            async move {
+                let k = db.create_api_key(role.as_str(), role).await.unwrap();
+                basic(&k.id, &k.secret)
+            }
+        };
+        let (admin, editor, viewer) = (
+            key(Role::Admin).await,
+            key(Role::Editor).await,
+            key(Role::Viewer).await,
+        );
+        let work = tempfile::tempdir().unwrap();
+        let soda = soda.to_string_lossy().into_owned();
+        let run_dir = work.path().to_string_lossy().into_owned();
+        let mut args = vec![
+            "--soda-v3",
+            soda.as_str(),
+            "--run-tick-ms",
+            "100",
+            "--run-lease-ms",
+            "1500",
+            "--run-dir",
+            run_dir.as_str(),
+        ];
+        args.extend_from_slice(extra);
+        let server = RunningServer::start_with_env(
+            &test_db.url,
+            &args,
+            &[
+                ("SELTZER_SECRET_KEY", SECRET_KEY),
+                ("SELTZER_TEST_WAREHOUSE_USER", "ada"),
+            ],
+        );
+        Self {
+            server,
+            db,
+            admin,
+            editor,
+            viewer,
+            _work: work,
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, auth: &str, body: Option<Value>) -> RawResponse {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        http_send(
+            &self.server.addr,
+            method,
+            path,
+            &[
+                ("Authorization", auth),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        )
+    }
+
+    /// The fake data source `shop` and a definition `name` with these checks.
+    fn define(&self, name: &str, checks: &str, extra: &Value) {
+        if self
+            .call("GET", "/api/data-sources/shop", &self.viewer, None)
+            .status
+            == 404
+        {
+            let secret = self.call(
+                "POST",
+                "/api/secrets",
+                &self.admin,
+                Some(json!({"name": "warehouse-password", "value": SECRET_VALUE})),
+            );
+            assert_eq!(secret.status, 201, "{:?}", secret.json_or_null());
+            let source = self.call(
+                "POST",
+                "/api/data-sources",
+                &self.admin,
+                Some(json!({"name": "shop", "type": "duckdb",
+                            "configuration": "path: /nowhere/shop.duckdb\n\
+                                              password: ${secret:warehouse-password}\n\
+                                              user: ${env:SELTZER_TEST_WAREHOUSE_USER}\n",
+                            "maxConcurrent": 2})),
+            );
+            assert_eq!(source.status, 201, "{:?}", source.json_or_null());
+        }
+        let mut body = json!({"name": name, "dataSource": "shop", "checks": checks});
+        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+            body[k] = v;
+        }
+        let created = self.call("POST", "/api/scan-definitions", &self.editor, Some(body));
+        assert_eq!(created.status, 201, "{:?}", created.json_or_null());
+    }
+
+    fn run_now(&self, name: &str) -> i64 {
+        let run = self.call(
+            "POST",
+            &format!("/api/scan-definitions/{}/runs", name.replace(' ', "%20")),
+            &self.editor,
+            None,
+        );
+        assert_eq!(run.status, 201, "{:?}", run.json_or_null());
+        assert_eq!(run.json()["state"], "queuing");
+        run.json()["id"].as_i64().unwrap()
+    }
+
+    fn run(&self, id: i64) -> Value {
+        let run = self.call("GET", &format!("/api/scan-runs/{id}"), &self.viewer, None);
+        assert_eq!(run.status, 200);
+        run.json()
+    }
+
+    /// Polls the run until its state is one of `states`.
+    fn wait_for(&self, id: i64, states: &[&str]) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let run = self.run(id);
+            if states.iter().any(|s| run["state"] == *s) {
+                return run;
+            }
+            assert!(Instant::now() < deadline, "run {id} stayed {run}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_for_end(&self, id: i64) -> Value {
+        self.wait_for(
+            id,
+            &[
+                "canceled",
+                "timedOut",
+                "failed",
+                "completedWithErrors",
+                "completedWithFailures",
+                "completedWithWarnings",
+                "completed",
+            ],
+        )
+    }
+
+    /// Every line of the run's log, read page by page as the dashboard follows it.
+    fn log(&self, id: i64) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self
+                .call(
+                    "GET",
+                    &format!("/api/scan-runs/{id}/logs?after={after}&limit=50"),
+                    &self.viewer,
+                    None,
+                )
+                .json();
+            let got = page["lines"].as_array().unwrap().clone();
+            for line in &got {
+                lines.push(format!(
+                    "{}: {}",
+                    line["stream"].as_str().unwrap(),
+                    line["line"].as_str().unwrap()
+                ));
+            }
+            after = page["next"].as_i64().unwrap();
+            if got.is_empty() {
+                return lines;
+            }
+        }
+    }
+}
+
+fn alive(pid: &str) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
+}
+
+async fn secrets_data_sources_and_definitions_are_checked_and_never_show_a_value(test_db: TestDb) {
+    let r = Runs::start(&test_db, &fake_soda(), &[]).await;
+    // Secrets: admins only, stored sealed, listed without values, a second POST replaces.
+    let refused = r.call(
+        "POST",
+        "/api/secrets",
+        &r.editor,
+        Some(json!({"name": "pw", "value": SECRET_VALUE})),
+    );
+    assert_eq!(refused.status, 403);
+    let bad = r.call(
+        "POST",
+        "/api/secrets",
+        &r.admin,
+        Some(json!({"name": "no spaces", "value": "x"})),
+    );
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["message"].as_str().unwrap().starts_with("name:"));
+    r.define(
+        "checked",
+        "checks for orders:\n  - row_count > 0\n",
+        &json!({}),
+    );
+    let again = r.call(
+        "POST",
+        "/api/secrets",
+        &r.admin,
+        Some(json!({"name": "warehouse-password", "value": SECRET_VALUE})),
+    );
+    assert_eq!(again.status, 200);
+    let listed = r.call("GET", "/api/secrets", &r.admin, None);
+    assert!(!listed.text().contains(SECRET_VALUE));
+    assert_eq!(listed.json()[0]["name"], "warehouse-password");
+    let stored: Vec<(String, String)> = sqlx::query_as("SELECT nonce, ciphertext FROM secrets")
+        .fetch_all(r.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        stored
+            .iter()
+            .all(|(n, c)| !n.contains("hunter2") && !c.contains("hunter2"))
+    );
+    // The data source says which references it holds, never a value.
+    let source = r
+        .call("GET", "/api/data-sources/shop", &r.viewer, None)
+        .json();
+    assert_eq!(
+        source["references"],
+        json!([
+            "secret:warehouse-password",
+            "env:SELTZER_TEST_WAREHOUSE_USER"
+        ])
+    );
+    for (body, says) in [
+        (
+            json!({"name": "x", "type": "duckdb", "configuration": "password: ${secret:nope}"}),
+            "${secret:nope} is not a stored secret",
+        ),
+        (
+            json!({"name": "x", "type": "duckdb", "configuration": "- a list"}),
+            "configuration: must be the connection properties",
+        ),
+        (
+            json!({"name": "x", "type": "duck db", "configuration": "path: a"}),
+            "type must be",
+        ),
+        (
+            json!({"name": "x", "type": "duckdb", "configuration": "path: a", "maxConcurrent": 0}),
+            "maxConcurrent",
+        ),
+    ] {
+        let answer = r.call("POST", "/api/data-sources", &r.admin, Some(body));
+        assert_eq!(answer.status, 400, "{says}");
+        let message = answer.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(says), "{message}");
+    }
+    // Definitions: each field checked, named in the answer.
+    for (body, says) in [
+        (
+            json!({"name": "d", "dataSource": "elsewhere", "checks": "checks for t:\n  - row_count > 0"}),
+            "dataSource: 'elsewhere' is not a configured data source",
+        ),
+        (
+            json!({"name": "d", "dataSource": "shop", "checks": "checks for t:\n  - row_count >"}),
+            "checks: line 2",
+        ),
+        (
+            json!({"name": "d", "dataSource": "shop", "checks": "checks for t:\n  - row_count > 0",
+                   "schedule": {"cron": "0 6 * *"}}),
+            "schedule.cron",
+        ),
+        (
+            json!({"name": "d", "dataSource": "shop", "checks": "checks for t:\n  - row_count > 0",
+                   "schedule": {"cron": "0 6 * * *", "timezone": "Mars/Olympus"}}),
+            "schedule.timezone",
+        ),
+        (
+            json!({"name": "d", "dataSource": "shop", "checks": "checks for t:\n  - row_count > 0",
+                   "timeoutSeconds": 0}),
+            "timeoutSeconds",
+        ),
+        (
+            json!({"name": "d", "dataSource": "shop", "checks": "checks for t:\n  - row_count > 0",
+                   "engine": "v5"}),
+            "engine",
+        ),
+    ] {
+        let answer = r.call("POST", "/api/scan-definitions", &r.editor, Some(body));
+        assert_eq!(answer.status, 400, "{says}");
+        let message = answer.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(says), "{message}");
+    }
+    // A schedule shows its next five fire times, in the zone; an edit is a new version.
+    let scheduled = json!({"name": "checked", "dataSource": "shop",
+                           "checks": "checks for orders:\n  - row_count > 1\n",
+                           "schedule": {"cron": "30 6 * * 1-5", "timezone": "Europe/Amsterdam"}});
+    let changed = r.call(
+        "PUT",
+        "/api/scan-definitions/checked",
+        &r.editor,
+        Some(scheduled),
+    );
+    assert_eq!(changed.status, 200, "{:?}", changed.json_or_null());
+    let info = changed.json();
+    assert_eq!(info["version"], 2);
+    let times = info["nextFireTimes"].as_array().unwrap();
+    assert_eq!(times.len(), 5);
+    for t in times {
+        // 06:30 in Amsterdam is 05:30 or 04:30 UTC.
+        let t = t.as_str().unwrap();
+        assert!(
+            t.ends_with("T05:30:00Z") || t.ends_with("T04:30:00Z"),
+            "{t}"
+        );
+    }
+    let versions = r
+        .call(
+            "GET",
+            "/api/scan-definitions/checked/versions",
+            &r.viewer,
+            None,
+        )
+        .json();
+    assert_eq!(versions[0]["version"], 2);
+    assert_eq!(
+        versions[1]["definition"]["checks"],
+        "checks for orders:\n  - row_count > 0\n"
+    );
+    // The data source cannot go while a definition runs on it; viewers cannot run.
+    let in_use = r.call("DELETE", "/api/data-sources/shop", &r.admin, None);
+    assert_eq!(in_use.status, 409);
+    assert!(in_use.text().contains("checked"));
+    let viewer_run = r.call(
+        "POST",
+        "/api/scan-definitions/checked/runs",
+        &r.viewer,
+        None,
+    );
+    assert_eq!(viewer_run.status, 403);
+}
+
+async fn a_run_goes_from_queued_to_its_end_in_a_clean_environment(test_db: TestDb) {
+    let r = Runs::start(&test_db, &fake_soda(), &[]).await;
+    r.define(
+        "nightly orders",
+        "# fake: echo hello from the scan\n# fake: env\n# fake: config\n# fake: exit 3\n\
+         checks for orders:\n  - row_count > 0\n",
+        &json!({"variables": {"region": "eu"}}),
+    );
+    let id = r.run_now("nightly orders");
+    let run = r.wait_for_end(id);
+    // It sent no results: failed, the exit code said.
+    assert_eq!(run["state"], "failed", "{run}");
+    assert_eq!(run["exitCode"], 3);
+    assert_eq!(run["error"], "Soda Core sent no results (exit code 3)");
+    assert_eq!(run["origin"], "manual");
+    assert!(run["requestedBy"].as_str().unwrap().starts_with("API key "));
+    let log = r.log(id);
+    let text = log.join("\n");
+    assert!(text.contains("stdout: hello from the scan"), "{text}");
+    // Soda Core got the definition's name, its data timestamp, variables, and a stable file.
+    let started = log
+        .iter()
+        .find(|l| l.starts_with("stdout: fake soda: scan"))
+        .unwrap();
+    assert!(started.contains("-d shop"), "{started}");
+    assert!(started.contains("-s nightly orders"), "{started}");
+    assert!(started.contains("-v region=eu"), "{started}");
+    assert!(started.ends_with("nightly_orders.yml"), "{started}");
+    let timestamp = run["dataTimestamp"]
+        .as_str()
+        .unwrap()
+        .replace('Z', "+00:00");
+    assert!(started.contains(&format!("-t {timestamp}")), "{started}");
+    // Only what it needs in its environment; the references resolved and masked in the log.
+    let env: Vec<&str> = log
+        .iter()
+        .filter_map(|l| l.strip_prefix("stdout: env: "))
+        .map(|l| l.split('=').next().unwrap())
+        .collect();
+    assert_eq!(
+        env,
+        [
+            "HOME",
+            "LANG",
+            "PATH",
+            "PWD",
+            "PYTHONUNBUFFERED",
+            "SELTZER_REFERENCE_0",
+            "SELTZER_REFERENCE_1",
+            "SHLVL",
+            "_"
+        ],
+        "{text}"
+    );
+    // Environment references are masked as well: they often hold passwords too.
+    assert!(text.contains("env: SELTZER_REFERENCE_0=***"), "{text}");
+    assert!(text.contains("env: SELTZER_REFERENCE_1=***"), "{text}");
+    assert!(!text.contains(SECRET_VALUE), "{text}");
+    // The configuration holds the references' variables, Seltzer as Soda Cloud and a masked
+    // key; telemetry is off in its home.
+    assert!(
+        text.contains("config:   password: ${ SELTZER_REFERENCE_0 }"),
+        "{text}"
+    );
+    assert!(text.contains("config:   type: duckdb"), "{text}");
+    assert!(text.contains("config:   scheme: http"), "{text}");
+    assert!(text.contains("config:   api_key_secret: ***"), "{text}");
+    assert!(text.ends_with("seltzer: ended: failed"), "{text}");
+    // Its key died with it; it is not among the keys people manage.
+    let keys: Vec<(Option<i64>,)> =
+        sqlx::query_as("SELECT revoked_at FROM api_keys WHERE run_id IS NOT NULL")
+            .fetch_all(r.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0].0.is_some());
+    let listed = r.call("GET", "/api/admin/api-keys", &r.admin, None);
+    assert!(!listed.text().contains("scan run"), "{}", listed.text());
+    // Its working folder is gone.
+    assert_eq!(std::fs::read_dir(r._work.path()).unwrap().count(), 0);
+    // The definition names its last run; the list pages them.
+    let definition = r
+        .call(
+            "GET",
+            "/api/scan-definitions/nightly%20orders",
+            &r.viewer,
+            None,
+        )
+        .json();
+    assert_eq!(definition["lastRun"]["id"], id);
+    let runs = r
+        .call(
+            "GET",
+            "/api/scan-definitions/nightly%20orders/runs",
+            &r.viewer,
+            None,
+        )
+        .json();
+    assert_eq!(runs["total"], 1);
+}
+
+async fn timeouts_and_cancels_end_the_whole_process_group(test_db: TestDb) {
+    let r = Runs::start(&test_db, &fake_soda(), &["--run-workers", "1"]).await;
+    let stubborn = "# fake: ignore-term\n# fake: child\n# fake: sleep 300\n\
+                    checks for orders:\n  - row_count > 0\n";
+    r.define("stubborn", stubborn, &json!({"timeoutSeconds": 1}));
+    let id = r.run_now("stubborn");
+    let run = r.wait_for_end(id);
+    assert_eq!(run["state"], "timedOut", "{run}");
+    assert_eq!(run["error"], "timed out after 1 s");
+    let log = r.log(id);
+    let child = log
+        .iter()
+        .find_map(|l| l.strip_prefix("stdout: child "))
+        .expect("the fake started a child")
+        .to_owned();
+    assert!(!alive(&child), "the scan's child process outlived the run");
+
+    // Canceled while executing: the group ends, the run says so. A second run waits queued
+    // (one worker) and is canceled at once.
+    r.define(
+        "long",
+        "# fake: child\n# fake: sleep 300\nchecks for orders:\n  - row_count > 0\n",
+        &json!({}),
+    );
+    let long = r.run_now("long");
+    r.wait_for(long, &["executing"]);
+    let queued = r.run_now("long");
+    let canceled = r.call(
+        "POST",
+        &format!("/api/scan-runs/{queued}/cancel"),
+        &r.editor,
+        None,
+    );
+    assert_eq!(canceled.json()["state"], "canceled");
+    // Wait for the child to be started before canceling, so its end can be checked.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let child = loop {
+        if let Some(c) = r
+            .log(long)
+            .iter()
+            .find_map(|l| l.strip_prefix("stdout: child ").map(str::to_owned))
+        {
+            break c;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the fake never started its child"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let asked = r.call(
+        "POST",
+        &format!("/api/scan-runs/{long}/cancel"),
+        &r.editor,
+        None,
+    );
+    assert_eq!(asked.status, 200);
+    assert_eq!(asked.json()["state"], "cancelationRequested");
+    let run = r.wait_for_end(long);
+    assert_eq!(run["state"], "canceled", "{run}");
+    assert!(!alive(&child), "the canceled scan's child process lives on");
+    // A finished run cannot be canceled, as in Soda Cloud.
+    let over = r.call(
+        "POST",
+        &format!("/api/scan-runs/{long}/cancel"),
+        &r.editor,
+        None,
+    );
+    assert_eq!(over.status, 400);
+    assert!(over.text().contains("is over"), "{}", over.text());
+}
+
+async fn a_schedule_catches_up_once_after_downtime(test_db: TestDb) {
+    let r = Runs::start(&test_db, &fake_soda(), &[]).await;
+    r.define(
+        "hourly",
+        "# fake: echo scheduled\nchecks for orders:\n  - row_count > 0\n",
+        &json!({"schedule": {"cron": "0 * * * *"}}),
+    );
+    // As if no Seltzer had run for three hours: the fire time three hours ago is due, and
+    // so are the two since. One run, for the latest.
+    let now = server::timestamp::now();
+    let hour = 3_600_000;
+    let three_hours_ago = now - now % hour - 2 * hour;
+    sqlx::query("UPDATE scan_definitions SET next_fire_at = $1 WHERE name = 'hourly'")
+        .bind(three_hours_ago)
+        .execute(r.db.pool())
+        .await
+        .unwrap();
+    // A second process on the same database ticks too (on SQLite as well: its runs are
+    // serialized by the database like any writer's).
+    let second = RunningServer::start_with_env(
+        &test_db.url,
+        &[
+            "--soda-v3",
+            fake_soda().to_str().unwrap(),
+            "--run-tick-ms",
+            "100",
+        ],
+        &[("SELTZER_SECRET_KEY", SECRET_KEY)],
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let runs = loop {
+        let list = r
+            .call("GET", "/api/scan-definitions/hourly/runs", &r.viewer, None)
+            .json();
+        if list["total"] == 1 {
+            break list;
+        }
+        assert!(Instant::now() < deadline, "{list}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_millis(1000));
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scan_runs")
+        .fetch_one(r.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        total, 1,
+        "one catch-up run, not one per missed hour or process"
+    );
+    let run = &runs["items"][0];
+    assert_eq!(run["origin"], "schedule");
+    let latest = server::timestamp::format(now - now % hour);
+    assert_eq!(run["scheduledFor"], latest.as_str());
+    assert_eq!(run["dataTimestamp"], latest.as_str());
+    // The next fire time is the next hour.
+    let next: i64 =
+        sqlx::query_scalar("SELECT next_fire_at FROM scan_definitions WHERE name = 'hourly'")
+            .fetch_one(r.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(next, now - now % hour + hour);
+    drop(second);
+}
+
+async fn a_run_whose_process_dies_is_taken_over_and_retried(test_db: TestDb) {
+    let mut r = Runs::start(&test_db, &fake_soda(), &[]).await;
+    r.define(
+        "fragile",
+        "# fake: sleep 2\n# fake: echo done\nchecks for orders:\n  - row_count > 0\n",
+        &json!({"maxAttempts": 2}),
+    );
+    let id = r.run_now("fragile");
+    r.wait_for(id, &["executing"]);
+    // `kill -9`: no shutdown, no last words; its lease (1.5 s) runs out.
+    r.server.child.kill().unwrap();
+    r.server.child.wait().unwrap();
+    r.server = RunningServer::start_with_env(
+        &test_db.url,
+        &[
+            "--soda-v3",
+            fake_soda().to_str().unwrap(),
+            "--run-tick-ms",
+            "100",
+            "--run-lease-ms",
+            "1500",
+        ],
+        &[
+            ("SELTZER_SECRET_KEY", SECRET_KEY),
+            ("SELTZER_TEST_WAREHOUSE_USER", "ada"),
+        ],
+    );
+    let run = r.wait_for_end(id);
+    assert_eq!(run["attempt"], 2, "{run}");
+    assert_eq!(run["state"], "failed", "{run}");
+    assert_eq!(run["error"], "Soda Core sent no results (exit code 0)");
+    let log = r.log(id).join("\n");
+    assert!(
+        log.contains(
+            "attempt 1 lost its Seltzer process (no heartbeat); queued again as attempt 2"
+        ),
+        "{log}"
+    );
+    assert!(log.contains("seltzer: attempt 2 of 'fragile'"), "{log}");
+    assert!(log.contains("stdout: done"), "{log}");
+}
+
+/// A DuckDB file made from the fixture's `create_db.sql` with the virtualenv's duckdb.
+fn shop_database(venv: &Path, dir: &Path) -> PathBuf {
+    let path = dir.join("shop.duckdb");
+    let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/soda-client/create_db.sql");
+    let status = std::process::Command::new(venv.join("bin/python"))
+        .args([
+            "-c",
+            "import sys, duckdb; c = duckdb.connect(sys.argv[1]); \
+             c.execute(open(sys.argv[2]).read()); c.close()",
+        ])
+        .arg(&path)
+        .arg(sql)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    path
+}
+
+async fn real_soda_core_scans_a_duckdb_file_from_a_definition(test_db: TestDb) {
+    let Some(venv) = cached_venv("SELTZER_SODA_VENV", "soda-core-3.5.6", "soda") else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let database = shop_database(&venv, data.path());
+    let r = Runs::start(&test_db, &venv.join("bin/soda"), &[]).await;
+    let source = r.call(
+        "POST",
+        "/api/data-sources",
+        &r.admin,
+        Some(json!({"name": "shop", "type": "duckdb",
+                    "configuration": format!("path: {}\n", database.display())})),
+    );
+    assert_eq!(source.status, 201, "{:?}", source.json_or_null());
+    let checks = "checks for customers:\n  - row_count > 0\n  - missing_count(email) = 0\n";
+    let created = r.call(
+        "POST",
+        "/api/scan-definitions",
+        &r.editor,
+        Some(json!({"name": "customers daily", "dataSource": "shop", "checks": checks})),
+    );
+    assert_eq!(created.status, 201, "{:?}", created.json_or_null());
+    let id = r.run_now("customers daily");
+    let run = r.wait_for_end(id);
+    let log = r.log(id).join("\n");
+    // One email is missing: the results say it, and they decide the state.
+    assert_eq!(run["state"], "completedWithFailures", "{run}\n{log}");
+    assert!(run["error"].is_null(), "{run}");
+    let scan_id = run["scanId"].as_i64().expect("the run's scan");
+    let scan = r.call("GET", &format!("/api/scans/{scan_id}"), &r.viewer, None);
+    assert_eq!(scan.status, 200);
+    let scan = scan.json();
+    assert_eq!(scan["scan"]["definition"], "customers daily", "{scan}");
+    let outcomes: Vec<&str> = scan["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["outcome"].as_str().unwrap_or("none"))
+        .collect();
+    assert_eq!(outcomes.len(), 2, "{scan}");
+    assert!(
+        outcomes.contains(&"fail") && outcomes.contains(&"pass"),
+        "{outcomes:?}"
+    );
+    assert!(log.contains("stdout: "), "{log}");
+    // Soda Core's usage report stayed off.
+    assert!(!log.contains("collect.soda.io"), "{log}");
+}

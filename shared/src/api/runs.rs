@@ -1,0 +1,317 @@
+//! Scans Seltzer runs itself: secrets (write-only), data sources with the Soda configuration of
+//! their warehouse, scan definitions (checks, data source, schedule) and their runs, in Soda
+//! Cloud's scan states.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/secrets`: stored encrypted; no answer ever shows the value again. A data source's
+/// configuration refers to it as `${secret:NAME}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewSecret {
+    /// Letters, digits, `_` and `-`, at most 100.
+    pub name: String,
+    pub value: String,
+}
+
+/// A stored secret: its name and times, never its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SecretInfo {
+    pub name: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `POST /api/data-sources`, `PUT /api/data-sources/{name}`: how Soda Core connects to a
+/// warehouse. `name` is the data source's name in scans (`soda scan -d NAME`), so results of
+/// runs and of pushed scans meet on the same datasets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewDataSource {
+    pub name: String,
+    /// Soda's data source type: `duckdb`, `postgres`, `snowflake`…
+    #[serde(rename = "type")]
+    pub source_type: String,
+    /// The connection properties as YAML (what goes under `data_source NAME:` besides
+    /// `type`). Secrets as `${secret:NAME}` (stored in Seltzer) or `${env:NAME}` (Seltzer's
+    /// environment), resolved only when a scan starts.
+    pub configuration: String,
+    /// Scans of this data source at once, across every Seltzer process: 1 to 20 (default 1).
+    #[serde(default)]
+    pub max_concurrent: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DataSourceInfo {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub source_type: String,
+    /// As written: references, never secret values.
+    pub configuration: String,
+    pub max_concurrent: i64,
+    /// The secrets and environment variables it refers to.
+    pub references: Vec<String>,
+    pub configured_at: String,
+}
+
+/// The Soda Core a definition runs with: 3.5.6 (`soda scan` on a checks file) or 4.x (`soda
+/// contract verify` on a contract).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    #[default]
+    V3,
+    V4,
+}
+
+impl Engine {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::V3 => "v3",
+            Self::V4 => "v4",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::V3, Self::V4]
+            .into_iter()
+            .find(|e| e.as_str() == text)
+    }
+}
+
+/// When a definition runs by itself: a 5-field cron expression (minute hour day-of-month month
+/// day-of-week, Vixie cron's rules) read in an IANA time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScanSchedule {
+    pub cron: String,
+    /// e.g. `Europe/Amsterdam`; `UTC` when left out.
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+/// `POST /api/scan-definitions`, `PUT /api/scan-definitions/{name}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewScanDefinition {
+    /// Soda's scan definition name (`soda scan -s NAME`): results are filed under it.
+    pub name: String,
+    /// A configured data source.
+    pub data_source: String,
+    #[serde(default)]
+    pub engine: Engine,
+    /// The SodaCL checks file (v3) or the contract (v4), as YAML.
+    pub checks: String,
+    /// Soda variables (`-v NAME=VALUE`).
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    #[serde(default)]
+    pub schedule: Option<ScanSchedule>,
+    /// A run taking longer is ended as `timedOut`: 1 to 86,400 seconds (default 7,200).
+    #[serde(default)]
+    pub timeout_seconds: Option<i64>,
+    /// Attempts of a run whose Seltzer process died under it: 1 to 10 (default 1).
+    #[serde(default)]
+    pub max_attempts: Option<i64>,
+    /// A paused definition's schedule creates no runs; runs on demand still work.
+    #[serde(default)]
+    pub paused: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ScanDefinitionInfo {
+    pub id: i64,
+    pub definition: NewScanDefinition,
+    /// Edits so far: 1 for a new definition; each run records the version it ran.
+    pub version: i64,
+    /// The next five fire times (RFC 3339, UTC); empty without a schedule or while paused.
+    pub next_fire_times: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_run: Option<ScanRun>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ScanDefinitionVersion {
+    pub version: i64,
+    pub author: String,
+    pub created_at: String,
+    pub definition: NewScanDefinition,
+}
+
+/// Soda Cloud's scan states (`ScanStateDTO`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum RunState {
+    /// Waiting for a runner (or for its data source's limit).
+    Queuing,
+    Executing,
+    /// Cancel asked while executing: the process group is being ended.
+    CancelationRequested,
+    Canceled,
+    TimedOut,
+    /// Ended without results: Soda Core could not run, or its runner died.
+    Failed,
+    CompletedWithErrors,
+    CompletedWithFailures,
+    CompletedWithWarnings,
+    Completed,
+}
+
+impl RunState {
+    pub const ALL: [Self; 10] = [
+        Self::Queuing,
+        Self::Executing,
+        Self::CancelationRequested,
+        Self::Canceled,
+        Self::TimedOut,
+        Self::Failed,
+        Self::CompletedWithErrors,
+        Self::CompletedWithFailures,
+        Self::CompletedWithWarnings,
+        Self::Completed,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queuing => "queuing",
+            Self::Executing => "executing",
+            Self::CancelationRequested => "cancelationRequested",
+            Self::Canceled => "canceled",
+            Self::TimedOut => "timedOut",
+            Self::Failed => "failed",
+            Self::CompletedWithErrors => "completedWithErrors",
+            Self::CompletedWithFailures => "completedWithFailures",
+            Self::CompletedWithWarnings => "completedWithWarnings",
+            Self::Completed => "completed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether the run is over.
+    pub const fn is_final(self) -> bool {
+        !matches!(
+            self,
+            Self::Queuing | Self::Executing | Self::CancelationRequested
+        )
+    }
+}
+
+/// What started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum RunOrigin {
+    /// Its definition's schedule.
+    Schedule,
+    /// "Run now" on the dashboard or Seltzer's API.
+    Manual,
+    /// Soda Cloud's `POST /api/v1/scans`.
+    Api,
+}
+
+impl RunOrigin {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Schedule => "schedule",
+            Self::Manual => "manual",
+            Self::Api => "api",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Schedule, Self::Manual, Self::Api]
+            .into_iter()
+            .find(|o| o.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ScanRun {
+    pub id: i64,
+    pub definition: String,
+    /// The definition's version it ran.
+    pub version: i64,
+    pub origin: RunOrigin,
+    /// The fire time of a scheduled run.
+    pub scheduled_for: Option<String>,
+    /// The data timestamp Soda Core was given (`-t`): a retry overwrites its attempt's results.
+    pub data_timestamp: String,
+    pub state: RunState,
+    pub attempt: i64,
+    pub exit_code: Option<i64>,
+    /// Why it failed, timed out or was canceled.
+    pub error: Option<String>,
+    /// The scan its results were stored as.
+    pub scan_id: Option<i64>,
+    pub requested_by: String,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+}
+
+/// `GET /api/scan-definitions/{name}/runs`, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ScanRunList {
+    pub items: Vec<ScanRun>,
+    pub total: i64,
+    pub page: i64,
+    pub size: i64,
+}
+
+/// One line Soda Core printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RunLogLine {
+    pub seq: i64,
+    pub at: String,
+    /// `stdout`, `stderr`, or `seltzer` (what the runner itself says).
+    pub stream: String,
+    pub line: String,
+}
+
+/// `GET /api/scan-runs/{id}/logs?after=SEQ`: the lines after `after`, for following a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RunLogs {
+    pub run_id: i64,
+    pub lines: Vec<RunLogLine>,
+    /// Ask again with `after` = this for the next lines.
+    pub next: i64,
+    /// The run is over: no line will follow.
+    pub finished: bool,
+}
+
+/// `DELETE` answers: what was removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Removed {
+    pub name: String,
+    pub removed: bool,
+}
