@@ -579,15 +579,16 @@ async fn runs(
     }))
 }
 
-/// Queues a run of `row` now; its id.
+/// Queues a run of `row` now, its results at `data_timestamp` (now when `None`); its id.
 pub(super) async fn queue_run(
     state: &AppState,
     row: &DefinitionRow,
     origin: RunOrigin,
     requested_by: &str,
+    data_timestamp: Option<timestamp::EpochMillis>,
 ) -> Result<i64, HttpError> {
     // Whole seconds: Soda Core's `-t` and the results it sends back meet on the same instant.
-    let now = timestamp::now() / 1000 * 1000;
+    let now = data_timestamp.unwrap_or_else(timestamp::now) / 1000 * 1000;
     let id = state
         .db
         .create_run(&NewRun {
@@ -617,7 +618,7 @@ async fn run_now(
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<ScanRun>), HttpError> {
     let row = find(&state, &name).await?;
-    let id = queue_run(&state, &row, RunOrigin::Manual, &actor(&caller)).await?;
+    let id = queue_run(&state, &row, RunOrigin::Manual, &actor(&caller), None).await?;
     let run = state
         .db
         .run(id)

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::Value;
-use shared::api::ApiError;
+use shared::api::{ApiError, ScanDeleted};
 use shared::api::{
     CheckOutcome, OutcomeCounts, ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog,
     VerifiedContract,
@@ -15,7 +15,7 @@ use shared::sodacl::units::value_unit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::Caller;
+use super::auth::{Caller, EditorCaller};
 use super::extract::{TypedQuery, paging, param};
 use super::{AppState, HttpError};
 use crate::storage::{ScanFilter, ScanRow};
@@ -24,7 +24,7 @@ use crate::timestamp;
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
-        .routes(routes!(detail))
+        .routes(routes!(detail, delete))
 }
 
 fn item(s: &ScanRow) -> ScanListItem {
@@ -188,4 +188,20 @@ async fn detail(
         log_offset,
         contract,
     }))
+}
+
+/// Deletes a stored scan (editors); checks and datasets fall back to the remaining scans.
+#[utoipa::path(delete, path = "/scans/{scanId}", tag = "scans", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = i64, Path, description = "Scan id")), responses((status = 200, description = "Deleted; checks and datasets fall back to the remaining scans", body = ScanDeleted), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+async fn delete(
+    State(state): State<AppState>,
+    EditorCaller(caller): EditorCaller,
+    Path(id): Path<String>,
+) -> Result<Json<ScanDeleted>, HttpError> {
+    let not_found = || HttpError::not_found(format!("no scan with id '{id}'"));
+    let scan_id: i64 = id.parse().map_err(|_| not_found())?;
+    if !state.db.delete_scan(scan_id).await? {
+        return Err(not_found());
+    }
+    tracing::info!(scan_id, by = ?caller.email.or(caller.api_key_id), "scan deleted");
+    Ok(Json(ScanDeleted { id, deleted: true }))
 }

@@ -1,10 +1,17 @@
 //! The subset of Soda Cloud's public API v1 that Seltzer can answer: same paths, parameters,
 //! paging and field names (`reference/soda-cloud-public-api-v1.yaml`), so scripts written
 //! against Soda Cloud work here. Authentication: HTTP Basic with an API key, or a session.
+//!
+//! A scan id is a stored scan's number, or `run-N` for a run Seltzer executes (started with
+//! `POST /api/v1/scans`, a schedule or "Run now"): its state walks Soda Cloud's states, and its
+//! checks are those of the scan its results became. `DELETE` cancels, as in Soda Cloud: a
+//! queued or executing run; a finished scan answers 400 (stored scans are deleted with
+//! `DELETE /api/scans/{scanId}`).
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header::HOST};
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header::HOST};
+use axum::{Json, http::header::LOCATION};
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -13,15 +20,18 @@ use serde_json::Value;
 use shared::api::{
     ApiError, V1Check, V1CheckDataset, V1ChecksQuery, V1DataSource, V1Dataset, V1DatasetsQuery,
     V1Group, V1IncidentRef, V1Page, V1PageQuery, V1ResultValue, V1Scan, V1ScanCheck,
-    V1ScanDefinition, V1ScanDeleted, V1ScanLog, V1TestLogin,
+    V1ScanDefinition, V1ScanLog, V1ScanRequest, V1TestLogin,
 };
 
-use super::auth::Caller;
+use super::auth::{Caller, EditorCaller};
 use super::extract::{TypedQuery, page_and_size, param};
+use super::scan_definitions::queue_run;
+use super::scan_runs::{actor, cancel_run, find_run};
 use super::{AppState, HttpError};
-use shared::api::Role;
 
-use crate::storage::{CheckSelection, CheckSummary, DatasetFilter, DatasetSummary, ScanDetail};
+use crate::storage::{
+    CheckSelection, CheckSummary, DatasetFilter, DatasetSummary, RunRow, ScanDetail,
+};
 use crate::timestamp;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -29,8 +39,112 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(test_login))
         .routes(routes!(checks))
         .routes(routes!(datasets))
-        .routes(routes!(scan, delete_scan))
+        .routes(routes!(start_scan))
+        .routes(routes!(scan, cancel_scan))
         .routes(routes!(scan_logs))
+}
+
+/// The run a `run-N` scan id names, if it names one.
+fn run_number(id: &str) -> Option<&str> {
+    id.strip_prefix("run-")
+}
+
+fn checks_of(scan: Option<&ScanDetail>) -> Vec<V1ScanCheck> {
+    scan.map(|s| {
+        s.checks
+            .iter()
+            .map(|(id, outcome)| V1ScanCheck {
+                id: id.to_string(),
+                evaluation_status: outcome.as_deref().unwrap_or("notEvaluated").to_owned(),
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// A run as Soda Cloud's scan status: its state, times, and its stored scan's checks.
+async fn run_status(
+    state: &AppState,
+    headers: &HeaderMap,
+    run: RunRow,
+) -> Result<V1Scan, HttpError> {
+    let scan = match run.scan_id {
+        Some(id) => state.db.scan(id).await?,
+        None => None,
+    };
+    let count = |f: fn(&ScanDetail) -> i64| scan.as_ref().map_or(0, f);
+    Ok(V1Scan {
+        id: format!("run-{}", run.id),
+        scan_definition: V1ScanDefinition {
+            id: run.definition_id.to_string(),
+            name: run.definition.clone(),
+        },
+        state: run.state.clone(),
+        created: timestamp::format(run.created_at),
+        submitted: timestamp::format(run.created_at),
+        started: run.started_at.map(timestamp::format),
+        ended: run.ended_at.map(timestamp::format),
+        scan_time: timestamp::format(run.data_timestamp),
+        errors: count(|s| s.error_count),
+        failures: count(|s| s.fail_count),
+        warnings: count(|s| s.warn_count),
+        checks: checks_of(scan.as_ref()),
+        cloud_url: format!("{}/runs/{}", origin(headers), run.id),
+    })
+}
+
+/// Runs a scan definition now, as Soda Cloud's agent would: 201 with the scan id in
+/// `X-Soda-Scan-Id` and `Location`.
+#[utoipa::path(post, path = "/v1/scans", tag = "soda-cloud-v1", request_body(content = V1ScanRequest, content_type = "application/x-www-form-urlencoded"), security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 201, description = "Queued (editor); its id in X-Soda-Scan-Id and Location", body = V1Scan), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such scan definition", body = ApiError)))]
+async fn start_scan(
+    State(state): State<AppState>,
+    EditorCaller(caller): EditorCaller,
+    headers: HeaderMap,
+    form: Result<Form<V1ScanRequest>, FormRejection>,
+) -> Result<(StatusCode, HeaderMap, Json<V1Scan>), HttpError> {
+    let Form(request) = form.map_err(|e| {
+        HttpError::bad_request(format!(
+            "send scanDefinition (and optionally dataTimestamp) as a form              (application/x-www-form-urlencoded): {e}"
+        ))
+    })?;
+    let definition = state
+        .db
+        .definition(&request.scan_definition)
+        .await?
+        .ok_or_else(|| {
+            HttpError::not_found(format!(
+                "no scan definition '{}' is configured to run here",
+                request.scan_definition
+            ))
+        })?;
+    let data_timestamp = request
+        .data_timestamp
+        .as_deref()
+        .map(timestamp::parse)
+        .transpose()
+        .map_err(|e| HttpError::bad_request(format!("dataTimestamp: {e}")))?;
+    let id = queue_run(
+        &state,
+        &definition,
+        shared::api::RunOrigin::Api,
+        &actor(&caller),
+        data_timestamp,
+    )
+    .await?;
+    let run = find_run(&state, &id.to_string()).await?;
+    let mut answer = HeaderMap::new();
+    let scan_id = format!("run-{id}");
+    if let Ok(value) = HeaderValue::from_str(&scan_id) {
+        answer.insert("x-soda-scan-id", value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&format!("/api/v1/scans/{scan_id}")) {
+        answer.insert(LOCATION, value);
+    }
+    Ok((
+        StatusCode::CREATED,
+        answer,
+        Json(run_status(&state, &headers, run).await?),
+    ))
 }
 
 /// Soda Cloud's paging: size 10 to 1000, 10 by default.
@@ -71,16 +185,13 @@ async fn scan(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<V1Scan>, HttpError> {
+    if let Some(run) = run_number(&id) {
+        let run = find_run(&state, run).await?;
+        return Ok(Json(run_status(&state, &headers, run).await?));
+    }
     let scan = load_scan(&state, &id).await?;
     let origin = origin(&headers);
-    let checks = scan
-        .checks
-        .iter()
-        .map(|(id, outcome)| V1ScanCheck {
-            id: id.to_string(),
-            evaluation_status: outcome.as_deref().unwrap_or("notEvaluated").to_owned(),
-        })
-        .collect();
+    let checks = checks_of(Some(&scan));
     Ok(Json(V1Scan {
         id: scan.id.to_string(),
         scan_definition: V1ScanDefinition {
@@ -90,8 +201,8 @@ async fn scan(
         state: scan_state(&scan).to_owned(),
         created: timestamp::format(scan.received_at),
         submitted: timestamp::format(scan.received_at),
-        started: timestamp::format(scan.started),
-        ended: timestamp::format(scan.ended),
+        started: Some(timestamp::format(scan.started)),
+        ended: Some(timestamp::format(scan.ended)),
         scan_time: timestamp::format(scan.data_timestamp),
         errors: scan.error_count,
         failures: scan.fail_count,
@@ -109,6 +220,31 @@ async fn scan_logs(
     TypedQuery(p): TypedQuery<V1PageQuery>,
 ) -> Result<Json<V1Page<V1ScanLog>>, HttpError> {
     let (page_number, size) = v1_paging(&p)?;
+    if let Some(run) = run_number(&id) {
+        // A run's log, line by line: what Soda Core printed and what Seltzer said of it.
+        let run = find_run(&state, run).await?;
+        let total = state.db.run_log_count(run.id).await?;
+        let content = state
+            .db
+            .run_logs(run.id, page_number.saturating_mul(size), size)
+            .await?
+            .into_iter()
+            .map(|line| V1ScanLog {
+                index: Some(line.seq - 1),
+                level: Some(
+                    if line.stream == "stderr" {
+                        "warning"
+                    } else {
+                        "info"
+                    }
+                    .to_owned(),
+                ),
+                message: Some(line.line),
+                timestamp: Some(timestamp::format(line.at)),
+            })
+            .collect();
+        return Ok(Json(V1Page::new(content, page_number, size, total)));
+    }
     let scan = load_scan(&state, &id).await?;
     let logs: Vec<Value> = serde_json::from_str(&scan.logs).unwrap_or_default();
     let total = i64::try_from(logs.len()).unwrap_or(i64::MAX);
@@ -130,20 +266,25 @@ async fn scan_logs(
     Ok(Json(V1Page::new(content, page_number, size, total)))
 }
 
-/// Deleting a scan needs the editor role; checks and datasets fall back to what remains.
-#[utoipa::path(delete, path = "/v1/scans/{scanId}", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = String, Path, description = "Scan id")), responses((status = 200, description = "Deleted; checks and datasets fall back to the remaining scans", body = V1ScanDeleted), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
-async fn delete_scan(
+/// Cancels a scan, as Soda Cloud's `DELETE` does: a queued run at once, an executing one by
+/// ending its processes; a finished scan answers 400 (its results stay).
+#[utoipa::path(delete, path = "/v1/scans/{scanId}", tag = "soda-cloud-v1", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("scanId" = String, Path, description = "Scan id")), responses((status = 200, description = "Canceled, or cancelationRequested while its processes end (editor)", body = V1Scan), (status = 400, description = "The scan is over: nothing to cancel", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+async fn cancel_scan(
     State(state): State<AppState>,
-    caller: Caller,
+    _editor: EditorCaller,
+    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<V1ScanDeleted>, HttpError> {
-    caller.require(Role::Editor)?;
-    let scan_id = scan_id(&id)?;
-    if !state.db.delete_scan(scan_id).await? {
-        return Err(HttpError::not_found(format!("no scan with id '{id}'")));
+) -> Result<Json<V1Scan>, HttpError> {
+    if let Some(run) = run_number(&id) {
+        let run = cancel_run(&state, run).await?;
+        return Ok(Json(run_status(&state, &headers, run).await?));
     }
-    tracing::info!(scan_id, by = ?caller.email.or(caller.api_key_id), "scan deleted");
-    Ok(Json(V1ScanDeleted { id, deleted: true }))
+    let scan = load_scan(&state, &id).await?;
+    Err(HttpError::bad_request(format!(
+        "scan {id} is over ({}): there is nothing to cancel; its results are deleted with \
+         DELETE /api/scans/{id}",
+        scan_state(&scan)
+    )))
 }
 
 /// The dashboard's address as the caller reached it, for `cloudUrl`.

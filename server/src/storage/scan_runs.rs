@@ -385,6 +385,15 @@ impl Database {
         Ok(())
     }
 
+    pub async fn run_log_count(&self, run_id: i64) -> Result<i64, StorageError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM scan_run_logs WHERE run_id = $1")
+                .bind(run_id)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Up to `limit` lines after `after`.
     pub async fn run_logs(
         &self,

@@ -252,7 +252,7 @@ async fn an_incident_goes_from_a_failing_result_to_resolved(test_db: TestDb) {
     assert!(bad.text().contains("status"), "{}", bad.text());
 
     // Its first scan deleted: the link stays, saying the result is gone.
-    let deleted = editor.delete(format!("/api/v1/scans/{first}")).await;
+    let deleted = editor.delete(format!("/api/scans/{first}")).await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
     let detail = viewer.get(format!("/api/incidents/{id}")).await.json();
     let gone = detail["checkResults"]

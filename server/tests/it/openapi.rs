@@ -23,6 +23,8 @@ const REQUIRED: &[(&str, &str, Option<Role>)] = &[
     ("get", "/api/v1/datasets", Some(Role::Viewer)),
     ("get", "/api/v1/scans/{scanId}", Some(Role::Viewer)),
     ("delete", "/api/v1/scans/{scanId}", Some(Role::Editor)),
+    ("post", "/api/v1/scans", Some(Role::Editor)),
+    ("delete", "/api/scans/{scanId}", Some(Role::Editor)),
     ("get", "/api/v1/scans/{scanId}/logs", Some(Role::Viewer)),
     ("get", "/api/checks", Some(Role::Viewer)),
     ("get", "/api/checks.csv", Some(Role::Viewer)),

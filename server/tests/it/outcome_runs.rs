@@ -96,7 +96,7 @@ async fn a_check_says_since_when_its_outcome_holds(test_db: TestDb) {
         .clone();
     let deleted = seltzer
         .authorized(&editor)
-        .delete(format!("/api/v1/scans/{day7}"))
+        .delete(format!("/api/scans/{day7}"))
         .await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
     assert_eq!(

@@ -24,6 +24,7 @@ on_both_engines!(
     timeouts_and_cancels_end_the_whole_process_group,
     a_schedule_catches_up_once_after_downtime,
     a_run_whose_process_dies_is_taken_over_and_retried,
+    soda_clouds_scan_api_starts_follows_and_cancels_runs,
     real_soda_core_scans_a_duckdb_file_from_a_definition,
 );
 
@@ -663,6 +664,101 @@ async fn a_run_whose_process_dies_is_taken_over_and_retried(test_db: TestDb) {
     assert!(log.contains("stdout: done"), "{log}");
 }
 
+/// What an orchestrator written for Soda Cloud does: start a scan definition with a form,
+/// follow the id from `X-Soda-Scan-Id`, read its logs, cancel it.
+async fn soda_clouds_scan_api_starts_follows_and_cancels_runs(test_db: TestDb) {
+    let r = Runs::start(&test_db, &fake_soda(), &[]).await;
+    r.define(
+        "pipeline",
+        "# fake: echo working\n# fake: sleep 300\nchecks for orders:\n  - row_count > 0\n",
+        &json!({}),
+    );
+    let form = |body: &str| {
+        http_send(
+            &r.server.addr,
+            "POST",
+            "/api/v1/scans",
+            &[
+                ("Authorization", r.editor.as_str()),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            body.as_bytes(),
+        )
+    };
+    let started = form("scanDefinition=pipeline&dataTimestamp=2026-12-01T06%3A00%3A00%2B01%3A00");
+    assert_eq!(started.status, 201, "{}", started.text());
+    let id = started.header("x-soda-scan-id").unwrap().to_owned();
+    assert!(id.starts_with("run-"), "{id}");
+    assert_eq!(
+        started.header("location"),
+        Some(format!("/api/v1/scans/{id}").as_str())
+    );
+    assert_eq!(started.json()["scanTime"], "2026-12-01T05:00:00Z");
+    assert_eq!(started.json()["scanDefinition"]["name"], "pipeline");
+    // Followed until it executes; its log as Soda Cloud pages logs.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = r
+            .call("GET", &format!("/api/v1/scans/{id}"), &r.viewer, None)
+            .json();
+        let logs = r
+            .call("GET", &format!("/api/v1/scans/{id}/logs"), &r.viewer, None)
+            .json();
+        let working = logs["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["message"] == "working");
+        if status["state"] == "executing" && working {
+            assert!(
+                status["started"].is_string() && status["ended"].is_null(),
+                "{status}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "{status} {logs}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Cancel: asked, then done; a finished one cannot be.
+    let canceled = r.call("DELETE", &format!("/api/v1/scans/{id}"), &r.editor, None);
+    assert_eq!(canceled.status, 200, "{}", canceled.text());
+    assert_eq!(canceled.json()["state"], "cancelationRequested");
+    let run_id: i64 = id.trim_start_matches("run-").parse().unwrap();
+    assert_eq!(r.wait_for_end(run_id)["state"], "canceled");
+    let again = r.call("DELETE", &format!("/api/v1/scans/{id}"), &r.editor, None);
+    assert_eq!(again.status, 400);
+    // Mistakes are named.
+    let unknown = form("scanDefinition=nope");
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.text().contains("'nope'"), "{}", unknown.text());
+    let bad_time = form("scanDefinition=pipeline&dataTimestamp=yesterday");
+    assert_eq!(bad_time.status, 400);
+    assert!(
+        bad_time.text().contains("dataTimestamp"),
+        "{}",
+        bad_time.text()
+    );
+    let no_form = r.call(
+        "POST",
+        "/api/v1/scans",
+        &r.editor,
+        Some(json!({"scanDefinition": "pipeline"})),
+    );
+    assert_eq!(no_form.status, 400);
+    assert!(no_form.text().contains("as a form"), "{}", no_form.text());
+    let viewer = http_send(
+        &r.server.addr,
+        "POST",
+        "/api/v1/scans",
+        &[
+            ("Authorization", r.viewer.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        b"scanDefinition=pipeline",
+    );
+    assert_eq!(viewer.status, 403);
+}
+
 /// A DuckDB file made from the fixture's `create_db.sql` with the virtualenv's duckdb.
 fn shop_database(venv: &Path, dir: &Path) -> PathBuf {
     let path = dir.join("shop.duckdb");
@@ -727,6 +823,25 @@ async fn real_soda_core_scans_a_duckdb_file_from_a_definition(test_db: TestDb) {
         "{outcomes:?}"
     );
     assert!(log.contains("stdout: "), "{log}");
+    // Soda Cloud's cancel does not delete a finished scan's results; Seltzer's own API does.
+    let cancel = r.call(
+        "DELETE",
+        &format!("/api/v1/scans/{scan_id}"),
+        &r.editor,
+        None,
+    );
+    assert_eq!(cancel.status, 400);
+    assert!(
+        cancel.text().contains("DELETE /api/scans/"),
+        "{}",
+        cancel.text()
+    );
+    let v1 = r
+        .call("GET", &format!("/api/v1/scans/run-{id}"), &r.viewer, None)
+        .json();
+    assert_eq!(v1["state"], "completedWithFailures");
+    assert_eq!(v1["failures"], 1, "{v1}");
+    assert_eq!(v1["checks"].as_array().unwrap().len(), 2, "{v1}");
     // Soda Core's usage report stayed off.
     assert!(!log.contains("collect.soda.io"), "{log}");
 }

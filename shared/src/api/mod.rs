@@ -51,8 +51,10 @@ pub use runs::{
     RunLogs, RunOrigin, RunState, ScanDefinitionInfo, ScanDefinitionVersion, ScanRun, ScanRunList,
     ScanSchedule, SecretInfo,
 };
-pub use scans::{ScanCheck, ScanDetailView, ScanList, ScanListItem, ScanLog, VerifiedContract};
+pub use scans::{
+    ScanCheck, ScanDeleted, ScanDetailView, ScanList, ScanListItem, ScanLog, VerifiedContract,
+};
 pub use v1::{
     V1Check, V1CheckDataset, V1DataSource, V1Dataset, V1Group, V1IncidentRef, V1Page,
-    V1ResultValue, V1Scan, V1ScanCheck, V1ScanDefinition, V1ScanDeleted, V1ScanLog, V1TestLogin,
+    V1ResultValue, V1Scan, V1ScanCheck, V1ScanDefinition, V1ScanLog, V1ScanRequest, V1TestLogin,
 };

@@ -93,3 +93,12 @@ pub struct VerifiedContract {
     /// The contract's YAML text.
     pub contents: String,
 }
+
+/// `DELETE /api/scans/{scanId}`: the stored scan is gone; checks and datasets fall back to the
+/// remaining scans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScanDeleted {
+    pub id: String,
+    pub deleted: bool,
+}

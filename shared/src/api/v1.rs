@@ -159,12 +159,16 @@ pub struct V1DataSource {
 pub struct V1Scan {
     pub id: String,
     pub scan_definition: V1ScanDefinition,
-    /// completed, completedWithWarnings, completedWithFailures or completedWithErrors.
+    /// Soda Cloud's `ScanStateDTO`: queuing, executing, cancelationRequested, canceled,
+    /// timedOut, failed, completed, completedWithWarnings, completedWithFailures or
+    /// completedWithErrors.
     pub state: String,
     pub created: String,
     pub submitted: String,
-    pub started: String,
-    pub ended: String,
+    /// Empty while a run waits.
+    pub started: Option<String>,
+    /// Empty until a run is over.
+    pub ended: Option<String>,
     pub scan_time: String,
     pub errors: i64,
     pub failures: i64,
@@ -201,10 +205,14 @@ pub struct V1ScanLog {
     pub timestamp: Option<String>,
 }
 
-/// `DELETE /api/v1/scans/{scanId}`.
+/// `POST /api/v1/scans` (a form, as Soda Cloud takes it): run a scan definition now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct V1ScanDeleted {
-    pub id: String,
-    pub deleted: bool,
+#[serde(rename_all = "camelCase")]
+pub struct V1ScanRequest {
+    /// The scan definition's name.
+    pub scan_definition: String,
+    /// The data timestamp its results get (ISO 8601 with an offset); now when left out.
+    #[serde(default)]
+    pub data_timestamp: Option<String>,
 }
