@@ -12,6 +12,10 @@ use shared::api::{
     Channel, DeliveryList, NewChannel, Rule, RuleDefinition, Simulation, SimulationRequest,
 };
 use shared::api::{
+    DataSourceInfo, NewDataSource, NewScanDefinition, NewSecret, RunLogs, ScanDefinitionInfo,
+    ScanDefinitionVersion, ScanRun, ScanRunList, SecretInfo,
+};
+use shared::api::{
     IncidentChange, IncidentDetail, IncidentLinks, IncidentList, NewIncident, NewIncidentComment,
 };
 
@@ -300,6 +304,88 @@ async fn send_ok(path: &str, request: RequestBuilder) -> Result<(), ApiError> {
         Ok(r) => Err(error_of(path, r).await),
         Err(e) => Err(unreachable(&e)),
     }
+}
+
+pub async fn secrets() -> Result<Vec<SecretInfo>, ApiError> {
+    get_json("/api/secrets").await
+}
+
+pub async fn put_secret(secret: &NewSecret) -> Result<(), ApiError> {
+    post_ok("/api/secrets", secret).await
+}
+
+pub async fn data_sources() -> Result<Vec<DataSourceInfo>, ApiError> {
+    get_json("/api/data-sources").await
+}
+
+pub async fn create_data_source(source: &NewDataSource) -> Result<(), ApiError> {
+    post_ok("/api/data-sources", source).await
+}
+
+pub async fn delete_data_source(name: &str) -> Result<(), ApiError> {
+    let path = format!("/api/data-sources/{}", encode(name));
+    send_ok(&path, Request::delete(&path)).await
+}
+
+pub async fn scan_definitions() -> Result<Vec<ScanDefinitionInfo>, ApiError> {
+    get_json("/api/scan-definitions").await
+}
+
+pub async fn scan_definition(name: &str) -> Result<ScanDefinitionInfo, ApiError> {
+    get_json(&format!("/api/scan-definitions/{}", encode(name))).await
+}
+
+pub async fn create_scan_definition(
+    definition: &NewScanDefinition,
+) -> Result<ScanDefinitionInfo, ApiError> {
+    send_json(
+        "/api/scan-definitions",
+        Request::post("/api/scan-definitions"),
+        definition,
+    )
+    .await
+}
+
+pub async fn update_scan_definition(
+    definition: &NewScanDefinition,
+) -> Result<ScanDefinitionInfo, ApiError> {
+    let path = format!("/api/scan-definitions/{}", encode(&definition.name));
+    send_json(&path, Request::put(&path), definition).await
+}
+
+pub async fn definition_versions(name: &str) -> Result<Vec<ScanDefinitionVersion>, ApiError> {
+    get_json(&format!("/api/scan-definitions/{}/versions", encode(name))).await
+}
+
+pub async fn definition_runs(name: &str, page: i64) -> Result<ScanRunList, ApiError> {
+    get_json(&format!(
+        "/api/scan-definitions/{}/runs?page={page}&size=20",
+        encode(name)
+    ))
+    .await
+}
+
+/// "Run now": the queued run.
+pub async fn run_now(name: &str) -> Result<ScanRun, ApiError> {
+    let path = format!("/api/scan-definitions/{}/runs", encode(name));
+    decode(&path, Request::post(&path).send().await).await
+}
+
+pub async fn scan_run(id: &str) -> Result<ScanRun, ApiError> {
+    get_json(&format!("/api/scan-runs/{}", encode(id))).await
+}
+
+/// A run's log lines after `after`.
+pub async fn run_logs(id: i64, after: i64) -> Result<RunLogs, ApiError> {
+    get_json(&format!(
+        "/api/scan-runs/{id}/logs?after={after}&limit=2000"
+    ))
+    .await
+}
+
+pub async fn cancel_run(id: i64) -> Result<ScanRun, ApiError> {
+    let path = format!("/api/scan-runs/{id}/cancel");
+    decode(&path, Request::post(&path).send().await).await
 }
 
 pub async fn users() -> Result<Vec<UserInfo>, ApiError> {

@@ -9,7 +9,8 @@ use crate::api;
 use crate::pages::{
     check::CheckPage, checks::ChecksPage, dataset::DatasetPage, datasets::DatasetsPage,
     editor::EditorPage, incident::IncidentPage, incidents::IncidentsPage, not_found::NotFoundPage,
-    scan::ScanPage, scans::ScansPage, settings::SettingsPage, signin::SignInPage,
+    runs::RunsPage, scan::ScanPage, scan_definition::ScanDefinitionPage, scan_run::ScanRunPage,
+    scans::ScansPage, settings::SettingsPage, signin::SignInPage,
 };
 use crate::prefs::{PrefsMenu, provide_prefs};
 use crate::session::{SignedIn, UserMenu, provide_session};
@@ -27,6 +28,7 @@ pub fn App() -> impl IntoView {
                     <A href="/" exact=true>"Checks"</A>
                     <A href="/datasets">"Datasets"</A>
                     <A href="/scans">"Scans"</A>
+                    <A href="/runs">"Runs"</A>
                     <A href="/incidents">"Incidents"</A>
                     <A href="/editor">"Editor"</A>
                     <A href="/settings">"Settings"</A>
@@ -45,6 +47,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/datasets/:id") view={Lazy::<DatasetRoute>::new()} />
                     <Route path=path!("/scans") view={Lazy::<ScansRoute>::new()} />
                     <Route path=path!("/scans/:id") view={Lazy::<ScanRoute>::new()} />
+                    <Route path=path!("/runs") view={Lazy::<RunsRoute>::new()} />
+                    <Route path=path!("/runs/:id") view={Lazy::<ScanRunRoute>::new()} />
+                    <Route path=path!("/scan-definitions/:name") view={Lazy::<ScanDefinitionRoute>::new()} />
                     <Route path=path!("/incidents") view={Lazy::<IncidentsRoute>::new()} />
                     <Route path=path!("/incidents/:id") view={Lazy::<IncidentRoute>::new()} />
                     <Route path=path!("/editor") view={Lazy::<EditorRoute>::new()} />
@@ -111,6 +116,9 @@ lazy_pages! {
     DatasetRoute => DatasetPage,
     ScansRoute => ScansPage,
     ScanRoute => ScanPage,
+    RunsRoute => RunsPage,
+    ScanRunRoute => ScanRunPage,
+    ScanDefinitionRoute => ScanDefinitionPage,
     IncidentsRoute => IncidentsPage,
     IncidentRoute => IncidentPage,
     EditorRoute => EditorPage,

@@ -6,6 +6,7 @@
 //! - `outcome`: a check outcome as a badge, checks by outcome in a cell;
 //! - `pager`: the previous / next links under a paged list;
 //! - `rule`: a notification rule in a line;
+//! - `run`: a scan run's state as a badge;
 //! - `since`: since when a check's outcome holds, and whether it flaps;
 //! - `table`: a listed resource as a table, or a line saying it is empty.
 
@@ -16,6 +17,7 @@ mod loaded;
 mod outcome;
 mod pager;
 mod rule;
+mod run;
 mod since;
 mod table;
 
@@ -26,6 +28,7 @@ pub use loaded::loaded;
 pub use outcome::{outcome_badge, outcome_counts_cell};
 pub use pager::{page_count, pager};
 pub use rule::rule_summary;
+pub use run::run_state_badge;
 pub use shared::sodacl::measure::{format_measure, zone_words};
 pub use since::{SinceSummary, since_cell};
 pub use table::table_of;

@@ -1,7 +1,7 @@
 //! `/settings`: display preferences (theme, time zone) for everyone; API keys (create with the
 //! secret shown once and a copy button, revoke) and users (add with a role, disable) for
 //! admins; check attribute definitions as Soda Core receives them (define, delete: editors);
-//! notification channels, rules and the delivery log.
+//! notification channels, rules and the delivery log; data sources and secrets for runs.
 
 use std::future::Future;
 
@@ -11,12 +11,14 @@ use shared::api::{ApiError, ErrorCode, Role};
 
 mod api_keys;
 mod attributes;
+mod data_sources;
 mod display;
 mod notifications;
 mod users;
 
 use api_keys::ApiKeys;
 use attributes::Attributes;
+use data_sources::DataSources;
 use display::Display;
 use notifications::Notifications;
 use users::Users;
@@ -30,6 +32,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Users />
         <Attributes />
         <Notifications />
+        <DataSources />
     }
 }
 

@@ -40,6 +40,7 @@ mod datasets;
 mod editor;
 mod incidents;
 mod notifications;
+mod runs;
 mod scans_and_settings;
 mod shell;
 
@@ -68,7 +69,15 @@ impl Dashboard {
     /// dashboard (`trunk build --release` did not run before it) or Chromium cannot start.
     async fn start(test_db: &TestDb, server_args: &[&str]) -> Option<Self> {
         create_user(&test_db.url, EMAIL, PASSWORD);
-        let server = RunningServer::start(&test_db.url, server_args);
+        // Secrets can be stored (a fixed test key: 32 bytes, 0 to 31).
+        let server = RunningServer::start_with_env(
+            &test_db.url,
+            server_args,
+            &[(
+                "SELTZER_SECRET_KEY",
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            )],
+        );
         let index = http_request(&server.addr, "GET", "/");
         if !String::from_utf8_lossy(&index.body).contains(".wasm") {
             skip_or_fail(

@@ -1,0 +1,232 @@
+//! `/runs`: the scan definitions Seltzer runs — data source, schedule and its next fire time,
+//! last run — with "Run now", and for editors a form that adds one (checks validated as the
+//! editor validates them, the schedule checked by the server).
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use shared::api::{Engine, NewScanDefinition, Role, ScanDefinitionInfo, ScanSchedule};
+
+use crate::api;
+use crate::components::{run_state_badge, table_of};
+use crate::prefs::Time;
+
+#[component]
+pub fn RunsPage() -> impl IntoView {
+    let definitions = LocalResource::new(api::scan_definitions);
+    let session = crate::session::use_session();
+    view! {
+        <h1>"Runs"</h1>
+        <p class="hint">"Scan definitions Seltzer runs itself, on a schedule or now. Their results are stored as any pushed scan is."</p>
+        {table_of("scan definitions", definitions,
+            "No scan definition runs here yet. An admin adds a data source in Settings; an editor then adds a definition below.",
+            "definitions", &["Definition", "Data source", "Schedule", "Next run", "Last run", ""],
+            |d| view! { <DefinitionRow d=d /> })}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let editor = session.me.await.map(|m| m.role >= Role::Editor).unwrap_or(false);
+                editor.then(|| view! { <NewDefinition /> })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DefinitionRow(d: ScanDefinitionInfo) -> impl IntoView {
+    let name = d.definition.name.clone();
+    let schedule = d.definition.schedule.as_ref().map_or_else(
+        || "on demand".to_owned(),
+        |s| format!("{} ({})", s.cron, s.timezone.as_deref().unwrap_or("UTC")),
+    );
+    let schedule = if d.definition.paused {
+        format!("{schedule}, paused")
+    } else {
+        schedule
+    };
+    let next = d.next_fire_times.first().cloned();
+    let (row_key, label) = (name.clone(), name.clone());
+    let link = format!("/scan-definitions/{}", crate::url::encode(&name));
+    view! {
+        <tr data-definition=row_key>
+            <td><a href=link>{label}</a></td>
+            <td>{d.definition.data_source.clone()}</td>
+            <td>{schedule}</td>
+            <td>{next.map(|t| view! { <Time ts=Some(t) /> })}</td>
+            <td>{d.last_run.map(|r| view! {
+                <a href=format!("/runs/{}", r.id)>{run_state_badge(r.state)}</a>
+            })}</td>
+            <td><RunNow name=name /></td>
+        </tr>
+    }
+}
+
+/// "Run now": queues a run and opens it.
+#[component]
+pub fn RunNow(name: String) -> impl IntoView {
+    let navigate = use_navigate();
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let run = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let name = name.clone();
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match api::run_now(&name).await {
+                Ok(run) => navigate(&format!("/runs/{}", run.id), Default::default()),
+                Err(e) => error.set(Some(e.message)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <button type="button" class="run-now" disabled=move || busy.get() on:click=run>"Run now"</button>
+        {move || error.get().map(|e| view! { <span class="error" role="alert">{e}</span> })}
+    }
+}
+
+/// The form's fields as a definition.
+#[derive(Clone, Copy)]
+pub struct DefinitionFields {
+    pub name: RwSignal<String>,
+    pub data_source: RwSignal<String>,
+    pub checks: RwSignal<String>,
+    pub cron: RwSignal<String>,
+    pub timezone: RwSignal<String>,
+    pub timeout: RwSignal<String>,
+    pub paused: RwSignal<bool>,
+}
+
+impl DefinitionFields {
+    pub fn new() -> Self {
+        Self {
+            name: RwSignal::new(String::new()),
+            data_source: RwSignal::new(String::new()),
+            checks: RwSignal::new(String::new()),
+            cron: RwSignal::new(String::new()),
+            timezone: RwSignal::new(String::new()),
+            timeout: RwSignal::new(String::new()),
+            paused: RwSignal::new(false),
+        }
+    }
+
+    /// Filled from a stored definition, for editing it.
+    pub fn of(d: &NewScanDefinition) -> Self {
+        let fields = Self::new();
+        fields.name.set(d.name.clone());
+        fields.data_source.set(d.data_source.clone());
+        fields.checks.set(d.checks.clone());
+        if let Some(s) = &d.schedule {
+            fields.cron.set(s.cron.clone());
+            fields.timezone.set(s.timezone.clone().unwrap_or_default());
+        }
+        fields
+            .timeout
+            .set(d.timeout_seconds.map(|t| t.to_string()).unwrap_or_default());
+        fields.paused.set(d.paused);
+        fields
+    }
+
+    pub fn definition(self) -> NewScanDefinition {
+        let text = |s: RwSignal<String>| {
+            let v = s.get_untracked().trim().to_owned();
+            (!v.is_empty()).then_some(v)
+        };
+        NewScanDefinition {
+            name: self.name.get_untracked().trim().to_owned(),
+            data_source: self.data_source.get_untracked(),
+            engine: Engine::V3,
+            checks: self.checks.get_untracked(),
+            variables: BTreeMap::new(),
+            schedule: text(self.cron).map(|cron| ScanSchedule {
+                cron,
+                timezone: text(self.timezone),
+            }),
+            timeout_seconds: text(self.timeout).and_then(|t| t.parse().ok()),
+            max_attempts: None,
+            paused: self.paused.get_untracked(),
+        }
+    }
+}
+
+/// The fields of a definition's form (the name only when it is new).
+#[component]
+pub fn DefinitionForm(fields: DefinitionFields, new: bool) -> impl IntoView {
+    let sources = LocalResource::new(api::data_sources);
+    let options = move || {
+        let chosen = fields.data_source.get_untracked();
+        sources
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| {
+                let selected = s.name == chosen;
+                let label = s.name.clone();
+                view! { <option value=s.name selected=selected>{label}</option> }
+            })
+            .collect_view()
+    };
+    let f = fields;
+    view! {
+        {new.then(|| view! {
+            <label for="definition-name">"Name"</label>
+            <input id="definition-name" required placeholder="e.g. orders daily (soda scan -s)" prop:value=f.name
+                on:input=move |ev| f.name.set(event_target_value(&ev)) />
+        })}
+        <label for="definition-source">"Data source"</label>
+        <select id="definition-source" required prop:value=f.data_source on:change=move |ev| f.data_source.set(event_target_value(&ev))>
+            <option value="">"choose…"</option>
+            {options}
+        </select>
+        <label for="definition-cron">"Schedule (cron)"</label>
+        <input id="definition-cron" placeholder="on demand; e.g. 30 6 * * 1-5" prop:value=f.cron
+            on:input=move |ev| f.cron.set(event_target_value(&ev)) />
+        <label for="definition-timezone">"Time zone"</label>
+        <input id="definition-timezone" placeholder="UTC; e.g. Europe/Amsterdam" prop:value=f.timezone
+            on:input=move |ev| f.timezone.set(event_target_value(&ev)) />
+        <label for="definition-timeout">"Timeout (s)"</label>
+        <input id="definition-timeout" type="number" min="1" max="86400" class="narrow" placeholder="7200" prop:value=f.timeout
+            on:input=move |ev| f.timeout.set(event_target_value(&ev)) />
+        <label class="checkbox"><input type="checkbox" id="definition-paused" prop:checked=f.paused
+            on:change=move |ev| f.paused.set(event_target_checked(&ev)) />"paused"</label>
+        <label for="definition-checks" class="block">"Checks (SodaCL)"</label>
+        <textarea id="definition-checks" rows="8" spellcheck="false" class="code" placeholder="checks for orders:\n  - row_count > 0"
+            prop:value=f.checks on:input=move |ev| f.checks.set(event_target_value(&ev))></textarea>
+    }
+}
+
+#[component]
+fn NewDefinition() -> impl IntoView {
+    let fields = DefinitionFields::new();
+    let error = RwSignal::new(None::<String>);
+    let navigate = use_navigate();
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let definition = fields.definition();
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match api::create_scan_definition(&definition).await {
+                Ok(d) => navigate(
+                    &format!(
+                        "/scan-definitions/{}",
+                        crate::url::encode(&d.definition.name)
+                    ),
+                    Default::default(),
+                ),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    view! {
+        <h2>"New scan definition"</h2>
+        <form class="inline-form definition-form" id="new-definition" on:submit=create>
+            <DefinitionForm fields=fields new=true />
+            <button type="submit">"Add definition"</button>
+        </form>
+        {move || error.get().map(|e| view! { <p class="error" role="alert" id="definition-error">{e}</p> })}
+    }
+}

@@ -1,0 +1,124 @@
+//! Runs on the dashboard: an admin stores a secret and a data source that refers to it, an
+//! editor adds a scheduled definition (its next fire times shown), runs it now and follows its
+//! log live until it ends, and cancels a run that would go on for minutes. Soda Core is the
+//! runner tests' stand-in (`tests/data/runner/fake-soda`).
+
+use super::*;
+
+in_the_browser_on_both_engines!(a_definition_is_added_run_followed_and_canceled);
+
+async fn a_definition_is_added_run_followed_and_canceled(test_db: TestDb) {
+    let fake = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/runner/fake-soda");
+    let fake = fake.to_string_lossy().into_owned();
+    let Some(dashboard) = Dashboard::start(
+        &test_db,
+        &["--soda-v3", fake.as_str(), "--run-tick-ms", "100"],
+    )
+    .await
+    else {
+        return;
+    };
+    let (server, client) = (&dashboard.server, &dashboard.client);
+    client.goto(&server.url("/settings")).await.unwrap();
+    sign_in(client, EMAIL, PASSWORD).await;
+
+    // A secret, then a data source that names it: the list says what it refers to.
+    wait_for_text(client, "#data-sources-title", "Data sources").await;
+    type_into(client, "#secret-name", "warehouse").await;
+    type_into(client, "#secret-value", "s3cr3t-value").await;
+    click(client, Locator::Css("#new-secret button[type='submit']")).await;
+    wait_for_text(client, "#secrets tbody", "warehouse").await;
+    type_into(client, "#source-name", "shop").await;
+    type_into(client, "#source-type", "duckdb").await;
+    type_into(
+        client,
+        "#source-configuration",
+        "path: /data/shop.duckdb\npassword: ${secret:warehouse}",
+    )
+    .await;
+    click(
+        client,
+        Locator::Css("#new-data-source button[type='submit']"),
+    )
+    .await;
+    wait_for_text(client, "#data-sources tbody", "secret:warehouse").await;
+    let page = text_of(client, Locator::Css("main")).await;
+    assert!(!page.contains("s3cr3t-value"), "the secret's value shows");
+
+    // A definition on a schedule: its page lists the next fire times.
+    click(
+        client,
+        Locator::Css("nav[aria-label='Main'] a[href='/runs']"),
+    )
+    .await;
+    wait_for_text(client, "main h1", "Runs").await;
+    type_into(client, "#definition-name", "orders nightly").await;
+    click(
+        client,
+        Locator::Css("#definition-source option[value='shop']"),
+    )
+    .await;
+    type_into(client, "#definition-cron", "30 6 * * 1-5").await;
+    type_into(client, "#definition-timezone", "Europe/Amsterdam").await;
+    type_into(
+        client,
+        "#definition-checks",
+        "# fake: echo hello from the scan\n# fake: sleep 1\nchecks for orders:\n  - row_count > 0\n",
+    )
+    .await;
+    click(
+        client,
+        Locator::Css("#new-definition button[type='submit']"),
+    )
+    .await;
+    wait_for_text(client, "#definition-name", "orders nightly").await;
+    wait_for_text(
+        client,
+        "#definition-schedule",
+        "30 6 * * 1-5 in Europe/Amsterdam",
+    )
+    .await;
+    assert_eq!(texts(client, "#next-fire-times li").await.len(), 5);
+    screenshots(client, "scan-definition").await;
+
+    // Run now: the run's page follows its log until it ends (no results: failed, saying why).
+    click(client, Locator::Css(".run-now")).await;
+    wait_for_text(client, "#run-title", "of orders nightly").await;
+    wait_for_text(client, "#run-log", "hello from the scan").await;
+    wait_for_attr(client, "#run-state .run-state", "data-state", "failed").await;
+    wait_for_text(client, "#run-error", "Soda Core sent no results").await;
+    wait_for_text(client, "#run-log", "ended: failed").await;
+    screenshots(client, "scan-run").await;
+
+    // The list shows it as the last run; a long run is canceled from its page.
+    click(
+        client,
+        Locator::Css("nav[aria-label='Main'] a[href='/runs']"),
+    )
+    .await;
+    wait_for_text(client, "#definitions tbody tr", "failed").await;
+    type_into(client, "#definition-name", "long one").await;
+    click(
+        client,
+        Locator::Css("#definition-source option[value='shop']"),
+    )
+    .await;
+    type_into(
+        client,
+        "#definition-checks",
+        "# fake: echo started\n# fake: sleep 300\nchecks for orders:\n  - row_count > 0\n",
+    )
+    .await;
+    click(
+        client,
+        Locator::Css("#new-definition button[type='submit']"),
+    )
+    .await;
+    wait_for_text(client, "#definition-name", "long one").await;
+    click(client, Locator::Css(".run-now")).await;
+    wait_for_text(client, "#run-log", "started").await;
+    click(client, Locator::Css("#cancel-run")).await;
+    wait_for_attr(client, "#run-state .run-state", "data-state", "canceled").await;
+    wait_for_text(client, "#run-log", "cancel asked").await;
+    dashboard.finish(|_| false).await;
+}
