@@ -37,18 +37,20 @@ pub fn ScanRunPage() -> impl IntoView {
                 if !alive.get_value() {
                     return;
                 }
-                match api::scan_run(&id).await {
-                    Ok(r) => run.set(Some(Ok(r))),
-                    Err(e) => {
-                        run.set(Some(Err(e.message)));
-                        return;
-                    }
-                }
+                // The log first: once it says the run is over, the run read after it is in its
+                // final state (read the other way round, the page could stop on a stale one).
                 if let Ok(page) = api::run_logs(run_id, after.get_value()).await {
                     after.set_value(page.next);
                     finished.set_value(page.finished);
                     if !page.lines.is_empty() {
                         lines.update(|l| l.extend(page.lines));
+                    }
+                }
+                match api::scan_run(&id).await {
+                    Ok(r) => run.set(Some(Ok(r))),
+                    Err(e) => {
+                        run.set(Some(Err(e.message)));
+                        return;
                     }
                 }
                 if finished.get_value() {

@@ -206,14 +206,25 @@ async fn v1_scans_read_and_delete(test_db: TestDb) {
         assert_eq!(answer.json()["code"], "not_found");
     }
 
-    let path = format!("/api/v1/scans/{latest}");
+    // Soda Cloud's DELETE cancels a scan: a finished one answers 400 and stays.
+    let v1_path = format!("/api/v1/scans/{latest}");
+    let refused = editor.delete(&v1_path).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.text().contains("DELETE /api/scans/"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(seltzer.count("SELECT COUNT(*) FROM scans").await, 2);
+    // Seltzer's own API deletes its results (editors).
+    let path = format!("/api/scans/{latest}");
     viewer
         .delete(&path)
         .await
         .assert_refused(StatusCode::FORBIDDEN, "editor");
     assert_eq!(seltzer.count("SELECT COUNT(*) FROM scans").await, 2);
     assert_eq!(editor.delete(&path).await.status, StatusCode::OK);
-    assert_eq!(viewer.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(viewer.get(&v1_path).await.status, StatusCode::NOT_FOUND);
     assert_eq!(editor.delete(&path).await.status, StatusCode::NOT_FOUND);
     // Checks s01 also reported have s01's result as their latest again; nothing points at the
     // deleted scan.

@@ -40,6 +40,7 @@ async fn the_app_shell_renders_and_client_routes_survive_a_reload(test_db: TestD
             "Checks",
             "Datasets",
             "Scans",
+            "Runs",
             "Incidents",
             "Editor",
             "Settings"
