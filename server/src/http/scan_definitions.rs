@@ -579,14 +579,15 @@ async fn runs(
     }))
 }
 
-/// Queues a run of `row` now, its results at `data_timestamp` (now when `None`); its id.
+/// Queues a run of `row` now, its results at `data_timestamp` (now when `None`); the run as
+/// queued (read before the runner is woken, so the answer says `queuing`).
 pub(super) async fn queue_run(
     state: &AppState,
     row: &DefinitionRow,
     origin: RunOrigin,
     requested_by: &str,
     data_timestamp: Option<timestamp::EpochMillis>,
-) -> Result<i64, HttpError> {
+) -> Result<crate::storage::RunRow, HttpError> {
     // Whole seconds: Soda Core's `-t` and the results it sends back meet on the same instant.
     let now = data_timestamp.unwrap_or_else(timestamp::now) / 1000 * 1000;
     let id = state
@@ -601,6 +602,11 @@ pub(super) async fn queue_run(
         })
         .await?
         .ok_or_else(|| HttpError::bad_request("the run could not be queued"))?;
+    let run = state
+        .db
+        .run(id)
+        .await?
+        .ok_or_else(|| HttpError::not_found(format!("no scan run {id}")))?;
     state.wake_runner.notify_one();
     tracing::info!(
         run_id = id,
@@ -608,7 +614,7 @@ pub(super) async fn queue_run(
         by = requested_by,
         "run queued"
     );
-    Ok(id)
+    Ok(run)
 }
 
 #[utoipa::path(post, path = "/scan-definitions/{name}/runs", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name")), responses((status = 201, description = "Queued (editor): the run, in state queuing", body = ScanRun), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
@@ -618,11 +624,6 @@ async fn run_now(
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<ScanRun>), HttpError> {
     let row = find(&state, &name).await?;
-    let id = queue_run(&state, &row, RunOrigin::Manual, &actor(&caller), None).await?;
-    let run = state
-        .db
-        .run(id)
-        .await?
-        .ok_or_else(|| HttpError::not_found(format!("no scan run {id}")))?;
+    let run = queue_run(&state, &row, RunOrigin::Manual, &actor(&caller), None).await?;
     Ok((StatusCode::CREATED, Json(run_of(run))))
 }

@@ -123,7 +123,7 @@ async fn start_scan(
         .map(timestamp::parse)
         .transpose()
         .map_err(|e| HttpError::bad_request(format!("dataTimestamp: {e}")))?;
-    let id = queue_run(
+    let run = queue_run(
         &state,
         &definition,
         shared::api::RunOrigin::Api,
@@ -131,9 +131,8 @@ async fn start_scan(
         data_timestamp,
     )
     .await?;
-    let run = find_run(&state, &id.to_string()).await?;
     let mut answer = HeaderMap::new();
-    let scan_id = format!("run-{id}");
+    let scan_id = format!("run-{}", run.id);
     if let Ok(value) = HeaderValue::from_str(&scan_id) {
         answer.insert("x-soda-scan-id", value);
     }

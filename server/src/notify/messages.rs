@@ -5,7 +5,9 @@
 //! source, column, outcome, value against its threshold in its unit, and a link.
 
 use serde_json::{Value, json};
-use shared::api::{ChannelType, CheckNotice, CheckOutcome, OverdueNotice, ScanNotice};
+use shared::api::{
+    ChannelType, CheckNotice, CheckOutcome, OverdueNotice, RunFailedNotice, RunState, ScanNotice,
+};
 use shared::sodacl::measure::{format_measure, zone_words};
 
 /// Checks a chat message lists one by one; more are summed up in one line (the webhook event
@@ -28,6 +30,10 @@ impl Links<'_> {
 
     fn scan(&self, id: i64) -> String {
         format!("{}/scans/{id}", self.base)
+    }
+
+    fn run(&self, id: i64) -> String {
+        format!("{}/runs/{id}", self.base)
     }
 }
 
@@ -292,6 +298,39 @@ pub fn overdue_summary(n: &OverdueNotice, links: &Links<'_>) -> Summary {
         lines,
         link: format!("{}/datasets", links.base),
     }
+}
+
+/// A run that ended without results.
+pub fn run_failed_summary(n: &RunFailedNotice, links: &Links<'_>) -> Summary {
+    let what = if n.state == RunState::TimedOut {
+        "timed out"
+    } else {
+        "failed"
+    };
+    Summary {
+        headline: format!("Seltzer: a run of {} {what}", n.definition),
+        notes: n.error.iter().cloned().collect(),
+        lines: vec![Line {
+            text: format!("Run {}", n.run_id),
+            url: links.run(n.run_id),
+            rest: format!(
+                " · {} · data timestamp {} · attempt {}",
+                n.data_source, n.data_timestamp, n.attempt
+            ),
+        }],
+        link: links.run(n.run_id),
+    }
+}
+
+/// A run without results as Soda Cloud's `scanFailed` event: the scan is the run (`run-N`, as
+/// Soda Cloud's scan API names it), its state and why.
+pub fn run_failed_webhook(n: &RunFailedNotice, links: &Links<'_>, sent_at: &str) -> Value {
+    json!({"event": "scanFailed", "sentAt": sent_at, "scan": {
+        "id": format!("run-{}", n.run_id), "sodaCloudUrl": links.run(n.run_id),
+        "definition": n.definition, "dataSource": n.data_source,
+        "dataTimestamp": n.data_timestamp, "failed": true, "state": n.state.as_str(),
+        "errors": n.error.iter().collect::<Vec<_>>(),
+    }})
 }
 
 /// Seltzer's `datasetOverdue` event (Soda Cloud has none): the datasets, with links.
@@ -569,5 +608,32 @@ mod tests {
             "{}",
             mail.text
         );
+    }
+
+    #[test]
+    fn a_run_without_results_reads_the_same_in_chat_and_email() {
+        let n = RunFailedNotice {
+            run_id: 12,
+            definition: "orders daily".to_owned(),
+            data_source: "shop".to_owned(),
+            state: RunState::TimedOut,
+            error: Some("timed out after 60 s".to_owned()),
+            attempt: 2,
+            data_timestamp: "2026-12-06T06:00:00Z".to_owned(),
+        };
+        let links = Links {
+            base: "https://seltzer.example.com",
+        };
+        let summary = run_failed_summary(&n, &links);
+        assert_eq!(summary.headline, "Seltzer: a run of orders daily timed out");
+        assert_eq!(summary.link, "https://seltzer.example.com/runs/12");
+        let slack = slack(&summary).to_string();
+        assert!(slack.contains("timed out after 60 s"), "{slack}");
+        assert!(
+            slack.contains("https://seltzer.example.com/runs/12"),
+            "{slack}"
+        );
+        let mail = email(&summary);
+        assert!(mail.text.contains("attempt 2"), "{}", mail.text);
     }
 }

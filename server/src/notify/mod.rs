@@ -17,7 +17,9 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
-use shared::api::{ChannelType, IncidentLinkBack, IncidentNotice, OverdueNotice, ScanNotice};
+use shared::api::{
+    ChannelType, IncidentLinkBack, IncidentNotice, OverdueNotice, RunFailedNotice, ScanNotice,
+};
 use tokio::sync::Notify;
 
 use crate::config::NotifyConfig;
@@ -122,6 +124,10 @@ fn render(d: &ClaimedDelivery, config: &NotifyConfig, sent_at: &str) -> Result<O
         let n: OverdueNotice = parse(&d.notice)?;
         let event = webhook.then(|| messages::overdue_webhook(&n, &links, sent_at));
         (messages::overdue_summary(&n, &links), event)
+    } else if d.event == "runFailed" {
+        let n: RunFailedNotice = parse(&d.notice)?;
+        let event = webhook.then(|| messages::run_failed_webhook(&n, &links, sent_at));
+        (messages::run_failed_summary(&n, &links), event)
     } else {
         let n: ScanNotice = parse(&d.notice)?;
         let event = webhook.then(|| messages::webhook(&n, &links, sent_at));

@@ -249,6 +249,7 @@ impl Database {
         error: Option<&str>,
     ) -> Result<bool, StorageError> {
         let _gate = self.write_gate().await;
+        let mut tx = self.pool.begin().await?;
         let sql = format!(
             "UPDATE scan_runs SET state = $1, exit_code = $2, error = $3, ended_at = $4, \
              lease_until = NULL WHERE id = $5 AND worker = $6 AND state IN {EXECUTING}"
@@ -260,9 +261,14 @@ impl Database {
             .bind(timestamp::now())
             .bind(run_id)
             .bind(worker)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
+        // Told by the transaction that ends it: once, whichever process ends it.
+        if done == 1 && matches!(state, RunState::Failed | RunState::TimedOut) {
+            super::notifications::enqueue_run_failed(&mut tx, run_id).await?;
+        }
+        tx.commit().await?;
         Ok(done == 1)
     }
 
@@ -332,19 +338,25 @@ impl Database {
                     Some("the Seltzer process running it stopped (no heartbeat)".to_owned()),
                 )
             };
+            let mut tx = self.pool.begin().await?;
             let done = sqlx::query(sql)
                 .bind(now)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            let failed_for_good = state == "executing" && attempt >= max_attempts;
+            if done == 1 && failed_for_good {
+                super::notifications::enqueue_run_failed(&mut tx, id).await?;
+            }
+            tx.commit().await?;
             drop(gate);
             if done == 1 {
                 if let Some(line) = line {
                     self.append_run_logs(id, &[(now, "seltzer".to_owned(), line)])
                         .await?;
                 }
-                if state == "executing" && attempt >= max_attempts {
+                if failed_for_good {
                     failed.push(id);
                 }
             }

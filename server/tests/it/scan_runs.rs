@@ -15,7 +15,7 @@ use server::Database;
 use shared::api::Role;
 
 use crate::support::{
-    RawResponse, RunningServer, TestDb, basic, cached_venv, http_send, on_both_engines,
+    RawResponse, Receiver, RunningServer, TestDb, basic, cached_venv, http_send, on_both_engines,
 };
 
 on_both_engines!(
@@ -25,6 +25,7 @@ on_both_engines!(
     a_schedule_catches_up_once_after_downtime,
     a_run_whose_process_dies_is_taken_over_and_retried,
     soda_clouds_scan_api_starts_follows_and_cancels_runs,
+    a_run_without_results_is_told_by_failed_scans_rules,
     real_soda_core_scans_a_duckdb_file_from_a_definition,
 );
 
@@ -757,6 +758,80 @@ async fn soda_clouds_scan_api_starts_follows_and_cancels_runs(test_db: TestDb) {
         b"scanDefinition=pipeline",
     );
     assert_eq!(viewer.status, 403);
+}
+
+/// A run that ends without results stores no scan; rules with "failed scans too" are told by
+/// the run's end instead, once; a canceled run tells no one.
+async fn a_run_without_results_is_told_by_failed_scans_rules(test_db: TestDb) {
+    let receiver = Receiver::start().await;
+    let r = Runs::start(
+        &test_db,
+        &fake_soda(),
+        &[
+            "--public-url",
+            "https://seltzer.example.com",
+            "--notify-retry-ms",
+            "300",
+        ],
+    )
+    .await;
+    let channel = r.call(
+        "POST",
+        "/api/notification-channels",
+        &r.admin,
+        Some(json!({"name": "hook", "type": "webhook", "url": format!("{}/hook", receiver.url)})),
+    );
+    assert_eq!(channel.status, 201, "{}", channel.text());
+    let rule = r.call(
+        "POST",
+        "/api/notification-rules",
+        &r.editor,
+        Some(
+            json!({"name": "runs", "channelIds": [channel.json()["id"]], "outcomes": ["fail"],
+                    "scanFailures": true, "filter": {"dataSource": "shop"}}),
+        ),
+    );
+    assert_eq!(rule.status, 201, "{}", rule.text());
+    r.define(
+        "broken",
+        "# fake: exit 3\nchecks for orders:\n  - row_count > 0\n",
+        &json!({}),
+    );
+    let id = r.run_now("broken");
+    assert_eq!(r.wait_for_end(id)["state"], "failed");
+    let received = receiver.wait_for(1).await;
+    assert_eq!(received.len(), 1, "{received:#?}");
+    assert_eq!(received[0].header("x-seltzer-event"), "runFailed");
+    let event = received[0].json();
+    assert_eq!(event["event"], "scanFailed");
+    assert_eq!(event["scan"]["id"], format!("run-{id}"));
+    assert_eq!(
+        event["scan"]["sodaCloudUrl"],
+        format!("https://seltzer.example.com/runs/{id}")
+    );
+    assert_eq!(event["scan"]["state"], "failed");
+    assert_eq!(
+        event["scan"]["errors"],
+        json!(["Soda Core sent no results (exit code 3)"])
+    );
+    // Canceled is asked for, not a failure.
+    r.define(
+        "slow",
+        "# fake: sleep 300\nchecks for orders:\n  - row_count > 0\n",
+        &json!({}),
+    );
+    let slow = r.run_now("slow");
+    r.wait_for(slow, &["executing"]);
+    r.call(
+        "POST",
+        &format!("/api/scan-runs/{slow}/cancel"),
+        &r.editor,
+        None,
+    );
+    assert_eq!(r.wait_for_end(slow)["state"], "canceled");
+    // The sender looks every second: two of its rounds, and still one message.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(receiver.received().len(), 1);
 }
 
 /// A DuckDB file made from the fixture's `create_db.sql` with the virtualenv's duckdb.

@@ -39,7 +39,7 @@ pub use notifications::{
     Channel, ChannelDeleted, ChannelType, CheckFacts, CheckNotice, Delivery, DeliveryList,
     DeliveryQueued, DeliveryStatus, EmailSettings, IncidentAutomation, IncidentNotice, NewChannel,
     OverdueDataset, OverdueNotice, Rule, RuleDefinition, RuleDeleted, RuleFilter, RuleMode,
-    ScanNotice, SimulatedNotice, Simulation, SimulationRequest, SmtpSecurity,
+    RunFailedNotice, ScanNotice, SimulatedNotice, Simulation, SimulationRequest, SmtpSecurity,
 };
 pub use outcome::CheckOutcome;
 pub use queries::{

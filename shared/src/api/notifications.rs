@@ -519,3 +519,17 @@ mod tests {
         assert!(wildcard_match("a*a", "aa") && !wildcard_match("a*a", "a"));
     }
 }
+
+/// A run Seltzer executed that ended without results (`failed`, `timedOut`): rules with "failed
+/// scans too" tell it (event `runFailed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunFailedNotice {
+    pub run_id: i64,
+    pub definition: String,
+    pub data_source: String,
+    pub state: super::RunState,
+    pub error: Option<String>,
+    pub attempt: i64,
+    pub data_timestamp: String,
+}

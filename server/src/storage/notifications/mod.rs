@@ -6,6 +6,7 @@
 //! - here: channels, rules, and deliveries claimed, finished, listed and redelivered;
 //! - `enqueue`: what a stored scan tells, decided in its transaction;
 //! - `overdue`: datasets without a scan for a rule's hours;
+//! - `run_failures`: runs that ended without results;
 //! - `simulation`: a rule tried on stored results.
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,7 +15,7 @@ use serde_json::Value;
 use shared::api::{
     Attribute, CheckFacts, CheckNotice, CheckOutcome, DeliveryStatus, EmailSettings,
     IncidentAutomation, IncidentEvent, IncidentNotice, NewChannel, OverdueDataset, OverdueNotice,
-    RuleDefinition, RuleMode, ScanNotice, SimulatedNotice, Simulation,
+    RuleDefinition, RuleMode, RunFailedNotice, RunState, ScanNotice, SimulatedNotice, Simulation,
 };
 use shared::sodacl::Zone;
 use shared::sodacl::threshold::SodaBounds;
@@ -25,6 +26,7 @@ mod enqueue;
 mod incident_events;
 mod incident_rules;
 mod overdue;
+mod run_failures;
 mod simulation;
 
 use super::{Database, StorageError};
@@ -34,6 +36,7 @@ use crate::timestamp;
 use enqueue::decide;
 pub(super) use enqueue::enqueue_for_scan;
 pub(super) use incident_events::enqueue_incident_event;
+pub(super) use run_failures::enqueue_run_failed;
 
 /// Attempts before a delivery is given up (dead): the first and five retries.
 pub const MAX_ATTEMPTS: i64 = 6;
