@@ -64,7 +64,7 @@ async fn list_secrets(
     Ok(Json(list.into_iter().map(secret_info).collect()))
 }
 
-#[utoipa::path(post, path = "/secrets", tag = "runs", request_body = NewSecret, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 201, description = "Stored, encrypted (admin)", body = SecretInfo), (status = 200, description = "Replaced", body = SecretInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 503, description = "SELTZER_SECRET_KEY is not set", body = ApiError)))]
+#[utoipa::path(post, path = "/secrets", tag = "runs", request_body = NewSecret, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 201, description = "Stored, encrypted (admin)", body = SecretInfo), (status = 200, description = "Replaced", body = SecretInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 503, description = "SELTZER_SECRET_KEY is not set", body = ApiError), (status = 413, description = "The body is too large", body = ApiError), (status = 415, description = "Not JSON (Content-Type: application/json)", body = ApiError)))]
 async fn put_secret(
     State(state): State<AppState>,
     _admin: AdminCaller,
@@ -186,7 +186,7 @@ async fn list_data_sources(
     Ok(Json(rows.into_iter().map(data_source_info).collect()))
 }
 
-#[utoipa::path(post, path = "/data-sources", tag = "runs", request_body = NewDataSource, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 201, description = "Configured (admin)", body = DataSourceInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "Already configured (PUT changes it)", body = ApiError)))]
+#[utoipa::path(post, path = "/data-sources", tag = "runs", request_body = NewDataSource, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 201, description = "Configured (admin)", body = DataSourceInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "Already configured (PUT changes it)", body = ApiError), (status = 413, description = "The body is too large", body = ApiError), (status = 415, description = "Not JSON (Content-Type: application/json)", body = ApiError)))]
 async fn create_data_source(
     State(state): State<AppState>,
     _admin: AdminCaller,
@@ -230,7 +230,7 @@ async fn data_source(
     Ok(Json(stored_data_source(&state, &name).await?))
 }
 
-#[utoipa::path(put, path = "/data-sources/{name}", tag = "runs", request_body = NewDataSource, security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Data source name")), responses((status = 200, description = "Configured (admin)", body = DataSourceInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError)))]
+#[utoipa::path(put, path = "/data-sources/{name}", tag = "runs", request_body = NewDataSource, security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Data source name")), responses((status = 200, description = "Configured (admin)", body = DataSourceInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 413, description = "The body is too large", body = ApiError), (status = 415, description = "Not JSON (Content-Type: application/json)", body = ApiError)))]
 async fn update_data_source(
     State(state): State<AppState>,
     _admin: AdminCaller,
@@ -444,7 +444,7 @@ async fn list_definitions(
     Ok(Json(list))
 }
 
-#[utoipa::path(post, path = "/scan-definitions", tag = "runs", request_body = NewScanDefinition, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 201, description = "Configured as version 1 (editor)", body = ScanDefinitionInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "Already configured (PUT changes it)", body = ApiError)))]
+#[utoipa::path(post, path = "/scan-definitions", tag = "runs", request_body = NewScanDefinition, security(("basic" = []), ("bearer" = []), ("session" = [])), responses((status = 201, description = "Configured as version 1 (editor)", body = ScanDefinitionInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 409, description = "Already configured (PUT changes it)", body = ApiError), (status = 413, description = "The body is too large", body = ApiError), (status = 415, description = "Not JSON (Content-Type: application/json)", body = ApiError)))]
 async fn create_definition(
     State(state): State<AppState>,
     EditorCaller(caller): EditorCaller,
@@ -480,7 +480,7 @@ async fn definition(
     Ok(Json(info(&state, row).await?))
 }
 
-#[utoipa::path(put, path = "/scan-definitions/{name}", tag = "runs", request_body = NewScanDefinition, security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name")), responses((status = 200, description = "A new version (editor)", body = ScanDefinitionInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(put, path = "/scan-definitions/{name}", tag = "runs", request_body = NewScanDefinition, security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name")), responses((status = 200, description = "A new version (editor)", body = ScanDefinitionInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError), (status = 413, description = "The body is too large", body = ApiError), (status = 415, description = "Not JSON (Content-Type: application/json)", body = ApiError)))]
 async fn update_definition(
     State(state): State<AppState>,
     EditorCaller(caller): EditorCaller,
