@@ -371,6 +371,27 @@ pub async fn run_now(name: &str) -> Result<ScanRun, ApiError> {
     decode(&path, Request::post(&path).send().await).await
 }
 
+/// A dry run of unsaved checks on the definition's data source: the queued run.
+pub async fn dry_run(name: &str, checks: &str) -> Result<ScanRun, ApiError> {
+    let path = format!("/api/scan-definitions/{}/dry-run", encode(name));
+    let body = shared::api::DryRunRequest {
+        checks: checks.to_owned(),
+    };
+    send_json(&path, Request::post(&path), &body).await
+}
+
+/// The signed-in stakeholder approves `version` of a definition.
+pub async fn approve_definition(name: &str, version: i64) -> Result<ScanDefinitionInfo, ApiError> {
+    let path = format!("/api/scan-definitions/{}/approvals", encode(name));
+    let body = shared::api::ApprovalRequest { version };
+    send_json(&path, Request::post(&path), &body).await
+}
+
+/// Two runs of one definition side by side.
+pub async fn compare_runs(id: i64, with: i64) -> Result<shared::api::RunComparison, ApiError> {
+    get_json(&format!("/api/scan-runs/{id}/compare?with={with}")).await
+}
+
 pub async fn scan_run(id: &str) -> Result<ScanRun, ApiError> {
     get_json(&format!("/api/scan-runs/{}", encode(id))).await
 }

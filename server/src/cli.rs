@@ -60,6 +60,34 @@ enum Command {
     /// counts and last scan, each scan's counts) equals a recomputation from the stored
     /// results: exit 0 when all do, 1 (listing what differs) when one does not. Read-only.
     Verify(ReadArgs),
+    /// Create the virtualenvs Seltzer runs Soda Core from, from PyPI: one per Soda Core the
+    /// configured scan definitions use, with the packages of the configured data sources'
+    /// types (or those named with --engine and --type); then print the `seltzer serve` options
+    /// that use them.
+    SodaInstall(SodaInstallArgs),
+}
+
+#[derive(Debug, Args)]
+struct SodaInstallArgs {
+    /// The folder that holds the virtualenvs (`soda-core-3.5.6`, `soda-core-4.28.0`).
+    #[arg(long, default_value = "soda")]
+    dir: PathBuf,
+    /// `v3` (Soda Core 3.5.6) or `v4` (Soda Core 4), repeatable; default: what the configured
+    /// scan definitions use, else what the data sources are configured for.
+    #[arg(long = "engine")]
+    engines: Vec<String>,
+    /// A data source type (`duckdb`, `postgres`, `snowflake`…), repeatable; default: the
+    /// configured data sources' types.
+    #[arg(long = "type")]
+    types: Vec<String>,
+    /// The Python that makes the virtualenvs (Soda Core 3.5.6 needs 3.8 to 3.12).
+    #[arg(long, default_value = "python3")]
+    python: String,
+    /// Print the commands instead of running them.
+    #[arg(long)]
+    print: bool,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 #[derive(Debug, Args)]
@@ -290,6 +318,10 @@ struct ServeArgs {
     /// virtualenv with `soda-core-duckdb`, `soda-core-postgres`… installed).
     #[arg(long, env = "SELTZER_SODA_V3")]
     soda_v3: Option<PathBuf>,
+    /// Soda Core 4's `soda` command, for running contracts (`v4` definitions): the `soda` of a
+    /// virtualenv with `soda-core` and `soda-duckdb`, `soda-postgres`… installed.
+    #[arg(long, env = "SELTZER_SODA_V4")]
+    soda_v4: Option<PathBuf>,
     /// Scans this process runs at once.
     #[arg(long, env = "SELTZER_RUN_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     run_workers: u16,
@@ -403,7 +435,7 @@ pub fn main() -> ExitCode {
                 },
                 runner: RunnerConfig {
                     soda_v3: args.soda_v3,
-                    soda_v4: None,
+                    soda_v4: args.soda_v4,
                     workers: usize::from(args.run_workers),
                     tick_ms: args.run_tick_ms,
                     lease_ms: args.run_lease_ms,
@@ -423,6 +455,7 @@ pub fn main() -> ExitCode {
             Command::Validate(_) | Command::Backtest(_) => Ok(()),
             Command::Backup(args) => backup(args).await,
             Command::Verify(args) => verify(args).await,
+            Command::SodaInstall(args) => soda_install(args).await,
         }
     });
     match outcome {
@@ -510,6 +543,89 @@ async fn backup(args: BackupArgs) -> Result<(), CliError> {
         args.path.display(),
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+async fn soda_install(args: SodaInstallArgs) -> Result<(), CliError> {
+    use shared::api::Engine;
+    use std::collections::BTreeSet;
+    let mut engines: BTreeSet<Engine> = BTreeSet::new();
+    for e in &args.engines {
+        engines.insert(
+            Engine::parse(e).ok_or_else(|| format!("--engine: '{e}' is neither v3 nor v4"))?,
+        );
+    }
+    let mut types: BTreeSet<String> = BTreeSet::new();
+    for t in &args.types {
+        types.insert(
+            crate::venvs::package_type(t)
+                .ok_or_else(|| format!("--type: '{t}' is not a Soda data source type"))?,
+        );
+    }
+    // What this Seltzer is configured to run, where not named.
+    if engines.is_empty() || types.is_empty() {
+        let db = open(&args.database).await?;
+        let sources = db.configured_data_sources().await?;
+        let used: BTreeSet<Engine> = db
+            .definitions()
+            .await?
+            .iter()
+            .filter_map(|d| Engine::parse(&d.engine))
+            .collect();
+        db.close().await;
+        if engines.is_empty() {
+            engines = if used.is_empty() {
+                sources
+                    .iter()
+                    .flat_map(|s| {
+                        [
+                            (!s.configuration.trim().is_empty()).then_some(Engine::V3),
+                            s.configuration_v4.as_ref().map(|_| Engine::V4),
+                        ]
+                    })
+                    .flatten()
+                    .collect()
+            } else {
+                used
+            };
+        }
+        if types.is_empty() {
+            types = sources
+                .iter()
+                .filter_map(|s| crate::venvs::package_type(&s.source_type))
+                .collect();
+        }
+    }
+    if engines.is_empty() || types.is_empty() {
+        return Err(CliError::from(
+            "nothing to install: no data source is configured for runs; name what to install \
+             with --engine v3|v4 and --type duckdb|postgres|…"
+                .to_owned(),
+        ));
+    }
+    let mut serve = vec!["seltzer serve".to_owned()];
+    for engine in engines {
+        let venv = crate::venvs::Venv::plan(&args.dir, engine, &types);
+        if args.print {
+            for command in venv.commands(&args.python) {
+                println!("{}", command.join(" "));
+            }
+        } else {
+            println!(
+                "Soda Core {} into {}: {}",
+                engine.as_str(),
+                venv.dir.display(),
+                venv.packages.join(" ")
+            );
+            venv.install(&args.python).map_err(CliError::from)?;
+        }
+        serve.push(format!(
+            "--soda-{} {}",
+            engine.as_str(),
+            venv.soda().display()
+        ));
+    }
+    println!("{}", serve.join(" "));
     Ok(())
 }
 

@@ -9,6 +9,7 @@
 //! - `notify`: the sender of notifications (rendering, signing, retries);
 //! - `runner`: the scans Seltzer runs (schedules, claims, Soda Core as a child process);
 //! - `schedule`, `secrets`: cron schedules in time zones; sealed secrets and references;
+//! - `venvs`: the virtualenvs Seltzer runs Soda Core from (`seltzer soda-install`);
 //! - `credentials`, `timestamp`: small helpers (secrets and hashes; stored times).
 
 pub mod backtest;
@@ -25,6 +26,7 @@ pub mod soda;
 pub mod storage;
 pub mod timestamp;
 pub mod validate;
+pub mod venvs;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

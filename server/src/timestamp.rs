@@ -41,6 +41,16 @@ pub fn format(millis: EpochMillis) -> String {
     }
 }
 
+/// As Soda Core writes its timestamps (and reads `-t`): RFC 3339 with `+00:00`, not `Z`.
+pub fn format_offset(millis: EpochMillis) -> String {
+    let mut text = format(millis);
+    if text.ends_with('Z') {
+        text.pop();
+        text.push_str("+00:00");
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,9 @@ pub fn rule_summary(r: &RuleDefinition) -> String {
     if let Some(hours) = r.no_scan_hours {
         parts.push(format!("no scan for {hours} h"));
     }
+    if let Some(minutes) = r.late_run_minutes {
+        parts.push(format!("scheduled runs late by {minutes} min"));
+    }
     if let Some(i) = r.incidents {
         let resolve = if i.resolve_on_recovery {
             ", resolved on recovery"

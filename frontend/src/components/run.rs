@@ -10,6 +10,7 @@ pub fn run_state_badge(state: RunState) -> impl IntoView {
         RunState::Canceled => ("not-evaluated", "■", "canceled"),
         RunState::TimedOut => ("fail", "⏱", "timed out"),
         RunState::Failed => ("fail", "✕", "failed"),
+        RunState::Skipped => ("not-evaluated", "⏸", "skipped"),
         RunState::CompletedWithErrors => ("fail", "✕", "completed with errors"),
         RunState::CompletedWithFailures => ("fail", "✕", "completed with failures"),
         RunState::CompletedWithWarnings => ("warn", "!", "completed with warnings"),

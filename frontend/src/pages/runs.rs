@@ -97,7 +97,13 @@ pub struct DefinitionFields {
     pub cron: RwSignal<String>,
     pub timezone: RwSignal<String>,
     pub timeout: RwSignal<String>,
+    pub attempts: RwSignal<String>,
     pub paused: RwSignal<bool>,
+    pub engine: RwSignal<Engine>,
+    /// `NAME=VALUE` lines.
+    pub variables: RwSignal<String>,
+    /// Emails, separated by commas or spaces.
+    pub stakeholders: RwSignal<String>,
 }
 
 impl DefinitionFields {
@@ -109,7 +115,11 @@ impl DefinitionFields {
             cron: RwSignal::new(String::new()),
             timezone: RwSignal::new(String::new()),
             timeout: RwSignal::new(String::new()),
+            attempts: RwSignal::new(String::new()),
             paused: RwSignal::new(false),
+            engine: RwSignal::new(Engine::V3),
+            variables: RwSignal::new(String::new()),
+            stakeholders: RwSignal::new(String::new()),
         }
     }
 
@@ -126,7 +136,18 @@ impl DefinitionFields {
         fields
             .timeout
             .set(d.timeout_seconds.map(|t| t.to_string()).unwrap_or_default());
+        fields
+            .attempts
+            .set(d.max_attempts.map(|t| t.to_string()).unwrap_or_default());
         fields.paused.set(d.paused);
+        fields.engine.set(d.engine);
+        fields.variables.set(
+            d.variables
+                .iter()
+                .map(|(k, v)| format!("{k}={v}\n"))
+                .collect(),
+        );
+        fields.stakeholders.set(d.stakeholders.join(", "));
         fields
     }
 
@@ -138,16 +159,31 @@ impl DefinitionFields {
         NewScanDefinition {
             name: self.name.get_untracked().trim().to_owned(),
             data_source: self.data_source.get_untracked(),
-            engine: Engine::V3,
+            engine: self.engine.get_untracked(),
             checks: self.checks.get_untracked(),
-            variables: BTreeMap::new(),
+            variables: self
+                .variables
+                .get_untracked()
+                .lines()
+                .filter_map(|l| l.split_once('='))
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                .filter(|(k, _)| !k.is_empty())
+                .collect::<BTreeMap<_, _>>(),
             schedule: text(self.cron).map(|cron| ScanSchedule {
                 cron,
                 timezone: text(self.timezone),
             }),
             timeout_seconds: text(self.timeout).and_then(|t| t.parse().ok()),
-            max_attempts: None,
+            max_attempts: text(self.attempts).and_then(|t| t.parse().ok()),
             paused: self.paused.get_untracked(),
+            stakeholders: self
+                .stakeholders
+                .get_untracked()
+                .split([',', ' ', '\n'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
         }
     }
 }
@@ -177,6 +213,12 @@ pub fn DefinitionForm(fields: DefinitionFields, new: bool) -> impl IntoView {
             <input id="definition-name" required placeholder="e.g. orders daily (soda scan -s)" prop:value=f.name
                 on:input=move |ev| f.name.set(event_target_value(&ev)) />
         })}
+        <label for="definition-engine">"Soda Core"</label>
+        <select id="definition-engine" prop:value=move || f.engine.get().as_str()
+            on:change=move |ev| f.engine.set(Engine::parse(&event_target_value(&ev)).unwrap_or_default())>
+            <option value="v3">"3.5.6 (checks file)"</option>
+            <option value="v4">"4 (contract)"</option>
+        </select>
         <label for="definition-source">"Data source"</label>
         <select id="definition-source" required prop:value=f.data_source on:change=move |ev| f.data_source.set(event_target_value(&ev))>
             <option value="">"choose…"</option>
@@ -191,9 +233,20 @@ pub fn DefinitionForm(fields: DefinitionFields, new: bool) -> impl IntoView {
         <label for="definition-timeout">"Timeout (s)"</label>
         <input id="definition-timeout" type="number" min="1" max="86400" class="narrow" placeholder="7200" prop:value=f.timeout
             on:input=move |ev| f.timeout.set(event_target_value(&ev)) />
+        <label for="definition-attempts">"Attempts"</label>
+        <input id="definition-attempts" type="number" min="1" max="10" class="narrow" placeholder="1" prop:value=f.attempts
+            on:input=move |ev| f.attempts.set(event_target_value(&ev)) />
         <label class="checkbox"><input type="checkbox" id="definition-paused" prop:checked=f.paused
             on:change=move |ev| f.paused.set(event_target_checked(&ev)) />"paused"</label>
-        <label for="definition-checks" class="block">"Checks (SodaCL)"</label>
+        <label for="definition-stakeholders" class="block">"Agreement: users who approve each version before its schedule runs it"</label>
+        <input id="definition-stakeholders" class="wide" placeholder="none; e.g. ana@example.com, ben@example.com" prop:value=f.stakeholders
+            on:input=move |ev| f.stakeholders.set(event_target_value(&ev)) />
+        <label for="definition-variables" class="block">"Variables (NAME=VALUE, one per line)"</label>
+        <textarea id="definition-variables" rows="2" spellcheck="false" class="code" placeholder="min_rows=1"
+            prop:value=f.variables on:input=move |ev| f.variables.set(event_target_value(&ev))></textarea>
+        <label for="definition-checks" class="block">
+            {move || if f.engine.get() == Engine::V4 { "Contract (Soda Core 4 YAML)" } else { "Checks (SodaCL)" }}
+        </label>
         <textarea id="definition-checks" rows="8" spellcheck="false" class="code" placeholder="checks for orders:\n  - row_count > 0"
             prop:value=f.checks on:input=move |ev| f.checks.set(event_target_value(&ev))></textarea>
     }

@@ -44,6 +44,15 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Who did something, as histories and logs name them: a user's email, else the API key.
+    pub fn actor(&self) -> String {
+        match (&self.email, &self.api_key_id) {
+            (Some(email), _) => email.clone(),
+            (None, Some(key)) => format!("API key {key}"),
+            (None, None) => "Seltzer".to_owned(),
+        }
+    }
+
     /// A 403 unless the caller's role is at least `needed`.
     pub fn require(&self, needed: Role) -> Result<(), HttpError> {
         if self.role >= needed {

@@ -31,14 +31,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Who did it, as the timeline says: a user's email, or the API key.
-fn actor(caller: &Caller) -> String {
-    match (&caller.email, &caller.api_key_id) {
-        (Some(email), _) => email.clone(),
-        (None, Some(key)) => format!("API key {key}"),
-        (None, None) => "Seltzer".to_owned(),
-    }
-}
-
 fn incident(r: &IncidentRow) -> Incident {
     r.to_api()
 }
@@ -217,7 +209,7 @@ async fn create(
         severity: new.severity.as_str().to_owned(),
         status: IncidentStatus::Reported.as_str().to_owned(),
         lead_email,
-        reporter: actor(&caller),
+        reporter: caller.actor(),
         resolution_notes: None,
         created_at: 0,
         updated_at: 0,
@@ -332,7 +324,7 @@ async fn save(
     if !changes.is_empty() {
         state
             .db
-            .update_incident(&row, &changes, &actor(caller))
+            .update_incident(&row, &changes, &caller.actor())
             .await?;
         state.wake_sender.notify_one();
     }
@@ -350,7 +342,7 @@ async fn link(
     let results = results_to_link(&state, &links.check_result_ids).await?;
     state
         .db
-        .link_incident_results(row.id, &results, &actor(&caller))
+        .link_incident_results(row.id, &results, &caller.actor())
         .await?;
     state.wake_sender.notify_one();
     Ok(Json(detail_of(&state, row.id).await?))
@@ -370,7 +362,7 @@ async fn comment(
     check_text("text", &comment.text, 10_000)?;
     state
         .db
-        .comment_incident(row.id, &actor(&caller), &comment.text)
+        .comment_incident(row.id, &caller.actor(), &comment.text)
         .await?;
     Ok((StatusCode::CREATED, Json(detail_of(&state, row.id).await?)))
 }

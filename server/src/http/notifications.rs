@@ -305,6 +305,13 @@ fn check_rule_shape(r: &RuleDefinition) -> Result<(), HttpError> {
             "noScanHours must be from 1 to 8760 (a year)",
         ));
     }
+    if r.late_run_minutes
+        .is_some_and(|m| !(1..=1_440).contains(&m))
+    {
+        return Err(HttpError::bad_request(
+            "lateRunMinutes must be from 1 to 1440 (a day)",
+        ));
+    }
     let text = [
         &r.filter.data_source,
         &r.filter.dataset,

@@ -5,21 +5,23 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use std::collections::HashMap;
+
 use shared::api::{
-    ApiError, DataSourceInfo, Engine, NewDataSource, NewScanDefinition, NewSecret, PageQuery,
-    Removed, RunOrigin, ScanDefinitionInfo, ScanDefinitionVersion, ScanRun, ScanRunList,
-    SecretInfo,
+    ApiError, Approval, ApprovalRequest, DataSourceInfo, DryRunRequest, Engine, NewDataSource,
+    NewScanDefinition, NewSecret, PageQuery, Removed, RunOrigin, ScanDefinitionInfo,
+    ScanDefinitionVersion, ScanRun, ScanRunList, SecretInfo,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::{AdminCaller, Caller, EditorCaller};
 use super::extract::{JsonBody, TypedQuery, page_and_size};
-use super::scan_runs::{actor, run_of};
+use super::scan_runs::run_of;
 use super::{AppState, HttpError};
 use crate::schedule::Schedule;
 use crate::secrets::{self, Reference};
-use crate::storage::{DataSourceRow, DefinitionInput, DefinitionRow, NewRun};
+use crate::storage::{DataSourceRow, DefinitionInput, DefinitionRow, NewRun, RunRow};
 use crate::timestamp;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -32,6 +34,8 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(definition, update_definition, delete_definition))
         .routes(routes!(versions))
         .routes(routes!(runs, run_now))
+        .routes(routes!(dry_run))
+        .routes(routes!(approve))
 }
 
 /// Largest checks file or configuration accepted.
@@ -118,17 +122,68 @@ async fn delete_secret(
 }
 
 fn data_source_info(row: DataSourceRow) -> DataSourceInfo {
-    let references = secrets::references(&row.configuration)
-        .map(|found| found.into_iter().map(|(_, r)| r.to_string()).collect())
-        .unwrap_or_default();
+    let mut references: Vec<String> = [Some(&row.configuration), row.configuration_v4.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|text| secrets::references(text).ok())
+        .flat_map(|found| found.into_iter().map(|(_, r)| r.to_string()))
+        .collect();
+    // In the order they are written, each once.
+    let mut seen = std::collections::HashSet::new();
+    references.retain(|r| seen.insert(r.clone()));
     DataSourceInfo {
         name: row.name,
         source_type: row.source_type,
         configuration: row.configuration,
+        configuration_v4: row.configuration_v4,
         max_concurrent: row.max_concurrent,
         references,
         configured_at: timestamp::format(row.configured_at),
     }
+}
+
+/// Soda Core 4's configuration, if one was given.
+fn configuration_v4(new: &NewDataSource) -> Option<&str> {
+    new.configuration_v4
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+}
+
+/// A 400 unless `text` is one YAML mapping whose secret references are stored.
+async fn check_configuration(
+    state: &AppState,
+    field: &str,
+    text: &str,
+    example: &str,
+) -> Result<(), HttpError> {
+    if text.len() > MAX_TEXT {
+        return Err(HttpError::bad_request(format!(
+            "{field} is limited to 1 MiB"
+        )));
+    }
+    let docs = yaml_rust2::YamlLoader::load_from_str(text)
+        .map_err(|e| HttpError::bad_request(format!("{field}: not YAML ({e})")))?;
+    match docs.first() {
+        None | Some(yaml_rust2::Yaml::Hash(_)) if docs.len() <= 1 => {}
+        _ => {
+            return Err(HttpError::bad_request(format!(
+                "{field}: must be the connection properties as one YAML mapping (e.g. \
+                 `{example}`)"
+            )));
+        }
+    }
+    let references =
+        secrets::references(text).map_err(|e| HttpError::bad_request(format!("{field}: {e}")))?;
+    for (_, reference) in references {
+        if let Reference::Secret(name) = reference
+            && state.db.secret(&name).await?.is_none()
+        {
+            return Err(HttpError::bad_request(format!(
+                "{field}: ${{secret:{name}}} is not a stored secret (POST /api/secrets first)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A 400 naming what is wrong with a data source; its `max_concurrent`.
@@ -144,29 +199,40 @@ async fn check_data_source(state: &AppState, new: &NewDataSource) -> Result<i64,
             "type must be a Soda data source type, such as duckdb, postgres or snowflake",
         ));
     }
-    if new.configuration.len() > MAX_TEXT {
-        return Err(HttpError::bad_request("configuration is limited to 1 MiB"));
+    let v4 = new
+        .configuration_v4
+        .as_deref()
+        .filter(|c| !c.trim().is_empty());
+    if new.configuration.trim().is_empty() && v4.is_none() {
+        return Err(HttpError::bad_request(
+            "configuration: give Soda Core 3's connection properties (configuration), Soda \
+             Core 4's data source file (configurationV4), or both",
+        ));
     }
-    let docs = yaml_rust2::YamlLoader::load_from_str(&new.configuration)
-        .map_err(|e| HttpError::bad_request(format!("configuration: not YAML ({e})")))?;
-    match docs.first() {
-        None | Some(yaml_rust2::Yaml::Hash(_)) if docs.len() <= 1 => {}
-        _ => {
-            return Err(HttpError::bad_request(
-                "configuration: must be the connection properties as one YAML mapping \
-                 (e.g. `path: /data/shop.duckdb`)",
-            ));
-        }
-    }
-    let references = secrets::references(&new.configuration)
-        .map_err(|e| HttpError::bad_request(format!("configuration: {e}")))?;
-    for (_, reference) in references {
-        if let Reference::Secret(name) = reference
-            && state.db.secret(&name).await?.is_none()
+    check_configuration(
+        state,
+        "configuration",
+        &new.configuration,
+        "path: /data/shop.duckdb",
+    )
+    .await?;
+    if let Some(v4) = v4 {
+        check_configuration(
+            state,
+            "configurationV4",
+            v4,
+            "connection: {database: /data/shop.duckdb}",
+        )
+        .await?;
+        if let Ok(docs) = yaml_rust2::YamlLoader::load_from_str(v4)
+            && let Some(yaml_rust2::Yaml::Hash(map)) = docs.first()
+            && let Some(key) = ["type", "name"]
+                .into_iter()
+                .find(|k| map.contains_key(&yaml_rust2::Yaml::String((*k).to_owned())))
         {
             return Err(HttpError::bad_request(format!(
-                "configuration: ${{secret:{name}}} is not a stored secret (POST /api/secrets \
-                 first)"
+                "configurationV4: leave out `{key}`: Seltzer writes the data source's type and \
+                 name into the file"
             )));
         }
     }
@@ -204,7 +270,13 @@ async fn create_data_source(
     }
     state
         .db
-        .configure_data_source(&new.name, new.source_type.trim(), &new.configuration, max)
+        .configure_data_source(
+            &new.name,
+            new.source_type.trim(),
+            &new.configuration,
+            configuration_v4(&new),
+            max,
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -246,7 +318,13 @@ async fn update_data_source(
     let max = check_data_source(&state, &new).await?;
     state
         .db
-        .configure_data_source(&name, new.source_type.trim(), &new.configuration, max)
+        .configure_data_source(
+            &name,
+            new.source_type.trim(),
+            &new.configuration,
+            configuration_v4(&new),
+            max,
+        )
         .await?;
     Ok(Json(stored_data_source(&state, &name).await?))
 }
@@ -287,6 +365,78 @@ struct Checked {
     max_attempts: i64,
 }
 
+/// A 400 naming the line unless `checks` is a valid checks file (v3) or contract (v4) for
+/// definition `new` on `data_source`, and the data source can run that engine.
+fn check_checks(
+    new: &NewScanDefinition,
+    data_source: &DataSourceRow,
+    checks: &str,
+) -> Result<(), HttpError> {
+    if checks.trim().is_empty() || checks.len() > MAX_TEXT {
+        return Err(HttpError::bad_request("checks: 1 byte to 1 MiB of YAML"));
+    }
+    if new.engine == Engine::V3 {
+        // The checks file as the browser's editor and `seltzer validate` read it: errors are
+        // refused here, not at 3 a.m. when the schedule fires.
+        let options = shared::sodacl::Options {
+            file_name: "checks.yml".to_owned(),
+            data_source: new.data_source.clone(),
+            now: timestamp::format_offset(timestamp::now()),
+            variables: new.variables.clone(),
+            file_exists: None,
+        };
+        let report = shared::sodacl::parse(checks, &options);
+        if let Some(error) = report
+            .diagnostics()
+            .into_iter()
+            .find(|d| d.severity == shared::sodacl::Severity::Error)
+        {
+            return Err(HttpError::bad_request(format!(
+                "checks: line {}: {}",
+                error.line, error.message
+            )));
+        }
+        if data_source.configuration.trim().is_empty() {
+            return Err(HttpError::bad_request(format!(
+                "dataSource: '{}' has no Soda Core 3 configuration (its `configuration`) for \
+                 engine v3",
+                new.data_source
+            )));
+        }
+    } else {
+        // Soda Core 4 finds the contract's data source by the name its `dataset:` starts
+        // with: it must be this definition's.
+        let (source, _) = crate::soda::contract_results::contract_dataset(checks)
+            .map_err(|e| HttpError::bad_request(format!("checks: {e}")))?;
+        if source != new.data_source {
+            return Err(HttpError::bad_request(format!(
+                "checks: the contract's dataset is on data source '{source}', the definition \
+                 runs on '{}'",
+                new.data_source
+            )));
+        }
+        // Soda Core 4 refuses a contract without it ("missing the required 'columns'
+        // property"): say so now, not when the schedule fires.
+        let has_columns = yaml_rust2::YamlLoader::load_from_str(checks)
+            .ok()
+            .and_then(|docs| docs.into_iter().next())
+            .is_some_and(|doc| !doc["columns"].is_badvalue());
+        if !has_columns {
+            return Err(HttpError::bad_request(
+                "checks: the contract has no `columns:` list (Soda Core 4 requires one)",
+            ));
+        }
+        if data_source.configuration_v4.is_none() {
+            return Err(HttpError::bad_request(format!(
+                "dataSource: '{}' has no Soda Core 4 configuration (its `configurationV4`) for \
+                 engine v4",
+                new.data_source
+            )));
+        }
+    }
+    Ok(())
+}
+
 async fn check_definition(state: &AppState, new: &NewScanDefinition) -> Result<Checked, HttpError> {
     if new.name.trim().is_empty() || new.name.len() > 200 || new.name.contains(['/', '\n']) {
         return Err(HttpError::bad_request(
@@ -299,35 +449,22 @@ async fn check_definition(state: &AppState, new: &NewScanDefinition) -> Result<C
             new.data_source
         )));
     };
-    if new.checks.trim().is_empty() || new.checks.len() > MAX_TEXT {
-        return Err(HttpError::bad_request("checks: 1 byte to 1 MiB of YAML"));
-    }
-    if new.engine == Engine::V3 {
-        // The checks file as the browser's editor and `seltzer validate` read it: errors are
-        // refused here, not at 3 a.m. when the schedule fires.
-        let options = shared::sodacl::Options {
-            file_name: "checks.yml".to_owned(),
-            data_source: new.data_source.clone(),
-            now: timestamp::format(timestamp::now()).replace('Z', "+00:00"),
-            variables: new.variables.clone(),
-            file_exists: None,
-        };
-        let report = shared::sodacl::parse(&new.checks, &options);
-        if let Some(error) = report
-            .diagnostics()
-            .into_iter()
-            .find(|d| d.severity == shared::sodacl::Severity::Error)
-        {
-            return Err(HttpError::bad_request(format!(
-                "checks: line {}: {}",
-                error.line, error.message
-            )));
-        }
-    } else if yaml_rust2::YamlLoader::load_from_str(&new.checks).is_err() {
-        return Err(HttpError::bad_request("checks: the contract is not YAML"));
-    }
+    check_checks(new, &data_source, &new.checks)?;
     for name in new.variables.keys() {
         check_name("variables", name)?;
+    }
+    if !new.stakeholders.is_empty() {
+        let users = state.db.list_users().await?;
+        for email in &new.stakeholders {
+            if !users
+                .iter()
+                .any(|u| u.email.eq_ignore_ascii_case(email) && !u.disabled)
+            {
+                return Err(HttpError::bad_request(format!(
+                    "stakeholders: '{email}' is not an enabled user of this Seltzer"
+                )));
+            }
+        }
     }
     let schedule = new
         .schedule
@@ -335,7 +472,9 @@ async fn check_definition(state: &AppState, new: &NewScanDefinition) -> Result<C
         .map(|s| Schedule::parse(&s.cron, s.timezone.as_deref()))
         .transpose()
         .map_err(HttpError::bad_request)?;
-    let timeout_seconds = new.timeout_seconds.unwrap_or(7_200);
+    let timeout_seconds = new
+        .timeout_seconds
+        .unwrap_or(NewScanDefinition::DEFAULT_TIMEOUT_SECONDS);
     if !(1..=86_400).contains(&timeout_seconds) {
         return Err(HttpError::bad_request("timeoutSeconds must be 1 to 86400"));
     }
@@ -352,6 +491,19 @@ async fn check_definition(state: &AppState, new: &NewScanDefinition) -> Result<C
 }
 
 async fn info(state: &AppState, row: DefinitionRow) -> Result<ScanDefinitionInfo, HttpError> {
+    let (last, _) = state.db.runs_of(row.id, 0, 1).await?;
+    let approvals = state.db.approvals(row.id, row.version).await?;
+    Ok(info_with(&row, last.into_iter().next(), approvals))
+}
+
+/// A definition as the API shows it, with its newest run and the `(approver, approved_at)`
+/// of its current version.
+fn info_with(
+    row: &DefinitionRow,
+    last: Option<RunRow>,
+    approvals: Vec<(String, timestamp::EpochMillis)>,
+) -> ScanDefinitionInfo {
+    let awaiting_approval = row.awaiting(&approvals);
     let schedule = match (&row.cron, row.paused) {
         (Some(cron), false) => Schedule::parse(cron, row.timezone.as_deref()).ok(),
         _ => None,
@@ -362,16 +514,24 @@ async fn info(state: &AppState, row: DefinitionRow) -> Result<ScanDefinitionInfo
         .into_iter()
         .map(timestamp::format)
         .collect();
-    let (last, _) = state.db.runs_of(row.id, 0, 1).await?;
-    Ok(ScanDefinitionInfo {
+    ScanDefinitionInfo {
         id: row.id,
-        definition: definition_of(&row),
+        definition: definition_of(row),
         version: row.version,
         next_fire_times,
         created_at: timestamp::format(row.configured_at),
         updated_at: timestamp::format(row.updated_at),
-        last_run: last.into_iter().next().map(run_of),
-    })
+        last_run: last.map(run_of),
+        approvals: approvals
+            .into_iter()
+            .map(|(approver, at)| Approval {
+                approver,
+                version: row.version,
+                approved_at: timestamp::format(at),
+            })
+            .collect(),
+        awaiting_approval,
+    }
 }
 
 fn definition_of(row: &DefinitionRow) -> NewScanDefinition {
@@ -388,6 +548,7 @@ fn definition_of(row: &DefinitionRow) -> NewScanDefinition {
         timeout_seconds: Some(row.timeout_seconds),
         max_attempts: Some(row.max_attempts),
         paused: row.paused,
+        stakeholders: row.stakeholders.clone(),
     }
 }
 
@@ -422,6 +583,7 @@ fn input<'a>(
         max_attempts: checked.max_attempts,
         paused: new.paused,
         next_fire_at,
+        stakeholders: &new.stakeholders,
         body: serde_json::to_string(&NewScanDefinition {
             timeout_seconds: Some(checked.timeout_seconds),
             max_attempts: Some(checked.max_attempts),
@@ -437,10 +599,22 @@ async fn list_definitions(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> Result<Json<Vec<ScanDefinitionInfo>>, HttpError> {
-    let mut list = Vec::new();
-    for row in state.db.definitions().await? {
-        list.push(info(&state, row).await?);
+    let mut latest = state.db.latest_runs().await?;
+    let mut approvals: HashMap<i64, Vec<(String, timestamp::EpochMillis)>> = HashMap::new();
+    for (id, approver, at) in state.db.current_approvals().await? {
+        approvals.entry(id).or_default().push((approver, at));
     }
+    let list = state
+        .db
+        .definitions()
+        .await?
+        .into_iter()
+        .map(|row| {
+            let last = latest.remove(&row.id);
+            let approvals = approvals.remove(&row.id).unwrap_or_default();
+            info_with(&row, last, approvals)
+        })
+        .collect();
     Ok(Json(list))
 }
 
@@ -451,7 +625,7 @@ async fn create_definition(
     JsonBody(new): JsonBody<NewScanDefinition>,
 ) -> Result<(StatusCode, Json<ScanDefinitionInfo>), HttpError> {
     let checked = check_definition(&state, &new).await?;
-    let author = actor(&caller);
+    let author = caller.actor();
     if !state
         .db
         .create_definition(&input(&new, &checked, &author))
@@ -495,7 +669,7 @@ async fn update_definition(
         )));
     }
     let checked = check_definition(&state, &new).await?;
-    let author = actor(&caller);
+    let author = caller.actor();
     if state
         .db
         .update_definition(&input(&new, &checked, &author))
@@ -587,7 +761,8 @@ pub(super) async fn queue_run(
     origin: RunOrigin,
     requested_by: &str,
     data_timestamp: Option<timestamp::EpochMillis>,
-) -> Result<crate::storage::RunRow, HttpError> {
+    checks: Option<&str>,
+) -> Result<RunRow, HttpError> {
     // Whole seconds: Soda Core's `-t` and the results it sends back meet on the same instant.
     let now = data_timestamp.unwrap_or_else(timestamp::now) / 1000 * 1000;
     let id = state
@@ -599,6 +774,8 @@ pub(super) async fn queue_run(
             scheduled_for: None,
             data_timestamp: now,
             requested_by,
+            checks,
+            skipped: None,
         })
         .await?
         .ok_or_else(|| HttpError::bad_request("the run could not be queued"))?;
@@ -624,6 +801,85 @@ async fn run_now(
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<ScanRun>), HttpError> {
     let row = find(&state, &name).await?;
-    let run = queue_run(&state, &row, RunOrigin::Manual, &actor(&caller), None).await?;
+    let run = queue_run(&state, &row, RunOrigin::Manual, &caller.actor(), None, None).await?;
     Ok((StatusCode::CREATED, Json(run_of(run))))
+}
+
+#[utoipa::path(post, path = "/scan-definitions/{name}/dry-run", tag = "runs", request_body = DryRunRequest, security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name")), responses((status = 201, description = "Queued (editor): a dry run of these checks on the definition's data source; its outcomes come on the run, no scan is stored", body = ScanRun), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError), (status = 413, description = "The body is too large", body = ApiError), (status = 415, description = "Not JSON (Content-Type: application/json)", body = ApiError)))]
+async fn dry_run(
+    State(state): State<AppState>,
+    EditorCaller(caller): EditorCaller,
+    Path(name): Path<String>,
+    JsonBody(request): JsonBody<DryRunRequest>,
+) -> Result<(StatusCode, Json<ScanRun>), HttpError> {
+    let row = find(&state, &name).await?;
+    let data_source = state
+        .db
+        .configured_data_source(&row.data_source)
+        .await?
+        .ok_or_else(|| {
+            HttpError::bad_request(format!(
+                "the data source '{}' has no configuration",
+                row.data_source
+            ))
+        })?;
+    check_checks(&definition_of(&row), &data_source, &request.checks)?;
+    let run = queue_run(
+        &state,
+        &row,
+        RunOrigin::DryRun,
+        &caller.actor(),
+        None,
+        Some(&request.checks),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(run_of(run))))
+}
+
+#[utoipa::path(post, path = "/scan-definitions/{name}/approvals", tag = "runs", request_body = ApprovalRequest, security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name")), responses((status = 200, description = "Approved by the signed-in stakeholder: the definition", body = ScanDefinitionInfo), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "Not a stakeholder of this definition (or not a user)", body = ApiError), (status = 404, description = "No such object", body = ApiError), (status = 409, description = "The version is not the current one", body = ApiError), (status = 413, description = "The body is too large", body = ApiError), (status = 415, description = "Not JSON (Content-Type: application/json)", body = ApiError)))]
+async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    JsonBody(request): JsonBody<ApprovalRequest>,
+) -> Result<Json<ScanDefinitionInfo>, HttpError> {
+    let row = find(&state, &name).await?;
+    // A person approves, as a person: an API key is nobody's signature.
+    let Some(email) = caller.email.as_deref() else {
+        return Err(HttpError::new(
+            shared::api::ErrorCode::Forbidden,
+            "approvals are given by signed-in users, not API keys",
+        ));
+    };
+    let Some(stakeholder) = row
+        .stakeholders
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(email))
+    else {
+        return Err(HttpError::new(
+            shared::api::ErrorCode::Forbidden,
+            format!("{email} is not a stakeholder of '{name}'"),
+        ));
+    };
+    if let Err(current) = state
+        .db
+        .approve_definition(row.id, request.version, stakeholder)
+        .await?
+    {
+        return Err(HttpError::new(
+            shared::api::ErrorCode::Conflict,
+            format!(
+                "version {} is not the current version of '{name}' (version {current} is): \
+                 read it, then approve that one",
+                request.version
+            ),
+        ));
+    }
+    tracing::info!(
+        definition = name,
+        version = request.version,
+        by = stakeholder,
+        "definition approved"
+    );
+    Ok(Json(info(&state, find(&state, &name).await?).await?))
 }

@@ -4,7 +4,12 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use shared::api::{ApiError, RunLogLine, RunLogQuery, RunLogs, RunOrigin, RunState, ScanRun};
+use std::collections::HashMap;
+
+use shared::api::{
+    ApiError, ChangeKind, CheckChange, CheckOutcome, CompareQuery, DryRunCheck, NewScanDefinition,
+    RunComparison, RunLogLine, RunLogQuery, RunLogs, RunOrigin, RunState, ScanRun,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -19,15 +24,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(run))
         .routes(routes!(logs))
         .routes(routes!(cancel))
-}
-
-/// Who asked, as a run records it: a user's email, or the API key.
-pub(super) fn actor(caller: &Caller) -> String {
-    match (&caller.email, &caller.api_key_id) {
-        (Some(email), _) => email.clone(),
-        (None, Some(key)) => format!("API key {key}"),
-        (None, None) => "Seltzer".to_owned(),
-    }
+        .routes(routes!(compare))
 }
 
 pub(super) fn run_of(r: RunRow) -> ScanRun {
@@ -47,6 +44,10 @@ pub(super) fn run_of(r: RunRow) -> ScanRun {
         created_at: timestamp::format(r.created_at),
         started_at: r.started_at.map(timestamp::format),
         ended_at: r.ended_at.map(timestamp::format),
+        outcomes: r
+            .outcomes
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok()),
     }
 }
 
@@ -118,4 +119,217 @@ pub(super) async fn cancel_run(state: &AppState, id: &str) -> Result<RunRow, Htt
     state.db.cancel_run(run.id).await?;
     state.wake_runner.notify_one();
     find_run(state, id).await
+}
+
+#[utoipa::path(get, path = "/scan-runs/{id}/compare", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("id" = i64, Path, description = "Run id"), CompareQuery), responses((status = 200, description = "The two runs side by side, the earlier first", body = RunComparison), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+async fn compare(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    TypedQuery(q): TypedQuery<CompareQuery>,
+) -> Result<Json<RunComparison>, HttpError> {
+    let one = find_run(&state, &id).await?;
+    let other = q
+        .with
+        .as_deref()
+        .ok_or_else(|| HttpError::bad_request("with: the id of the run to compare with"))?;
+    let other = find_run(&state, other).await?;
+    if one.definition_id != other.definition_id {
+        return Err(HttpError::bad_request(format!(
+            "with: run {} is of '{}', run {} of '{}': compare runs of one definition",
+            other.id, other.definition, one.id, one.definition
+        )));
+    }
+    let (before, after) = if one.id <= other.id {
+        (one, other)
+    } else {
+        (other, one)
+    };
+    let (old, new) = (
+        checks_of(&state, &before).await?,
+        checks_of(&state, &after).await?,
+    );
+    let checks_diff = match (
+        ran_checks(&state, &before).await?,
+        ran_checks(&state, &after).await?,
+    ) {
+        (Some(a), Some(b)) if a != b => similar::TextDiff::from_lines(&a, &b)
+            .unified_diff()
+            .header(&label(&before), &label(&after))
+            .to_string(),
+        _ => String::new(),
+    };
+    Ok(Json(RunComparison {
+        checks: changes(old, new),
+        checks_diff,
+        before: run_of(before),
+        after: run_of(after),
+    }))
+}
+
+/// How a run's checks are named in a diff's header.
+fn label(run: &RunRow) -> String {
+    if run.is_dry_run() {
+        format!("run {} (dry run)", run.id)
+    } else {
+        format!("run {} (version {})", run.id, run.version)
+    }
+}
+
+/// A check of a run: (dataset, name, outcome, value).
+type Side = (Option<String>, String, Option<CheckOutcome>, Option<f64>);
+
+/// What a run's checks came to: a dry run's outcomes, or its stored scan's results.
+async fn checks_of(state: &AppState, run: &RunRow) -> Result<Vec<Side>, HttpError> {
+    if run.is_dry_run() {
+        let checks: Vec<DryRunCheck> = run
+            .outcomes
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default();
+        return Ok(checks
+            .into_iter()
+            .map(|c| (c.dataset, c.name, c.outcome, c.value))
+            .collect());
+    }
+    let Some(scan_id) = run.scan_id else {
+        return Ok(Vec::new());
+    };
+    Ok(state
+        .db
+        .scan_checks(scan_id)
+        .await?
+        .into_iter()
+        .map(|(_, _, name, dataset, outcome, value, _)| {
+            (
+                dataset,
+                name,
+                outcome.as_deref().and_then(CheckOutcome::parse),
+                value,
+            )
+        })
+        .collect())
+}
+
+/// The checks file or contract a run ran: a dry run's own, else its version's.
+async fn ran_checks(state: &AppState, run: &RunRow) -> Result<Option<String>, HttpError> {
+    if let Some(checks) = &run.checks {
+        return Ok(Some(checks.clone()));
+    }
+    Ok(state
+        .db
+        .definition_version(run.definition_id, run.version)
+        .await?
+        .and_then(|(_, _, body)| serde_json::from_str::<NewScanDefinition>(&body).ok())
+        .map(|d| d.checks))
+}
+
+/// The checks of two runs matched by dataset and name (the n-th of a repeated name with the
+/// n-th), changed ones first.
+fn changes(before: Vec<Side>, after: Vec<Side>) -> Vec<CheckChange> {
+    type Key = (Option<String>, String, usize);
+    fn keyed(side: Vec<Side>) -> Vec<(Key, Option<CheckOutcome>, Option<f64>)> {
+        let mut seen: HashMap<(Option<String>, String), usize> = HashMap::new();
+        side.into_iter()
+            .map(|(dataset, name, outcome, value)| {
+                let n = seen.entry((dataset.clone(), name.clone())).or_default();
+                *n += 1;
+                ((dataset, name, *n), outcome, value)
+            })
+            .collect()
+    }
+    let mut later: HashMap<Key, (Option<CheckOutcome>, Option<f64>)> = keyed(after.clone())
+        .into_iter()
+        .map(|(k, o, v)| (k, (o, v)))
+        .collect();
+    let mut list = Vec::new();
+    for ((dataset, name, n), before_outcome, before_value) in keyed(before) {
+        let found = later.remove(&(dataset.clone(), name.clone(), n));
+        let (after_outcome, after_value) = found.unwrap_or((None, None));
+        let change = if found.is_none() {
+            ChangeKind::Removed
+        } else if before_outcome != after_outcome {
+            ChangeKind::Outcome
+        } else if before_value != after_value {
+            ChangeKind::Value
+        } else {
+            ChangeKind::Same
+        };
+        list.push(CheckChange {
+            name,
+            dataset,
+            change,
+            before_outcome,
+            after_outcome,
+            before_value,
+            after_value,
+            delta: before_value.zip(after_value).map(|(b, a)| a - b),
+        });
+    }
+    // What only the later run has, in its order.
+    for ((dataset, name, n), after_outcome, after_value) in keyed(after) {
+        if later.remove(&(dataset.clone(), name.clone(), n)).is_some() {
+            list.push(CheckChange {
+                name,
+                dataset,
+                change: ChangeKind::Added,
+                before_outcome: None,
+                after_outcome,
+                before_value: None,
+                after_value,
+                delta: None,
+            });
+        }
+    }
+    list.sort_by_key(|c| c.change as u8);
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &str, outcome: CheckOutcome, value: f64) -> Side {
+        (
+            Some("orders".to_owned()),
+            name.to_owned(),
+            Some(outcome),
+            Some(value),
+        )
+    }
+
+    #[test]
+    fn checks_are_matched_by_dataset_and_name_and_changes_come_first() {
+        use CheckOutcome::{Fail, Pass};
+        let before = vec![
+            check("row_count > 0", Pass, 10.0),
+            check("dupes = 0", Pass, 0.0),
+            check("dupes = 0", Pass, 0.0),
+            check("gone", Pass, 1.0),
+            check("steady", Pass, 5.0),
+        ];
+        let after = vec![
+            check("steady", Pass, 5.0),
+            check("row_count > 0", Pass, 12.0),
+            check("dupes = 0", Pass, 0.0),
+            check("dupes = 0", Fail, 3.0),
+            check("new", Fail, 0.0),
+        ];
+        let list = changes(before, after);
+        let got: Vec<(&str, &str, Option<f64>)> = list
+            .iter()
+            .map(|c| (c.change.as_str(), c.name.as_str(), c.delta))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("removed", "gone", None),
+                ("added", "new", None),
+                ("outcome", "dupes = 0", Some(3.0)),
+                ("value", "row_count > 0", Some(2.0)),
+                ("same", "dupes = 0", Some(0.0)),
+                ("same", "steady", Some(0.0)),
+            ]
+        );
+    }
 }

@@ -18,15 +18,15 @@ use utoipa_axum::routes;
 
 use serde_json::Value;
 use shared::api::{
-    ApiError, V1Check, V1CheckDataset, V1ChecksQuery, V1DataSource, V1Dataset, V1DatasetsQuery,
-    V1Group, V1IncidentRef, V1Page, V1PageQuery, V1ResultValue, V1Scan, V1ScanCheck,
-    V1ScanDefinition, V1ScanLog, V1ScanRequest, V1TestLogin,
+    ApiError, RunState, V1Check, V1CheckDataset, V1ChecksQuery, V1DataSource, V1Dataset,
+    V1DatasetsQuery, V1Group, V1IncidentRef, V1Page, V1PageQuery, V1ResultValue, V1Scan,
+    V1ScanCheck, V1ScanDefinition, V1ScanLog, V1ScanRequest, V1TestLogin,
 };
 
 use super::auth::{Caller, EditorCaller};
 use super::extract::{TypedQuery, page_and_size, param};
 use super::scan_definitions::queue_run;
-use super::scan_runs::{actor, cancel_run, find_run};
+use super::scan_runs::{cancel_run, find_run};
 use super::{AppState, HttpError};
 
 use crate::storage::{
@@ -79,7 +79,12 @@ async fn run_status(
             id: run.definition_id.to_string(),
             name: run.definition.clone(),
         },
-        state: run.state.clone(),
+        // Soda Cloud has no `skipped`: a fire time not run is, to its scripts, canceled.
+        state: if run.state == RunState::Skipped.as_str() {
+            RunState::Canceled.as_str().to_owned()
+        } else {
+            run.state.clone()
+        },
         created: timestamp::format(run.created_at),
         submitted: timestamp::format(run.created_at),
         started: run.started_at.map(timestamp::format),
@@ -127,8 +132,9 @@ async fn start_scan(
         &state,
         &definition,
         shared::api::RunOrigin::Api,
-        &actor(&caller),
+        &caller.actor(),
         data_timestamp,
+        None,
     )
     .await?;
     let mut answer = HeaderMap::new();

@@ -6,7 +6,8 @@
 
 use serde_json::{Value, json};
 use shared::api::{
-    ChannelType, CheckNotice, CheckOutcome, OverdueNotice, RunFailedNotice, RunState, ScanNotice,
+    ChannelType, CheckNotice, CheckOutcome, OverdueNotice, RunFailedNotice, RunLateNotice,
+    RunState, ScanNotice,
 };
 use shared::sodacl::measure::{format_measure, zone_words};
 
@@ -330,6 +331,42 @@ pub fn run_failed_webhook(n: &RunFailedNotice, links: &Links<'_>, sent_at: &str)
         "definition": n.definition, "dataSource": n.data_source,
         "dataTimestamp": n.data_timestamp, "failed": true, "state": n.state.as_str(),
         "errors": n.error.iter().collect::<Vec<_>>(),
+    }})
+}
+
+/// A scheduled run without results some minutes after its fire time.
+pub fn run_late_summary(n: &RunLateNotice, links: &Links<'_>) -> Summary {
+    let where_ = if n.state == RunState::Queuing {
+        "still queued"
+    } else {
+        "still running"
+    };
+    Summary {
+        headline: format!(
+            "Seltzer: the {} run of {} is late ({where_})",
+            n.scheduled_for, n.definition
+        ),
+        notes: vec![format!(
+            "No results {} minutes after its fire time (rule {}).",
+            n.minutes, n.rule
+        )],
+        lines: vec![Line {
+            text: format!("Run {}", n.run_id),
+            url: links.run(n.run_id),
+            rest: format!(" · {} · attempt {}", n.data_source, n.attempt),
+        }],
+        link: links.run(n.run_id),
+    }
+}
+
+/// Seltzer's `scanLate` event (Soda Cloud has none): the run as Soda Cloud's scan API names it
+/// (`run-N`), its state and how late.
+pub fn run_late_webhook(n: &RunLateNotice, links: &Links<'_>, sent_at: &str) -> Value {
+    json!({"event": "scanLate", "sentAt": sent_at, "rule": n.rule, "minutes": n.minutes,
+    "scan": {
+        "id": format!("run-{}", n.run_id), "sodaCloudUrl": links.run(n.run_id),
+        "definition": n.definition, "dataSource": n.data_source,
+        "scheduledFor": n.scheduled_for, "state": n.state.as_str(), "attempt": n.attempt,
     }})
 }
 

@@ -18,7 +18,8 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 use shared::api::{
-    ChannelType, IncidentLinkBack, IncidentNotice, OverdueNotice, RunFailedNotice, ScanNotice,
+    ChannelType, IncidentLinkBack, IncidentNotice, OverdueNotice, RunFailedNotice, RunLateNotice,
+    ScanNotice,
 };
 use tokio::sync::Notify;
 
@@ -52,6 +53,9 @@ pub fn spawn_sender(
                 next_overdue = tokio::time::Instant::now() + overdue_every;
                 if let Err(e) = db.enqueue_overdue(timestamp::now()).await {
                     tracing::warn!("notifications (datasets without scans): {e}");
+                }
+                if let Err(e) = db.enqueue_late_runs(timestamp::now()).await {
+                    tracing::warn!("notifications (late runs): {e}");
                 }
             }
             match send_due(&db, &config).await {
@@ -124,6 +128,10 @@ fn render(d: &ClaimedDelivery, config: &NotifyConfig, sent_at: &str) -> Result<O
         let n: OverdueNotice = parse(&d.notice)?;
         let event = webhook.then(|| messages::overdue_webhook(&n, &links, sent_at));
         (messages::overdue_summary(&n, &links), event)
+    } else if d.event == "runLate" {
+        let n: RunLateNotice = parse(&d.notice)?;
+        let event = webhook.then(|| messages::run_late_webhook(&n, &links, sent_at));
+        (messages::run_late_summary(&n, &links), event)
     } else if d.event == "runFailed" {
         let n: RunFailedNotice = parse(&d.notice)?;
         let event = webhook.then(|| messages::run_failed_webhook(&n, &links, sent_at));

@@ -123,6 +123,21 @@ impl Runner {
                 }
             };
             let due = schedule.latest_due(fire - 1, now).unwrap_or(fire);
+            // An agreement not approved in full: the fire time is recorded as skipped, saying
+            // who has yet to approve.
+            let skipped = if definition.stakeholders.is_empty() {
+                None
+            } else {
+                let approvals = self.db.approvals(definition.id, definition.version).await?;
+                let awaiting = definition.awaiting(&approvals);
+                (!awaiting.is_empty()).then(|| {
+                    format!(
+                        "skipped: version {} awaits approval by {}",
+                        definition.version,
+                        awaiting.join(", ")
+                    )
+                })
+            };
             let run = NewRun {
                 definition_id: definition.id,
                 version: definition.version,
@@ -130,9 +145,16 @@ impl Runner {
                 scheduled_for: Some(due),
                 data_timestamp: due,
                 requested_by: "schedule",
+                checks: None,
+                skipped: skipped.as_deref(),
             };
             if let Some(id) = self.db.create_run(&run).await? {
-                tracing::info!(run_id = id, definition = definition.name, "scheduled run");
+                tracing::info!(
+                    run_id = id,
+                    definition = definition.name,
+                    skipped = skipped.as_deref().unwrap_or(""),
+                    "scheduled run"
+                );
             }
             self.db
                 .advance_schedule(definition.id, fire, schedule.next_after(now))

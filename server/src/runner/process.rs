@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use shared::api::{Engine, NewScanDefinition, RunState};
+use shared::api::{CheckOutcome, DryRunCheck, Engine, NewScanDefinition, RunState};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
@@ -99,7 +99,7 @@ pub(super) async fn execute(runner: &Runner, run: RunRow) -> Result<(), StorageE
         .work_dir
         .join(format!("run-{}-{}-{}", run.id, run.attempt, runner.worker));
     let ended = match prepare(runner, &run, &folder, &mut log).await {
-        Ok(Ok(child)) => watch(runner, &run, child, &mut log).await?,
+        Ok(Ok((child, timeout))) => watch(runner, &run, child, timeout, &mut log).await?,
         Ok(Err(refused)) => Ended::failed(refused),
         Err(e) => Ended::failed(format!("Seltzer could not prepare the run: {e}")),
     };
@@ -134,9 +134,23 @@ async fn judge(runner: &Runner, run_id: i64, ended: Ended) -> Result<Ended, Stor
     if matches!(ended.state, RunState::TimedOut | RunState::Canceled) {
         return Ok(ended);
     }
-    let scan = runner.db.run(run_id).await?.and_then(|r| r.scan_id);
-    let flags = match scan {
-        Some(scan_id) => runner.db.scan_flags(scan_id).await?,
+    let flags = match runner.db.run(run_id).await? {
+        // A dry run's results are its outcomes, not a scan.
+        Some(r) if r.is_dry_run() => r
+            .outcomes
+            .and_then(|json| serde_json::from_str::<Vec<DryRunCheck>>(&json).ok())
+            .map(|checks| {
+                let has = |o: Option<CheckOutcome>| checks.iter().any(|c| c.outcome == o);
+                (
+                    has(None),
+                    has(Some(CheckOutcome::Fail)),
+                    has(Some(CheckOutcome::Warn)),
+                )
+            }),
+        Some(r) => match r.scan_id {
+            Some(scan_id) => runner.db.scan_flags(scan_id).await?,
+            None => None,
+        },
         None => None,
     };
     let Some((errors, failures, warnings)) = flags else {
@@ -170,19 +184,19 @@ async fn judge(runner: &Runner, run_id: i64, ended: Ended) -> Result<Ended, Stor
     })
 }
 
-/// The child process started, or why the run cannot start (`Ok(Err)`).
+/// The child process started with the timeout of the version it runs, or why the run cannot
+/// start (`Ok(Err)`).
 async fn prepare(
     runner: &Runner,
     run: &RunRow,
     folder: &Path,
     log: &mut RunLog<'_>,
-) -> Result<Result<tokio::process::Child, String>, Box<dyn std::error::Error + Send + Sync>> {
-    let Some((_, _, _, body)) = runner
+) -> Result<Result<(tokio::process::Child, i64), String>, Box<dyn std::error::Error + Send + Sync>>
+{
+    let Some((_, _, body)) = runner
         .db
-        .definition_versions(run.definition_id)
+        .definition_version(run.definition_id, run.version)
         .await?
-        .into_iter()
-        .find(|(version, ..)| *version == run.version)
     else {
         return Ok(Err(format!(
             "version {} of the definition is gone",
@@ -200,26 +214,45 @@ async fn prepare(
             definition.data_source
         )));
     };
-    let soda = match definition.engine {
-        Engine::V3 => runner.config.soda_v3.clone(),
-        Engine::V4 => {
-            return Ok(Err(
-                "this Seltzer runs Soda Core 3.5.6 definitions only so far; run Soda Core 4 \
-                 contracts from your pipeline (soda contract verify -p)"
-                    .to_owned(),
-            ));
-        }
+    let (soda, configuration) = match definition.engine {
+        Engine::V3 => (
+            runner.config.soda_v3.clone(),
+            Some(data_source.configuration.clone()).filter(|c| !c.trim().is_empty()),
+        ),
+        Engine::V4 => (
+            runner.config.soda_v4.clone(),
+            data_source.configuration_v4.clone(),
+        ),
     };
     let Some(soda) = soda else {
-        return Ok(Err(
-            "no Soda Core 3.5.6 to run: start Seltzer with --soda-v3 PATH (the `soda` command \
-             of a virtualenv with soda-core and the data source's package)"
-                .to_owned(),
-        ));
+        return Ok(Err(match definition.engine {
+            Engine::V3 => {
+                "no Soda Core 3.5.6 to run: start Seltzer with --soda-v3 PATH (the \
+                           `soda` command of a virtualenv with soda-core and the data source's \
+                           package)"
+            }
+            Engine::V4 => {
+                "no Soda Core 4 to run: start Seltzer with --soda-v4 PATH (the `soda` \
+                           command of a virtualenv with soda-core 4 and the data source's \
+                           package)"
+            }
+        }
+        .to_owned()));
     };
+    let Some(mut configuration) = configuration else {
+        return Ok(Err(format!(
+            "the data source '{}' has no configuration for Soda Core {}",
+            data_source.name,
+            match definition.engine {
+                Engine::V3 => "3 (configuration)",
+                Engine::V4 => "4 (configurationV4)",
+            }
+        )));
+    };
+    // The checks of a dry run, else the version's.
+    let checks = run.checks.clone().unwrap_or(definition.checks);
     // The configuration's references, resolved now, handed over in the environment.
     let mut env: BTreeMap<String, String> = BTreeMap::new();
-    let mut configuration = data_source.configuration.clone();
     let references = secrets::references(&configuration)?;
     for (i, (range, reference)) in references.iter().enumerate().rev() {
         let value = match reference {
@@ -251,7 +284,12 @@ async fn prepare(
             }
         };
         let variable = format!("SELTZER_REFERENCE_{i}");
-        configuration.replace_range(range.clone(), &format!("${{ {variable} }}"));
+        // How each Soda Core reads an environment variable in its configuration.
+        let read = match definition.engine {
+            Engine::V3 => format!("${{ {variable} }}"),
+            Engine::V4 => format!("${{env.{variable}}}"),
+        };
+        configuration.replace_range(range.clone(), &read);
         if !value.is_empty() {
             log.masked.push(value.clone());
         }
@@ -261,13 +299,17 @@ async fn prepare(
     tokio::fs::create_dir_all(&runner.config.work_dir).await?;
     tokio::fs::create_dir(folder).await?;
     tokio::fs::create_dir(folder.join(".soda")).await?;
-    // Soda Core 3 reports usage to collect.soda.io unless told not to.
+    // Soda Core 3 reports usage to collect.soda.io unless told not to (4 reads the
+    // environment, below).
     tokio::fs::write(
         folder.join(".soda/config.yml"),
         "send_anonymous_usage_stats: false\n",
     )
     .await?;
+    // Results go to this Seltzer with a key for this run only (a dry run's are told, not
+    // stored: the ingest sees whose key it is).
     let key = runner.db.create_run_key(run.id, &data_source.name).await?;
+    log.masked.push(key.secret.clone());
     let soda_cloud = format!(
         "soda_cloud:\n  host: {}\n  port: '{}'\n  scheme: http\n  api_key_id: {}\n  \
          api_key_secret: {}\n",
@@ -276,32 +318,72 @@ async fn prepare(
         key.id,
         key.secret
     );
-    log.masked.push(key.secret.clone());
-    let indented: String = configuration.lines().map(|l| format!("  {l}\n")).collect();
-    let config_text = format!(
-        "data_source {}:\n  type: {}\n{indented}{soda_cloud}",
-        data_source.name, data_source.source_type
-    );
-    let config_path = folder.join("configuration.yml");
-    write_private(&config_path, &config_text).await?;
+    // Soda Core puts the checks file's name in check identities: a stable name keeps each
+    // check's history across runs.
     let checks_path = folder.join(format!("{}.yml", file_stem(&run.definition)));
-    tokio::fs::write(&checks_path, &definition.checks).await?;
-
+    tokio::fs::write(&checks_path, &checks).await?;
+    let indented: String = configuration.lines().map(|l| format!("  {l}\n")).collect();
     let mut command = tokio::process::Command::new(&soda);
+    // First: what is set below stays.
+    command.env_clear();
+    let shown = match definition.engine {
+        Engine::V3 => {
+            let config_text = format!(
+                "data_source {}:\n  type: {}\n{indented}{soda_cloud}",
+                data_source.name, data_source.source_type,
+            );
+            let config_path = folder.join("configuration.yml");
+            write_private(&config_path, &config_text).await?;
+            command
+                .arg("scan")
+                .args(["-d", &data_source.name])
+                .arg("-c")
+                .arg(&config_path)
+                .args(["-s", &run.definition])
+                .args(["-t", &timestamp::format_offset(run.data_timestamp)]);
+            for (name, value) in &definition.variables {
+                command.args(["-v", &format!("{name}={value}")]);
+            }
+            command.arg(&checks_path);
+            format!(
+                "scan -d {} -s {} -t {}",
+                data_source.name,
+                run.definition,
+                timestamp::format_offset(run.data_timestamp)
+            )
+        }
+        Engine::V4 => {
+            let data_source_text = format!(
+                "type: {}\nname: {}\n{configuration}\n",
+                data_source.source_type, data_source.name
+            );
+            let data_source_path = folder.join("data_source.yml");
+            write_private(&data_source_path, &data_source_text).await?;
+            command
+                .args(["contract", "verify", "-c"])
+                .arg(&checks_path)
+                .arg("-ds")
+                .arg(&data_source_path);
+            let soda_cloud_path = folder.join("soda_cloud.yml");
+            write_private(&soda_cloud_path, &soda_cloud).await?;
+            // The results carry the run's id and the definition's name (Soda Core 4 would
+            // name the scan after the dataset).
+            command
+                .arg("-sc")
+                .arg(&soda_cloud_path)
+                .arg("-p")
+                .env("SODA_SCAN_ID", format!("run-{}", run.id))
+                .env("SODA_SCAN_DEFINITION", &run.definition)
+                // Soda Core 4 reports usage unless told not to.
+                .env("SODA_CORE_TELEMETRY_ENABLED", "false");
+            for (name, value) in &definition.variables {
+                command.args(["--set", &format!("{name}={value}")]);
+            }
+            "contract verify -ds data_source.yml -sc soda_cloud.yml -p".to_owned()
+        }
+    };
     command
-        .arg("scan")
-        .args(["-d", &data_source.name])
-        .arg("-c")
-        .arg(&config_path)
-        .args(["-s", &run.definition])
-        .args(["-t", &soda_timestamp(run.data_timestamp)]);
-    for (name, value) in &definition.variables {
-        command.args(["-v", &format!("{name}={value}")]);
-    }
-    command
-        .arg(&checks_path)
         .current_dir(folder)
-        .env_clear()
         .env("PATH", search_path(&soda))
         .env("HOME", folder)
         .env("LANG", "C.UTF-8")
@@ -313,11 +395,8 @@ async fn prepare(
         .process_group(0)
         .kill_on_drop(true);
     log.say(&format!(
-        "{} scan -d {} -s {} -t {} {}",
+        "{} {shown} {}",
         soda.display(),
-        data_source.name,
-        run.definition,
-        soda_timestamp(run.data_timestamp),
         checks_path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -325,7 +404,12 @@ async fn prepare(
     ));
     log.flush().await?;
     match command.spawn() {
-        Ok(child) => Ok(Ok(child)),
+        Ok(child) => Ok(Ok((
+            child,
+            definition
+                .timeout_seconds
+                .unwrap_or(NewScanDefinition::DEFAULT_TIMEOUT_SECONDS),
+        ))),
         Err(e) => Ok(Err(format!("cannot start {}: {e}", soda.display()))),
     }
 }
@@ -335,6 +419,7 @@ async fn watch(
     runner: &Runner,
     run: &RunRow,
     mut child: tokio::process::Child,
+    timeout: i64,
     log: &mut RunLog<'_>,
 ) -> Result<Ended, StorageError> {
     let (lines_in, mut lines) = mpsc::channel::<(&'static str, String)>(LOG_BATCH * 4);
@@ -349,11 +434,6 @@ async fn watch(
         .id()
         .and_then(|id| i32::try_from(id).ok())
         .map(Pid::from_raw);
-    let timeout = runner
-        .db
-        .definition_by_id(run.definition_id)
-        .await?
-        .map_or(7_200, |d| d.timeout_seconds);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout.max(1).unsigned_abs());
     let renew_every = Duration::from_millis((runner.config.lease_ms / 3).max(10).unsigned_abs());
     let mut renew = tokio::time::interval(renew_every);
@@ -487,11 +567,6 @@ async fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
         .await?;
     file.write_all(text.as_bytes()).await?;
     file.flush().await
-}
-
-/// Soda Core's `-t`: RFC 3339 with an explicit offset.
-fn soda_timestamp(millis: i64) -> String {
-    timestamp::format(millis).replace('Z', "+00:00")
 }
 
 /// The child's PATH: the folder of `soda` (its virtualenv's bin) first, then the system's.

@@ -45,13 +45,25 @@ impl Database {
         role: Role,
         data_sources: Option<&[String]>,
     ) -> Result<NewApiKey, StorageError> {
+        self.insert_api_key(name, role, data_sources, None).await
+    }
+
+    /// A new key; `run_id`: the scan run it belongs to (see `create_run_key`), written in the
+    /// same statement so a key never exists half limited.
+    pub(super) async fn insert_api_key(
+        &self,
+        name: &str,
+        role: Role,
+        data_sources: Option<&[String]>,
+        run_id: Option<i64>,
+    ) -> Result<NewApiKey, StorageError> {
         let id = credentials::random_hex(8);
         let secret = credentials::random_hex(24);
         let hash = hash_off_thread(secret.clone()).await?;
         let data_sources = data_sources.map(|d| serde_json::Value::from(d.to_vec()).to_string());
         sqlx::query(
-            "INSERT INTO api_keys (id, name, secret_hash, created_at, role, data_sources) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO api_keys (id, name, secret_hash, created_at, role, data_sources, \
+             run_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&id)
         .bind(name)
@@ -59,6 +71,7 @@ impl Database {
         .bind(timestamp::now())
         .bind(role.as_str())
         .bind(data_sources)
+        .bind(run_id)
         .execute(&self.pool)
         .await?;
         Ok(NewApiKey { id, secret })

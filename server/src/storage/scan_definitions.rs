@@ -13,7 +13,10 @@ pub struct DataSourceRow {
     pub id: i64,
     pub name: String,
     pub source_type: String,
+    /// Soda Core 3's properties (empty: none).
     pub configuration: String,
+    /// Soda Core 4's data source file besides `type` and `name`.
+    pub configuration_v4: Option<String>,
     pub max_concurrent: i64,
     pub configured_at: EpochMillis,
 }
@@ -38,6 +41,20 @@ pub struct DefinitionRow {
     pub next_fire_at: Option<EpochMillis>,
     pub configured_at: EpochMillis,
     pub updated_at: EpochMillis,
+    /// Emails of the users whose approval each version needs (JSON list; empty: none).
+    pub stakeholders: Vec<String>,
+}
+
+impl DefinitionRow {
+    /// The stakeholders who have not approved, given the `(approver, approved_at)` of the
+    /// current version (emails compare without case).
+    pub fn awaiting(&self, approvals: &[(String, EpochMillis)]) -> Vec<String> {
+        self.stakeholders
+            .iter()
+            .filter(|s| !approvals.iter().any(|(a, _)| a.eq_ignore_ascii_case(s)))
+            .cloned()
+            .collect()
+    }
 }
 
 /// A definition as written, for storing (the caller checked it).
@@ -54,6 +71,7 @@ pub struct DefinitionInput<'a> {
     pub max_attempts: i64,
     pub paused: bool,
     pub next_fire_at: Option<EpochMillis>,
+    pub stakeholders: &'a [String],
     /// The whole definition as JSON, kept as its version.
     pub body: String,
     pub author: &'a str,
@@ -61,7 +79,7 @@ pub struct DefinitionInput<'a> {
 
 const DEFINITION_COLUMNS: &str = "d.id, d.name, d.data_source_id, s.name, d.engine, d.checks, \
     d.variables, d.cron, d.timezone, d.timeout_seconds, d.max_attempts, d.paused, d.version, \
-    d.next_fire_at, d.configured_at, d.updated_at";
+    d.next_fire_at, d.configured_at, d.updated_at, d.stakeholders";
 
 fn definition_row(row: &sqlx::any::AnyRow) -> Result<DefinitionRow, sqlx::Error> {
     Ok(DefinitionRow {
@@ -81,11 +99,15 @@ fn definition_row(row: &sqlx::any::AnyRow) -> Result<DefinitionRow, sqlx::Error>
         next_fire_at: row.try_get(13)?,
         configured_at: row.try_get(14)?,
         updated_at: row.try_get(15)?,
+        stakeholders: row
+            .try_get::<Option<String>, _>(16)?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default(),
     })
 }
 
 const DATA_SOURCE_COLUMNS: &str =
-    "id, name, source_type, configuration, max_concurrent, configured_at";
+    "id, name, source_type, configuration, max_concurrent, configured_at, configuration_v4";
 
 fn data_source_row(row: &sqlx::any::AnyRow) -> Result<DataSourceRow, sqlx::Error> {
     Ok(DataSourceRow {
@@ -95,6 +117,7 @@ fn data_source_row(row: &sqlx::any::AnyRow) -> Result<DataSourceRow, sqlx::Error
         configuration: row.try_get(3)?,
         max_concurrent: row.try_get(4)?,
         configured_at: row.try_get(5)?,
+        configuration_v4: row.try_get(6)?,
     })
 }
 
@@ -172,6 +195,7 @@ impl Database {
         name: &str,
         source_type: &str,
         configuration: &str,
+        configuration_v4: Option<&str>,
         max_concurrent: i64,
     ) -> Result<bool, StorageError> {
         let _gate = self.write_gate().await;
@@ -187,12 +211,13 @@ impl Database {
                 .await?;
         sqlx::query(
             "UPDATE data_sources SET source_type = $1, configuration = $2, max_concurrent = $3, \
-             configured_at = $4 WHERE name = $5",
+             configured_at = $4, configuration_v4 = $5 WHERE name = $6",
         )
         .bind(source_type)
         .bind(configuration)
         .bind(max_concurrent)
         .bind(timestamp::now())
+        .bind(configuration_v4)
         .bind(name)
         .execute(&mut *tx)
         .await?;
@@ -231,7 +256,7 @@ impl Database {
         let _gate = self.write_gate().await;
         let done = sqlx::query(
             "UPDATE data_sources SET source_type = NULL, configuration = NULL, \
-             configured_at = NULL WHERE name = $1 AND source_type IS NOT NULL",
+             configuration_v4 = NULL, configured_at = NULL WHERE name = $1 AND source_type IS NOT NULL",
         )
         .bind(name)
         .execute(&self.pool)
@@ -355,12 +380,16 @@ impl Database {
         for sql in [
             "DELETE FROM scan_run_logs WHERE run_id IN (SELECT id FROM scan_runs \
              WHERE definition_id = $1)",
+            "DELETE FROM notification_run_late WHERE run_id IN (SELECT id FROM scan_runs \
+             WHERE definition_id = $1)",
             "DELETE FROM scan_runs WHERE definition_id = $1",
             "DELETE FROM scan_definition_versions WHERE definition_id = $1",
+            // Version numbers start again at 1: so do approvals.
+            "DELETE FROM scan_definition_approvals WHERE definition_id = $1",
             "UPDATE scan_definitions SET data_source_id = NULL, engine = NULL, checks = NULL, \
              variables = NULL, cron = NULL, timezone = NULL, timeout_seconds = NULL, \
-             max_attempts = NULL, paused = 0, next_fire_at = NULL, configured_at = NULL \
-             WHERE id = $1",
+             max_attempts = NULL, paused = 0, next_fire_at = NULL, configured_at = NULL, \
+             stakeholders = NULL WHERE id = $1",
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }
@@ -379,6 +408,83 @@ impl Database {
         )
         .bind(id)
         .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Records `approver`'s approval of `version` of definition `id`; `Err(current)` when
+    /// `version` is no longer its current version.
+    pub async fn approve_definition(
+        &self,
+        id: i64,
+        version: i64,
+        approver: &str,
+    ) -> Result<Result<(), i64>, StorageError> {
+        let _gate = self.write_gate().await;
+        let mut tx = self.pool.begin().await?;
+        // The definition's row first: an edit racing this approval waits, or is seen.
+        let current: i64 = sqlx::query_scalar(
+            "UPDATE scan_definitions SET version = version WHERE id = $1 RETURNING version",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if current != version {
+            return Ok(Err(current));
+        }
+        sqlx::query(
+            "INSERT INTO scan_definition_approvals (definition_id, version, approver, \
+             approved_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(version)
+        .bind(approver)
+        .bind(timestamp::now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// `(definition id, approver, approved_at)` of every approval of a current version.
+    pub async fn current_approvals(&self) -> Result<Vec<(i64, String, i64)>, StorageError> {
+        Ok(sqlx::query_as(
+            "SELECT a.definition_id, a.approver, a.approved_at \
+             FROM scan_definition_approvals a JOIN scan_definitions d \
+             ON d.id = a.definition_id AND d.version = a.version ORDER BY a.approved_at",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// `(approver, approved_at)` of the approvals of `version` of definition `id`.
+    pub async fn approvals(
+        &self,
+        id: i64,
+        version: i64,
+    ) -> Result<Vec<(String, i64)>, StorageError> {
+        Ok(sqlx::query_as(
+            "SELECT approver, approved_at FROM scan_definition_approvals \
+             WHERE definition_id = $1 AND version = $2 ORDER BY approved_at",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// `(author, created_at, body)` of one version.
+    pub async fn definition_version(
+        &self,
+        id: i64,
+        version: i64,
+    ) -> Result<Option<(String, i64, String)>, StorageError> {
+        Ok(sqlx::query_as(
+            "SELECT author, created_at, body FROM scan_definition_versions \
+             WHERE definition_id = $1 AND version = $2",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&self.pool)
         .await?)
     }
 
@@ -412,7 +518,7 @@ async fn write_definition(
         "UPDATE scan_definitions SET data_source_id = $1, engine = $2, checks = $3, \
          variables = $4, cron = $5, timezone = $6, timeout_seconds = $7, max_attempts = $8, \
          paused = $9, version = $10, next_fire_at = $11, updated_at = $12, \
-         configured_at = COALESCE(configured_at, $12) WHERE id = $13",
+         configured_at = COALESCE(configured_at, $12), stakeholders = $14 WHERE id = $13",
     )
     .bind(input.data_source_id)
     .bind(input.engine)
@@ -427,6 +533,7 @@ async fn write_definition(
     .bind(input.next_fire_at)
     .bind(now)
     .bind(id)
+    .bind(serde_json::Value::from(input.stakeholders.to_vec()).to_string())
     .execute(&mut **tx)
     .await?;
     sqlx::query(

@@ -5,7 +5,9 @@
 //! is written first, which serializes claims on it), and an executing run whose lease lapsed
 //! (its process died) is taken over by any process: retried or failed.
 
-use shared::api::RunState;
+use std::collections::HashMap;
+
+use shared::api::{RunOrigin, RunState};
 use sqlx::Row;
 
 use super::{Database, NewApiKey, StorageError};
@@ -31,6 +33,17 @@ pub struct RunRow {
     pub created_at: EpochMillis,
     pub started_at: Option<EpochMillis>,
     pub ended_at: Option<EpochMillis>,
+    /// A dry run's checks (it runs them instead of its version's).
+    pub checks: Option<String>,
+    /// A dry run's outcomes as JSON (`Vec<DryRunCheck>`): it stores no scan.
+    pub outcomes: Option<String>,
+}
+
+impl RunRow {
+    /// A run of unsaved checks whose results are told, not stored.
+    pub fn is_dry_run(&self) -> bool {
+        self.origin == RunOrigin::DryRun.as_str()
+    }
 }
 
 /// A new run.
@@ -42,6 +55,10 @@ pub struct NewRun<'a> {
     pub scheduled_for: Option<EpochMillis>,
     pub data_timestamp: EpochMillis,
     pub requested_by: &'a str,
+    /// A dry run's checks.
+    pub checks: Option<&'a str>,
+    /// Why a fire time is not run: the run is made `skipped`, ended, saying so.
+    pub skipped: Option<&'a str>,
 }
 
 /// One stored log line.
@@ -55,7 +72,7 @@ pub struct RunLogRow {
 
 const RUN_COLUMNS: &str = "r.id, r.definition_id, d.name, r.version, r.origin, r.scheduled_for, \
     r.data_timestamp, r.state, r.attempt, r.worker, r.exit_code, r.error, r.scan_id, \
-    r.requested_by, r.created_at, r.started_at, r.ended_at";
+    r.requested_by, r.created_at, r.started_at, r.ended_at, r.checks, r.outcomes";
 
 fn run_row(row: &sqlx::any::AnyRow) -> Result<RunRow, sqlx::Error> {
     Ok(RunRow {
@@ -76,6 +93,8 @@ fn run_row(row: &sqlx::any::AnyRow) -> Result<RunRow, sqlx::Error> {
         created_at: row.try_get(14)?,
         started_at: row.try_get(15)?,
         ended_at: row.try_get(16)?,
+        checks: row.try_get(17)?,
+        outcomes: row.try_get(18)?,
     })
 }
 
@@ -84,11 +103,12 @@ const EXECUTING: &str = "('executing', 'cancelationRequested')";
 impl Database {
     /// A queued run; `None` when its definition already has a run for this fire time.
     pub async fn create_run(&self, run: &NewRun<'_>) -> Result<Option<i64>, StorageError> {
+        let now = timestamp::now();
         let _gate = self.write_gate().await;
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO scan_runs (definition_id, version, origin, scheduled_for, \
-             data_timestamp, state, requested_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'queuing', $6, $7) \
+             data_timestamp, state, requested_by, created_at, checks, error, ended_at) \
+             VALUES ($1, $2, $3, $4, $5, $9, $6, $7, $8, $10, $11) \
              ON CONFLICT (definition_id, scheduled_for) DO NOTHING RETURNING id",
         )
         .bind(run.definition_id)
@@ -97,7 +117,15 @@ impl Database {
         .bind(run.scheduled_for)
         .bind(run.data_timestamp)
         .bind(run.requested_by)
-        .bind(timestamp::now())
+        .bind(now)
+        .bind(run.checks)
+        .bind(if run.skipped.is_some() {
+            RunState::Skipped.as_str()
+        } else {
+            RunState::Queuing.as_str()
+        })
+        .bind(run.skipped)
+        .bind(run.skipped.map(|_| now))
         .fetch_optional(&self.pool)
         .await?;
         Ok(id)
@@ -134,6 +162,22 @@ impl Database {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.as_ref().map(run_row).transpose()?)
+    }
+
+    /// The newest run of every definition that has one, by definition id.
+    pub async fn latest_runs(&self) -> Result<HashMap<i64, RunRow>, StorageError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM scan_runs r JOIN scan_definitions d \
+             ON d.id = r.definition_id WHERE r.id IN \
+             (SELECT MAX(id) FROM scan_runs GROUP BY definition_id)"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| run_row(row).map(|r| (r.definition_id, r)))
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
     }
 
     /// A definition's runs, newest first, and how many it has.
@@ -440,20 +484,13 @@ impl Database {
         run_id: i64,
         data_source: &str,
     ) -> Result<NewApiKey, StorageError> {
-        let key = self
-            .create_api_key_for(
-                &format!("scan run {run_id}"),
-                shared::api::Role::Viewer,
-                Some(&[data_source.to_owned()]),
-            )
-            .await?;
-        let _gate = self.write_gate().await;
-        sqlx::query("UPDATE api_keys SET run_id = $1 WHERE id = $2")
-            .bind(run_id)
-            .bind(&key.id)
-            .execute(&self.pool)
-            .await?;
-        Ok(key)
+        self.insert_api_key(
+            &format!("scan run {run_id}"),
+            shared::api::Role::Viewer,
+            Some(&[data_source.to_owned()]),
+            Some(run_id),
+        )
+        .await
     }
 
     /// Revokes a run's keys (and their login tokens): they die with the run.
@@ -476,20 +513,28 @@ impl Database {
         Ok(())
     }
 
-    /// For a run's key: `(run id, definition name, data timestamp)` of the one scan it may
-    /// send.
-    pub async fn api_key_run(
-        &self,
-        api_key: &str,
-    ) -> Result<Option<(i64, String, EpochMillis)>, StorageError> {
-        Ok(sqlx::query_as(
-            "SELECT r.id, d.name, r.data_timestamp FROM api_keys k \
-             JOIN scan_runs r ON r.id = k.run_id \
-             JOIN scan_definitions d ON d.id = r.definition_id WHERE k.id = $1",
-        )
-        .bind(api_key)
-        .fetch_optional(&self.pool)
-        .await?)
+    /// For a run's key: the run whose one scan it may send.
+    pub async fn api_key_run(&self, api_key: &str) -> Result<Option<RunRow>, StorageError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM api_keys k JOIN scan_runs r ON r.id = k.run_id \
+             JOIN scan_definitions d ON d.id = r.definition_id WHERE k.id = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(api_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(run_row).transpose()?)
+    }
+
+    /// What a dry run's Soda Core reported (JSON), kept on the run instead of a scan.
+    pub async fn set_run_outcomes(&self, run_id: i64, outcomes: &str) -> Result<(), StorageError> {
+        let _gate = self.write_gate().await;
+        sqlx::query("UPDATE scan_runs SET outcomes = $1 WHERE id = $2")
+            .bind(outcomes)
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Records the scan a run's results were stored as.

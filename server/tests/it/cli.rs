@@ -294,3 +294,100 @@ async fn users_are_managed_from_the_command_line(test_db: TestDb) {
 }
 
 on_both_engines!(users_are_managed_from_the_command_line);
+
+/// `seltzer soda-install`: the virtualenvs for what this Seltzer is configured to run (or what
+/// is named), printed with `--print`; the `seltzer serve` options that use them last.
+async fn soda_install_plans_the_virtualenvs_runs_need(test_db: TestDb) {
+    let run = |args: &[&str]| run_on(&test_db.url, args, "");
+    assert_exit(&run(&["soda-install", "--print"]), 1, "nothing to install");
+    assert_exit(
+        &run(&[
+            "soda-install",
+            "--print",
+            "--engine",
+            "v5",
+            "--type",
+            "duckdb",
+        ]),
+        1,
+        "--engine: 'v5' is neither v3 nor v4",
+    );
+    let db = server::Database::connect(&test_db.url).await.unwrap();
+    db.configure_data_source(
+        "shop",
+        "duckdb",
+        "path: /data/shop.duckdb\n",
+        Some("connection:\n  database: /data/shop.duckdb\n"),
+        1,
+    )
+    .await
+    .unwrap();
+    db.configure_data_source("warehouse", "postgres", "host: db\n", None, 1)
+        .await
+        .unwrap();
+    db.close().await;
+    let out = run(&["soda-install", "--print", "--dir", "/opt/soda"]);
+    assert_exit(&out, 0, "");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "python3 -m venv /opt/soda/soda-core-3.5.6",
+            "/opt/soda/soda-core-3.5.6/bin/pip install -q --upgrade pip",
+            "/opt/soda/soda-core-3.5.6/bin/pip install -q soda-core-duckdb==3.5.6 \
+             soda-core-postgres==3.5.6 duckdb<1.1.0 setuptools",
+            "python3 -m venv /opt/soda/soda-core-4.28.0",
+            "/opt/soda/soda-core-4.28.0/bin/pip install -q --upgrade pip",
+            "/opt/soda/soda-core-4.28.0/bin/pip install -q soda-core==4.28.0 soda-duckdb==4.28.0 \
+             soda-postgres==4.28.0",
+            "seltzer serve --soda-v3 /opt/soda/soda-core-3.5.6/bin/soda --soda-v4 \
+             /opt/soda/soda-core-4.28.0/bin/soda",
+        ]
+    );
+}
+
+on_both_engines!(soda_install_plans_the_virtualenvs_runs_need);
+
+/// `seltzer soda-install` for real, from PyPI (where the test setup installed Soda Core, so
+/// PyPI is reachable): the virtualenv holds Soda Core 4 with DuckDB.
+#[test]
+fn soda_install_makes_a_working_virtualenv() {
+    if crate::support::cached_venv("SELTZER_SODA4_VENV", "soda-core-4.28.0", "soda").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let test_db = TestDb::sqlite();
+    let out = run_on(
+        &test_db.url,
+        &[
+            "soda-install",
+            "--engine",
+            "v4",
+            "--type",
+            "duckdb",
+            "--dir",
+            dir.path().to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_exit(&out, 0, "");
+    let venv = dir.path().join("soda-core-4.28.0");
+    let versions = Command::new(venv.join("bin/python"))
+        .args([
+            "-c",
+            "import importlib.metadata as m; print(m.version('soda-core'), m.version('soda-duckdb'))",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&versions.stdout).trim(),
+        "4.28.0 4.28.0"
+    );
+    assert!(venv.join("bin/soda").exists());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("--soda-v4 {}", venv.join("bin/soda").display())),
+        "{stdout}"
+    );
+}

@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("runner", 4),
     ("seed", 4),
     ("validate", 4),
+    ("venvs", 2),
     ("storage", 3),
     ("soda", 2),
     ("config", 1),

@@ -119,8 +119,20 @@ const REQUIRED: &[(&str, &str, Option<Role>)] = &[
         "/api/scan-definitions/{name}/runs",
         Some(Role::Editor),
     ),
+    (
+        "post",
+        "/api/scan-definitions/{name}/dry-run",
+        Some(Role::Editor),
+    ),
+    // Any signed-in stakeholder; API keys are refused after the definition is found.
+    (
+        "post",
+        "/api/scan-definitions/{name}/approvals",
+        Some(Role::Viewer),
+    ),
     ("get", "/api/scan-runs/{id}", Some(Role::Viewer)),
     ("get", "/api/scan-runs/{id}/logs", Some(Role::Viewer)),
+    ("get", "/api/scan-runs/{id}/compare", Some(Role::Viewer)),
     ("post", "/api/scan-runs/{id}/cancel", Some(Role::Editor)),
     ("post", "/api/v1/incidents/{incidentId}", Some(Role::Editor)),
     // A ticketing system calls back with the secret its event gave it.

@@ -27,11 +27,17 @@ on_both_engines!(
     soda_clouds_scan_api_starts_follows_and_cancels_runs,
     a_run_without_results_is_told_by_failed_scans_rules,
     real_soda_core_scans_a_duckdb_file_from_a_definition,
+    agreements_hold_scheduled_runs_until_every_stakeholder_approves,
+    a_late_scheduled_run_is_told_once,
+    a_contract_runs_with_soda_core_4s_files,
+    real_soda_core_4_verifies_a_contract_from_a_definition,
 );
 
 /// 32 bytes (0 to 31), in base64.
 const SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const SECRET_VALUE: &str = "hunter2-very-secret";
+/// The password of the users the tests sign in as.
+const PASSWORD: &str = "correct horse battery staple";
 
 fn fake_soda() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/runner/fake-soda")
@@ -143,6 +149,75 @@ impl Runs {
         assert_eq!(created.status, 201, "{:?}", created.json_or_null());
     }
 
+    /// The dashboard's session cookie of user `email` (password [`PASSWORD`]).
+    fn sign_in(&self, email: &str) -> String {
+        let body = json!({"email": email, "password": PASSWORD}).to_string();
+        let answer = http_send(
+            &self.server.addr,
+            "POST",
+            "/api/auth/login",
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        );
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        let cookie = answer.header("set-cookie").expect("a session cookie");
+        cookie.split(';').next().unwrap().to_owned()
+    }
+
+    /// A request of a signed-in dashboard (its cookie, from its own page).
+    fn call_signed_in(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: &str,
+        body: Option<Value>,
+    ) -> RawResponse {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let origin = format!("http://{}", self.server.addr);
+        http_send(
+            &self.server.addr,
+            method,
+            path,
+            &[
+                ("Cookie", cookie),
+                ("Origin", &origin),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        )
+    }
+
+    /// Makes the definition's schedule due now (as if its fire time had come).
+    async fn fire(&self, name: &str) {
+        sqlx::query("UPDATE scan_definitions SET next_fire_at = $1 WHERE name = $2")
+            .bind(server::timestamp::now() - 1_000)
+            .bind(name)
+            .execute(self.db.pool())
+            .await
+            .unwrap();
+    }
+
+    /// The definition's runs, newest first, once there are `count`.
+    fn runs_of(&self, name: &str, count: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let list = self
+                .call(
+                    "GET",
+                    &format!("/api/scan-definitions/{name}/runs"),
+                    &self.viewer,
+                    None,
+                )
+                .json();
+            let items = list["items"].as_array().unwrap().clone();
+            if items.len() >= count {
+                return items;
+            }
+            assert!(Instant::now() < deadline, "{list}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn run_now(&self, name: &str) -> i64 {
         let run = self.call(
             "POST",
@@ -181,6 +256,7 @@ impl Runs {
                 "canceled",
                 "timedOut",
                 "failed",
+                "skipped",
                 "completedWithErrors",
                 "completedWithFailures",
                 "completedWithWarnings",
@@ -919,4 +995,601 @@ async fn real_soda_core_scans_a_duckdb_file_from_a_definition(test_db: TestDb) {
     assert_eq!(v1["checks"].as_array().unwrap().len(), 2, "{v1}");
     // Soda Core's usage report stayed off.
     assert!(!log.contains("collect.soda.io"), "{log}");
+
+    // A dry run of edited checks: checked like a definition's, told, never stored.
+    let invalid = r.call(
+        "POST",
+        "/api/scan-definitions/customers%20daily/dry-run",
+        &r.editor,
+        Some(json!({"checks": "checks for customers:\n  - row_count >\n"})),
+    );
+    assert_eq!(invalid.status, 400);
+    assert!(
+        invalid.text().contains("checks: line 2"),
+        "{}",
+        invalid.text()
+    );
+    let viewer = r.call(
+        "POST",
+        "/api/scan-definitions/customers%20daily/dry-run",
+        &r.viewer,
+        Some(json!({"checks": checks})),
+    );
+    assert_eq!(viewer.status, 403);
+    let scans_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scans")
+        .fetch_one(r.db.pool())
+        .await
+        .unwrap();
+    let dry = r.call(
+        "POST",
+        "/api/scan-definitions/customers%20daily/dry-run",
+        &r.editor,
+        Some(
+            json!({"checks": "checks for customers:\n  - row_count between 1 and 20\n  \
+                               - row_count > 1000\n"}),
+        ),
+    );
+    assert_eq!(dry.status, 201, "{}", dry.text());
+    let dry_id = dry.json()["id"].as_i64().unwrap();
+    let dry_run = r.wait_for_end(dry_id);
+    let dry_log = r.log(dry_id).join("\n");
+    assert_eq!(dry_run["origin"], "dryRun");
+    assert_eq!(
+        dry_run["state"], "completedWithFailures",
+        "{dry_run}\n{dry_log}"
+    );
+    assert!(dry_run["scanId"].is_null());
+    let outcomes = dry_run["outcomes"].as_array().expect("outcomes");
+    assert_eq!(outcomes.len(), 2, "{dry_run}");
+    let rows = outcomes
+        .iter()
+        .find(|c| c["outcome"] == "fail")
+        .expect("row_count > 1000 fails");
+    assert_eq!(rows["line"], 3, "{dry_run}");
+    assert_eq!(rows["dataset"], "customers", "{dry_run}");
+    let scans_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scans")
+        .fetch_one(r.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(scans_after, scans_before, "a dry run stores no scan");
+    let info = r
+        .call(
+            "GET",
+            "/api/scan-definitions/customers%20daily",
+            &r.viewer,
+            None,
+        )
+        .json();
+    assert_eq!(info["version"], 1, "a dry run saves nothing");
+
+    // The two runs side by side: the stored scan's checks against the dry run's.
+    let compared = r.call(
+        "GET",
+        &format!("/api/scan-runs/{dry_id}/compare?with={id}"),
+        &r.viewer,
+        None,
+    );
+    assert_eq!(compared.status, 200, "{}", compared.text());
+    let compared = compared.json();
+    assert_eq!(compared["before"]["id"], id, "the earlier run first");
+    assert_eq!(compared["after"]["id"], dry_id);
+    let changes: Vec<(String, String)> = compared["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["change"].as_str().unwrap().to_owned(),
+                c["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let kinds: Vec<&str> = changes.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["removed", "removed", "added", "added"],
+        "{compared}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|(k, n)| k == "added" && n.contains("row_count > 1000")),
+        "{compared}"
+    );
+    let diff = compared["checksDiff"].as_str().unwrap();
+    assert!(
+        diff.contains(&format!("--- run {id} (version 1)"))
+            && diff.contains(&format!("+++ run {dry_id} (dry run)"))
+            && diff.contains("-  - missing_count(email) = 0")
+            && diff.contains("+  - row_count > 1000"),
+        "{diff}"
+    );
+    let same = r
+        .call(
+            "GET",
+            &format!("/api/scan-runs/{id}/compare?with={id}"),
+            &r.viewer,
+            None,
+        )
+        .json();
+    assert!(
+        same["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["change"] == "same" && c["delta"] == 0.0),
+        "{same}"
+    );
+    assert_eq!(same["checksDiff"], "");
+    let missing = r.call(
+        "GET",
+        &format!("/api/scan-runs/{id}/compare"),
+        &r.viewer,
+        None,
+    );
+    assert_eq!(missing.status, 400);
+    assert!(missing.text().contains("with:"), "{}", missing.text());
+}
+
+/// A definition with stakeholders: its schedule's runs are skipped, saying who is awaited,
+/// until every stakeholder (signed in, never an API key) has approved its current version; an
+/// edit asks again.
+async fn agreements_hold_scheduled_runs_until_every_stakeholder_approves(test_db: TestDb) {
+    let r = Runs::start(&test_db, &fake_soda(), &[]).await;
+    for email in ["ana@example.com", "Ben@Example.com", "cy@example.com"] {
+        assert!(
+            r.db.create_user(email, Role::Editor, PASSWORD)
+                .await
+                .unwrap()
+        );
+    }
+    let checks = "# fake: echo agreed\nchecks for orders:\n  - row_count > 0\n";
+    r.define(
+        "agreed",
+        checks,
+        &json!({"schedule": {"cron": "0 3 * * *"},
+                "stakeholders": ["ana@example.com", "Ben@Example.com"]}),
+    );
+    // Stakeholders are users of this Seltzer.
+    let refused = r.call(
+        "PUT",
+        "/api/scan-definitions/agreed",
+        &r.editor,
+        Some(
+            json!({"name": "agreed", "dataSource": "shop", "checks": checks,
+                    "stakeholders": ["nobody@example.com"]}),
+        ),
+    );
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused
+            .text()
+            .contains("stakeholders: 'nobody@example.com'"),
+        "{}",
+        refused.text()
+    );
+    let info = r
+        .call("GET", "/api/scan-definitions/agreed", &r.viewer, None)
+        .json();
+    assert_eq!(info["version"], 1);
+    assert_eq!(
+        info["awaitingApproval"],
+        json!(["ana@example.com", "Ben@Example.com"])
+    );
+
+    // The fire time comes: skipped, and why.
+    r.fire("agreed").await;
+    let runs = r.runs_of("agreed", 1);
+    let skipped = r.wait_for_end(runs[0]["id"].as_i64().unwrap());
+    assert_eq!(skipped["state"], "skipped", "{skipped}");
+    assert_eq!(
+        skipped["error"],
+        "skipped: version 1 awaits approval by ana@example.com, Ben@Example.com"
+    );
+    assert!(skipped["startedAt"].is_null() && !skipped["endedAt"].is_null());
+    // Soda Cloud's API has no `skipped`: its scripts read a fire time not run as canceled.
+    let v1 = r
+        .call(
+            "GET",
+            &format!("/api/v1/scans/run-{}", skipped["id"]),
+            &r.viewer,
+            None,
+        )
+        .json();
+    assert_eq!(v1["state"], "canceled", "{v1}");
+
+    // Who may approve: a stakeholder, signed in, the current version.
+    let approve = |cookie: Option<&str>, version: i64| {
+        let body = Some(json!({"version": version}));
+        match cookie {
+            Some(c) => r.call_signed_in("POST", "/api/scan-definitions/agreed/approvals", c, body),
+            None => r.call(
+                "POST",
+                "/api/scan-definitions/agreed/approvals",
+                &r.editor,
+                body,
+            ),
+        }
+    };
+    let by_key = approve(None, 1);
+    assert_eq!(by_key.status, 403);
+    assert!(by_key.text().contains("not API keys"), "{}", by_key.text());
+    let cy = r.sign_in("cy@example.com");
+    let outsider = approve(Some(&cy), 1);
+    assert_eq!(outsider.status, 403);
+    assert!(
+        outsider
+            .text()
+            .contains("cy@example.com is not a stakeholder of 'agreed'"),
+        "{}",
+        outsider.text()
+    );
+    let ana = r.sign_in("ana@example.com");
+    let stale = approve(Some(&ana), 2);
+    assert_eq!(stale.status, 409);
+    assert!(stale.text().contains("version 1 is"), "{}", stale.text());
+    let approved = approve(Some(&ana), 1);
+    assert_eq!(approved.status, 200, "{}", approved.text());
+    assert_eq!(
+        approved.json()["awaitingApproval"],
+        json!(["Ben@Example.com"])
+    );
+    // Emails compare without case.
+    let ben = r.sign_in("ben@example.com");
+    let approved = approve(Some(&ben), 1);
+    assert_eq!(approved.status, 200, "{}", approved.text());
+    let approved = approved.json();
+    assert_eq!(approved["awaitingApproval"], json!([]));
+    let approvers: Vec<&str> = approved["approvals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["approver"].as_str().unwrap())
+        .collect();
+    assert_eq!(approvers, ["ana@example.com", "Ben@Example.com"]);
+
+    // The next fire time runs it.
+    r.fire("agreed").await;
+    let runs = r.runs_of("agreed", 2);
+    let ran = r.wait_for_end(runs[0]["id"].as_i64().unwrap());
+    assert_ne!(ran["state"], "skipped", "{ran}");
+    assert!(
+        r.log(ran["id"].as_i64().unwrap())
+            .contains(&"stdout: agreed".to_owned())
+    );
+
+    // An edit is a new version, approved by nobody yet.
+    let edited = r.call(
+        "PUT",
+        "/api/scan-definitions/agreed",
+        &r.editor,
+        Some(json!({"name": "agreed", "dataSource": "shop",
+                    "checks": format!("{checks}  - row_count < 1000\n"),
+                    "schedule": {"cron": "0 3 * * *"},
+                    "stakeholders": ["ana@example.com", "Ben@Example.com"]})),
+    );
+    assert_eq!(edited.status, 200, "{}", edited.text());
+    assert_eq!(edited.json()["version"], 2);
+    assert_eq!(
+        edited.json()["awaitingApproval"],
+        json!(["ana@example.com", "Ben@Example.com"])
+    );
+    assert_eq!(edited.json()["approvals"], json!([]));
+}
+
+/// "Scan late": a rule with `lateRunMinutes` tells once when a scheduled run has no results
+/// that long after its fire time, however many Seltzers look; a rule on another data source
+/// does not.
+async fn a_late_scheduled_run_is_told_once(test_db: TestDb) {
+    let receiver = Receiver::start().await;
+    let r = Runs::start(
+        &test_db,
+        &fake_soda(),
+        &[
+            "--public-url",
+            "https://seltzer.example.com",
+            "--notify-overdue-check-ms",
+            "200",
+            "--notify-retry-ms",
+            "300",
+        ],
+    )
+    .await;
+    let channel = r.call(
+        "POST",
+        "/api/notification-channels",
+        &r.admin,
+        Some(json!({"name": "hook", "type": "webhook", "url": format!("{}/hook", receiver.url)})),
+    );
+    assert_eq!(channel.status, 201, "{}", channel.text());
+    let channel_id = channel.json()["id"].clone();
+    for (name, source) in [("late shop runs", "shop"), ("late elsewhere", "elsewhere")] {
+        let rule = r.call(
+            "POST",
+            "/api/notification-rules",
+            &r.editor,
+            Some(
+                json!({"name": name, "channelIds": [channel_id], "outcomes": ["fail"],
+                        "lateRunMinutes": 5, "filter": {"dataSource": source}}),
+            ),
+        );
+        assert_eq!(rule.status, 201, "{}", rule.text());
+    }
+    let out_of_range = r.call(
+        "POST",
+        "/api/notification-rules",
+        &r.editor,
+        Some(
+            json!({"name": "never", "channelIds": [channel_id], "outcomes": ["fail"],
+                    "lateRunMinutes": 0}),
+        ),
+    );
+    assert_eq!(out_of_range.status, 400);
+    assert!(out_of_range.text().contains("lateRunMinutes"));
+    r.define(
+        "nightly",
+        "# fake: sleep 300\nchecks for orders:\n  - row_count > 0\n",
+        &json!({"schedule": {"cron": "0 3 * * *"}}),
+    );
+    r.fire("nightly").await;
+    let id = r.runs_of("nightly", 1)[0]["id"].as_i64().unwrap();
+    r.wait_for(id, &["executing"]);
+    // Running, not late yet: nothing.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(receiver.received().is_empty());
+    // Six minutes later (its fire time moved back): late.
+    sqlx::query("UPDATE scan_runs SET scheduled_for = scheduled_for - 360000 WHERE id = $1")
+        .bind(id)
+        .execute(r.db.pool())
+        .await
+        .unwrap();
+    let received = receiver.wait_for(1).await;
+    assert_eq!(received[0].header("x-seltzer-event"), "runLate");
+    let event = received[0].json();
+    assert_eq!(event["event"], "scanLate", "{event}");
+    assert_eq!(event["rule"], "late shop runs");
+    assert_eq!(event["minutes"], 5);
+    assert_eq!(event["scan"]["id"], format!("run-{id}"));
+    assert_eq!(event["scan"]["definition"], "nightly");
+    assert_eq!(event["scan"]["state"], "executing");
+    // A second Seltzer looks too: still told once.
+    let second = RunningServer::start_with_env(
+        &test_db.url,
+        &[
+            "--public-url",
+            "https://seltzer.example.com",
+            "--notify-overdue-check-ms",
+            "200",
+        ],
+        &[("SELTZER_SECRET_KEY", SECRET_KEY)],
+    );
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert_eq!(receiver.received().len(), 1, "{:#?}", receiver.received());
+    drop(second);
+    r.call(
+        "POST",
+        &format!("/api/scan-runs/{id}/cancel"),
+        &r.editor,
+        None,
+    );
+    assert_eq!(r.wait_for_end(id)["state"], "canceled");
+}
+
+/// A Soda Core 4 definition: the contract is checked when saved (its dataset on the
+/// definition's data source, which needs a Soda Core 4 configuration); a run writes Soda Core
+/// 4's data source and Soda Cloud files and starts `soda contract verify -p` with the run's id
+/// and the definition's name in its environment, secrets resolved and masked.
+async fn a_contract_runs_with_soda_core_4s_files(test_db: TestDb) {
+    let fake = fake_soda();
+    let r = Runs::start(&test_db, &fake, &["--soda-v4", fake.to_str().unwrap()]).await;
+    r.define(
+        "three",
+        "# fake: echo v3\nchecks for orders:\n  - row_count > 0\n",
+        &json!({}),
+    );
+    let contract = "# fake: config\n# fake: env\ndataset: shop/main/orders\ncolumns:\n  - name: id\n\
+                    checks:\n  - row_count:\n";
+    let define = |body: Value| r.call("POST", "/api/scan-definitions", &r.editor, Some(body));
+    let refused = define(json!({"name": "four", "dataSource": "shop", "engine": "v4",
+                                "checks": contract}));
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.text().contains("has no Soda Core 4 configuration"),
+        "{}",
+        refused.text()
+    );
+    let with_type = r.call(
+        "PUT",
+        "/api/data-sources/shop",
+        &r.admin,
+        Some(json!({"name": "shop", "type": "duckdb",
+                    "configuration": "path: /nowhere/shop.duckdb\n",
+                    "configurationV4": "type: duckdb\nconnection:\n  database: x\n"})),
+    );
+    assert_eq!(with_type.status, 400);
+    assert!(
+        with_type
+            .text()
+            .contains("configurationV4: leave out `type`")
+    );
+    let configured = r.call(
+        "PUT",
+        "/api/data-sources/shop",
+        &r.admin,
+        Some(json!({"name": "shop", "type": "duckdb",
+                    "configuration": "path: /nowhere/shop.duckdb\n",
+                    "configurationV4": "connection:\n  database: /nowhere/shop.duckdb\n  \
+                                        password: ${secret:warehouse-password}\n"})),
+    );
+    assert_eq!(configured.status, 200, "{}", configured.text());
+    assert_eq!(
+        configured.json()["references"],
+        json!(["secret:warehouse-password"])
+    );
+    let elsewhere = define(json!({"name": "four", "dataSource": "shop", "engine": "v4",
+                                  "checks": "dataset: other/main/orders\n"}));
+    assert_eq!(elsewhere.status, 400);
+    assert!(
+        elsewhere
+            .text()
+            .contains("the contract's dataset is on data source 'other'"),
+        "{}",
+        elsewhere.text()
+    );
+    let no_dataset = define(json!({"name": "four", "dataSource": "shop", "engine": "v4",
+                                   "checks": "checks:\n  - row_count:\n"}));
+    assert_eq!(no_dataset.status, 400);
+    assert!(
+        no_dataset.text().contains("`dataset:`"),
+        "{}",
+        no_dataset.text()
+    );
+    let no_columns = define(json!({"name": "four", "dataSource": "shop", "engine": "v4",
+                                   "checks": "dataset: shop/main/orders\nchecks:\n  - row_count:\n"}));
+    assert_eq!(no_columns.status, 400);
+    assert!(
+        no_columns.text().contains("`columns:`"),
+        "{}",
+        no_columns.text()
+    );
+    let created = define(json!({"name": "four", "dataSource": "shop", "engine": "v4",
+                                "checks": contract, "variables": {"limit": "5"}}));
+    assert_eq!(created.status, 201, "{}", created.text());
+
+    let id = r.run_now("four");
+    r.wait_for_end(id);
+    let log = r.log(id).join("\n");
+    assert!(
+        log.contains("stdout: fake soda: contract verify -c ")
+            && log.contains("/four.yml -ds ")
+            && log.contains("/data_source.yml -sc ")
+            && log.contains("/soda_cloud.yml -p --set limit=5"),
+        "{log}"
+    );
+    for line in [
+        "stdout: config: type: duckdb",
+        "stdout: config: name: shop",
+        "stdout: config:   password: ${env.SELTZER_REFERENCE_0}",
+        "stdout: env: SELTZER_REFERENCE_0=***",
+        "stdout: env: SODA_CORE_TELEMETRY_ENABLED=false",
+        "stdout: env: SODA_SCAN_DEFINITION=four",
+    ] {
+        assert!(log.contains(line), "{line} in\n{log}");
+    }
+    assert!(
+        log.contains(&format!("stdout: env: SODA_SCAN_ID=run-{id}")),
+        "{log}"
+    );
+    assert!(!log.contains(SECRET_VALUE), "{log}");
+    // The Soda Core 3 definition on the same data source still runs Soda Core 3.
+    let three = r.run_now("three");
+    r.wait_for_end(three);
+    let log = r.log(three).join("\n");
+    assert!(log.contains("stdout: fake soda: scan -d shop"), "{log}");
+}
+
+/// The real Soda Core 4.28.0 verifies a contract on a DuckDB file as a definition's run: the
+/// results come back through the ingest as the definition's scan, linked to the run, and its
+/// state is the results'. A dry run of an edited contract tells its outcomes and stores
+/// nothing.
+async fn real_soda_core_4_verifies_a_contract_from_a_definition(test_db: TestDb) {
+    let Some(venv) = cached_venv("SELTZER_SODA4_VENV", "soda-core-4.28.0", "soda") else {
+        return;
+    };
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/soda-core-4.28.0");
+    let data = tempfile::tempdir().unwrap();
+    let database = data.path().join("shop.duckdb");
+    let created = std::process::Command::new(venv.join("bin/python"))
+        .arg("-c")
+        .arg("import sys, duckdb; duckdb.connect(sys.argv[1]).execute(open(sys.argv[2]).read())")
+        .arg(&database)
+        .arg(fixtures.join("create_db.sql"))
+        .status()
+        .unwrap();
+    assert!(created.success());
+    let r = Runs::start(
+        &test_db,
+        &fake_soda(),
+        &["--soda-v4", venv.join("bin/soda").to_str().unwrap()],
+    )
+    .await;
+    let source = r.call(
+        "POST",
+        "/api/data-sources",
+        &r.admin,
+        Some(json!({"name": "shop", "type": "duckdb",
+                    "configurationV4": format!("connection:\n  database: {}\n", database.display())})),
+    );
+    assert_eq!(source.status, 201, "{}", source.text());
+    let contract = std::fs::read_to_string(fixtures.join("s01_first_verify/contract.yml")).unwrap();
+    let created = r.call(
+        "POST",
+        "/api/scan-definitions",
+        &r.editor,
+        Some(
+            json!({"name": "orders contract", "dataSource": "shop", "engine": "v4",
+                    "checks": contract}),
+        ),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = r.run_now("orders contract");
+    let run = r.wait_for_end(id);
+    let log = r.log(id).join("\n");
+    // The fixture's contract has failing checks (its captured run exited 1).
+    assert_eq!(run["state"], "completedWithFailures", "{run}\n{log}");
+    assert_eq!(run["exitCode"], 1, "{run}");
+    let scan_id = run["scanId"].as_i64().expect("the run's scan");
+    let scan = r
+        .call("GET", &format!("/api/scans/{scan_id}"), &r.viewer, None)
+        .json();
+    assert_eq!(scan["scan"]["definition"], "orders contract", "{scan}");
+    let checks = scan["checks"].as_array().unwrap();
+    assert!(checks.len() >= 8, "{scan}");
+    assert!(checks.iter().any(|c| c["outcome"] == "fail"), "{scan}");
+
+    // A dry run of the contract with one check: its outcome, no scan stored.
+    let scans_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scans")
+        .fetch_one(r.db.pool())
+        .await
+        .unwrap();
+    let dry = r.call(
+        "POST",
+        "/api/scan-definitions/orders%20contract/dry-run",
+        &r.editor,
+        Some(
+            json!({"checks": "dataset: shop/main/orders\ncolumns:\n  - name: id\nchecks:\n  \
+                               - row_count:\n      threshold:\n        \
+                               must_be_greater_than: 1000\n"}),
+        ),
+    );
+    assert_eq!(dry.status, 201, "{}", dry.text());
+    assert_eq!(dry.json()["origin"], "dryRun");
+    let dry_id = dry.json()["id"].as_i64().unwrap();
+    let dry_run = r.wait_for_end(dry_id);
+    let dry_log = r.log(dry_id).join("\n");
+    assert_eq!(
+        dry_run["state"], "completedWithFailures",
+        "{dry_run}\n{dry_log}"
+    );
+    assert!(dry_run["scanId"].is_null(), "{dry_run}");
+    let outcomes = dry_run["outcomes"].as_array().expect("outcomes");
+    assert_eq!(outcomes.len(), 1, "{dry_run}");
+    assert_eq!(outcomes[0]["outcome"], "fail");
+    assert!(outcomes[0]["value"].as_f64().unwrap() < 1000.0, "{dry_run}");
+    let scans_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scans")
+        .fetch_one(r.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(scans_after, scans_before, "a dry run stores no scan");
+    // The definition itself is unchanged.
+    let info = r
+        .call(
+            "GET",
+            "/api/scan-definitions/orders%20contract",
+            &r.viewer,
+            None,
+        )
+        .json();
+    assert_eq!(info["version"], 1);
+    assert_eq!(info["definition"]["checks"], contract.as_str());
 }

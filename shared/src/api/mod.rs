@@ -39,15 +39,18 @@ pub use notifications::{
     Channel, ChannelDeleted, ChannelType, CheckFacts, CheckNotice, Delivery, DeliveryList,
     DeliveryQueued, DeliveryStatus, EmailSettings, IncidentAutomation, IncidentNotice, NewChannel,
     OverdueDataset, OverdueNotice, Rule, RuleDefinition, RuleDeleted, RuleFilter, RuleMode,
-    RunFailedNotice, ScanNotice, SimulatedNotice, Simulation, SimulationRequest, SmtpSecurity,
+    RunFailedNotice, RunLateNotice, ScanNotice, SimulatedNotice, Simulation, SimulationRequest,
+    SmtpSecurity,
 };
 pub use outcome::CheckOutcome;
 pub use queries::{
-    CheckListQuery, DatasetListQuery, HistoryQuery, IncidentListQuery, PageQuery, RunLogQuery,
-    ScanListQuery, ScanLogQuery, TimeRangeQuery, V1ChecksQuery, V1DatasetsQuery, V1PageQuery,
+    CheckListQuery, CompareQuery, DatasetListQuery, HistoryQuery, IncidentListQuery, PageQuery,
+    RunLogQuery, ScanListQuery, ScanLogQuery, TimeRangeQuery, V1ChecksQuery, V1DatasetsQuery,
+    V1PageQuery,
 };
 pub use runs::{
-    DataSourceInfo, Engine, NewDataSource, NewScanDefinition, NewSecret, Removed, RunLogLine,
+    Approval, ApprovalRequest, ChangeKind, CheckChange, DataSourceInfo, DryRunCheck, DryRunRequest,
+    Engine, NewDataSource, NewScanDefinition, NewSecret, Removed, RunComparison, RunLogLine,
     RunLogs, RunOrigin, RunState, ScanDefinitionInfo, ScanDefinitionVersion, ScanRun, ScanRunList,
     ScanSchedule, SecretInfo,
 };

@@ -193,6 +193,11 @@ pub struct RuleDefinition {
     /// 8760); told again only after a new scan arrives and then goes quiet again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_scan_hours: Option<i64>,
+    /// Also tell, once per run, when a scheduled run of a scan definition Seltzer runs has no
+    /// results this many minutes (1 to 1440) after its fire time: still queued or executing
+    /// (event `runLate`). The data source filter applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_run_minutes: Option<i64>,
     #[serde(default)]
     pub filter: RuleFilter,
     /// Also run incidents for the checks it covers (Soda Cloud has no such automation).
@@ -518,6 +523,23 @@ mod tests {
         assert!(!filter.matches(&facts));
         assert!(wildcard_match("a*a", "aa") && !wildcard_match("a*a", "a"));
     }
+}
+
+/// A scheduled run without results `minutes` after its fire time (event `runLate`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunLateNotice {
+    pub run_id: i64,
+    pub definition: String,
+    pub data_source: String,
+    /// Where it is: `queuing` (waiting for its data source's limit or a runner) or
+    /// `executing`.
+    pub state: super::RunState,
+    pub scheduled_for: String,
+    pub minutes: i64,
+    pub attempt: i64,
+    /// The rule that tells it.
+    pub rule: String,
 }
 
 /// A run Seltzer executed that ended without results (`failed`, `timedOut`): rules with "failed

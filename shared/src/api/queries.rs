@@ -182,6 +182,17 @@ pub struct V1DatasetsQuery {
     pub from: Option<String>,
 }
 
+/// `GET /api/scan-runs/{id}/compare`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct CompareQuery {
+    /// The other run of the same definition.
+    #[cfg_attr(feature = "openapi", param(value_type = i64))]
+    pub with: Option<String>,
+}
+
 /// `GET /api/scan-runs/{id}/logs`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]

@@ -38,10 +38,16 @@ pub struct NewDataSource {
     /// Soda's data source type: `duckdb`, `postgres`, `snowflake`…
     #[serde(rename = "type")]
     pub source_type: String,
-    /// The connection properties as YAML (what goes under `data_source NAME:` besides
-    /// `type`). Secrets as `${secret:NAME}` (stored in Seltzer) or `${env:NAME}` (Seltzer's
-    /// environment), resolved only when a scan starts.
+    /// For Soda Core 3.5.6 definitions: the connection properties as YAML (what goes under
+    /// `data_source NAME:` besides `type`). Secrets as `${secret:NAME}` (stored in Seltzer) or
+    /// `${env:NAME}` (Seltzer's environment), resolved only when a scan starts. Empty when only
+    /// Soda Core 4 contracts run on it.
+    #[serde(default)]
     pub configuration: String,
+    /// For Soda Core 4 contracts: the data source file's properties as YAML besides `type` and
+    /// `name` (e.g. `connection:` with `database:`), references as in `configuration`.
+    #[serde(default)]
+    pub configuration_v4: Option<String>,
     /// Scans of this data source at once, across every Seltzer process: 1 to 20 (default 1).
     #[serde(default)]
     pub max_concurrent: Option<i64>,
@@ -56,6 +62,8 @@ pub struct DataSourceInfo {
     pub source_type: String,
     /// As written: references, never secret values.
     pub configuration: String,
+    /// As written (Soda Core 4's data source file besides `type` and `name`), if any.
+    pub configuration_v4: Option<String>,
     pub max_concurrent: i64,
     /// The secrets and environment variables it refers to.
     pub references: Vec<String>,
@@ -64,7 +72,7 @@ pub struct DataSourceInfo {
 
 /// The Soda Core a definition runs with: 3.5.6 (`soda scan` on a checks file) or 4.x (`soda
 /// contract verify` on a contract).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
@@ -127,9 +135,18 @@ pub struct NewScanDefinition {
     /// A paused definition's schedule creates no runs; runs on demand still work.
     #[serde(default)]
     pub paused: bool,
+    /// An agreement: the users (emails) who must approve each version before its schedule
+    /// runs it. Until all have, scheduled runs are skipped, saying why; an edit asks again.
+    #[serde(default)]
+    pub stakeholders: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl NewScanDefinition {
+    /// The timeout of a definition that names none.
+    pub const DEFAULT_TIMEOUT_SECONDS: i64 = 7_200;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScanDefinitionInfo {
@@ -142,6 +159,30 @@ pub struct ScanDefinitionInfo {
     pub created_at: String,
     pub updated_at: String,
     pub last_run: Option<ScanRun>,
+    /// Approvals of the current version by its stakeholders.
+    pub approvals: Vec<Approval>,
+    /// Stakeholders who have not approved the current version: while any are left, the
+    /// schedule's runs are skipped.
+    pub awaiting_approval: Vec<String>,
+}
+
+/// A stakeholder's approval of a definition's version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Approval {
+    pub approver: String,
+    pub version: i64,
+    pub approved_at: String,
+}
+
+/// `POST /api/scan-definitions/{name}/approvals`: the signed-in stakeholder approves `version`,
+/// which must be the current one (so nobody approves an edit they have not seen).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApprovalRequest {
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +209,9 @@ pub enum RunState {
     TimedOut,
     /// Ended without results: Soda Core could not run, or its runner died.
     Failed,
+    /// A fire time the schedule did not run: the definition's agreement is not approved.
+    /// (Seltzer's own: Soda Cloud's API shows it as `canceled`.)
+    Skipped,
     CompletedWithErrors,
     CompletedWithFailures,
     CompletedWithWarnings,
@@ -175,13 +219,14 @@ pub enum RunState {
 }
 
 impl RunState {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Queuing,
         Self::Executing,
         Self::CancelationRequested,
         Self::Canceled,
         Self::TimedOut,
         Self::Failed,
+        Self::Skipped,
         Self::CompletedWithErrors,
         Self::CompletedWithFailures,
         Self::CompletedWithWarnings,
@@ -196,6 +241,7 @@ impl RunState {
             Self::Canceled => "canceled",
             Self::TimedOut => "timedOut",
             Self::Failed => "failed",
+            Self::Skipped => "skipped",
             Self::CompletedWithErrors => "completedWithErrors",
             Self::CompletedWithFailures => "completedWithFailures",
             Self::CompletedWithWarnings => "completedWithWarnings",
@@ -227,6 +273,10 @@ pub enum RunOrigin {
     Manual,
     /// Soda Cloud's `POST /api/v1/scans`.
     Api,
+    /// Unsaved checks from the editor, run against the data source: outcomes told, nothing
+    /// stored.
+    #[serde(rename = "dryRun")]
+    DryRun,
 }
 
 impl RunOrigin {
@@ -235,17 +285,18 @@ impl RunOrigin {
             Self::Schedule => "schedule",
             Self::Manual => "manual",
             Self::Api => "api",
+            Self::DryRun => "dryRun",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Schedule, Self::Manual, Self::Api]
+        [Self::Schedule, Self::Manual, Self::Api, Self::DryRun]
             .into_iter()
             .find(|o| o.as_str() == text)
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScanRun {
@@ -269,10 +320,99 @@ pub struct ScanRun {
     pub created_at: String,
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
+    /// A dry run's checks as Soda Core reported them (a dry run stores no scan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcomes: Option<Vec<DryRunCheck>>,
+}
+
+/// One check of a dry run, as Soda Core reported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DryRunCheck {
+    pub name: String,
+    /// The dataset (table) it is on, named as stored scans name it.
+    pub dataset: Option<String>,
+    pub column: Option<String>,
+    /// None: Soda Core could not evaluate it (an error).
+    pub outcome: Option<crate::api::CheckOutcome>,
+    /// The measured value, when a number.
+    pub value: Option<f64>,
+    /// The line of the checks file or contract.
+    pub line: Option<i64>,
+}
+
+/// `POST /api/scan-definitions/{name}/dry-run`: checks (a checks file or contract, edited and
+/// not saved) run against the definition's data source now; the outcomes come back on the run,
+/// nothing is stored as a scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DryRunRequest {
+    pub checks: String,
+}
+
+/// `GET /api/scan-runs/{id}/compare?with=OTHER`: two runs of one definition side by side —
+/// each check's outcome and value before and after, checks added and removed, and how the
+/// checks file or contract changed between the versions (or dry-run checks) they ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RunComparison {
+    /// The earlier run.
+    pub before: ScanRun,
+    pub after: ScanRun,
+    /// Changed checks first (removed, added, outcome, value), then the unchanged.
+    pub checks: Vec<CheckChange>,
+    /// A unified diff of the checks each run ran; empty when they are the same.
+    pub checks_diff: String,
+}
+
+/// One check in a [`RunComparison`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CheckChange {
+    pub name: String,
+    pub dataset: Option<String>,
+    pub change: ChangeKind,
+    pub before_outcome: Option<crate::api::CheckOutcome>,
+    pub after_outcome: Option<crate::api::CheckOutcome>,
+    pub before_value: Option<f64>,
+    pub after_value: Option<f64>,
+    /// `afterValue - beforeValue`, when both are numbers.
+    pub delta: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum ChangeKind {
+    /// Only in the earlier run.
+    Removed,
+    /// Only in the later run.
+    Added,
+    /// Its outcome changed.
+    Outcome,
+    /// Same outcome, another value.
+    Value,
+    Same,
+}
+
+impl ChangeKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Removed => "removed",
+            Self::Added => "added",
+            Self::Outcome => "outcome",
+            Self::Value => "value",
+            Self::Same => "same",
+        }
+    }
 }
 
 /// `GET /api/scan-definitions/{name}/runs`, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScanRunList {

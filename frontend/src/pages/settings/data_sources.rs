@@ -16,6 +16,7 @@ pub(super) fn DataSources() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let kind = RwSignal::new(String::new());
     let configuration = RwSignal::new(String::new());
+    let configuration_v4 = RwSignal::new(String::new());
     let limit = RwSignal::new(String::new());
     let requests = Requests::new();
     let (busy, error) = (requests.busy, requests.error);
@@ -25,6 +26,8 @@ pub(super) fn DataSources() -> impl IntoView {
             name: name.get_untracked().trim().to_owned(),
             source_type: kind.get_untracked().trim().to_owned(),
             configuration: configuration.get_untracked(),
+            configuration_v4: Some(configuration_v4.get_untracked())
+                .filter(|c| !c.trim().is_empty()),
             max_concurrent: limit.get_untracked().trim().parse().ok(),
         };
         let request = async move {
@@ -35,6 +38,7 @@ pub(super) fn DataSources() -> impl IntoView {
         requests.submit(request, move |()| {
             name.set(String::new());
             configuration.set(String::new());
+            configuration_v4.set(String::new());
             sources.refetch();
         });
     };
@@ -44,8 +48,9 @@ pub(super) fn DataSources() -> impl IntoView {
     view! {
         <section class="settings-section" aria-labelledby="data-sources-title">
             <h2 id="data-sources-title">"Data sources for runs"</h2>
-            <p class="hint">"How Soda Core connects when Seltzer runs a scan: the properties under "
-                <code>"data_source NAME:"</code>" in Soda's configuration.yml. Write passwords as "
+            <p class="hint">"How Soda Core connects when Seltzer runs a scan. For Soda Core 3.5.6 checks files: the properties under "
+                <code>"data_source NAME:"</code>" in Soda's configuration.yml. For Soda Core 4 contracts: the data source file without "
+                <code>"type"</code>" and "<code>"name"</code>" (its "<code>"connection:"</code>"). Either or both. Write passwords as "
                 <code>"${secret:NAME}"</code>" (a secret below) or "<code>"${env:NAME}"</code>
                 " (Seltzer's environment); they are resolved only when a scan starts."</p>
             <form class="inline-form" id="new-data-source" on:submit=create>
@@ -58,19 +63,31 @@ pub(super) fn DataSources() -> impl IntoView {
                 <label for="source-limit">"Scans at once"</label>
                 <input id="source-limit" type="number" min="1" max="20" class="narrow" placeholder="1" prop:value=limit
                     on:input=move |ev| limit.set(event_target_value(&ev)) />
-                <label for="source-configuration" class="block">"Configuration (YAML)"</label>
+                <label for="source-configuration" class="block">"Soda Core 3 configuration (YAML)"</label>
                 <textarea id="source-configuration" rows="4" spellcheck="false" class="code"
                     placeholder="host: db.example.com\nusername: soda\npassword: ${secret:warehouse}"
                     prop:value=configuration on:input=move |ev| configuration.set(event_target_value(&ev))></textarea>
+                <label for="source-configuration-v4" class="block">"Soda Core 4 data source (YAML)"</label>
+                <textarea id="source-configuration-v4" rows="4" spellcheck="false" class="code"
+                    placeholder="connection:\n  host: db.example.com\n  user: soda\n  password: ${secret:warehouse}"
+                    prop:value=configuration_v4 on:input=move |ev| configuration_v4.set(event_target_value(&ev))></textarea>
                 <button type="submit" disabled=move || busy.get()>"Add data source"</button>
             </form>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {table_of("data sources", sources, "No data source is configured for runs.", "data-sources",
-                &["Name", "Type", "Refers to", "Scans at once", ""], move |s| {
+                &["Name", "Type", "Soda Core", "Refers to", "Scans at once", ""], move |s| {
                 let target = s.name.clone();
+                let engines = [
+                    (!s.configuration.trim().is_empty()).then_some("3"),
+                    s.configuration_v4.as_ref().map(|_| "4"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
                 view! {
                     <tr data-source=s.name>
-                        <td><code>{s.name.clone()}</code></td><td>{s.source_type}</td>
+                        <td><code>{s.name.clone()}</code></td><td>{s.source_type}</td><td class="engines">{engines}</td>
                         <td>{s.references.join(", ")}</td><td class="number">{s.max_concurrent}</td>
                         <td><button type="button" class="danger delete-source" aria-label=format!("Remove the data source {}", s.name)
                             on:click=move |_| remove(target.clone())>"Remove"</button></td>

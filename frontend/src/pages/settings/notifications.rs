@@ -257,6 +257,7 @@ fn Rules(
     let check_name = RwSignal::new(String::new());
     let scan_failures = RwSignal::new(false);
     let no_scan_hours = RwSignal::new(String::new());
+    let late_run_minutes = RwSignal::new(String::new());
     let open_incidents = RwSignal::new(false);
     let incident_severity = RwSignal::new("major".to_owned());
     let resolve_on_recovery = RwSignal::new(false);
@@ -286,6 +287,7 @@ fn Rules(
             suppress_minutes: 0,
             scan_failures: scan_failures.get_untracked(),
             no_scan_hours: no_scan_hours.get_untracked().trim().parse().ok(),
+            late_run_minutes: late_run_minutes.get_untracked().trim().parse().ok(),
             filter: RuleFilter {
                 dataset: text(dataset),
                 check_name: text(check_name),
@@ -368,6 +370,10 @@ fn Rules(
             <input id="rule-no-scan" type="number" min="1" max="8760" class="narrow" placeholder="–"
                 prop:value=no_scan_hours on:input=move |ev| no_scan_hours.set(event_target_value(&ev)) />
             <span class="label">"hours"</span>
+            <label for="rule-late-run">"Scheduled run late by"</label>
+            <input id="rule-late-run" type="number" min="1" max="1440" class="narrow" placeholder="–"
+                prop:value=late_run_minutes on:input=move |ev| late_run_minutes.set(event_target_value(&ev)) />
+            <span class="label">"minutes"</span>
             <label class="checkbox"><input type="checkbox" id="rule-incidents" prop:checked=open_incidents
                 on:change=move |ev| open_incidents.set(event_target_checked(&ev)) />"open incidents"</label>
             {move || open_incidents.get().then(|| view! {

@@ -183,7 +183,7 @@ pub(super) async fn end(
         // A run that sent no results (nothing discovered, nothing verified) stores nothing.
         _ => None,
     };
-    let scan_id = stored.as_ref().map(|s| s.scan_id);
+    let scan_id = stored.as_ref().and_then(|s| s.scan_id);
     state
         .db
         .move_batched_run(&reference, "ending", "ended", scan_id)
@@ -275,7 +275,7 @@ pub(super) async fn failed(
     let stored = store_results(state, &sender, &doc, &bytes).await?;
     state
         .db
-        .move_batched_run(&run.reference, "started", "failed", Some(stored.scan_id))
+        .move_batched_run(&run.reference, "started", "failed", stored.scan_id)
         .await?;
     Ok(Json(json!({"scanId": run_id})).into_response())
 }

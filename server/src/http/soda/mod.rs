@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use shared::api::ErrorCode;
-use shared::api::{ApiError, Role};
+use shared::api::{ApiError, DryRunCheck, Role};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -290,7 +290,8 @@ struct Sender<'a> {
 
 /// A stored results document: the scan, and the answer Soda Core reads.
 struct Stored {
-    scan_id: i64,
+    /// None for a dry run's results (told, not stored).
+    scan_id: Option<i64>,
     answer: Value,
 }
 
@@ -311,16 +312,29 @@ async fn store_results(
     may_send(state, api_key, sent).await?;
     // A key Seltzer made for one of its runs sends that run's scan, nothing else.
     let run = state.db.api_key_run(api_key).await?;
-    if let Some((run_id, definition, data_timestamp)) = &run
-        && (doc.definition_name != *definition || doc.data_timestamp != *data_timestamp)
-    {
-        return Err(HttpError::new(
-            ErrorCode::Forbidden,
-            format!(
-                "API key {api_key} belongs to scan run {run_id}: it may send that run's scan                  only (definition '{definition}', data timestamp {})",
-                crate::timestamp::format(*data_timestamp)
-            ),
-        ));
+    if let Some(run) = &run {
+        // Soda Core 3 sends the `-t` it was given; Soda Core 4 its own time, with the run's
+        // id (`SODA_SCAN_ID`).
+        let sent_id = envelope
+            .get("scanId")
+            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+        let this_run = doc.data_timestamp == run.data_timestamp
+            || sent_id.is_some_and(|id| id == format!("run-{}", run.id));
+        if doc.definition_name != run.definition || !this_run {
+            return Err(HttpError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "API key {api_key} belongs to scan run {}: it may send that run's scan \
+                     only (definition '{}', data timestamp {})",
+                    run.id,
+                    run.definition,
+                    crate::timestamp::format(run.data_timestamp)
+                ),
+            ));
+        }
+        if run.is_dry_run() {
+            return told_dry_run(state, run, &doc).await;
+        }
     }
     let payload = serde_json::to_string(envelope)
         .map_err(|e| HttpError::bad_request(format!("cannot keep the payload: {e}")))?;
@@ -329,8 +343,8 @@ async fn store_results(
         may_replace_others: sender.role >= Role::Editor,
     };
     let stored = state.db.insert_scan(&doc, &payload, scan_sender).await?;
-    if let Some((run_id, ..)) = run {
-        state.db.link_run_scan(run_id, stored.scan_id).await?;
+    if let Some(run) = run {
+        state.db.link_run_scan(run.id, stored.scan_id).await?;
     }
     // Its notifications, if any, were written with it.
     state.wake_sender.notify_one();
@@ -364,11 +378,43 @@ async fn store_results(
         "http"
     };
     Ok(Stored {
-        scan_id: stored.scan_id,
+        scan_id: Some(stored.scan_id),
         answer: json!({
             "scanId": stored.scan_id.to_string(),
             "cloudUrl": format!("{scheme}://{host}/scans/{}", stored.scan_id),
         }),
+    })
+}
+
+/// A dry run's results: kept on the run as its outcomes, not stored as a scan (no history,
+/// no notifications). Soda Core is answered as if stored, with the run's id.
+async fn told_dry_run(
+    state: &AppState,
+    run: &crate::storage::RunRow,
+    doc: &ScanResults,
+) -> Result<Stored, HttpError> {
+    let outcomes: Vec<DryRunCheck> = doc
+        .all_checks()
+        .map(|c| DryRunCheck {
+            name: c.name.clone(),
+            dataset: c.table.clone(),
+            column: c.column.clone(),
+            outcome: c.outcome,
+            value: c.value(),
+            line: c.location.as_ref().and_then(|l| l.line),
+        })
+        .collect();
+    let json = serde_json::to_string(&outcomes)
+        .map_err(|e| HttpError::bad_request(format!("cannot keep the outcomes: {e}")))?;
+    state.db.set_run_outcomes(run.id, &json).await?;
+    tracing::info!(
+        run_id = run.id,
+        checks = outcomes.len(),
+        "dry run's outcomes told"
+    );
+    Ok(Stored {
+        scan_id: None,
+        answer: json!({"scanId": format!("run-{}", run.id)}),
     })
 }
 

@@ -364,6 +364,7 @@ mod tests {
             suppress_minutes: 0,
             scan_failures: false,
             no_scan_hours: None,
+            late_run_minutes: None,
             filter: Default::default(),
             incidents: None,
             paused: false,

@@ -7,6 +7,7 @@
 //! - `enqueue`: what a stored scan tells, decided in its transaction;
 //! - `overdue`: datasets without a scan for a rule's hours;
 //! - `run_failures`: runs that ended without results;
+//! - `late_runs`: scheduled runs without results some minutes after their fire time;
 //! - `simulation`: a rule tried on stored results.
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,7 +16,8 @@ use serde_json::Value;
 use shared::api::{
     Attribute, CheckFacts, CheckNotice, CheckOutcome, DeliveryStatus, EmailSettings,
     IncidentAutomation, IncidentEvent, IncidentNotice, NewChannel, OverdueDataset, OverdueNotice,
-    RuleDefinition, RuleMode, RunFailedNotice, RunState, ScanNotice, SimulatedNotice, Simulation,
+    RuleDefinition, RuleMode, RunFailedNotice, RunLateNotice, RunState, ScanNotice,
+    SimulatedNotice, Simulation,
 };
 use shared::sodacl::Zone;
 use shared::sodacl::threshold::SodaBounds;
@@ -25,6 +27,7 @@ use sqlx::Row;
 mod enqueue;
 mod incident_events;
 mod incident_rules;
+mod late_runs;
 mod overdue;
 mod run_failures;
 mod simulation;

@@ -90,6 +90,42 @@ async fn a_definition_is_added_run_followed_and_canceled(test_db: TestDb) {
     wait_for_text(client, "#run-log", "ended: failed").await;
     screenshots(client, "scan-run").await;
 
+    // An agreement: the signed-in user is its stakeholder; the schedule waits for the approval
+    // of the new version.
+    click(client, Locator::Css("#run-facts dd a")).await;
+    wait_for_text(client, "#definition-name", "orders nightly").await;
+    click(client, Locator::Css(".edit-definition summary")).await;
+    type_into(client, "#definition-stakeholders", EMAIL).await;
+    click(
+        client,
+        Locator::Css("#edit-definition button[type='submit']"),
+    )
+    .await;
+    wait_for_text(client, "#agreement-title", "Agreement on version 2").await;
+    wait_for_text(client, "#agreement-state", "Awaiting approval").await;
+    click(client, Locator::Css("#approve-definition")).await;
+    wait_for_text(client, "#agreement-state", "Approved").await;
+    wait_for_text(client, "#agreement .approvals", EMAIL).await;
+    screenshots(client, "scan-definition-agreement").await;
+
+    // A dry run of edited checks, then the two runs compared on its page.
+    click(client, Locator::Css(".edit-definition summary")).await;
+    send_keys(client, "#definition-checks", "  - row_count < 1000\n").await;
+    click(client, Locator::Css("#dry-run")).await;
+    wait_for_text(client, "#run-log", "ended: failed").await;
+    wait_for_text(client, "#dry-run-outcomes", "Soda Core reported no checks.").await;
+    let first = attr_of(client, "#compare-with option:nth-child(2)", "value")
+        .await
+        .expect("another run to compare with");
+    click(
+        client,
+        Locator::Css(&format!("#compare-with option[value='{first}']")),
+    )
+    .await;
+    wait_for_text(client, "#compare-summary", &format!("Run {first} → run")).await;
+    wait_for_text(client, "#compare-diff", "+  - row_count < 1000").await;
+    screenshots(client, "scan-run-compare").await;
+
     // The list shows it as the last run; a long run is canceled from its page.
     click(
         client,
