@@ -99,6 +99,15 @@ seltzer_setup() {
     "$SELTZER_SODA4_VENV/bin/pip" install -q --upgrade pip
     "$SELTZER_SODA4_VENV/bin/pip" install -q "soda-core==4.28.0" "soda-duckdb==4.28.0"
   fi
+  # PostgreSQL as a data source of the scans Seltzer runs, for both Soda Cores.
+  if [ -n "$with_soda" ] && ! "$SELTZER_SODA_VENV/bin/pip" show -q soda-core-postgres >/dev/null 2>&1; then
+    seltzer_log "pip install soda-core-postgres==3.5.6"
+    "$SELTZER_SODA_VENV/bin/pip" install -q "soda-core-postgres==3.5.6"
+  fi
+  if [ -n "$with_soda" ] && ! "$SELTZER_SODA4_VENV/bin/pip" show -q soda-postgres >/dev/null 2>&1; then
+    seltzer_log "pip install soda-postgres==4.28.0"
+    "$SELTZER_SODA4_VENV/bin/pip" install -q "soda-postgres==4.28.0"
+  fi
   # The tests' SMTP server (email notifications), beside the client in the same virtualenv.
   if [ -n "$with_soda" ] && ! "$SELTZER_SODA_VENV/bin/python" -c "import aiosmtpd" 2>/dev/null; then
     seltzer_log "pip install aiosmtpd (the tests' SMTP server)"

@@ -41,6 +41,8 @@ fn DefinitionRow(d: ScanDefinitionInfo) -> impl IntoView {
     );
     let schedule = if d.definition.paused {
         format!("{schedule}, paused")
+    } else if !d.awaiting_approval.is_empty() {
+        format!("{schedule}, awaiting approval")
     } else {
         schedule
     };

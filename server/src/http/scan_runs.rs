@@ -171,6 +171,8 @@ async fn compare(
 fn label(run: &RunRow) -> String {
     if run.is_dry_run() {
         format!("run {} (dry run)", run.id)
+    } else if run.checks.is_some() {
+        format!("run {} (uploaded contract)", run.id)
     } else {
         format!("run {} (version {})", run.id, run.version)
     }

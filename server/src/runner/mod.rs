@@ -109,8 +109,8 @@ impl Runner {
     /// Makes the runs that schedules owe: one per definition whose next fire time has come —
     /// for the latest fire time due, however many passed while no process ran — then moves
     /// its next fire time on. A run is unique per fire time, so processes ticking together
-    /// make it once.
-    async fn schedule_due(&self, now: EpochMillis) -> Result<(), StorageError> {
+    /// make it once. The tick's first step, on the clock it is given (tests move it).
+    pub async fn schedule_due(&self, now: EpochMillis) -> Result<(), StorageError> {
         for definition in self.db.due_definitions(now).await? {
             let (Some(cron), Some(fire)) = (&definition.cron, definition.next_fire_at) else {
                 continue;

@@ -31,6 +31,8 @@ on_both_engines!(
     a_late_scheduled_run_is_told_once,
     a_contract_runs_with_soda_core_4s_files,
     real_soda_core_4_verifies_a_contract_from_a_definition,
+    real_soda_cores_scan_postgresql_as_a_data_source,
+    a_schedule_runs_each_fire_time_once_on_a_moved_clock,
 );
 
 /// 32 bytes (0 to 31), in base64.
@@ -204,7 +206,7 @@ impl Runs {
             let list = self
                 .call(
                     "GET",
-                    &format!("/api/scan-definitions/{name}/runs"),
+                    &format!("/api/scan-definitions/{}/runs", name.replace(' ', "%20")),
                     &self.viewer,
                     None,
                 )
@@ -1592,4 +1594,267 @@ async fn real_soda_core_4_verifies_a_contract_from_a_definition(test_db: TestDb)
         .json();
     assert_eq!(info["version"], 1);
     assert_eq!(info["definition"]["checks"], contract.as_str());
+
+    // `soda contract verify -r -p`: the CLI asks Seltzer to verify the contract on its runner,
+    // follows the run through Soda Cloud's scan API and replays its log.
+    let key = r.db.create_api_key("cli", Role::Editor).await.unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("contract.yml"), &contract).unwrap();
+    let port = r.server.addr.rsplit(':').next().unwrap();
+    std::fs::write(
+        work.path().join("soda_cloud.yml"),
+        format!(
+            "soda_cloud:\n  host: 127.0.0.1\n  port: '{port}'\n  scheme: http\n  \
+             api_key_id: {}\n  api_key_secret: {}\n",
+            key.id, key.secret
+        ),
+    )
+    .unwrap();
+    let verify = |publish: bool| {
+        let mut command = std::process::Command::new(venv.join("bin/soda"));
+        command
+            .current_dir(work.path())
+            .env("SODA_CORE_TELEMETRY_ENABLED", "false")
+            .args([
+                "contract",
+                "verify",
+                "-c",
+                "contract.yml",
+                "-sc",
+                "soda_cloud.yml",
+                "-r",
+            ]);
+        if publish {
+            command.arg("-p");
+        }
+        let out = command.args(["-btm", "2"]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    let (code, output) = verify(true);
+    // Failed checks: exit 1, as a local verification with failures.
+    assert_eq!(code, Some(1), "{output}");
+    let runs = r.runs_of("orders contract", 3);
+    let remote = &runs[0];
+    assert!(
+        output.contains(&format!(
+            "Scan run-{} has state 'completedWithFailures'",
+            remote["id"]
+        )),
+        "{output}"
+    );
+    assert_eq!(remote["origin"], "api", "{remote}");
+    assert_eq!(remote["requestedBy"], format!("API key {}", key.id));
+    assert!(remote["scanId"].as_i64().is_some(), "{remote}");
+    // Its log came back to the console (Soda Core's banner, printed by the run, twice).
+    assert!(output.matches("CLI v4.28.0").count() >= 2, "{output}");
+    // Without -p: a dry run, nothing stored.
+    let scans_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scans")
+        .fetch_one(r.db.pool())
+        .await
+        .unwrap();
+    let (code, output) = verify(false);
+    assert_eq!(code, Some(1), "{output}");
+    assert_eq!(r.runs_of("orders contract", 4)[0]["origin"], "dryRun");
+    let scans_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scans")
+        .fetch_one(r.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(scans_after, scans_before);
+    // A contract no definition verifies is refused, saying what to do; no run is made.
+    std::fs::write(
+        work.path().join("contract.yml"),
+        contract.replace("shop/main/orders", "shop/main/customers"),
+    )
+    .unwrap();
+    let (code, output) = verify(true);
+    assert_ne!(code, Some(0), "{output}");
+    assert_eq!(r.runs_of("orders contract", 4).len(), 4, "no run was made");
+}
+
+/// PostgreSQL as the warehouse: real Soda Core 3.5.6 and 4.28.0 scan a table of a PostgreSQL
+/// database from definitions on one data source (each Soda Core's configuration, the password a
+/// secret), and their results come back as the definitions' scans.
+async fn real_soda_cores_scan_postgresql_as_a_data_source(test_db: TestDb) {
+    let (Some(v3), Some(v4)) = (
+        cached_venv("SELTZER_SODA_VENV", "soda-core-3.5.6", "soda"),
+        cached_venv("SELTZER_SODA4_VENV", "soda-core-4.28.0", "soda"),
+    ) else {
+        return;
+    };
+    let Some(warehouse) = TestDb::postgres().await else {
+        return;
+    };
+    let options: sqlx::postgres::PgConnectOptions = warehouse.url.parse().unwrap();
+    let (host, port, user) = (
+        options.get_host().to_owned(),
+        options.get_port(),
+        options.get_username().to_owned(),
+    );
+    let database = options.get_database().unwrap().to_owned();
+    let pool = sqlx::PgPool::connect(&warehouse.url).await.unwrap();
+    for sql in [
+        "CREATE TABLE public.orders (id INTEGER, status TEXT, amount NUMERIC)",
+        "INSERT INTO public.orders VALUES (1, 'paid', 10), (2, 'shipped', 20), (3, 'lost', 30)",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let r = Runs::start(
+        &test_db,
+        &v3.join("bin/soda"),
+        &["--soda-v4", v4.join("bin/soda").to_str().unwrap()],
+    )
+    .await;
+    let password = "pg-password-from-a-secret";
+    let secret = r.call(
+        "POST",
+        "/api/secrets",
+        &r.admin,
+        Some(json!({"name": "pg", "value": password})),
+    );
+    assert_eq!(secret.status, 201, "{}", secret.text());
+    let source = r.call(
+        "POST",
+        "/api/data-sources",
+        &r.admin,
+        Some(json!({"name": "warehouse", "type": "postgres",
+            "configuration": format!("host: {host}\nport: '{port}'\nusername: {user}\n\
+                                      password: ${{secret:pg}}\ndatabase: {database}\n\
+                                      schema: public\n"),
+            "configurationV4": format!("connection:\n  host: {host}\n  port: {port}\n  \
+                                        user: {user}\n  password: ${{secret:pg}}\n  \
+                                        database: {database}\n")})),
+    );
+    assert_eq!(source.status, 201, "{}", source.text());
+    let checks = "checks for orders:\n  - row_count = 3\n  - invalid_count(status) = 0:\n      \
+                  valid values: [paid, shipped]\n";
+    let contract = format!(
+        "dataset: warehouse/{database}/public/orders\ncolumns:\n  - name: id\n  - name: status\n    \
+         checks:\n      - invalid:\n          valid_values: [paid, shipped]\n  - name: amount\n\
+         checks:\n  - row_count:\n"
+    );
+    for (name, engine, checks) in [
+        ("orders v3", "v3", checks.to_owned()),
+        ("orders v4", "v4", contract),
+    ] {
+        let created = r.call(
+            "POST",
+            "/api/scan-definitions",
+            &r.editor,
+            Some(
+                json!({"name": name, "dataSource": "warehouse", "engine": engine,
+                        "checks": checks}),
+            ),
+        );
+        assert_eq!(created.status, 201, "{}", created.text());
+        let id = r.run_now(name);
+        let run = r.wait_for_end(id);
+        let log = r.log(id).join("\n");
+        // One status is not a valid one: the results say so, and decide the state.
+        assert_eq!(
+            run["state"], "completedWithFailures",
+            "{name}: {run}\n{log}"
+        );
+        assert!(
+            !log.contains(password),
+            "{name}: the password shows in\n{log}"
+        );
+        let scan_id = run["scanId"].as_i64().expect("the run's scan");
+        let scan = r
+            .call("GET", &format!("/api/scans/{scan_id}"), &r.viewer, None)
+            .json();
+        assert_eq!(scan["scan"]["definition"], name, "{scan}");
+        let outcomes: Vec<&str> = scan["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["outcome"].as_str().unwrap_or("none"))
+            .collect();
+        assert!(
+            outcomes.contains(&"fail") && outcomes.contains(&"pass"),
+            "{name}: {outcomes:?}"
+        );
+    }
+}
+
+/// The schedule on a clock the test moves: two runners (as two Seltzer processes) on one
+/// database tick together once a simulated minute for 100 minutes, with an outage from minute
+/// 40 to 67. `*/5 * * * *` runs each fire time once; the outage ends in one catch-up run (for
+/// minute 65), not one per missed fire time.
+async fn a_schedule_runs_each_fire_time_once_on_a_moved_clock(test_db: TestDb) {
+    use server::runner::Runner;
+    use server::storage::DefinitionInput;
+    let db = Database::connect(&test_db.url).await.unwrap();
+    db.migrate().await.unwrap();
+    db.configure_data_source("shop", "duckdb", "path: /nowhere.duckdb\n", None, 1)
+        .await
+        .unwrap();
+    let source = db.configured_data_source("shop").await.unwrap().unwrap();
+    // 2026-01-01T00:00:00Z.
+    let start: i64 = 1_767_225_600_000;
+    let minute = 60_000;
+    let created = db
+        .create_definition(&DefinitionInput {
+            name: "every five",
+            data_source_id: source.id,
+            engine: "v3",
+            checks: "checks for orders:\n  - row_count > 0\n",
+            variables: "{}".to_owned(),
+            cron: Some("*/5 * * * *"),
+            timezone: None,
+            timeout_seconds: 60,
+            max_attempts: 1,
+            paused: false,
+            next_fire_at: Some(start),
+            stakeholders: &[],
+            body: "{}".to_owned(),
+            author: "test",
+        })
+        .await
+        .unwrap();
+    assert!(created);
+    let runner = || {
+        Runner::new(
+            db.clone(),
+            std::sync::Arc::new(server::RunnerConfig::default()),
+            None,
+            "127.0.0.1:9".parse().unwrap(),
+            std::sync::Arc::new(tokio::sync::Notify::new()),
+        )
+    };
+    let (one, two) = (runner(), runner());
+    for m in 0..100 {
+        if (40..68).contains(&m) {
+            continue;
+        }
+        // Seven seconds into the minute, as a tick lands.
+        let now = start + m * minute + 7_000;
+        let (a, b) = tokio::join!(one.schedule_due(now), two.schedule_due(now));
+        a.unwrap();
+        b.unwrap();
+    }
+    let runs: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT scheduled_for, data_timestamp, origin FROM scan_runs ORDER BY scheduled_for",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let minutes: Vec<i64> = runs.iter().map(|(s, ..)| (s - start) / minute).collect();
+    assert_eq!(
+        minutes,
+        [0, 5, 10, 15, 20, 25, 30, 35, 65, 70, 75, 80, 85, 90, 95],
+        "one run per fire time, one catch-up after the outage"
+    );
+    assert!(
+        runs.iter()
+            .all(|(s, d, o)| s == d && (s - start) % (5 * minute) == 0 && o == "schedule")
+    );
+    let next: i64 =
+        sqlx::query_scalar("SELECT next_fire_at FROM scan_definitions WHERE name = 'every five'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(next, start + 100 * minute);
 }

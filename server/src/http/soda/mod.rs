@@ -17,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 mod batched;
+mod on_runner;
 
 use super::{AppState, HttpError, auth};
 use crate::credentials;
@@ -176,7 +177,7 @@ async fn authenticate(state: &AppState, token: Option<&str>) -> Result<(String, 
     })
 }
 
-#[utoipa::path(post, path = "/command", tag = "soda-core", description = "Soda Core's commands: login (API key id and secret in the body), sodaCoreInsertScanResults (Soda Core 3's, and Soda Core 4's with \"version\": \"4\") and sodaCoreUploadContractFile and sodaCorePublishContract (Soda Core 4; token in the body).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The API key may not send scans of this data source", body = ApiError), (status = 409, description = "It would replace a scan another API key sent", body = ApiError), (status = 413, description = "Body too large", body = ApiError), (status = 429, description = "Too many wrong secrets for this API key", body = ApiError), (status = 503, description = "Busy; retry", body = ApiError)))]
+#[utoipa::path(post, path = "/command", tag = "soda-core", description = "Soda Core's commands: login (API key id and secret in the body), sodaCoreInsertScanResults (Soda Core 3's, and Soda Core 4's with \"version\": \"4\") and sodaCoreUploadContractFile, sodaCorePublishContract, sodaCoreVerifyContract and sodaCoreTestContract (Soda Core 4's `soda contract verify -r`: a run of the Soda Core 4 scan definition of the contract's dataset, followed at /api/v1/scans/run-N), the batched-run commands (token in the body).", responses((status = 200, description = "JSON"), (status = 400, description = "A parameter is invalid; the message names it", body = ApiError), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The API key may not send scans of this data source", body = ApiError), (status = 409, description = "It would replace a scan another API key sent", body = ApiError), (status = 413, description = "Body too large", body = ApiError), (status = 429, description = "Too many wrong secrets for this API key", body = ApiError), (status = 503, description = "Busy; retry", body = ApiError)))]
 async fn command(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -222,6 +223,8 @@ async fn command(
         "sodaCoreInsertScanDataBatch" => batched::data(&state, envelope).await,
         "sodaCoreScanEndAsync" => batched::end(&state, &headers, envelope).await,
         "sodaCoreMarkScanFailed" => batched::failed(&state, &headers, envelope).await,
+        "sodaCoreVerifyContract" => on_runner::verify(&state, &envelope, true).await,
+        "sodaCoreTestContract" => on_runner::verify(&state, &envelope, false).await,
         "sodaCoreUploadContractFile" => {
             // Soda Core 4 uploads the contract before the results that name it by `fileId`.
             let token = envelope_string(&envelope, "token").ok();
@@ -276,7 +279,8 @@ async fn command(
         other => Err(HttpError::bad_request(format!(
             "unknown command type '{other}' (Seltzer accepts login, sodaCoreInsertScanResults, \
              sodaCoreUploadContractFile, sodaCorePublishContract, sodaCoreScanStart, \
-             sodaCoreInsertScanDataBatch, sodaCoreScanEndAsync and sodaCoreMarkScanFailed)"
+             sodaCoreInsertScanDataBatch, sodaCoreScanEndAsync, sodaCoreMarkScanFailed, \
+             sodaCoreVerifyContract and sodaCoreTestContract)"
         ))),
     }
 }
