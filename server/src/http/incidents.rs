@@ -69,16 +69,11 @@ async fn check_lead(state: &AppState, email: &str) -> Result<Option<String>, Htt
     if email.is_empty() {
         return Ok(None);
     }
-    let users = state.db.list_users().await?;
-    users
-        .into_iter()
-        .find(|u| u.email.eq_ignore_ascii_case(email) && !u.disabled)
-        .map(|u| Some(u.email))
-        .ok_or_else(|| {
-            HttpError::bad_request(format!(
-                "leadEmail: '{email}' is not an active user of this Seltzer"
-            ))
-        })
+    state.db.active_user(email).await?.map(Some).ok_or_else(|| {
+        HttpError::bad_request(format!(
+            "leadEmail: '{email}' is not an active user of this Seltzer"
+        ))
+    })
 }
 
 /// The failing or warning results among `ids` (1 to 100 of them), each with its check.

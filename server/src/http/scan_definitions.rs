@@ -453,17 +453,14 @@ async fn check_definition(state: &AppState, new: &NewScanDefinition) -> Result<C
     for name in new.variables.keys() {
         check_name("variables", name)?;
     }
-    if !new.stakeholders.is_empty() {
-        let users = state.db.list_users().await?;
-        for email in &new.stakeholders {
-            if !users
-                .iter()
-                .any(|u| u.email.eq_ignore_ascii_case(email) && !u.disabled)
-            {
-                return Err(HttpError::bad_request(format!(
-                    "stakeholders: '{email}' is not an enabled user of this Seltzer"
-                )));
-            }
+    if new.stakeholders.len() > 20 {
+        return Err(HttpError::bad_request("stakeholders: at most 20"));
+    }
+    for email in &new.stakeholders {
+        if state.db.active_user(email).await?.is_none() {
+            return Err(HttpError::bad_request(format!(
+                "stakeholders: '{email}' is not an enabled user of this Seltzer"
+            )));
         }
     }
     let schedule = new

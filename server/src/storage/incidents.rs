@@ -106,18 +106,25 @@ fn placeholders(first: usize, n: usize) -> String {
 pub type ResultRef = (i64, i64, Option<String>);
 
 impl Database {
-    /// The stored results among `ids`, with their checks and outcomes.
+    /// The stored results among `ids`, with their checks and outcomes, in the order asked
+    /// (one query: the API takes up to 100 ids).
     pub async fn results_to_link(&self, ids: &[i64]) -> Result<Vec<ResultRef>, StorageError> {
-        let mut found = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row: Option<ResultRef> =
-                sqlx::query_as("SELECT id, check_id, outcome FROM check_results WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-            found.extend(row);
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(found)
+        let sql = format!(
+            "SELECT id, check_id, outcome FROM check_results WHERE id IN ({})",
+            placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(id);
+        }
+        let rows: Vec<ResultRef> = query.fetch_all(&self.pool).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| rows.iter().find(|r| r.0 == *id).cloned())
+            .collect())
     }
 
     /// For each of these checks, the incidents its results are linked to, newest first:

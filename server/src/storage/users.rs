@@ -75,6 +75,17 @@ impl Database {
             .collect()
     }
 
+    /// The email, as stored, of the enabled user with this email (in any case).
+    pub async fn active_user(&self, email: &str) -> Result<Option<String>, StorageError> {
+        Ok(sqlx::query_scalar(
+            "SELECT email FROM users WHERE LOWER(email) = LOWER($1) AND disabled = 0 \
+             ORDER BY id LIMIT 1",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     pub async fn count_users(&self) -> Result<i64, StorageError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(&self.pool)

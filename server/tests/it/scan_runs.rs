@@ -33,6 +33,7 @@ on_both_engines!(
     real_soda_core_4_verifies_a_contract_from_a_definition,
     real_soda_cores_scan_postgresql_as_a_data_source,
     a_schedule_runs_each_fire_time_once_on_a_moved_clock,
+    a_data_sources_limit_holds_across_processes,
 );
 
 /// 32 bytes (0 to 31), in base64.
@@ -702,7 +703,31 @@ async fn a_schedule_catches_up_once_after_downtime(test_db: TestDb) {
 }
 
 async fn a_run_whose_process_dies_is_taken_over_and_retried(test_db: TestDb) {
-    let mut r = Runs::start(&test_db, &fake_soda(), &[]).await;
+    let receiver = Receiver::start().await;
+    let notify = [
+        "--public-url",
+        "https://seltzer.example.com",
+        "--notify-retry-ms",
+        "300",
+    ];
+    let mut r = Runs::start(&test_db, &fake_soda(), &notify).await;
+    let channel = r.call(
+        "POST",
+        "/api/notification-channels",
+        &r.admin,
+        Some(json!({"name": "hook", "type": "webhook", "url": format!("{}/hook", receiver.url)})),
+    );
+    assert_eq!(channel.status, 201, "{}", channel.text());
+    let rule = r.call(
+        "POST",
+        "/api/notification-rules",
+        &r.editor,
+        Some(
+            json!({"name": "runs", "channelIds": [channel.json()["id"]], "outcomes": ["fail"],
+                    "scanFailures": true}),
+        ),
+    );
+    assert_eq!(rule.status, 201, "{}", rule.text());
     r.define(
         "fragile",
         "# fake: sleep 2\n# fake: echo done\nchecks for orders:\n  - row_count > 0\n",
@@ -713,16 +738,19 @@ async fn a_run_whose_process_dies_is_taken_over_and_retried(test_db: TestDb) {
     // `kill -9`: no shutdown, no last words; its lease (1.5 s) runs out.
     r.server.child.kill().unwrap();
     r.server.child.wait().unwrap();
+    let fake = fake_soda();
+    let mut args = vec![
+        "--soda-v3",
+        fake.to_str().unwrap(),
+        "--run-tick-ms",
+        "100",
+        "--run-lease-ms",
+        "1500",
+    ];
+    args.extend(notify);
     r.server = RunningServer::start_with_env(
         &test_db.url,
-        &[
-            "--soda-v3",
-            fake_soda().to_str().unwrap(),
-            "--run-tick-ms",
-            "100",
-            "--run-lease-ms",
-            "1500",
-        ],
+        &args,
         &[
             ("SELTZER_SECRET_KEY", SECRET_KEY),
             ("SELTZER_TEST_WAREHOUSE_USER", "ada"),
@@ -730,6 +758,12 @@ async fn a_run_whose_process_dies_is_taken_over_and_retried(test_db: TestDb) {
     );
     let run = r.wait_for_end(id);
     assert_eq!(run["attempt"], 2, "{run}");
+    // The lost attempt is retried, not told; the run that ends without results is, once.
+    let received = receiver.wait_for(1).await;
+    assert_eq!(received[0].header("x-seltzer-event"), "runFailed");
+    assert_eq!(received[0].json()["scan"]["id"], format!("run-{id}"));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(receiver.received().len(), 1, "{:#?}", receiver.received());
     assert_eq!(run["state"], "failed", "{run}");
     assert_eq!(run["error"], "Soda Core sent no results (exit code 0)");
     let log = r.log(id).join("\n");
@@ -1857,4 +1891,52 @@ async fn a_schedule_runs_each_fire_time_once_on_a_moved_clock(test_db: TestDb) {
             .await
             .unwrap();
     assert_eq!(next, start + 100 * minute);
+}
+
+/// A data source's limit on scans at once holds however many processes and workers there are:
+/// two Seltzers with two workers each (four slots) run six two-second scans of a data source
+/// that allows two at once, never more than two together.
+async fn a_data_sources_limit_holds_across_processes(test_db: TestDb) {
+    let r = Runs::start(&test_db, &fake_soda(), &[]).await;
+    let second = RunningServer::start_with_env(
+        &test_db.url,
+        &[
+            "--soda-v3",
+            fake_soda().to_str().unwrap(),
+            "--run-tick-ms",
+            "100",
+        ],
+        &[
+            ("SELTZER_SECRET_KEY", SECRET_KEY),
+            ("SELTZER_TEST_WAREHOUSE_USER", "ada"),
+        ],
+    );
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        let name = format!("limited {n}");
+        r.define(
+            &name,
+            "# fake: sleep 2\nchecks for orders:\n  - row_count > 0\n",
+            &json!({}),
+        );
+        ids.push(r.run_now(&name));
+    }
+    for id in &ids {
+        r.wait_for_end(*id);
+    }
+    let spans: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
+        "SELECT started_at, ended_at, worker FROM scan_runs WHERE started_at IS NOT NULL",
+    )
+    .fetch_all(r.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(spans.len(), 6);
+    // The most runs executing at one moment: at some run's start, those started and not ended.
+    let most = spans
+        .iter()
+        .map(|(at, ..)| spans.iter().filter(|(s, e, _)| s <= at && at < e).count())
+        .max()
+        .unwrap();
+    assert_eq!(most, 2, "the limit is 2 at once, and it is used: {spans:?}");
+    drop(second);
 }
