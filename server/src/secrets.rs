@@ -98,12 +98,15 @@ pub enum Reference {
     Secret(String),
     /// `${env:NAME}`
     Env(String),
+    /// `${file:/ABSOLUTE/PATH}`: a file's contents without the trailing line break (a
+    /// mounted Docker or Kubernetes secret, say).
+    File(String),
 }
 
 impl Reference {
     pub fn name(&self) -> &str {
         match self {
-            Self::Secret(n) | Self::Env(n) => n,
+            Self::Secret(n) | Self::Env(n) | Self::File(n) => n,
         }
     }
 }
@@ -113,6 +116,7 @@ impl std::fmt::Display for Reference {
         match self {
             Self::Secret(n) => write!(f, "secret:{n}"),
             Self::Env(n) => write!(f, "env:{n}"),
+            Self::File(p) => write!(f, "file:{p}"),
         }
     }
 }
@@ -139,13 +143,22 @@ pub fn references(text: &str) -> Result<Vec<(std::ops::Range<usize>, Reference)>
         let inner = rest[..end].trim();
         let reference = if let Some(name) = inner.strip_prefix("secret:") {
             Some(Reference::Secret(name.trim().to_owned()))
+        } else if let Some(path) = inner.strip_prefix("file:") {
+            let path = path.trim();
+            if !path.starts_with('/') || path.len() > 4096 {
+                return Err(format!(
+                    "'${{{inner}}}': a file is named by its absolute path, e.g. \
+                     ${{file:/run/secrets/warehouse}}"
+                ));
+            }
+            Some(Reference::File(path.to_owned()))
         } else {
             inner
                 .strip_prefix("env:")
                 .map(|name| Reference::Env(name.trim().to_owned()))
         };
         if let Some(reference) = reference {
-            if !valid_name(reference.name()) {
+            if !matches!(reference, Reference::File(_)) && !valid_name(reference.name()) {
                 return Err(format!(
                     "'${{{inner}}}': a name has letters, digits, '_' and '-' only"
                 ));
@@ -194,13 +207,15 @@ mod tests {
 
     #[test]
     fn references_are_found_and_malformed_ones_named() {
-        let text = "host: db\npassword: ${secret:pg-password}\nuser: ${ env:PGUSER }\nx: ${ y }";
+        let text = "host: db\npassword: ${secret:pg-password}\nuser: ${ env:PGUSER }\nx: ${ y }\n\
+                    key: ${file:/run/secrets/pg key}";
         let found: Vec<Reference> = references(text).unwrap().into_iter().map(|r| r.1).collect();
         assert_eq!(
             found,
             [
                 Reference::Secret("pg-password".to_owned()),
-                Reference::Env("PGUSER".to_owned())
+                Reference::Env("PGUSER".to_owned()),
+                Reference::File("/run/secrets/pg key".to_owned())
             ]
         );
         let (range, _) = &references(text).unwrap()[0];
@@ -209,6 +224,11 @@ mod tests {
             references("p: ${secret:a b}")
                 .unwrap_err()
                 .contains("letters")
+        );
+        assert!(
+            references("p: ${file:relative}")
+                .unwrap_err()
+                .contains("absolute path")
         );
     }
 }

@@ -265,6 +265,14 @@ async fn prepare(
                     )));
                 }
             },
+            Reference::File(path) => match read_reference_file(path).await {
+                Ok(v) => v,
+                Err(e) => {
+                    return Ok(Err(format!(
+                        "the data source refers to ${{file:{path}}}, which cannot be read: {e}"
+                    )));
+                }
+            },
             Reference::Secret(name) => {
                 let Some(key) = &runner.key else {
                     return Ok(Err(format!(
@@ -554,6 +562,21 @@ async fn forward(
             break;
         }
     }
+}
+
+/// A `${file:PATH}` reference's value: the file's text (at most 64 KiB) without its trailing
+/// line break, as secrets are mounted.
+async fn read_reference_file(path: &str) -> std::io::Result<String> {
+    use tokio::io::AsyncReadExt as _;
+    let mut text = String::new();
+    tokio::fs::File::open(path)
+        .await?
+        .take(64 * 1024)
+        .read_to_string(&mut text)
+        .await?;
+    let trimmed = text.trim_end_matches(['\n', '\r']).len();
+    text.truncate(trimmed);
+    Ok(text)
 }
 
 /// A file only its owner can read: it holds the run's key.

@@ -1448,19 +1448,37 @@ async fn a_contract_runs_with_soda_core_4s_files(test_db: TestDb) {
             .text()
             .contains("configurationV4: leave out `type`")
     );
+    // A user name from a mounted file (`${file:…}`, absolute paths only).
+    let mounted = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(mounted.path(), "ada-from-a-file\n").unwrap();
+    let relative = r.call(
+        "PUT",
+        "/api/data-sources/shop",
+        &r.admin,
+        Some(json!({"name": "shop", "type": "duckdb",
+                    "configurationV4": "connection:\n  user: ${file:secrets/user}\n"})),
+    );
+    assert_eq!(relative.status, 400);
+    assert!(
+        relative.text().contains("absolute path"),
+        "{}",
+        relative.text()
+    );
+    let file = mounted.path().display().to_string();
     let configured = r.call(
         "PUT",
         "/api/data-sources/shop",
         &r.admin,
         Some(json!({"name": "shop", "type": "duckdb",
                     "configuration": "path: /nowhere/shop.duckdb\n",
-                    "configurationV4": "connection:\n  database: /nowhere/shop.duckdb\n  \
-                                        password: ${secret:warehouse-password}\n"})),
+                    "configurationV4": format!("connection:\n  database: /nowhere/shop.duckdb\n  \
+                                        password: ${{secret:warehouse-password}}\n  \
+                                        user: ${{file:{file}}}\n")})),
     );
     assert_eq!(configured.status, 200, "{}", configured.text());
     assert_eq!(
         configured.json()["references"],
-        json!(["secret:warehouse-password"])
+        json!(["secret:warehouse-password", format!("file:{file}")])
     );
     let elsewhere = define(json!({"name": "four", "dataSource": "shop", "engine": "v4",
                                   "checks": "dataset: other/main/orders\n"}));
@@ -1506,7 +1524,9 @@ async fn a_contract_runs_with_soda_core_4s_files(test_db: TestDb) {
         "stdout: config: type: duckdb",
         "stdout: config: name: shop",
         "stdout: config:   password: ${env.SELTZER_REFERENCE_0}",
+        "stdout: config:   user: ${env.SELTZER_REFERENCE_1}",
         "stdout: env: SELTZER_REFERENCE_0=***",
+        "stdout: env: SELTZER_REFERENCE_1=***",
         "stdout: env: SODA_CORE_TELEMETRY_ENABLED=false",
         "stdout: env: SODA_SCAN_DEFINITION=four",
     ] {
@@ -1517,6 +1537,19 @@ async fn a_contract_runs_with_soda_core_4s_files(test_db: TestDb) {
         "{log}"
     );
     assert!(!log.contains(SECRET_VALUE), "{log}");
+    assert!(!log.contains("ada-from-a-file"), "{log}");
+    // A file that is gone when the run starts: the run fails, saying which.
+    drop(mounted);
+    let gone = r.run_now("four");
+    let run = r.wait_for_end(gone);
+    assert_eq!(run["state"], "failed");
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("refers to ${{file:{file}}}, which cannot be read")),
+        "{run}"
+    );
     // The Soda Core 3 definition on the same data source still runs Soda Core 3.
     let three = r.run_now("three");
     r.wait_for_end(three);

@@ -39,9 +39,9 @@ pub struct NewDataSource {
     #[serde(rename = "type")]
     pub source_type: String,
     /// For Soda Core 3.5.6 definitions: the connection properties as YAML (what goes under
-    /// `data_source NAME:` besides `type`). Secrets as `${secret:NAME}` (stored in Seltzer) or
-    /// `${env:NAME}` (Seltzer's environment), resolved only when a scan starts. Empty when only
-    /// Soda Core 4 contracts run on it.
+    /// `data_source NAME:` besides `type`). Secrets as `${secret:NAME}` (stored in Seltzer),
+    /// `${env:NAME}` (Seltzer's environment) or `${file:/PATH}` (a mounted secret file),
+    /// resolved only when a scan starts. Empty when only Soda Core 4 contracts run on it.
     #[serde(default)]
     pub configuration: String,
     /// For Soda Core 4 contracts: the data source file's properties as YAML besides `type` and

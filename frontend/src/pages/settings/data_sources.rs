@@ -51,8 +51,8 @@ pub(super) fn DataSources() -> impl IntoView {
             <p class="hint">"How Soda Core connects when Seltzer runs a scan. For Soda Core 3.5.6 checks files: the properties under "
                 <code>"data_source NAME:"</code>" in Soda's configuration.yml. For Soda Core 4 contracts: the data source file without "
                 <code>"type"</code>" and "<code>"name"</code>" (its "<code>"connection:"</code>"). Either or both. Write passwords as "
-                <code>"${secret:NAME}"</code>" (a secret below) or "<code>"${env:NAME}"</code>
-                " (Seltzer's environment); they are resolved only when a scan starts."</p>
+                <code>"${secret:NAME}"</code>" (a secret below), "<code>"${env:NAME}"</code>
+                " (Seltzer's environment) or "<code>"${file:/PATH}"</code>" (a mounted secret file); they are resolved only when a scan starts."</p>
             <form class="inline-form" id="new-data-source" on:submit=create>
                 <label for="source-name">"Name"</label>
                 <input id="source-name" required placeholder="as in soda scan -d" prop:value=name
