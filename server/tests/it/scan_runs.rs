@@ -152,6 +152,25 @@ impl Runs {
         assert_eq!(created.status, 201, "{:?}", created.json_or_null());
     }
 
+    /// A webhook channel to `receiver`: its id.
+    fn hook(&self, receiver: &Receiver) -> Value {
+        let channel = self.call(
+            "POST",
+            "/api/notification-channels",
+            &self.admin,
+            Some(json!({"name": "hook", "type": "webhook",
+                        "url": format!("{}/hook", receiver.url)})),
+        );
+        assert_eq!(channel.status, 201, "{}", channel.text());
+        channel.json()["id"].clone()
+    }
+
+    /// A notification rule (an editor's).
+    fn rule(&self, rule: Value) {
+        let created = self.call("POST", "/api/notification-rules", &self.editor, Some(rule));
+        assert_eq!(created.status, 201, "{}", created.text());
+    }
+
     /// The dashboard's session cookie of user `email` (password [`PASSWORD`]).
     fn sign_in(&self, email: &str) -> String {
         let body = json!({"email": email, "password": PASSWORD}).to_string();
@@ -711,23 +730,11 @@ async fn a_run_whose_process_dies_is_taken_over_and_retried(test_db: TestDb) {
         "300",
     ];
     let mut r = Runs::start(&test_db, &fake_soda(), &notify).await;
-    let channel = r.call(
-        "POST",
-        "/api/notification-channels",
-        &r.admin,
-        Some(json!({"name": "hook", "type": "webhook", "url": format!("{}/hook", receiver.url)})),
+    let channel = r.hook(&receiver);
+    r.rule(
+        json!({"name": "runs", "channelIds": [channel], "outcomes": ["fail"],
+                  "scanFailures": true}),
     );
-    assert_eq!(channel.status, 201, "{}", channel.text());
-    let rule = r.call(
-        "POST",
-        "/api/notification-rules",
-        &r.editor,
-        Some(
-            json!({"name": "runs", "channelIds": [channel.json()["id"]], "outcomes": ["fail"],
-                    "scanFailures": true}),
-        ),
-    );
-    assert_eq!(rule.status, 201, "{}", rule.text());
     r.define(
         "fragile",
         "# fake: sleep 2\n# fake: echo done\nchecks for orders:\n  - row_count > 0\n",
@@ -887,23 +894,11 @@ async fn a_run_without_results_is_told_by_failed_scans_rules(test_db: TestDb) {
         ],
     )
     .await;
-    let channel = r.call(
-        "POST",
-        "/api/notification-channels",
-        &r.admin,
-        Some(json!({"name": "hook", "type": "webhook", "url": format!("{}/hook", receiver.url)})),
+    let channel = r.hook(&receiver);
+    r.rule(
+        json!({"name": "runs", "channelIds": [channel], "outcomes": ["fail"],
+                  "scanFailures": true, "filter": {"dataSource": "shop"}}),
     );
-    assert_eq!(channel.status, 201, "{}", channel.text());
-    let rule = r.call(
-        "POST",
-        "/api/notification-rules",
-        &r.editor,
-        Some(
-            json!({"name": "runs", "channelIds": [channel.json()["id"]], "outcomes": ["fail"],
-                    "scanFailures": true, "filter": {"dataSource": "shop"}}),
-        ),
-    );
-    assert_eq!(rule.status, 201, "{}", rule.text());
     r.define(
         "broken",
         "# fake: exit 3\nchecks for orders:\n  - row_count > 0\n",
@@ -1331,25 +1326,12 @@ async fn a_late_scheduled_run_is_told_once(test_db: TestDb) {
         ],
     )
     .await;
-    let channel = r.call(
-        "POST",
-        "/api/notification-channels",
-        &r.admin,
-        Some(json!({"name": "hook", "type": "webhook", "url": format!("{}/hook", receiver.url)})),
-    );
-    assert_eq!(channel.status, 201, "{}", channel.text());
-    let channel_id = channel.json()["id"].clone();
+    let channel_id = r.hook(&receiver);
     for (name, source) in [("late shop runs", "shop"), ("late elsewhere", "elsewhere")] {
-        let rule = r.call(
-            "POST",
-            "/api/notification-rules",
-            &r.editor,
-            Some(
-                json!({"name": name, "channelIds": [channel_id], "outcomes": ["fail"],
-                        "lateRunMinutes": 5, "filter": {"dataSource": source}}),
-            ),
+        r.rule(
+            json!({"name": name, "channelIds": [channel_id], "outcomes": ["fail"],
+                      "lateRunMinutes": 5, "filter": {"dataSource": source}}),
         );
-        assert_eq!(rule.status, 201, "{}", rule.text());
     }
     let out_of_range = r.call(
         "POST",

@@ -238,31 +238,13 @@ async fn command(
         }
         "sodaCorePublishContract" => {
             // `soda contract publish`: the uploaded file becomes its dataset's contract.
-            let token = envelope_string(&envelope, "token").ok();
-            let (api_key, role) = authenticate(&state, token.as_deref()).await?;
-            if role < Role::Editor {
-                return Err(HttpError::new(
-                    ErrorCode::Forbidden,
-                    format!(
-                        "API key {api_key} is a {} key: publishing contracts takes an editor \
-                         or admin key",
-                        role.as_str()
-                    ),
-                ));
-            }
-            let contract = envelope
-                .get("contract")
-                .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
-                .unwrap_or(Value::Null);
-            let Some(file_id) = contract.get("fileId").and_then(Value::as_str) else {
-                return Err(HttpError::bad_request("missing field `contract.fileId`"));
-            };
-            let Some(contents) = state.db.contract_file(file_id).await? else {
-                return Err(HttpError::bad_request(format!(
-                    "contract.fileId: no uploaded contract file '{file_id}' \
-                     (sodaCoreUploadContractFile first)"
-                )));
-            };
+            let Uploaded {
+                api_key,
+                contract,
+                file_id,
+                contents,
+            } = uploaded_contract(&state, &envelope, "publishing contracts").await?;
+            let file_id = file_id.as_str();
             let (data_source, dataset) =
                 contract_results::contract_dataset(&contents).map_err(HttpError::bad_request)?;
             state
@@ -283,6 +265,56 @@ async fn command(
              sodaCoreVerifyContract and sodaCoreTestContract)"
         ))),
     }
+}
+
+/// A contract command's uploaded contract (`contract.fileId`), sent with an editor's or
+/// admin's token.
+struct Uploaded {
+    api_key: String,
+    /// The command's `contract` member.
+    contract: Value,
+    file_id: String,
+    contents: String,
+}
+
+/// The contract a command names, once its token is an editor's or admin's (`doing` says what
+/// for, in the refusal).
+async fn uploaded_contract(
+    state: &AppState,
+    envelope: &Envelope,
+    doing: &str,
+) -> Result<Uploaded, HttpError> {
+    let token = envelope_string(envelope, "token").ok();
+    let (api_key, role) = authenticate(state, token.as_deref()).await?;
+    if role < Role::Editor {
+        return Err(HttpError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "API key {api_key} is a {} key: {doing} takes an editor or admin key",
+                role.as_str()
+            ),
+        ));
+    }
+    let contract = envelope
+        .get("contract")
+        .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+        .unwrap_or(Value::Null);
+    let Some(file_id) = contract.get("fileId").and_then(Value::as_str) else {
+        return Err(HttpError::bad_request("missing field `contract.fileId`"));
+    };
+    let file_id = file_id.to_owned();
+    let Some(contents) = state.db.contract_file(&file_id).await? else {
+        return Err(HttpError::bad_request(format!(
+            "contract.fileId: no uploaded contract file '{file_id}' \
+             (sodaCoreUploadContractFile first)"
+        )));
+    };
+    Ok(Uploaded {
+        api_key,
+        contract,
+        file_id,
+        contents,
+    })
 }
 
 /// Who sent a results document, and the request's headers (for the links in the answer).

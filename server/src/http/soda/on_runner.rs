@@ -8,9 +8,9 @@
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use shared::api::{ErrorCode, Role, RunOrigin};
+use shared::api::RunOrigin;
 
-use super::{AppState, Envelope, HttpError, authenticate, envelope_string};
+use super::{AppState, Envelope, HttpError, Uploaded, uploaded_contract};
 use crate::http::scan_definitions::queue_run;
 use crate::soda::contract_results;
 
@@ -19,31 +19,9 @@ pub(super) async fn verify(
     envelope: &Envelope,
     publish: bool,
 ) -> Result<Response, HttpError> {
-    let token = envelope_string(envelope, "token").ok();
-    let (api_key, role) = authenticate(state, token.as_deref()).await?;
-    if role < Role::Editor {
-        return Err(HttpError::new(
-            ErrorCode::Forbidden,
-            format!(
-                "API key {api_key} is a {} key: verifying a contract on Seltzer's runner takes \
-                 an editor or admin key",
-                role.as_str()
-            ),
-        ));
-    }
-    let contract = envelope
-        .get("contract")
-        .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
-        .unwrap_or(Value::Null);
-    let Some(file_id) = contract.get("fileId").and_then(Value::as_str) else {
-        return Err(HttpError::bad_request("missing field `contract.fileId`"));
-    };
-    let Some(contents) = state.db.contract_file(file_id).await? else {
-        return Err(HttpError::bad_request(format!(
-            "contract.fileId: no uploaded contract file '{file_id}' (sodaCoreUploadContractFile \
-             first)"
-        )));
-    };
+    let Uploaded {
+        api_key, contents, ..
+    } = uploaded_contract(state, envelope, "verifying a contract on Seltzer's runner").await?;
     // Variables set on the command line (`--set`) would be this run's only: Seltzer's runs
     // take their definition's.
     let variables = envelope
