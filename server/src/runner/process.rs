@@ -318,6 +318,17 @@ async fn prepare(
     // stored: the ingest sees whose key it is).
     let key = runner.db.create_run_key(run.id, &data_source.name).await?;
     log.masked.push(key.secret.clone());
+    // Hashing the key's secret takes a core for a while: the lease is renewed after it, so a
+    // slow start on a busy machine is not taken for a dead process.
+    let lease_until = timestamp::now() + runner.config.lease_ms;
+    if runner
+        .db
+        .renew_lease(run.id, &runner.worker, lease_until)
+        .await?
+        .is_none()
+    {
+        return Ok(Err("its lease was lost before it started".to_owned()));
+    }
     let soda_cloud = format!(
         "soda_cloud:\n  host: {}\n  port: '{}'\n  scheme: http\n  api_key_id: {}\n  \
          api_key_secret: {}\n",

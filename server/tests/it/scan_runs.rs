@@ -80,11 +80,13 @@ impl Runs {
             soda.as_str(),
             "--run-tick-ms",
             "100",
-            "--run-lease-ms",
-            "1500",
             "--run-dir",
             run_dir.as_str(),
         ];
+        // Short enough for a test to wait out, long enough for a busy machine.
+        if !extra.contains(&"--run-lease-ms") {
+            args.extend(["--run-lease-ms", "5000"]);
+        }
         args.extend_from_slice(extra);
         let server = RunningServer::start_with_env(
             &test_db.url,
@@ -729,7 +731,9 @@ async fn a_run_whose_process_dies_is_taken_over_and_retried(test_db: TestDb) {
         "--notify-retry-ms",
         "300",
     ];
-    let mut r = Runs::start(&test_db, &fake_soda(), &notify).await;
+    let mut first = vec!["--run-lease-ms", "1500"];
+    first.extend(notify);
+    let mut r = Runs::start(&test_db, &fake_soda(), &first).await;
     let channel = r.hook(&receiver);
     r.rule(
         json!({"name": "runs", "channelIds": [channel], "outcomes": ["fail"],
@@ -1826,6 +1830,42 @@ async fn real_soda_cores_scan_postgresql_as_a_data_source(test_db: TestDb) {
             "{name}: {outcomes:?}"
         );
     }
+    // A warehouse that cannot be reached: Soda Core 4 reports the scan failed (to its runner,
+    // which keeps the output), and the run fails for want of results.
+    let unreachable = r.call(
+        "POST",
+        "/api/data-sources",
+        &r.admin,
+        Some(json!({"name": "unreachable", "type": "postgres",
+            "configurationV4": format!("connection:\n  host: {host}\n  port: 1\n  \
+                                        user: {user}\n  database: {database}\n")})),
+    );
+    assert_eq!(unreachable.status, 201, "{}", unreachable.text());
+    let created = r.call(
+        "POST",
+        "/api/scan-definitions",
+        &r.editor,
+        Some(
+            json!({"name": "unreachable orders", "dataSource": "unreachable", "engine": "v4",
+                    "checks": format!("dataset: unreachable/{database}/public/orders\n\
+                                       columns:\n  - name: id\n")}),
+        ),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = r.run_now("unreachable orders");
+    let run = r.wait_for_end(id);
+    let log = r.log(id).join("\n");
+    assert_eq!(run["state"], "failed", "{run}\n{log}");
+    assert!(run["scanId"].is_null(), "{run}");
+    assert!(log.contains("Reported the failure of scan 'run-"), "{log}");
+    let kept_elsewhere: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM batched_runs")
+        .fetch_one(r.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        kept_elsewhere, 0,
+        "the run's failure is the run's, not a batched run's"
+    );
 }
 
 /// The schedule on a clock the test moves: two runners (as two Seltzer processes) on one

@@ -195,7 +195,8 @@ pub(super) async fn end(
 /// the client opened becomes a failed scan of its definition and data source, with the lines it
 /// streamed and the ones it reports now. A run it never opened (a contract verification opens
 /// none) names no data source to file a scan under: the failure and its logs are kept on a run
-/// of that id.
+/// of that id. A run Seltzer itself started (`run-N`, with that run's key) is its runner's to
+/// tell: it holds the whole output, and the run fails for want of results.
 pub(super) async fn failed(
     state: &AppState,
     headers: &HeaderMap,
@@ -204,6 +205,11 @@ pub(super) async fn failed(
     let token = take_token(&mut envelope);
     let (api_key, role) = authenticate(state, token.as_deref()).await?;
     let run_id = envelope_string(&envelope, "scanId")?;
+    if let Some(run) = state.db.api_key_run(&api_key).await?
+        && run_id == format!("run-{}", run.id)
+    {
+        return Ok(Json(json!({"scanId": run_id})).into_response());
+    }
     let reported: Vec<Value> = match envelope.get("logs") {
         Some(raw) => serde_json::from_str(raw.get())
             .map_err(|_| HttpError::bad_request("field `logs` must be a list of log records"))?,
