@@ -339,6 +339,9 @@ struct ServeArgs {
     /// 32`). Only from the environment, never a flag.
     #[arg(skip = std::env::var("SELTZER_SECRET_KEY").ok())]
     secret_key: Option<String>,
+    /// The only folder data source configurations may read `${file:PATH}` references from.
+    #[arg(long, env = "SELTZER_SECRET_FILES_DIR", default_value = crate::config::DEFAULT_SECRET_FILES_DIR)]
+    secret_files_dir: PathBuf,
 }
 
 fn parse_public_url(url: &str) -> Result<String, String> {
@@ -443,6 +446,7 @@ pub fn main() -> ExitCode {
                         .run_dir
                         .unwrap_or_else(|| RunnerConfig::default().work_dir),
                     secret_key: args.secret_key,
+                    secret_files_dir: args.secret_files_dir,
                 },
             })
             .await

@@ -16,6 +16,9 @@ pub struct ServeConfig {
     pub runner: RunnerConfig,
 }
 
+/// Where Docker and Kubernetes mount secret files.
+pub const DEFAULT_SECRET_FILES_DIR: &str = "/run/secrets";
+
 /// Settings of the scans Seltzer runs.
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
@@ -35,6 +38,9 @@ pub struct RunnerConfig {
     pub work_dir: PathBuf,
     /// `SELTZER_SECRET_KEY`: without it, secrets can be neither stored nor used.
     pub secret_key: Option<String>,
+    /// The folder `${file:PATH}` references may read from (mounted secrets): a Seltzer admin
+    /// names files there, never elsewhere on the host.
+    pub secret_files_dir: PathBuf,
 }
 
 impl Default for RunnerConfig {
@@ -47,6 +53,7 @@ impl Default for RunnerConfig {
             lease_ms: 60_000,
             work_dir: std::env::temp_dir().join("seltzer-runs"),
             secret_key: None,
+            secret_files_dir: PathBuf::from(DEFAULT_SECRET_FILES_DIR),
         }
     }
 }

@@ -79,7 +79,8 @@ pub async fn run(config: ServeConfig) -> Result<(), RunError> {
         .map_err(RunError::Config)?;
     let state = AppState::new(db.clone(), assets, config.ingest)
         .with_notify(config.notify)
-        .with_secret_key(secret_key.clone());
+        .with_secret_key(secret_key.clone())
+        .with_secret_files_dir(config.runner.secret_files_dir.clone());
     let sender = notify::spawn_sender(db.clone(), state.notify.clone(), state.wake_sender.clone());
     let wake_runner = state.wake_runner.clone();
     let app = router(state);

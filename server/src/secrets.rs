@@ -121,6 +121,23 @@ impl std::fmt::Display for Reference {
     }
 }
 
+/// A 400-worthy reason unless `${file:PATH}` lies under `dir`, the folder the operator mounts
+/// secrets in, as written (no `..`). The runner checks the resolved path again when it reads.
+pub fn file_allowed(path: &str, dir: &std::path::Path) -> Result<(), String> {
+    let file = std::path::Path::new(path);
+    let climbs = file
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir));
+    if climbs || !file.starts_with(dir) || file == dir {
+        return Err(format!(
+            "${{file:{path}}}: Seltzer reads secret files under {} only (seltzer serve \
+             --secret-files-dir)",
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
 /// Whether `name` can name a secret or a variable: letters, digits, `_` and `-`, 1 to 100.
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()

@@ -55,6 +55,8 @@ pub struct AppState {
     pub secret_key: Option<SecretKey>,
     /// Wakes the scan runner: a run was queued or canceled, a definition changed.
     pub wake_runner: Arc<tokio::sync::Notify>,
+    /// Where `${file:PATH}` references may point (see `RunnerConfig::secret_files_dir`).
+    pub secret_files_dir: Arc<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -70,7 +72,14 @@ impl AppState {
             wake_sender: Arc::default(),
             secret_key: None,
             wake_runner: Arc::default(),
+            secret_files_dir: Arc::new(crate::config::DEFAULT_SECRET_FILES_DIR.into()),
         }
+    }
+
+    /// The same state allowing `${file:PATH}` references under `dir` only.
+    pub fn with_secret_files_dir(mut self, dir: std::path::PathBuf) -> Self {
+        self.secret_files_dir = Arc::new(dir);
+        self
     }
 
     /// The same state sealing secrets with `key`.

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use shared::api::{
     ApiError, Approval, ApprovalRequest, DataSourceInfo, DryRunRequest, Engine, NewDataSource,
-    NewScanDefinition, NewSecret, PageQuery, Removed, RunOrigin, ScanDefinitionInfo,
+    NewScanDefinition, NewSecret, PageQuery, Removed, Role, RunOrigin, ScanDefinitionInfo,
     ScanDefinitionVersion, ScanRun, ScanRunList, SecretInfo,
 };
 use utoipa_axum::router::OpenApiRouter;
@@ -175,12 +175,16 @@ async fn check_configuration(
     let references =
         secrets::references(text).map_err(|e| HttpError::bad_request(format!("{field}: {e}")))?;
     for (_, reference) in references {
-        if let Reference::Secret(name) = reference
-            && state.db.secret(&name).await?.is_none()
-        {
-            return Err(HttpError::bad_request(format!(
-                "{field}: ${{secret:{name}}} is not a stored secret (POST /api/secrets first)"
-            )));
+        match reference {
+            Reference::Secret(name) if state.db.secret(&name).await?.is_none() => {
+                return Err(HttpError::bad_request(format!(
+                    "{field}: ${{secret:{name}}} is not a stored secret (POST /api/secrets \
+                     first)"
+                )));
+            }
+            Reference::File(path) => secrets::file_allowed(&path, &state.secret_files_dir)
+                .map_err(|e| HttpError::bad_request(format!("{field}: {e}")))?,
+            _ => {}
         }
     }
     Ok(())
@@ -360,6 +364,7 @@ async fn delete_data_source(
 /// A definition checked: its data source, schedule and limits; a 400 naming the field.
 struct Checked {
     data_source_id: i64,
+    stakeholders: Vec<String>,
     schedule: Option<Schedule>,
     timeout_seconds: i64,
     max_attempts: i64,
@@ -437,6 +442,26 @@ fn check_checks(
     Ok(())
 }
 
+/// `check_checks` for checks run once on definition `row` instead of its own (a dry run, a
+/// contract uploaded to verify on the runner).
+pub(super) async fn check_checks_of(
+    state: &AppState,
+    row: &DefinitionRow,
+    checks: &str,
+) -> Result<(), HttpError> {
+    let data_source = state
+        .db
+        .configured_data_source(&row.data_source)
+        .await?
+        .ok_or_else(|| {
+            HttpError::bad_request(format!(
+                "the data source '{}' has no configuration",
+                row.data_source
+            ))
+        })?;
+    check_checks(&definition_of(row), &data_source, checks)
+}
+
 async fn check_definition(state: &AppState, new: &NewScanDefinition) -> Result<Checked, HttpError> {
     if new.name.trim().is_empty() || new.name.len() > 200 || new.name.contains(['/', '\n']) {
         return Err(HttpError::bad_request(
@@ -456,11 +481,16 @@ async fn check_definition(state: &AppState, new: &NewScanDefinition) -> Result<C
     if new.stakeholders.len() > 20 {
         return Err(HttpError::bad_request("stakeholders: at most 20"));
     }
+    // As the users' emails are stored: approvals compare with the signed-in user's.
+    let mut stakeholders: Vec<String> = Vec::new();
     for email in &new.stakeholders {
-        if state.db.active_user(email).await?.is_none() {
+        let Some(stored) = state.db.active_user(email).await? else {
             return Err(HttpError::bad_request(format!(
                 "stakeholders: '{email}' is not an enabled user of this Seltzer"
             )));
+        };
+        if !stakeholders.contains(&stored) {
+            stakeholders.push(stored);
         }
     }
     let schedule = new
@@ -481,6 +511,7 @@ async fn check_definition(state: &AppState, new: &NewScanDefinition) -> Result<C
     }
     Ok(Checked {
         data_source_id: data_source.id,
+        stakeholders,
         schedule,
         timeout_seconds,
         max_attempts,
@@ -580,10 +611,11 @@ fn input<'a>(
         max_attempts: checked.max_attempts,
         paused: new.paused,
         next_fire_at,
-        stakeholders: &new.stakeholders,
+        stakeholders: &checked.stakeholders,
         body: serde_json::to_string(&NewScanDefinition {
             timeout_seconds: Some(checked.timeout_seconds),
             max_attempts: Some(checked.max_attempts),
+            stakeholders: checked.stakeholders.clone(),
             ..new.clone()
         })
         .unwrap_or_default(),
@@ -666,6 +698,26 @@ async fn update_definition(
         )));
     }
     let checked = check_definition(&state, &new).await?;
+    // An agreement binds editors: only an admin takes a stakeholder off it (an edit that left
+    // the list out would otherwise run the next version unapproved).
+    if let Some(current) = state.db.definition(&name).await?
+        && let Some(dropped) = current.stakeholders.iter().find(|s| {
+            !checked
+                .stakeholders
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(s))
+        })
+    {
+        caller.require(Role::Admin).map_err(|_| {
+            HttpError::new(
+                shared::api::ErrorCode::Forbidden,
+                format!(
+                    "stakeholders: taking {dropped} off the agreement of '{name}' takes an \
+                     admin (send the list with every stakeholder to keep it)"
+                ),
+            )
+        })?;
+    }
     let author = caller.actor();
     if state
         .db
@@ -685,10 +737,19 @@ async fn update_definition(
 #[utoipa::path(delete, path = "/scan-definitions/{name}", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name")), responses((status = 200, description = "Its configuration, versions and runs removed (editor); its stored scans stay", body = Removed), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError), (status = 409, description = "A run is executing", body = ApiError)))]
 async fn delete_definition(
     State(state): State<AppState>,
-    _editor: EditorCaller,
+    EditorCaller(caller): EditorCaller,
     Path(name): Path<String>,
 ) -> Result<Json<Removed>, HttpError> {
     let row = find(&state, &name).await?;
+    if !row.stakeholders.is_empty() {
+        // Deleting and adding it again would end the agreement as well.
+        caller.require(Role::Admin).map_err(|_| {
+            HttpError::new(
+                shared::api::ErrorCode::Forbidden,
+                format!("'{name}' has an agreement (stakeholders): deleting it takes an admin"),
+            )
+        })?;
+    }
     let (last, _) = state.db.runs_of(row.id, 0, 1).await?;
     if let Some(run) = last.first()
         && matches!(run.state.as_str(), "executing" | "cancelationRequested")
@@ -810,17 +871,7 @@ async fn dry_run(
     JsonBody(request): JsonBody<DryRunRequest>,
 ) -> Result<(StatusCode, Json<ScanRun>), HttpError> {
     let row = find(&state, &name).await?;
-    let data_source = state
-        .db
-        .configured_data_source(&row.data_source)
-        .await?
-        .ok_or_else(|| {
-            HttpError::bad_request(format!(
-                "the data source '{}' has no configuration",
-                row.data_source
-            ))
-        })?;
-    check_checks(&definition_of(&row), &data_source, &request.checks)?;
+    check_checks_of(&state, &row, &request.checks).await?;
     let run = queue_run(
         &state,
         &row,

@@ -153,10 +153,21 @@ async fn compare(
         ran_checks(&state, &before).await?,
         ran_checks(&state, &after).await?,
     ) {
-        (Some(a), Some(b)) if a != b => similar::TextDiff::from_lines(&a, &b)
-            .unified_diff()
-            .header(&label(&before), &label(&after))
-            .to_string(),
+        (Some(a), Some(b)) if a != b => {
+            let header = (label(&before), label(&after));
+            // Off the request threads, and bounded: a diff of two large, very different files
+            // settles for a coarser answer after a second.
+            tokio::task::spawn_blocking(move || {
+                similar::TextDiff::configure()
+                    .timeout(std::time::Duration::from_secs(1))
+                    .diff_lines(&a, &b)
+                    .unified_diff()
+                    .header(&header.0, &header.1)
+                    .to_string()
+            })
+            .await
+            .unwrap_or_default()
+        }
         _ => String::new(),
     };
     Ok(Json(RunComparison {

@@ -98,12 +98,16 @@ pub(super) async fn execute(runner: &Runner, run: RunRow) -> Result<(), StorageE
         .config
         .work_dir
         .join(format!("run-{}-{}-{}", run.id, run.attempt, runner.worker));
-    let ended = match prepare(runner, &run, &folder, &mut log).await {
+    // The key this attempt makes for Soda Core, revoked when it ends.
+    let mut key_id: Option<String> = None;
+    let ended = match prepare(runner, &run, &folder, &mut log, &mut key_id).await {
         Ok(Ok((child, timeout))) => watch(runner, &run, child, timeout, &mut log).await?,
         Ok(Err(refused)) => Ended::failed(refused),
         Err(e) => Ended::failed(format!("Seltzer could not prepare the run: {e}")),
     };
-    runner.db.revoke_run_keys(run.id).await?;
+    if let Some(key_id) = &key_id {
+        runner.db.revoke_run_key(key_id).await?;
+    }
     let ended = judge(runner, run.id, ended).await?;
     if let Some(error) = &ended.error {
         log.say(error);
@@ -191,6 +195,7 @@ async fn prepare(
     run: &RunRow,
     folder: &Path,
     log: &mut RunLog<'_>,
+    key_id: &mut Option<String>,
 ) -> Result<Result<(tokio::process::Child, i64), String>, Box<dyn std::error::Error + Send + Sync>>
 {
     let Some((_, _, body)) = runner
@@ -265,14 +270,16 @@ async fn prepare(
                     )));
                 }
             },
-            Reference::File(path) => match read_reference_file(path).await {
-                Ok(v) => v,
-                Err(e) => {
-                    return Ok(Err(format!(
-                        "the data source refers to ${{file:{path}}}, which cannot be read: {e}"
-                    )));
+            Reference::File(path) => {
+                match read_reference_file(path, &runner.config.secret_files_dir).await {
+                    Ok(v) => v,
+                    Err(e) => {
+                        return Ok(Err(format!(
+                            "the data source refers to ${{file:{path}}}, which cannot be read: {e}"
+                        )));
+                    }
                 }
-            },
+            }
             Reference::Secret(name) => {
                 let Some(key) = &runner.key else {
                     return Ok(Err(format!(
@@ -301,6 +308,17 @@ async fn prepare(
         if !value.is_empty() {
             log.masked.push(value.clone());
         }
+        // The log is masked line by line: each line of a multi-line value (a PEM key, a
+        // service account's JSON) is masked on its own too.
+        if value.contains('\n') {
+            log.masked.extend(
+                value
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| l.len() >= 4)
+                    .map(str::to_owned),
+            );
+        }
         env.insert(variable, value);
     }
 
@@ -317,6 +335,7 @@ async fn prepare(
     // Results go to this Seltzer with a key for this run only (a dry run's are told, not
     // stored: the ingest sees whose key it is).
     let key = runner.db.create_run_key(run.id, &data_source.name).await?;
+    *key_id = Some(key.id.clone());
     log.masked.push(key.secret.clone());
     // Hashing the key's secret takes a core for a while: the lease is renewed after it, so a
     // slow start on a busy machine is not taken for a dead process.
@@ -577,10 +596,19 @@ async fn forward(
 
 /// A `${file:PATH}` reference's value: the file's text (at most 64 KiB) without its trailing
 /// line break, as secrets are mounted.
-async fn read_reference_file(path: &str) -> std::io::Result<String> {
+async fn read_reference_file(path: &str, dir: &Path) -> std::io::Result<String> {
     use tokio::io::AsyncReadExt as _;
+    // Where the file really is (a link may point out of the folder).
+    let real = tokio::fs::canonicalize(path).await?;
+    let real_dir = tokio::fs::canonicalize(dir).await?;
+    if !real.starts_with(&real_dir) {
+        return Err(std::io::Error::other(format!(
+            "it is not under {} (the folder secret files are read from)",
+            dir.display()
+        )));
+    }
     let mut text = String::new();
-    tokio::fs::File::open(path)
+    tokio::fs::File::open(&real)
         .await?
         .take(64 * 1024)
         .read_to_string(&mut text)

@@ -74,6 +74,12 @@ const RUN_COLUMNS: &str = "r.id, r.definition_id, d.name, r.version, r.origin, r
     r.data_timestamp, r.state, r.attempt, r.worker, r.exit_code, r.error, r.scan_id, \
     r.requested_by, r.created_at, r.started_at, r.ended_at, r.checks, r.outcomes";
 
+/// A run without its checks and outcomes (each up to a checks file's size): for lists.
+const RUN_LIST_COLUMNS: &str = "r.id, r.definition_id, d.name, r.version, r.origin, \
+    r.scheduled_for, r.data_timestamp, r.state, r.attempt, r.worker, r.exit_code, r.error, \
+    r.scan_id, r.requested_by, r.created_at, r.started_at, r.ended_at, CAST(NULL AS TEXT), \
+    CAST(NULL AS TEXT)";
+
 fn run_row(row: &sqlx::any::AnyRow) -> Result<RunRow, sqlx::Error> {
     Ok(RunRow {
         id: row.try_get(0)?,
@@ -167,7 +173,7 @@ impl Database {
     /// The newest run of every definition that has one, by definition id.
     pub async fn latest_runs(&self) -> Result<HashMap<i64, RunRow>, StorageError> {
         let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM scan_runs r JOIN scan_definitions d \
+            "SELECT {RUN_LIST_COLUMNS} FROM scan_runs r JOIN scan_definitions d \
              ON d.id = r.definition_id WHERE r.id IN \
              (SELECT MAX(id) FROM scan_runs GROUP BY definition_id)"
         );
@@ -193,7 +199,7 @@ impl Database {
                 .fetch_one(&self.pool)
                 .await?;
         let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM scan_runs r JOIN scan_definitions d \
+            "SELECT {RUN_LIST_COLUMNS} FROM scan_runs r JOIN scan_definitions d \
              ON d.id = r.definition_id WHERE r.definition_id = $1 \
              ORDER BY r.id DESC LIMIT $2 OFFSET $3"
         );
@@ -493,22 +499,23 @@ impl Database {
         .await
     }
 
-    /// Revokes a run's keys (and their login tokens): they die with the run.
-    pub async fn revoke_run_keys(&self, run_id: i64) -> Result<(), StorageError> {
+    /// Revokes a run attempt's key (and its login tokens): it dies with the attempt. Only
+    /// that attempt's: a process that lost its run must not end the next attempt's key.
+    pub async fn revoke_run_key(&self, key_id: &str) -> Result<(), StorageError> {
         let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "DELETE FROM api_tokens WHERE api_key_id IN (SELECT id FROM api_keys \
-             WHERE run_id = $1)",
-        )
-        .bind(run_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE run_id = $2 AND revoked_at IS NULL")
-            .bind(timestamp::now())
-            .bind(run_id)
+        sqlx::query("DELETE FROM api_tokens WHERE api_key_id = $1")
+            .bind(key_id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND run_id IS NOT NULL \
+             AND revoked_at IS NULL",
+        )
+        .bind(timestamp::now())
+        .bind(key_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -516,7 +523,7 @@ impl Database {
     /// For a run's key: the run whose one scan it may send.
     pub async fn api_key_run(&self, api_key: &str) -> Result<Option<RunRow>, StorageError> {
         let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM api_keys k JOIN scan_runs r ON r.id = k.run_id \
+            "SELECT {RUN_LIST_COLUMNS} FROM api_keys k JOIN scan_runs r ON r.id = k.run_id \
              JOIN scan_definitions d ON d.id = r.definition_id WHERE k.id = $1"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -1185,6 +1185,7 @@ async fn agreements_hold_scheduled_runs_until_every_stakeholder_approves(test_db
         &json!({"schedule": {"cron": "0 3 * * *"},
                 "stakeholders": ["ana@example.com", "Ben@Example.com"]}),
     );
+    // Stakeholders are kept as their users' emails are stored (in lower case).
     // Stakeholders are users of this Seltzer.
     let refused = r.call(
         "PUT",
@@ -1209,7 +1210,7 @@ async fn agreements_hold_scheduled_runs_until_every_stakeholder_approves(test_db
     assert_eq!(info["version"], 1);
     assert_eq!(
         info["awaitingApproval"],
-        json!(["ana@example.com", "Ben@Example.com"])
+        json!(["ana@example.com", "ben@example.com"])
     );
 
     // The fire time comes: skipped, and why.
@@ -1219,7 +1220,7 @@ async fn agreements_hold_scheduled_runs_until_every_stakeholder_approves(test_db
     assert_eq!(skipped["state"], "skipped", "{skipped}");
     assert_eq!(
         skipped["error"],
-        "skipped: version 1 awaits approval by ana@example.com, Ben@Example.com"
+        "skipped: version 1 awaits approval by ana@example.com, ben@example.com"
     );
     assert!(skipped["startedAt"].is_null() && !skipped["endedAt"].is_null());
     // Soda Cloud's API has no `skipped`: its scripts read a fire time not run as canceled.
@@ -1267,7 +1268,7 @@ async fn agreements_hold_scheduled_runs_until_every_stakeholder_approves(test_db
     assert_eq!(approved.status, 200, "{}", approved.text());
     assert_eq!(
         approved.json()["awaitingApproval"],
-        json!(["Ben@Example.com"])
+        json!(["ben@example.com"])
     );
     // Emails compare without case.
     let ben = r.sign_in("ben@example.com");
@@ -1281,7 +1282,7 @@ async fn agreements_hold_scheduled_runs_until_every_stakeholder_approves(test_db
         .iter()
         .map(|a| a["approver"].as_str().unwrap())
         .collect();
-    assert_eq!(approvers, ["ana@example.com", "Ben@Example.com"]);
+    assert_eq!(approvers, ["ana@example.com", "ben@example.com"]);
 
     // The next fire time runs it.
     r.fire("agreed").await;
@@ -1307,9 +1308,42 @@ async fn agreements_hold_scheduled_runs_until_every_stakeholder_approves(test_db
     assert_eq!(edited.json()["version"], 2);
     assert_eq!(
         edited.json()["awaitingApproval"],
-        json!(["ana@example.com", "Ben@Example.com"])
+        json!(["ana@example.com", "ben@example.com"])
     );
     assert_eq!(edited.json()["approvals"], json!([]));
+    // An editor cannot end the agreement, by leaving a stakeholder out or by deleting it.
+    let dropped = r.call(
+        "PUT",
+        "/api/scan-definitions/agreed",
+        &r.editor,
+        Some(
+            json!({"name": "agreed", "dataSource": "shop", "checks": checks,
+                    "stakeholders": ["ana@example.com"]}),
+        ),
+    );
+    assert_eq!(dropped.status, 403, "{}", dropped.text());
+    assert!(
+        dropped.text().contains("taking ben@example.com off"),
+        "{}",
+        dropped.text()
+    );
+    let deleted = r.call("DELETE", "/api/scan-definitions/agreed", &r.editor, None);
+    assert_eq!(deleted.status, 403, "{}", deleted.text());
+    let by_admin = r.call(
+        "PUT",
+        "/api/scan-definitions/agreed",
+        &r.admin,
+        Some(
+            json!({"name": "agreed", "dataSource": "shop", "checks": checks,
+                    "stakeholders": ["ANA@example.com"]}),
+        ),
+    );
+    assert_eq!(by_admin.status, 200, "{}", by_admin.text());
+    // Stored as the user's email is.
+    assert_eq!(
+        by_admin.json()["definition"]["stakeholders"],
+        json!(["ana@example.com"])
+    );
 }
 
 /// "Scan late": a rule with `lateRunMinutes` tells once when a scheduled run has no results
@@ -1403,7 +1437,19 @@ async fn a_late_scheduled_run_is_told_once(test_db: TestDb) {
 /// and the definition's name in its environment, secrets resolved and masked.
 async fn a_contract_runs_with_soda_core_4s_files(test_db: TestDb) {
     let fake = fake_soda();
-    let r = Runs::start(&test_db, &fake, &["--soda-v4", fake.to_str().unwrap()]).await;
+    // The folder secret files are mounted in: `${file:…}` reads there only.
+    let mounted = tempfile::tempdir().unwrap();
+    let r = Runs::start(
+        &test_db,
+        &fake,
+        &[
+            "--soda-v4",
+            fake.to_str().unwrap(),
+            "--secret-files-dir",
+            mounted.path().to_str().unwrap(),
+        ],
+    )
+    .await;
     r.define(
         "three",
         "# fake: echo v3\nchecks for orders:\n  - row_count > 0\n",
@@ -1434,9 +1480,25 @@ async fn a_contract_runs_with_soda_core_4s_files(test_db: TestDb) {
             .text()
             .contains("configurationV4: leave out `type`")
     );
-    // A user name from a mounted file (`${file:…}`, absolute paths only).
-    let mounted = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(mounted.path(), "ada-from-a-file\n").unwrap();
+    // A user name from a mounted file (`${file:…}`, absolute paths in that folder only).
+    let user_file = mounted.path().join("user");
+    // Two lines (as a key file has): each is masked in the log, not only the whole.
+    std::fs::write(&user_file, "ada-from-a-file\nsecond-line-of-it\n").unwrap();
+    for outside in ["/etc/passwd", &format!("{}/../x", mounted.path().display())] {
+        let refused = r.call(
+            "PUT",
+            "/api/data-sources/shop",
+            &r.admin,
+            Some(json!({"name": "shop", "type": "duckdb",
+                        "configurationV4": format!("connection:\n  user: ${{file:{outside}}}\n")})),
+        );
+        assert_eq!(refused.status, 400, "{outside}");
+        assert!(
+            refused.text().contains("Seltzer reads secret files under"),
+            "{}",
+            refused.text()
+        );
+    }
     let relative = r.call(
         "PUT",
         "/api/data-sources/shop",
@@ -1450,7 +1512,7 @@ async fn a_contract_runs_with_soda_core_4s_files(test_db: TestDb) {
         "{}",
         relative.text()
     );
-    let file = mounted.path().display().to_string();
+    let file = user_file.display().to_string();
     let configured = r.call(
         "PUT",
         "/api/data-sources/shop",
@@ -1523,9 +1585,12 @@ async fn a_contract_runs_with_soda_core_4s_files(test_db: TestDb) {
         "{log}"
     );
     assert!(!log.contains(SECRET_VALUE), "{log}");
-    assert!(!log.contains("ada-from-a-file"), "{log}");
+    assert!(
+        !log.contains("ada-from-a-file") && !log.contains("second-line-of-it"),
+        "{log}"
+    );
     // A file that is gone when the run starts: the run fails, saying which.
-    drop(mounted);
+    std::fs::remove_file(&user_file).unwrap();
     let gone = r.run_now("four");
     let run = r.wait_for_end(gone);
     assert_eq!(run["state"], "failed");

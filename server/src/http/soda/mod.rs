@@ -354,8 +354,12 @@ async fn store_results(
         let sent_id = envelope
             .get("scanId")
             .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+        let now = crate::timestamp::now();
+        let while_running = run.started_at.is_some_and(|s| {
+            doc.data_timestamp >= s - 60_000 && doc.data_timestamp <= now + 60_000
+        });
         let this_run = doc.data_timestamp == run.data_timestamp
-            || sent_id.is_some_and(|id| id == format!("run-{}", run.id));
+            || (while_running && sent_id.is_some_and(|id| id == format!("run-{}", run.id)));
         if doc.definition_name != run.definition || !this_run {
             return Err(HttpError::new(
                 ErrorCode::Forbidden,
@@ -369,7 +373,7 @@ async fn store_results(
             ));
         }
         if run.is_dry_run() {
-            return told_dry_run(state, run, &doc).await;
+            return told_dry_run(state, api_key, run, &doc).await;
         }
     }
     let payload = serde_json::to_string(envelope)
@@ -381,6 +385,8 @@ async fn store_results(
     let stored = state.db.insert_scan(&doc, &payload, scan_sender).await?;
     if let Some(run) = run {
         state.db.link_run_scan(run.id, stored.scan_id).await?;
+        // Its one scan is in: the key may send no other.
+        state.db.revoke_run_key(api_key).await?;
     }
     // Its notifications, if any, were written with it.
     state.wake_sender.notify_one();
@@ -426,6 +432,7 @@ async fn store_results(
 /// no notifications). Soda Core is answered as if stored, with the run's id.
 async fn told_dry_run(
     state: &AppState,
+    api_key: &str,
     run: &crate::storage::RunRow,
     doc: &ScanResults,
 ) -> Result<Stored, HttpError> {
@@ -443,6 +450,8 @@ async fn told_dry_run(
     let json = serde_json::to_string(&outcomes)
         .map_err(|e| HttpError::bad_request(format!("cannot keep the outcomes: {e}")))?;
     state.db.set_run_outcomes(run.id, &json).await?;
+    // Its one scan is told: the key may send no other.
+    state.db.revoke_run_key(api_key).await?;
     tracing::info!(
         run_id = run.id,
         checks = outcomes.len(),

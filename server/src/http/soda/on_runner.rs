@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use shared::api::RunOrigin;
 
 use super::{AppState, Envelope, HttpError, Uploaded, uploaded_contract};
-use crate::http::scan_definitions::queue_run;
+use crate::http::scan_definitions::{check_checks_of, queue_run};
 use crate::soda::contract_results;
 
 pub(super) async fn verify(
@@ -57,6 +57,7 @@ pub(super) async fn verify(
              Seltzer knows how to reach the data"
         )));
     };
+    check_checks_of(state, &definition, &contents).await?;
     let origin = if publish {
         RunOrigin::Api
     } else {
