@@ -74,7 +74,7 @@ async fn run_status(
     };
     let count = |f: fn(&ScanDetail) -> i64| scan.as_ref().map_or(0, f);
     Ok(V1Scan {
-        id: format!("run-{}", run.id),
+        id: shared::api::run_scan_id(run.id),
         scan_definition: V1ScanDefinition {
             id: run.definition_id.to_string(),
             name: run.definition.clone(),
@@ -139,7 +139,7 @@ async fn start_scan(
     )
     .await?;
     let mut answer = HeaderMap::new();
-    let scan_id = format!("run-{}", run.id);
+    let scan_id = shared::api::run_scan_id(run.id);
     if let Ok(value) = HeaderValue::from_str(&scan_id) {
         answer.insert("x-soda-scan-id", value);
     }

@@ -327,7 +327,7 @@ pub fn run_failed_summary(n: &RunFailedNotice, links: &Links<'_>) -> Summary {
 /// Soda Cloud's scan API names it), its state and why.
 pub fn run_failed_webhook(n: &RunFailedNotice, links: &Links<'_>, sent_at: &str) -> Value {
     json!({"event": "scanFailed", "sentAt": sent_at, "scan": {
-        "id": format!("run-{}", n.run_id), "sodaCloudUrl": links.run(n.run_id),
+        "id": shared::api::run_scan_id(n.run_id), "sodaCloudUrl": links.run(n.run_id),
         "definition": n.definition, "dataSource": n.data_source,
         "dataTimestamp": n.data_timestamp, "failed": true, "state": n.state.as_str(),
         "errors": n.error.iter().collect::<Vec<_>>(),
@@ -364,7 +364,7 @@ pub fn run_late_summary(n: &RunLateNotice, links: &Links<'_>) -> Summary {
 pub fn run_late_webhook(n: &RunLateNotice, links: &Links<'_>, sent_at: &str) -> Value {
     json!({"event": "scanLate", "sentAt": sent_at, "rule": n.rule, "minutes": n.minutes,
     "scan": {
-        "id": format!("run-{}", n.run_id), "sodaCloudUrl": links.run(n.run_id),
+        "id": shared::api::run_scan_id(n.run_id), "sodaCloudUrl": links.run(n.run_id),
         "definition": n.definition, "dataSource": n.data_source,
         "scheduledFor": n.scheduled_for, "state": n.state.as_str(), "attempt": n.attempt,
     }})

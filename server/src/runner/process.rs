@@ -410,7 +410,7 @@ async fn prepare(
                 .arg("-sc")
                 .arg(&soda_cloud_path)
                 .arg("-p")
-                .env("SODA_SCAN_ID", format!("run-{}", run.id))
+                .env("SODA_SCAN_ID", shared::api::run_scan_id(run.id))
                 .env("SODA_SCAN_DEFINITION", &run.definition)
                 // Soda Core 4 reports usage unless told not to.
                 .env("SODA_CORE_TELEMETRY_ENABLED", "false");

@@ -52,7 +52,7 @@ pub use runs::{
     Approval, ApprovalRequest, ChangeKind, CheckChange, DataSourceInfo, DryRunCheck, DryRunRequest,
     Engine, NewDataSource, NewScanDefinition, NewSecret, Removed, RunComparison, RunLogLine,
     RunLogs, RunOrigin, RunState, ScanDefinitionInfo, ScanDefinitionVersion, ScanRun, ScanRunList,
-    ScanSchedule, SecretInfo,
+    ScanSchedule, SecretInfo, run_scan_id,
 };
 pub use scans::{
     ScanCheck, ScanDeleted, ScanDetailView, ScanList, ScanListItem, ScanLog, VerifiedContract,

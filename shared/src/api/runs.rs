@@ -262,6 +262,11 @@ impl RunState {
     }
 }
 
+/// A run's id as Soda Cloud's scan API and Soda Core 4 (`SODA_SCAN_ID`) name it: `run-N`.
+pub fn run_scan_id(run_id: i64) -> String {
+    format!("run-{run_id}")
+}
+
 /// What started a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

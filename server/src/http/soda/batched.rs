@@ -206,7 +206,7 @@ pub(super) async fn failed(
     let (api_key, role) = authenticate(state, token.as_deref()).await?;
     let run_id = envelope_string(&envelope, "scanId")?;
     if let Some(run) = state.db.api_key_run(&api_key).await?
-        && run_id == format!("run-{}", run.id)
+        && run_id == shared::api::run_scan_id(run.id)
     {
         return Ok(Json(json!({"scanId": run_id})).into_response());
     }

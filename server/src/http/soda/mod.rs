@@ -359,7 +359,7 @@ async fn store_results(
             doc.data_timestamp >= s - 60_000 && doc.data_timestamp <= now + 60_000
         });
         let this_run = doc.data_timestamp == run.data_timestamp
-            || (while_running && sent_id.is_some_and(|id| id == format!("run-{}", run.id)));
+            || (while_running && sent_id.is_some_and(|id| id == shared::api::run_scan_id(run.id)));
         if doc.definition_name != run.definition || !this_run {
             return Err(HttpError::new(
                 ErrorCode::Forbidden,
@@ -459,7 +459,7 @@ async fn told_dry_run(
     );
     Ok(Stored {
         scan_id: None,
-        answer: json!({"scanId": format!("run-{}", run.id)}),
+        answer: json!({"scanId": shared::api::run_scan_id(run.id)}),
     })
 }
 

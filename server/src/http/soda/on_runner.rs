@@ -72,5 +72,5 @@ pub(super) async fn verify(
         Some(&contents),
     )
     .await?;
-    Ok(Json(json!({"scanId": format!("run-{}", run.id)})).into_response())
+    Ok(Json(json!({"scanId": shared::api::run_scan_id(run.id)})).into_response())
 }
