@@ -3,6 +3,7 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
+use shared::api::{AgentInfo, AgentKey, NewAgent};
 use shared::api::{
     ApiError, ApiKeyInfo, AttributeInfo, CheckDetail, CheckHistory, CheckList, CheckResultDetail,
     CreatedApiKey, DatasetDetail, DatasetList, ErrorCode, Health, LoginRequest, Me, NewApiKey,
@@ -324,6 +325,31 @@ pub async fn create_data_source(source: &NewDataSource) -> Result<(), ApiError> 
 
 pub async fn delete_data_source(name: &str) -> Result<(), ApiError> {
     let path = format!("/api/data-sources/{}", encode(name));
+    send_ok(&path, Request::delete(&path)).await
+}
+
+pub async fn agents() -> Result<Vec<AgentInfo>, ApiError> {
+    get_json("/api/agents").await
+}
+
+/// Registers an agent: its key, shown this once.
+pub async fn create_agent(name: String) -> Result<AgentKey, ApiError> {
+    send_json(
+        "/api/agents",
+        Request::post("/api/agents"),
+        &NewAgent { name },
+    )
+    .await
+}
+
+/// A new key for an agent (the old one stops working).
+pub async fn new_agent_key(name: &str) -> Result<AgentKey, ApiError> {
+    let path = format!("/api/agents/{}/key", encode(name));
+    decode(&path, Request::post(&path).send().await).await
+}
+
+pub async fn delete_agent(name: &str) -> Result<(), ApiError> {
+    let path = format!("/api/agents/{}", encode(name));
     send_ok(&path, Request::delete(&path)).await
 }
 

@@ -65,6 +65,35 @@ enum Command {
     /// types (or those named with --engine and --type); then print the `seltzer serve` options
     /// that use them.
     SodaInstall(SodaInstallArgs),
+    /// Run scans near the data: ask a Seltzer for the runs of the data sources that name this
+    /// agent, run Soda Core here, send the logs back (Soda Core sends its results). The key
+    /// (from `POST /api/agents`) is read from SELTZER_AGENT_KEY only, never a flag.
+    Agent(AgentArgs),
+}
+
+#[derive(Debug, Args)]
+struct AgentArgs {
+    /// Seltzer's address as this machine reaches it (`https://seltzer.example.com`).
+    #[arg(long, env = "SELTZER_SERVER")]
+    server: String,
+    /// Soda Core 3.5.6's `soda` command here (a virtualenv with the data source's package).
+    #[arg(long, env = "SELTZER_SODA_V3")]
+    soda_v3: Option<PathBuf>,
+    /// Soda Core 4's `soda` command here.
+    #[arg(long, env = "SELTZER_SODA_V4")]
+    soda_v4: Option<PathBuf>,
+    /// Scans this agent runs at once.
+    #[arg(long, env = "SELTZER_RUN_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    workers: u16,
+    /// How often it asks for work when it has none, in milliseconds.
+    #[arg(long, env = "SELTZER_AGENT_POLL_MS", default_value_t = 2_000)]
+    poll_ms: u64,
+    /// Where runs get their working folders.
+    #[arg(long, env = "SELTZER_RUN_DIR")]
+    run_dir: Option<PathBuf>,
+    /// The only folder `${file:PATH}` references may read from, on this machine.
+    #[arg(long, env = "SELTZER_SECRET_FILES_DIR", default_value = crate::config::DEFAULT_SECRET_FILES_DIR)]
+    secret_files_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -460,6 +489,7 @@ pub fn main() -> ExitCode {
             Command::Backup(args) => backup(args).await,
             Command::Verify(args) => verify(args).await,
             Command::SodaInstall(args) => soda_install(args).await,
+            Command::Agent(args) => agent(args).await,
         }
     });
     match outcome {
@@ -548,6 +578,31 @@ async fn backup(args: BackupArgs) -> Result<(), CliError> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+async fn agent(args: AgentArgs) -> Result<(), CliError> {
+    let key = std::env::var("SELTZER_AGENT_KEY").map_err(|_| {
+        "set SELTZER_AGENT_KEY to the agent's key (POST /api/agents, or Settings → Agents)"
+            .to_owned()
+    })?;
+    let config = crate::agent::AgentConfig {
+        server: args.server,
+        key: key.trim().to_owned(),
+        runner: RunnerConfig {
+            soda_v3: args.soda_v3,
+            soda_v4: args.soda_v4,
+            workers: usize::from(args.workers),
+            tick_ms: args.poll_ms,
+            work_dir: args
+                .run_dir
+                .unwrap_or_else(|| RunnerConfig::default().work_dir),
+            secret_files_dir: args.secret_files_dir,
+            ..RunnerConfig::default()
+        },
+    };
+    crate::agent::run(config, crate::shutdown_signal())
+        .await
+        .map_err(|e| CliError::Refused(e.to_string()))
 }
 
 async fn soda_install(args: SodaInstallArgs) -> Result<(), CliError> {

@@ -8,10 +8,12 @@
 //!   `http` and `storage` both use;
 //! - `notify`: the sender of notifications (rendering, signing, retries);
 //! - `runner`: the scans Seltzer runs (schedules, claims, Soda Core as a child process);
+//! - `agent`: `seltzer agent`, which runs scans near the data through Seltzer's agent API;
 //! - `schedule`, `secrets`: cron schedules in time zones; sealed secrets and references;
 //! - `venvs`: the virtualenvs Seltzer runs Soda Core from (`seltzer soda-install`);
 //! - `credentials`, `timestamp`: small helpers (secrets and hashes; stored times).
 
+pub mod agent;
 pub mod backtest;
 pub mod cli;
 pub mod config;
@@ -80,7 +82,8 @@ pub async fn run(config: ServeConfig) -> Result<(), RunError> {
     let state = AppState::new(db.clone(), assets, config.ingest)
         .with_notify(config.notify)
         .with_secret_key(secret_key.clone())
-        .with_secret_files_dir(config.runner.secret_files_dir.clone());
+        .with_secret_files_dir(config.runner.secret_files_dir.clone())
+        .with_run_lease_ms(config.runner.lease_ms);
     let sender = notify::spawn_sender(db.clone(), state.notify.clone(), state.wake_sender.clone());
     let wake_runner = state.wake_runner.clone();
     let app = router(state);
@@ -128,7 +131,7 @@ pub async fn run(config: ServeConfig) -> Result<(), RunError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!("cannot listen for Ctrl-C: {e}");

@@ -2,6 +2,7 @@
 //! and, for every other path, the dashboard.
 
 mod admin;
+mod agents;
 pub mod assets;
 pub mod auth;
 mod checks;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub wake_runner: Arc<tokio::sync::Notify>,
     /// Where `${file:PATH}` references may point (see `RunnerConfig::secret_files_dir`).
     pub secret_files_dir: Arc<std::path::PathBuf>,
+    /// How long a run stays an agent's without a heartbeat (`RunnerConfig::lease_ms`).
+    pub run_lease_ms: i64,
 }
 
 impl AppState {
@@ -73,7 +76,14 @@ impl AppState {
             secret_key: None,
             wake_runner: Arc::default(),
             secret_files_dir: Arc::new(crate::config::DEFAULT_SECRET_FILES_DIR.into()),
+            run_lease_ms: crate::config::RunnerConfig::default().lease_ms,
         }
+    }
+
+    /// The same state leasing runs to agents for `lease_ms`.
+    pub fn with_run_lease_ms(mut self, lease_ms: i64) -> Self {
+        self.run_lease_ms = lease_ms;
+        self
     }
 
     /// The same state allowing `${file:PATH}` references under `dir` only.
@@ -127,6 +137,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(incidents::routes())
         .merge(scan_definitions::routes())
         .merge(scan_runs::routes())
+        .merge(agents::routes())
 }
 
 /// Headers every response carries (no MIME sniffing, no framing by other sites, no full

@@ -137,6 +137,7 @@ fn data_source_info(row: DataSourceRow) -> DataSourceInfo {
         configuration: row.configuration,
         configuration_v4: row.configuration_v4,
         max_concurrent: row.max_concurrent,
+        agent: row.agent,
         references,
         configured_at: timestamp::format(row.configured_at),
     }
@@ -149,12 +150,15 @@ fn configuration_v4(new: &NewDataSource) -> Option<&str> {
         .filter(|c| !c.trim().is_empty())
 }
 
-/// A 400 unless `text` is one YAML mapping whose secret references are stored.
+/// A 400 unless `text` is one YAML mapping whose secret references are stored. `${file:}`
+/// references are read by whoever runs the scans: this Seltzer (under its secret files
+/// folder), or the data source's agent, which checks its own.
 async fn check_configuration(
     state: &AppState,
     field: &str,
     text: &str,
     example: &str,
+    agent: Option<&str>,
 ) -> Result<(), HttpError> {
     if text.len() > MAX_TEXT {
         return Err(HttpError::bad_request(format!(
@@ -182,8 +186,10 @@ async fn check_configuration(
                      first)"
                 )));
             }
-            Reference::File(path) => secrets::file_allowed(&path, &state.secret_files_dir)
-                .map_err(|e| HttpError::bad_request(format!("{field}: {e}")))?,
+            Reference::File(path) if agent.is_none() => {
+                secrets::file_allowed(&path, &state.secret_files_dir)
+                    .map_err(|e| HttpError::bad_request(format!("{field}: {e}")))?;
+            }
             _ => {}
         }
     }
@@ -213,11 +219,20 @@ async fn check_data_source(state: &AppState, new: &NewDataSource) -> Result<i64,
              Core 4's data source file (configurationV4), or both",
         ));
     }
+    let agent = new.agent.as_deref();
+    if let Some(agent) = agent
+        && !state.db.agent_exists(agent).await?
+    {
+        return Err(HttpError::bad_request(format!(
+            "agent: no agent '{agent}' is registered (POST /api/agents first)"
+        )));
+    }
     check_configuration(
         state,
         "configuration",
         &new.configuration,
         "path: /data/shop.duckdb",
+        agent,
     )
     .await?;
     if let Some(v4) = v4 {
@@ -226,6 +241,7 @@ async fn check_data_source(state: &AppState, new: &NewDataSource) -> Result<i64,
             "configurationV4",
             v4,
             "connection: {database: /data/shop.duckdb}",
+            agent,
         )
         .await?;
         if let Ok(docs) = yaml_rust2::YamlLoader::load_from_str(v4)
@@ -280,6 +296,7 @@ async fn create_data_source(
             &new.configuration,
             configuration_v4(&new),
             max,
+            new.agent.as_deref(),
         )
         .await?;
     Ok((
@@ -328,6 +345,7 @@ async fn update_data_source(
             &new.configuration,
             configuration_v4(&new),
             max,
+            new.agent.as_deref(),
         )
         .await?;
     Ok(Json(stored_data_source(&state, &name).await?))

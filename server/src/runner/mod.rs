@@ -1,11 +1,13 @@
 //! The scans Seltzer runs. Every `seltzer serve` process runs a runner: on each tick (or when
 //! woken by a new run) it makes the runs that schedules owe, takes over runs whose process died
 //! (their lease lapsed), and claims queued runs up to its number of workers, each run's data
-//! source allowing. A claimed run is executed by `process`: Soda Core as a child process that
-//! sends its results to this Seltzer through the ordinary ingest, with a key that dies with the
-//! run.
+//! source allowing. A claimed run gets its job (`job`) and is executed by `process`: Soda Core
+//! as a child process that sends its results to this Seltzer through the ordinary ingest, with
+//! a key that dies with the run. Runs of a data source that names an agent are left to that
+//! agent, which follows the same steps over HTTP (`seltzer agent`).
 
-mod process;
+pub mod job;
+pub mod process;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,8 +19,10 @@ use crate::config::RunnerConfig;
 use crate::credentials;
 use crate::schedule::Schedule;
 use crate::secrets::SecretKey;
-use crate::storage::{Database, NewRun, StorageError};
+use crate::storage::{Database, NewRun, RunRow, StorageError};
 use crate::timestamp::{self, EpochMillis};
+use job::Ended;
+use process::{Local, RunSink, SinkError, SodaCloud};
 
 /// What every run of this process shares.
 #[derive(Debug, Clone)]
@@ -27,7 +31,7 @@ pub struct Runner {
     config: Arc<RunnerConfig>,
     key: Option<SecretKey>,
     /// Where Soda Core reaches this Seltzer.
-    seltzer: SocketAddr,
+    seltzer: Arc<SodaCloud>,
     /// This process, as the runs it holds name it.
     worker: String,
     slots: Arc<Semaphore>,
@@ -44,14 +48,19 @@ impl Runner {
         listening: SocketAddr,
         wake: Arc<Notify>,
     ) -> Self {
-        let mut seltzer = listening;
-        if seltzer.ip().is_unspecified() {
-            seltzer.set_ip(if seltzer.is_ipv4() {
+        let mut address = listening;
+        if address.ip().is_unspecified() {
+            address.set_ip(if address.is_ipv4() {
                 std::net::Ipv4Addr::LOCALHOST.into()
             } else {
                 std::net::Ipv6Addr::LOCALHOST.into()
             });
         }
+        let seltzer = Arc::new(SodaCloud {
+            scheme: "http".to_owned(),
+            host: address.ip().to_string(),
+            port: address.port(),
+        });
         let slots = Arc::new(Semaphore::new(config.workers.max(1)));
         Self {
             db,
@@ -89,13 +98,13 @@ impl Runner {
         }
         while let Ok(permit) = Arc::clone(&self.slots).try_acquire_owned() {
             let lease_until = timestamp::now() + self.config.lease_ms;
-            let Some(run) = self.db.claim_run(&self.worker, lease_until).await? else {
+            let Some(run) = self.db.claim_run(&self.worker, lease_until, None).await? else {
                 break;
             };
             let runner = self.clone();
             tokio::spawn(async move {
                 let run_id = run.id;
-                if let Err(e) = process::execute(&runner, run).await {
+                if let Err(e) = runner.execute(run).await {
                     tracing::warn!(run_id, "scan run: {e}");
                 }
                 drop(permit);
@@ -103,6 +112,41 @@ impl Runner {
                 runner.wake.notify_one();
             });
         }
+        Ok(())
+    }
+
+    /// Runs a claimed run here, to its end.
+    async fn execute(&self, run: RunRow) -> Result<(), SinkError> {
+        let lease_ms = self.config.lease_ms;
+        let job = job::job_for(
+            &self.db,
+            self.key.as_ref(),
+            &run,
+            &self.worker,
+            lease_ms,
+            &format!("Seltzer process {}", self.worker),
+        )
+        .await?;
+        let (ended, key_id) = match job {
+            Ok(job) => {
+                let local = Local {
+                    config: &self.config,
+                    seltzer: &self.seltzer,
+                    worker: &self.worker,
+                };
+                let sink = DatabaseSink {
+                    db: &self.db,
+                    run_id: run.id,
+                    worker: &self.worker,
+                };
+                (
+                    process::run(local, &job, &sink).await?,
+                    Some(job.api_key_id),
+                )
+            }
+            Err(refused) => (Ended::failed(refused), None),
+        };
+        job::finish(&self.db, run.id, &self.worker, ended, key_id.as_deref()).await?;
         Ok(())
     }
 
@@ -161,5 +205,25 @@ impl Runner {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// A Seltzer process's runs log and renew their lease in the database.
+struct DatabaseSink<'a> {
+    db: &'a Database,
+    run_id: i64,
+    worker: &'a str,
+}
+
+impl RunSink for DatabaseSink<'_> {
+    async fn append(&self, lines: Vec<(EpochMillis, String, String)>) -> Result<(), SinkError> {
+        Ok(self.db.append_run_logs(self.run_id, &lines).await?)
+    }
+
+    async fn renew(&self, lease_ms: i64) -> Result<Option<shared::api::RunState>, SinkError> {
+        Ok(self
+            .db
+            .renew_lease(self.run_id, self.worker, timestamp::now() + lease_ms)
+            .await?)
     }
 }

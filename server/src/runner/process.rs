@@ -1,64 +1,84 @@
-//! One run: Soda Core 3.5.6 as a child process in its own process group, with a clean
-//! environment (a few variables, the configuration's references resolved, telemetry off, `HOME`
-//! its own folder), a checks file named after the definition (Soda Core puts the file's name in
-//! check identities, so a stable name keeps a check's history), and a configuration whose
-//! `soda_cloud` section points at this Seltzer with a key that may send this run's scan only.
+//! One run's process, wherever it runs (a Seltzer process or an agent): Soda Core as a child
+//! process in its own process group, with a clean environment (a few variables, the
+//! configuration's references resolved, telemetry off, `HOME` its own folder), a checks file
+//! named after the definition (Soda Core puts the file's name in check identities, so a stable
+//! name keeps a check's history), and a configuration whose `soda_cloud` section points at
+//! Seltzer with the job's key, which may send this run's scan only.
 //!
-//! Its output goes to the run's log as it comes, known secret values masked. The lease is
-//! renewed every third of its length; a cancel seen then, or the timeout, ends the whole process
-//! group (SIGTERM, then SIGKILL after a grace period). The final state comes from the results
-//! Soda Core stored (errors, failures, warnings); its exit code only says what happened when it
-//! stored none.
+//! Its output goes to the run's log as it comes, known secret values masked, through a
+//! [`RunSink`]: the database for a Seltzer process, Seltzer's agent API for an agent. The lease
+//! is renewed every third of its length; a cancel seen then, or the timeout, ends the whole
+//! process group (SIGTERM, then SIGKILL after a grace period). How the process ended is
+//! returned: the run's state is judged by Seltzer from the results Soda Core stored.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use shared::api::{CheckOutcome, DryRunCheck, Engine, NewScanDefinition, RunState};
+use shared::api::{AgentJob, Engine, RunState};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
-use super::Runner;
-use crate::secrets::{self, Reference, Sealed};
-use crate::storage::{RunRow, StorageError};
-use crate::timestamp;
+use super::job::Ended;
+use crate::config::RunnerConfig;
+use crate::secrets::{self, Reference};
+use crate::timestamp::{self, EpochMillis};
 
 /// Lines kept in memory before they are written to the run's log.
 const LOG_BATCH: usize = 100;
 /// How long a process group has between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_secs(5);
 /// A longer output line is cut (Soda Core prints whole queries).
-const MAX_LINE: usize = 8 * 1024;
+pub const MAX_LINE: usize = 8 * 1024;
 
-/// How a run ended.
-struct Ended {
-    state: RunState,
-    exit_code: Option<i64>,
-    error: Option<String>,
+/// What a sink could not do; the run is then left to lapse and be taken over.
+pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where a run's log lines and heartbeats go.
+pub trait RunSink: Send + Sync {
+    /// Appends `(at, stream, line)` lines to the run's log.
+    fn append(
+        &self,
+        lines: Vec<(EpochMillis, String, String)>,
+    ) -> impl Future<Output = Result<(), SinkError>> + Send;
+
+    /// Renews the lease for `lease_ms`; the run's state now (`None`: no longer this
+    /// worker's run).
+    fn renew(
+        &self,
+        lease_ms: i64,
+    ) -> impl Future<Output = Result<Option<RunState>, SinkError>> + Send;
 }
 
-impl Ended {
-    fn failed(error: impl Into<String>) -> Self {
-        Self {
-            state: RunState::Failed,
-            exit_code: None,
-            error: Some(error.into()),
-        }
-    }
+/// Where Soda Core sends its results: Seltzer, as its `soda_cloud` section names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SodaCloud {
+    pub scheme: String,
+    pub host: String,
+    pub port: u16,
+}
+
+/// What runs scans here: its settings, where Seltzer is, and this worker's name (its runs'
+/// folders carry it: several runners may share a folder).
+#[derive(Debug, Clone, Copy)]
+pub struct Local<'a> {
+    pub config: &'a RunnerConfig,
+    pub seltzer: &'a SodaCloud,
+    pub worker: &'a str,
 }
 
 /// The run's log: lines buffered, then written in batches, secret values masked.
-struct RunLog<'r> {
-    runner: &'r Runner,
-    run_id: i64,
+struct RunLog<'s, S> {
+    sink: &'s S,
     masked: Vec<String>,
-    pending: Vec<(i64, String, String)>,
+    pending: Vec<(EpochMillis, String, String)>,
 }
 
-impl<'r> RunLog<'r> {
+impl<S: RunSink> RunLog<'_, S> {
     fn push(&mut self, stream: &str, line: &str) {
         let mut line: String = line.chars().take(MAX_LINE).collect();
         for value in &self.masked {
@@ -68,194 +88,82 @@ impl<'r> RunLog<'r> {
             .push((timestamp::now(), stream.to_owned(), line));
     }
 
-    /// What Seltzer itself says about the run.
+    /// What the runner itself says about the run.
     fn say(&mut self, line: &str) {
         self.push("seltzer", line);
     }
 
-    async fn flush(&mut self) -> Result<(), StorageError> {
+    async fn flush(&mut self) -> Result<(), SinkError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
         let lines = std::mem::take(&mut self.pending);
-        self.runner.db.append_run_logs(self.run_id, &lines).await
+        self.sink.append(lines).await
     }
 }
 
-pub(super) async fn execute(runner: &Runner, run: RunRow) -> Result<(), StorageError> {
+/// Runs `job` here until its process ends, is canceled, loses its lease or times out; how it
+/// ended. The run's folder is removed afterwards.
+pub async fn run<S: RunSink>(
+    local: Local<'_>,
+    job: &AgentJob,
+    sink: &S,
+) -> Result<Ended, SinkError> {
     let mut log = RunLog {
-        runner,
-        run_id: run.id,
-        masked: Vec::new(),
+        sink,
+        masked: vec![job.api_key_secret.clone()],
         pending: Vec::new(),
     };
-    log.say(&format!(
-        "attempt {} of '{}' (version {}), data timestamp {}",
-        run.attempt,
-        run.definition,
-        run.version,
-        timestamp::format(run.data_timestamp)
+    // Unique per attempt and worker: several runners (or databases) may share the folder.
+    let folder = local.config.work_dir.join(format!(
+        "run-{}-{}-{}",
+        job.run_id, job.attempt, local.worker
     ));
-    // Unique per attempt and process: several Seltzers (or databases) may share the folder.
-    let folder = runner
-        .config
-        .work_dir
-        .join(format!("run-{}-{}-{}", run.id, run.attempt, runner.worker));
-    // The key this attempt makes for Soda Core, revoked when it ends.
-    let mut key_id: Option<String> = None;
-    let ended = match prepare(runner, &run, &folder, &mut log, &mut key_id).await {
-        Ok(Ok((child, timeout))) => watch(runner, &run, child, timeout, &mut log).await?,
-        Ok(Err(refused)) => Ended::failed(refused),
-        Err(e) => Ended::failed(format!("Seltzer could not prepare the run: {e}")),
+    let ended = match prepare(local, job, &folder, &mut log).await {
+        Ok(Ok(child)) => watch(job, child, &mut log).await,
+        Ok(Err(refused)) => Ok(Ended::failed(refused)),
+        Err(e) => Ok(Ended::failed(format!("the run could not be prepared: {e}"))),
     };
-    if let Some(key_id) = &key_id {
-        runner.db.revoke_run_key(key_id).await?;
-    }
-    let ended = judge(runner, run.id, ended).await?;
-    if let Some(error) = &ended.error {
-        log.say(error);
-    }
-    log.say(&format!("ended: {}", ended.state.as_str()));
-    log.flush().await?;
+    let flushed = log.flush().await;
     if let Err(e) = tokio::fs::remove_dir_all(&folder).await
         && e.kind() != std::io::ErrorKind::NotFound
     {
-        tracing::warn!(run_id = run.id, "cannot remove {}: {e}", folder.display());
+        tracing::warn!(
+            run_id = job.run_id,
+            "cannot remove {}: {e}",
+            folder.display()
+        );
     }
-    runner
-        .db
-        .finish_run(
-            run.id,
-            &runner.worker,
-            ended.state,
-            ended.exit_code,
-            ended.error.as_deref(),
-        )
-        .await?;
-    Ok(())
+    let ended = ended?;
+    flushed?;
+    Ok(ended)
 }
 
-/// The state from the results Soda Core stored: they win over its exit code, which only
-/// speaks when it stored none (or the run was timed out or canceled).
-async fn judge(runner: &Runner, run_id: i64, ended: Ended) -> Result<Ended, StorageError> {
-    if matches!(ended.state, RunState::TimedOut | RunState::Canceled) {
-        return Ok(ended);
-    }
-    let flags = match runner.db.run(run_id).await? {
-        // A dry run's results are its outcomes, not a scan.
-        Some(r) if r.is_dry_run() => r
-            .outcomes
-            .and_then(|json| serde_json::from_str::<Vec<DryRunCheck>>(&json).ok())
-            .map(|checks| {
-                let has = |o: Option<CheckOutcome>| checks.iter().any(|c| c.outcome == o);
-                (
-                    has(None),
-                    has(Some(CheckOutcome::Fail)),
-                    has(Some(CheckOutcome::Warn)),
-                )
-            }),
-        Some(r) => match r.scan_id {
-            Some(scan_id) => runner.db.scan_flags(scan_id).await?,
-            None => None,
-        },
-        None => None,
-    };
-    let Some((errors, failures, warnings)) = flags else {
-        return Ok(Ended {
-            error: ended.error.or_else(|| {
-                Some(format!(
-                    "Soda Core sent no results{}",
-                    ended
-                        .exit_code
-                        .map(|c| format!(" (exit code {c})"))
-                        .unwrap_or_default()
-                ))
-            }),
-            state: RunState::Failed,
-            ..ended
-        });
-    };
-    let state = if errors {
-        RunState::CompletedWithErrors
-    } else if failures {
-        RunState::CompletedWithFailures
-    } else if warnings {
-        RunState::CompletedWithWarnings
-    } else {
-        RunState::Completed
-    };
-    Ok(Ended {
-        state,
-        exit_code: ended.exit_code,
-        error: None,
-    })
-}
-
-/// The child process started with the timeout of the version it runs, or why the run cannot
-/// start (`Ok(Err)`).
-async fn prepare(
-    runner: &Runner,
-    run: &RunRow,
+/// The child process started, or why the run cannot start (`Ok(Err)`).
+async fn prepare<S: RunSink>(
+    local: Local<'_>,
+    job: &AgentJob,
     folder: &Path,
-    log: &mut RunLog<'_>,
-    key_id: &mut Option<String>,
-) -> Result<Result<(tokio::process::Child, i64), String>, Box<dyn std::error::Error + Send + Sync>>
-{
-    let Some((_, _, body)) = runner
-        .db
-        .definition_version(run.definition_id, run.version)
-        .await?
-    else {
-        return Ok(Err(format!(
-            "version {} of the definition is gone",
-            run.version
-        )));
-    };
-    let definition: NewScanDefinition = serde_json::from_str(&body)?;
-    let Some(data_source) = runner
-        .db
-        .configured_data_source(&definition.data_source)
-        .await?
-    else {
-        return Ok(Err(format!(
-            "the data source '{}' has no configuration",
-            definition.data_source
-        )));
-    };
-    let (soda, configuration) = match definition.engine {
-        Engine::V3 => (
-            runner.config.soda_v3.clone(),
-            Some(data_source.configuration.clone()).filter(|c| !c.trim().is_empty()),
-        ),
-        Engine::V4 => (
-            runner.config.soda_v4.clone(),
-            data_source.configuration_v4.clone(),
-        ),
+    log: &mut RunLog<'_, S>,
+) -> Result<Result<tokio::process::Child, String>, SinkError> {
+    let soda = match job.engine {
+        Engine::V3 => local.config.soda_v3.clone(),
+        Engine::V4 => local.config.soda_v4.clone(),
     };
     let Some(soda) = soda else {
-        return Ok(Err(match definition.engine {
+        return Ok(Err(match job.engine {
             Engine::V3 => {
-                "no Soda Core 3.5.6 to run: start Seltzer with --soda-v3 PATH (the \
-                           `soda` command of a virtualenv with soda-core and the data source's \
-                           package)"
+                "no Soda Core 3.5.6 to run: start with --soda-v3 PATH (the `soda` command of \
+                 a virtualenv with soda-core and the data source's package)"
             }
             Engine::V4 => {
-                "no Soda Core 4 to run: start Seltzer with --soda-v4 PATH (the `soda` \
-                           command of a virtualenv with soda-core 4 and the data source's \
-                           package)"
+                "no Soda Core 4 to run: start with --soda-v4 PATH (the `soda` command of a \
+                 virtualenv with soda-core 4 and the data source's package)"
             }
         }
         .to_owned()));
     };
-    let Some(mut configuration) = configuration else {
-        return Ok(Err(format!(
-            "the data source '{}' has no configuration for Soda Core {}",
-            data_source.name,
-            match definition.engine {
-                Engine::V3 => "3 (configuration)",
-                Engine::V4 => "4 (configurationV4)",
-            }
-        )));
-    };
-    // The checks of a dry run, else the version's.
-    let checks = run.checks.clone().unwrap_or(definition.checks);
+    let mut configuration = job.configuration.clone();
     // The configuration's references, resolved now, handed over in the environment.
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     let references = secrets::references(&configuration)?;
@@ -265,13 +173,14 @@ async fn prepare(
                 Ok(v) => v,
                 Err(_) => {
                     return Ok(Err(format!(
-                        "the data source refers to ${{env:{name}}}, which is not set in \
-                         Seltzer's environment"
+                        "the data source refers to ${{env:{name}}}, which is not set in the \
+                         environment of {}",
+                        local.worker
                     )));
                 }
             },
             Reference::File(path) => {
-                match read_reference_file(path, &runner.config.secret_files_dir).await {
+                match read_reference_file(path, &local.config.secret_files_dir).await {
                     Ok(v) => v,
                     Err(e) => {
                         return Ok(Err(format!(
@@ -280,27 +189,18 @@ async fn prepare(
                     }
                 }
             }
-            Reference::Secret(name) => {
-                let Some(key) = &runner.key else {
+            Reference::Secret(name) => match job.secrets.get(name) {
+                Some(v) => v.clone(),
+                None => {
                     return Ok(Err(format!(
-                        "the data source refers to ${{secret:{name}}}, and SELTZER_SECRET_KEY \
-                         is not set: secrets cannot be read"
+                        "the data source refers to ${{secret:{name}}}, which was not handed over"
                     )));
-                };
-                let Some((nonce, ciphertext)) = runner.db.secret(name).await? else {
-                    return Ok(Err(format!(
-                        "the data source refers to ${{secret:{name}}}, which is not stored"
-                    )));
-                };
-                match key.open(name, &Sealed { nonce, ciphertext }) {
-                    Ok(v) => v,
-                    Err(e) => return Ok(Err(e)),
                 }
-            }
+            },
         };
         let variable = format!("SELTZER_REFERENCE_{i}");
         // How each Soda Core reads an environment variable in its configuration.
-        let read = match definition.engine {
+        let read = match job.engine {
             Engine::V3 => format!("${{ {variable} }}"),
             Engine::V4 => format!("${{env.{variable}}}"),
         };
@@ -322,7 +222,7 @@ async fn prepare(
         env.insert(variable, value);
     }
 
-    tokio::fs::create_dir_all(&runner.config.work_dir).await?;
+    tokio::fs::create_dir_all(&local.config.work_dir).await?;
     tokio::fs::create_dir(folder).await?;
     tokio::fs::create_dir(folder.join(".soda")).await?;
     // Soda Core 3 reports usage to collect.soda.io unless told not to (4 reads the
@@ -332,68 +232,51 @@ async fn prepare(
         "send_anonymous_usage_stats: false\n",
     )
     .await?;
-    // Results go to this Seltzer with a key for this run only (a dry run's are told, not
-    // stored: the ingest sees whose key it is).
-    let key = runner.db.create_run_key(run.id, &data_source.name).await?;
-    *key_id = Some(key.id.clone());
-    log.masked.push(key.secret.clone());
-    // Hashing the key's secret takes a core for a while: the lease is renewed after it, so a
-    // slow start on a busy machine is not taken for a dead process.
-    let lease_until = timestamp::now() + runner.config.lease_ms;
-    if runner
-        .db
-        .renew_lease(run.id, &runner.worker, lease_until)
-        .await?
-        .is_none()
-    {
-        return Ok(Err("its lease was lost before it started".to_owned()));
-    }
     let soda_cloud = format!(
-        "soda_cloud:\n  host: {}\n  port: '{}'\n  scheme: http\n  api_key_id: {}\n  \
+        "soda_cloud:\n  host: {}\n  port: '{}'\n  scheme: {}\n  api_key_id: {}\n  \
          api_key_secret: {}\n",
-        runner.seltzer.ip(),
-        runner.seltzer.port(),
-        key.id,
-        key.secret
+        local.seltzer.host,
+        local.seltzer.port,
+        local.seltzer.scheme,
+        job.api_key_id,
+        job.api_key_secret
     );
     // Soda Core puts the checks file's name in check identities: a stable name keeps each
     // check's history across runs.
-    let checks_path = folder.join(format!("{}.yml", file_stem(&run.definition)));
-    tokio::fs::write(&checks_path, &checks).await?;
+    let checks_path = folder.join(format!("{}.yml", file_stem(&job.definition)));
+    tokio::fs::write(&checks_path, &job.checks).await?;
     let indented: String = configuration.lines().map(|l| format!("  {l}\n")).collect();
     let mut command = tokio::process::Command::new(&soda);
     // First: what is set below stays.
     command.env_clear();
-    let shown = match definition.engine {
+    let shown = match job.engine {
         Engine::V3 => {
             let config_text = format!(
                 "data_source {}:\n  type: {}\n{indented}{soda_cloud}",
-                data_source.name, data_source.source_type,
+                job.data_source, job.data_source_type,
             );
             let config_path = folder.join("configuration.yml");
             write_private(&config_path, &config_text).await?;
             command
                 .arg("scan")
-                .args(["-d", &data_source.name])
+                .args(["-d", &job.data_source])
                 .arg("-c")
                 .arg(&config_path)
-                .args(["-s", &run.definition])
-                .args(["-t", &timestamp::format_offset(run.data_timestamp)]);
-            for (name, value) in &definition.variables {
+                .args(["-s", &job.definition])
+                .args(["-t", &job.data_timestamp]);
+            for (name, value) in &job.variables {
                 command.args(["-v", &format!("{name}={value}")]);
             }
             command.arg(&checks_path);
             format!(
                 "scan -d {} -s {} -t {}",
-                data_source.name,
-                run.definition,
-                timestamp::format_offset(run.data_timestamp)
+                job.data_source, job.definition, job.data_timestamp
             )
         }
         Engine::V4 => {
             let data_source_text = format!(
                 "type: {}\nname: {}\n{configuration}\n",
-                data_source.source_type, data_source.name
+                job.data_source_type, job.data_source
             );
             let data_source_path = folder.join("data_source.yml");
             write_private(&data_source_path, &data_source_text).await?;
@@ -410,11 +293,11 @@ async fn prepare(
                 .arg("-sc")
                 .arg(&soda_cloud_path)
                 .arg("-p")
-                .env("SODA_SCAN_ID", shared::api::run_scan_id(run.id))
-                .env("SODA_SCAN_DEFINITION", &run.definition)
+                .env("SODA_SCAN_ID", shared::api::run_scan_id(job.run_id))
+                .env("SODA_SCAN_DEFINITION", &job.definition)
                 // Soda Core 4 reports usage unless told not to.
                 .env("SODA_CORE_TELEMETRY_ENABLED", "false");
-            for (name, value) in &definition.variables {
+            for (name, value) in &job.variables {
                 command.args(["--set", &format!("{name}={value}")]);
             }
             "contract verify -ds data_source.yml -sc soda_cloud.yml -p".to_owned()
@@ -442,24 +325,18 @@ async fn prepare(
     ));
     log.flush().await?;
     match command.spawn() {
-        Ok(child) => Ok(Ok((
-            child,
-            definition
-                .timeout_seconds
-                .unwrap_or(NewScanDefinition::DEFAULT_TIMEOUT_SECONDS),
-        ))),
+        Ok(child) => Ok(Ok(child)),
         Err(e) => Ok(Err(format!("cannot start {}: {e}", soda.display()))),
     }
 }
 
 /// Follows the child until it exits, is canceled or times out.
-async fn watch(
-    runner: &Runner,
-    run: &RunRow,
+async fn watch<S: RunSink>(
+    job: &AgentJob,
     mut child: tokio::process::Child,
-    timeout: i64,
-    log: &mut RunLog<'_>,
-) -> Result<Ended, StorageError> {
+    log: &mut RunLog<'_, S>,
+) -> Result<Ended, SinkError> {
+    let timeout = job.timeout_seconds;
     let (lines_in, mut lines) = mpsc::channel::<(&'static str, String)>(LOG_BATCH * 4);
     if let Some(out) = child.stdout.take() {
         tokio::spawn(forward(out, "stdout", lines_in.clone()));
@@ -473,7 +350,7 @@ async fn watch(
         .and_then(|id| i32::try_from(id).ok())
         .map(Pid::from_raw);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout.max(1).unsigned_abs());
-    let renew_every = Duration::from_millis((runner.config.lease_ms / 3).max(10).unsigned_abs());
+    let renew_every = Duration::from_millis((job.lease_ms / 3).max(10).unsigned_abs());
     let mut renew = tokio::time::interval(renew_every);
     let mut flush = tokio::time::interval(Duration::from_millis(500));
     let mut stopping: Option<(RunState, String)> = None;
@@ -494,8 +371,7 @@ async fn watch(
             status = child.wait() => break status,
             _ = flush.tick() => log.flush().await?,
             _ = renew.tick() => {
-                let lease_until = timestamp::now() + runner.config.lease_ms;
-                match runner.db.renew_lease(run.id, &runner.worker, lease_until).await? {
+                match log.sink.renew(job.lease_ms).await? {
                     Some(RunState::CancelationRequested) if stopping.is_none() => {
                         log.say("cancel asked: ending the scan's processes");
                         kill_at = Some(terminate(group, &mut child));

@@ -3,6 +3,7 @@
 //! `$1`-style placeholders, which sqlx's Any driver accepts for both engines; where the SQL
 //! dialects differ, each engine has its own migrations folder.
 
+mod agents;
 mod api_keys;
 mod attributes;
 mod batch;
@@ -25,6 +26,7 @@ mod soda_history;
 mod throttle;
 mod users;
 
+pub use agents::{AGENT_KEY_PREFIX, AgentDeletion, AgentRow};
 pub use api_keys::{ApiKey, NewApiKey, Token};
 pub use attributes::{ATTRIBUTE_TYPES, AttributeDefinition};
 pub use batched_runs::{BatchedRun, StreamedLog};

@@ -19,6 +19,8 @@ pub struct DataSourceRow {
     pub configuration_v4: Option<String>,
     pub max_concurrent: i64,
     pub configured_at: EpochMillis,
+    /// The agent that runs its scans (none: the Seltzer processes).
+    pub agent: Option<String>,
 }
 
 /// A configured scan definition, as stored.
@@ -107,7 +109,7 @@ fn definition_row(row: &sqlx::any::AnyRow) -> Result<DefinitionRow, sqlx::Error>
 }
 
 const DATA_SOURCE_COLUMNS: &str =
-    "id, name, source_type, configuration, max_concurrent, configured_at, configuration_v4";
+    "id, name, source_type, configuration, max_concurrent, configured_at, configuration_v4, agent";
 
 fn data_source_row(row: &sqlx::any::AnyRow) -> Result<DataSourceRow, sqlx::Error> {
     Ok(DataSourceRow {
@@ -118,6 +120,7 @@ fn data_source_row(row: &sqlx::any::AnyRow) -> Result<DataSourceRow, sqlx::Error
         max_concurrent: row.try_get(4)?,
         configured_at: row.try_get(5)?,
         configuration_v4: row.try_get(6)?,
+        agent: row.try_get(7)?,
     })
 }
 
@@ -197,6 +200,7 @@ impl Database {
         configuration: &str,
         configuration_v4: Option<&str>,
         max_concurrent: i64,
+        agent: Option<&str>,
     ) -> Result<bool, StorageError> {
         let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
@@ -211,7 +215,7 @@ impl Database {
                 .await?;
         sqlx::query(
             "UPDATE data_sources SET source_type = $1, configuration = $2, max_concurrent = $3, \
-             configured_at = $4, configuration_v4 = $5 WHERE name = $6",
+             configured_at = $4, configuration_v4 = $5, agent = $7 WHERE name = $6",
         )
         .bind(source_type)
         .bind(configuration)
@@ -219,6 +223,7 @@ impl Database {
         .bind(timestamp::now())
         .bind(configuration_v4)
         .bind(name)
+        .bind(agent)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -256,7 +261,7 @@ impl Database {
         let _gate = self.write_gate().await;
         let done = sqlx::query(
             "UPDATE data_sources SET source_type = NULL, configuration = NULL, \
-             configuration_v4 = NULL, configured_at = NULL WHERE name = $1 AND source_type IS NOT NULL",
+             configuration_v4 = NULL, configured_at = NULL, agent = NULL WHERE name = $1 AND source_type IS NOT NULL",
         )
         .bind(name)
         .execute(&self.pool)

@@ -213,17 +213,21 @@ impl Database {
     }
 
     /// Claims the oldest queued run whose data source has room, for `worker` until
-    /// `lease_until`.
+    /// `lease_until`: for agent `agent`, a run of a data source naming it; for a Seltzer
+    /// process (`None`), a run of a data source naming no agent.
     pub async fn claim_run(
         &self,
         worker: &str,
         lease_until: EpochMillis,
+        agent: Option<&str>,
     ) -> Result<Option<RunRow>, StorageError> {
         let candidates: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT r.id, d.data_source_id FROM scan_runs r \
              JOIN scan_definitions d ON d.id = r.definition_id \
-             WHERE r.state = 'queuing' ORDER BY r.id LIMIT 20",
+             JOIN data_sources s ON s.id = d.data_source_id \
+             WHERE r.state = 'queuing' AND COALESCE(s.agent, '') = $1 ORDER BY r.id LIMIT 20",
         )
+        .bind(agent.unwrap_or_default())
         .fetch_all(&self.pool)
         .await?;
         for (run_id, data_source_id) in candidates {
@@ -350,16 +354,23 @@ impl Database {
     /// good.
     pub async fn take_over_lapsed_runs(&self, now: EpochMillis) -> Result<Vec<i64>, StorageError> {
         let sql = format!(
-            "SELECT r.id, r.state, r.attempt, COALESCE(d.max_attempts, 1) FROM scan_runs r \
+            "SELECT r.id, r.state, r.attempt, COALESCE(d.max_attempts, 1), \
+             COALESCE(r.worker, '') FROM scan_runs r \
              JOIN scan_definitions d ON d.id = r.definition_id \
              WHERE r.state IN {EXECUTING} AND r.lease_until < $1"
         );
-        let lapsed: Vec<(i64, String, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let lapsed: Vec<(i64, String, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(now)
             .fetch_all(&self.pool)
             .await?;
         let mut failed = Vec::new();
-        for (id, state, attempt, max_attempts) in lapsed {
+        for (id, state, attempt, max_attempts, worker) in lapsed {
+            // Who stopped: a Seltzer process (`pid-hex`) or an agent (`agent NAME/instance`).
+            let who = if worker.starts_with("agent ") {
+                worker.clone()
+            } else {
+                format!("Seltzer process {worker}")
+            };
             let gate = self.write_gate().await;
             let (sql, line) = if state == "cancelationRequested" {
                 (
@@ -374,18 +385,18 @@ impl Database {
                      worker = NULL, lease_until = NULL, started_at = NULL \
                      WHERE id = $2 AND lease_until < $1 AND state = 'executing'",
                     Some(format!(
-                        "attempt {attempt} lost its Seltzer process (no heartbeat); queued \
-                         again as attempt {}",
+                        "attempt {attempt} lost its runner ({who}: no heartbeat); queued again \
+                         as attempt {}",
                         attempt + 1
                     )),
                 )
             } else {
                 (
                     "UPDATE scan_runs SET state = 'failed', worker = NULL, lease_until = NULL, \
-                     ended_at = $1, error = 'runner lost: the Seltzer process running it \
-                     stopped (no heartbeat)' \
+                     ended_at = $1, error = 'runner lost: the process running it stopped \
+                     (no heartbeat)' \
                      WHERE id = $2 AND lease_until < $1 AND state = 'executing'",
-                    Some("the Seltzer process running it stopped (no heartbeat)".to_owned()),
+                    Some(format!("{who}, running it, stopped (no heartbeat)")),
                 )
             };
             let mut tx = self.pool.begin().await?;
@@ -500,20 +511,26 @@ impl Database {
     }
 
     /// Revokes a run attempt's key (and its login tokens): it dies with the attempt. Only
-    /// that attempt's: a process that lost its run must not end the next attempt's key.
-    pub async fn revoke_run_key(&self, key_id: &str) -> Result<(), StorageError> {
+    /// that attempt's: a process that lost its run must not end the next attempt's key. A key
+    /// that is not run `run_id`'s is left alone (an agent names the key it was given).
+    pub async fn revoke_run_key(&self, run_id: i64, key_id: &str) -> Result<(), StorageError> {
         let _gate = self.write_gate().await;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM api_tokens WHERE api_key_id = $1")
-            .bind(key_id)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query(
-            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND run_id IS NOT NULL \
+            "DELETE FROM api_tokens WHERE api_key_id = $1 \
+             AND api_key_id IN (SELECT id FROM api_keys WHERE run_id = $2)",
+        )
+        .bind(key_id)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND run_id = $3 \
              AND revoked_at IS NULL",
         )
         .bind(timestamp::now())
         .bind(key_id)
+        .bind(run_id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

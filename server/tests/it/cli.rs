@@ -319,10 +319,11 @@ async fn soda_install_plans_the_virtualenvs_runs_need(test_db: TestDb) {
         "path: /data/shop.duckdb\n",
         Some("connection:\n  database: /data/shop.duckdb\n"),
         1,
+        None,
     )
     .await
     .unwrap();
-    db.configure_data_source("warehouse", "postgres", "host: db\n", None, 1)
+    db.configure_data_source("warehouse", "postgres", "host: db\n", None, 1, None)
         .await
         .unwrap();
     db.close().await;

@@ -10,9 +10,10 @@ use std::path::Path;
 const LAYERS: &[(&str, u8)] = &[
     ("cli", 6),
     ("backtest", 5),
-    ("http", 4),
+    ("http", 5),
     ("notify", 4),
     ("runner", 4),
+    ("agent", 5),
     ("seed", 4),
     ("validate", 4),
     ("venvs", 2),

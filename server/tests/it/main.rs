@@ -13,6 +13,7 @@
 //! - `notifications`: rules, channels and deliveries to a real HTTP receiver;
 //! - `outcome_runs`: since when a check's outcome holds, and what an overwrite replaced;
 //! - `contracts`: Soda Core 4's contract verifications replayed from captured traffic;
+//! - `agents`: `seltzer agent` processes running scans near the data, and their protocol;
 //! - `layers`: the modules of `server/src` use only lower layers (no import circle).
 
 // A test that meets an unexpected error should stop right there, helpers included.
@@ -21,6 +22,7 @@
 mod support;
 
 mod abuse;
+mod agents;
 mod api;
 mod api_access;
 mod backtest;

@@ -142,6 +142,15 @@ const REQUIRED: &[(&str, &str, Option<Role>)] = &[
     ("post", "/api/query", None),
     ("post", "/api/scan/upload", None),
     ("post", "/api/logs/{scanId}/{batch}", None),
+    ("get", "/api/agents", Some(Role::Viewer)),
+    ("post", "/api/agents", Some(Role::Admin)),
+    ("delete", "/api/agents/{name}", Some(Role::Admin)),
+    ("post", "/api/agents/{name}/key", Some(Role::Admin)),
+    // An agent's key, not a role's.
+    ("post", "/api/agent/claim", None),
+    ("post", "/api/agent/runs/{id}/heartbeat", None),
+    ("post", "/api/agent/runs/{id}/logs", None),
+    ("post", "/api/agent/runs/{id}/finish", None),
 ];
 
 async fn document(seltzer: &Seltzer) -> Value {

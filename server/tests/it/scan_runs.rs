@@ -37,27 +37,27 @@ on_both_engines!(
 );
 
 /// 32 bytes (0 to 31), in base64.
-const SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-const SECRET_VALUE: &str = "hunter2-very-secret";
+pub(crate) const SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+pub(crate) const SECRET_VALUE: &str = "hunter2-very-secret";
 /// The password of the users the tests sign in as.
 const PASSWORD: &str = "correct horse battery staple";
 
-fn fake_soda() -> PathBuf {
+pub(crate) fn fake_soda() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/runner/fake-soda")
 }
 
 /// A `seltzer serve` that runs scans, with an admin's and an editor's API key.
-struct Runs {
-    server: RunningServer,
-    db: Database,
-    admin: String,
-    editor: String,
-    viewer: String,
+pub(crate) struct Runs {
+    pub(crate) server: RunningServer,
+    pub(crate) db: Database,
+    pub(crate) admin: String,
+    pub(crate) editor: String,
+    pub(crate) viewer: String,
     _work: tempfile::TempDir,
 }
 
 impl Runs {
-    async fn start(test_db: &TestDb, soda: &Path, extra: &[&str]) -> Self {
+    pub(crate) async fn start(test_db: &TestDb, soda: &Path, extra: &[&str]) -> Self {
         let db = Database::connect(&test_db.url).await.unwrap();
         db.migrate().await.unwrap();
         let key = |role: Role| {
@@ -106,7 +106,13 @@ impl Runs {
         }
     }
 
-    fn call(&self, method: &str, path: &str, auth: &str, body: Option<Value>) -> RawResponse {
+    pub(crate) fn call(
+        &self,
+        method: &str,
+        path: &str,
+        auth: &str,
+        body: Option<Value>,
+    ) -> RawResponse {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         http_send(
             &self.server.addr,
@@ -121,7 +127,7 @@ impl Runs {
     }
 
     /// The fake data source `shop` and a definition `name` with these checks.
-    fn define(&self, name: &str, checks: &str, extra: &Value) {
+    pub(crate) fn define(&self, name: &str, checks: &str, extra: &Value) {
         if self
             .call("GET", "/api/data-sources/shop", &self.viewer, None)
             .status
@@ -155,7 +161,7 @@ impl Runs {
     }
 
     /// A webhook channel to `receiver`: its id.
-    fn hook(&self, receiver: &Receiver) -> Value {
+    pub(crate) fn hook(&self, receiver: &Receiver) -> Value {
         let channel = self.call(
             "POST",
             "/api/notification-channels",
@@ -168,13 +174,13 @@ impl Runs {
     }
 
     /// A notification rule (an editor's).
-    fn rule(&self, rule: Value) {
+    pub(crate) fn rule(&self, rule: Value) {
         let created = self.call("POST", "/api/notification-rules", &self.editor, Some(rule));
         assert_eq!(created.status, 201, "{}", created.text());
     }
 
     /// The dashboard's session cookie of user `email` (password [`PASSWORD`]).
-    fn sign_in(&self, email: &str) -> String {
+    pub(crate) fn sign_in(&self, email: &str) -> String {
         let body = json!({"email": email, "password": PASSWORD}).to_string();
         let answer = http_send(
             &self.server.addr,
@@ -189,7 +195,7 @@ impl Runs {
     }
 
     /// A request of a signed-in dashboard (its cookie, from its own page).
-    fn call_signed_in(
+    pub(crate) fn call_signed_in(
         &self,
         method: &str,
         path: &str,
@@ -212,7 +218,7 @@ impl Runs {
     }
 
     /// Makes the definition's schedule due now (as if its fire time had come).
-    async fn fire(&self, name: &str) {
+    pub(crate) async fn fire(&self, name: &str) {
         sqlx::query("UPDATE scan_definitions SET next_fire_at = $1 WHERE name = $2")
             .bind(server::timestamp::now() - 1_000)
             .bind(name)
@@ -222,7 +228,7 @@ impl Runs {
     }
 
     /// The definition's runs, newest first, once there are `count`.
-    fn runs_of(&self, name: &str, count: usize) -> Vec<Value> {
+    pub(crate) fn runs_of(&self, name: &str, count: usize) -> Vec<Value> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let list = self
@@ -242,7 +248,7 @@ impl Runs {
         }
     }
 
-    fn run_now(&self, name: &str) -> i64 {
+    pub(crate) fn run_now(&self, name: &str) -> i64 {
         let run = self.call(
             "POST",
             &format!("/api/scan-definitions/{}/runs", name.replace(' ', "%20")),
@@ -254,14 +260,14 @@ impl Runs {
         run.json()["id"].as_i64().unwrap()
     }
 
-    fn run(&self, id: i64) -> Value {
+    pub(crate) fn run(&self, id: i64) -> Value {
         let run = self.call("GET", &format!("/api/scan-runs/{id}"), &self.viewer, None);
         assert_eq!(run.status, 200);
         run.json()
     }
 
     /// Polls the run until its state is one of `states`.
-    fn wait_for(&self, id: i64, states: &[&str]) -> Value {
+    pub(crate) fn wait_for(&self, id: i64, states: &[&str]) -> Value {
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             let run = self.run(id);
@@ -273,7 +279,7 @@ impl Runs {
         }
     }
 
-    fn wait_for_end(&self, id: i64) -> Value {
+    pub(crate) fn wait_for_end(&self, id: i64) -> Value {
         self.wait_for(
             id,
             &[
@@ -290,7 +296,7 @@ impl Runs {
     }
 
     /// Every line of the run's log, read page by page as the dashboard follows it.
-    fn log(&self, id: i64) -> Vec<String> {
+    pub(crate) fn log(&self, id: i64) -> Vec<String> {
         let mut lines = Vec::new();
         let mut after = 0;
         loop {
@@ -318,7 +324,7 @@ impl Runs {
     }
 }
 
-fn alive(pid: &str) -> bool {
+pub(crate) fn alive(pid: &str) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
         && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
             .unwrap_or_default()
@@ -779,9 +785,8 @@ async fn a_run_whose_process_dies_is_taken_over_and_retried(test_db: TestDb) {
     assert_eq!(run["error"], "Soda Core sent no results (exit code 0)");
     let log = r.log(id).join("\n");
     assert!(
-        log.contains(
-            "attempt 1 lost its Seltzer process (no heartbeat); queued again as attempt 2"
-        ),
+        log.contains("attempt 1 lost its runner (Seltzer process ")
+            && log.contains(": no heartbeat); queued again as attempt 2"),
         "{log}"
     );
     assert!(log.contains("seltzer: attempt 2 of 'fragile'"), "{log}");
@@ -946,7 +951,7 @@ async fn a_run_without_results_is_told_by_failed_scans_rules(test_db: TestDb) {
 }
 
 /// A DuckDB file made from the fixture's `create_db.sql` with the virtualenv's duckdb.
-fn shop_database(venv: &Path, dir: &Path) -> PathBuf {
+pub(crate) fn shop_database(venv: &Path, dir: &Path) -> PathBuf {
     let path = dir.join("shop.duckdb");
     let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/soda-client/create_db.sql");
     let status = std::process::Command::new(venv.join("bin/python"))
@@ -1942,7 +1947,7 @@ async fn a_schedule_runs_each_fire_time_once_on_a_moved_clock(test_db: TestDb) {
     use server::storage::DefinitionInput;
     let db = Database::connect(&test_db.url).await.unwrap();
     db.migrate().await.unwrap();
-    db.configure_data_source("shop", "duckdb", "path: /nowhere.duckdb\n", None, 1)
+    db.configure_data_source("shop", "duckdb", "path: /nowhere.duckdb\n", None, 1, None)
         .await
         .unwrap();
     let source = db.configured_data_source("shop").await.unwrap().unwrap();

@@ -2,6 +2,7 @@
 //! frontend (which decodes them), so the two can never disagree on a field name.
 
 mod admin;
+mod agents;
 mod auth;
 mod checks;
 mod datasets;
@@ -18,6 +19,10 @@ mod v1;
 pub use admin::{
     ATTRIBUTE_TYPES, ApiKeyInfo, ApiKeyRevoked, AttributeDeleted, AttributeInfo, CreatedApiKey,
     NewApiKey, NewAttribute, NewUser, UserCreated, UserDisabled, UserInfo,
+};
+pub use agents::{
+    AgentFinish, AgentHeartbeat, AgentHello, AgentInfo, AgentJob, AgentKey, AgentLogLine,
+    AgentLogs, AgentRunState, NewAgent,
 };
 pub use auth::{LoginRequest, Me, Role, SignedOut};
 pub use checks::{

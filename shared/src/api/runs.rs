@@ -51,6 +51,10 @@ pub struct NewDataSource {
     /// Scans of this data source at once, across every Seltzer process: 1 to 20 (default 1).
     #[serde(default)]
     pub max_concurrent: Option<i64>,
+    /// The agent that runs its scans (`seltzer agent`, near the data); without one, the
+    /// Seltzer processes run them. `${env:}` and `${file:}` references are then the agent's.
+    #[serde(default)]
+    pub agent: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +69,8 @@ pub struct DataSourceInfo {
     /// As written (Soda Core 4's data source file besides `type` and `name`), if any.
     pub configuration_v4: Option<String>,
     pub max_concurrent: i64,
+    /// The agent that runs its scans, if any.
+    pub agent: Option<String>,
     /// The secrets and environment variables it refers to.
     pub references: Vec<String>,
     pub configured_at: String,

@@ -18,6 +18,8 @@ pub(super) fn DataSources() -> impl IntoView {
     let configuration = RwSignal::new(String::new());
     let configuration_v4 = RwSignal::new(String::new());
     let limit = RwSignal::new(String::new());
+    let agent = RwSignal::new(String::new());
+    let agents = LocalResource::new(api::agents);
     let requests = Requests::new();
     let (busy, error) = (requests.busy, requests.error);
     let create = move |ev: leptos::ev::SubmitEvent| {
@@ -29,6 +31,7 @@ pub(super) fn DataSources() -> impl IntoView {
             configuration_v4: Some(configuration_v4.get_untracked())
                 .filter(|c| !c.trim().is_empty()),
             max_concurrent: limit.get_untracked().trim().parse().ok(),
+            agent: Some(agent.get_untracked()).filter(|a| !a.is_empty()),
         };
         let request = async move {
             api::create_data_source(&source)
@@ -52,7 +55,7 @@ pub(super) fn DataSources() -> impl IntoView {
                 <code>"data_source NAME:"</code>" in Soda's configuration.yml. For Soda Core 4 contracts: the data source file without "
                 <code>"type"</code>" and "<code>"name"</code>" (its "<code>"connection:"</code>"). Either or both. Write passwords as "
                 <code>"${secret:NAME}"</code>" (a secret below), "<code>"${env:NAME}"</code>
-                " (Seltzer's environment) or "<code>"${file:/PATH}"</code>" (a mounted secret file); they are resolved only when a scan starts."</p>
+                " (the environment of whatever runs the scan) or "<code>"${file:/PATH}"</code>" (a mounted secret file); they are resolved only when a scan starts. A data source run by an agent has its scans run there, near the data."</p>
             <form class="inline-form" id="new-data-source" on:submit=create>
                 <label for="source-name">"Name"</label>
                 <input id="source-name" required placeholder="as in soda scan -d" prop:value=name
@@ -63,6 +66,14 @@ pub(super) fn DataSources() -> impl IntoView {
                 <label for="source-limit">"Scans at once"</label>
                 <input id="source-limit" type="number" min="1" max="20" class="narrow" placeholder="1" prop:value=limit
                     on:input=move |ev| limit.set(event_target_value(&ev)) />
+                <label for="source-agent">"Runs on"</label>
+                <select id="source-agent" on:change=move |ev| agent.set(event_target_value(&ev))>
+                    <option value="">"Seltzer"</option>
+                    {move || agents.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|a| {
+                        let label = format!("agent {}", a.name);
+                        view! { <option value=a.name>{label}</option> }
+                    }).collect_view()}
+                </select>
                 <label for="source-configuration" class="block">"Soda Core 3 configuration (YAML)"</label>
                 <textarea id="source-configuration" rows="4" spellcheck="false" class="code"
                     placeholder="host: db.example.com\nusername: soda\npassword: ${secret:warehouse}"
@@ -75,7 +86,7 @@ pub(super) fn DataSources() -> impl IntoView {
             </form>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {table_of("data sources", sources, "No data source is configured for runs.", "data-sources",
-                &["Name", "Type", "Soda Core", "Refers to", "Scans at once", ""], move |s| {
+                &["Name", "Type", "Soda Core", "Runs on", "Refers to", "Scans at once", ""], move |s| {
                 let target = s.name.clone();
                 let engines = [
                     (!s.configuration.trim().is_empty()).then_some("3"),
@@ -88,6 +99,7 @@ pub(super) fn DataSources() -> impl IntoView {
                 view! {
                     <tr data-source=s.name>
                         <td><code>{s.name.clone()}</code></td><td>{s.source_type}</td><td class="engines">{engines}</td>
+                        <td class="runs-on">{s.agent.map_or_else(|| "Seltzer".to_owned(), |a| format!("agent {a}"))}</td>
                         <td>{s.references.join(", ")}</td><td class="number">{s.max_concurrent}</td>
                         <td><button type="button" class="danger delete-source" aria-label=format!("Remove the data source {}", s.name)
                             on:click=move |_| remove(target.clone())>"Remove"</button></td>

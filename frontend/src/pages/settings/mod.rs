@@ -1,7 +1,8 @@
 //! `/settings`: display preferences (theme, time zone) for everyone; API keys (create with the
 //! secret shown once and a copy button, revoke) and users (add with a role, disable) for
 //! admins; check attribute definitions as Soda Core receives them (define, delete: editors);
-//! notification channels, rules and the delivery log; data sources and secrets for runs.
+//! notification channels, rules and the delivery log; data sources and secrets for runs, and
+//! the agents that run scans near the data.
 
 use std::future::Future;
 
@@ -9,6 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{ApiError, ErrorCode, Role};
 
+mod agents;
 mod api_keys;
 mod attributes;
 mod data_sources;
@@ -16,6 +18,7 @@ mod display;
 mod notifications;
 mod users;
 
+use agents::Agents;
 use api_keys::ApiKeys;
 use attributes::Attributes;
 use data_sources::DataSources;
@@ -33,6 +36,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Attributes />
         <Notifications />
         <DataSources />
+        <Agents />
     }
 }
 

@@ -386,7 +386,7 @@ async fn store_results(
     if let Some(run) = run {
         state.db.link_run_scan(run.id, stored.scan_id).await?;
         // Its one scan is in: the key may send no other.
-        state.db.revoke_run_key(api_key).await?;
+        state.db.revoke_run_key(run.id, api_key).await?;
     }
     // Its notifications, if any, were written with it.
     state.wake_sender.notify_one();
@@ -451,7 +451,7 @@ async fn told_dry_run(
         .map_err(|e| HttpError::bad_request(format!("cannot keep the outcomes: {e}")))?;
     state.db.set_run_outcomes(run.id, &json).await?;
     // Its one scan is told: the key may send no other.
-    state.db.revoke_run_key(api_key).await?;
+    state.db.revoke_run_key(run.id, api_key).await?;
     tracing::info!(
         run_id = run.id,
         checks = outcomes.len(),
