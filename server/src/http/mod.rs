@@ -6,6 +6,7 @@ mod agents;
 pub mod assets;
 pub mod auth;
 mod checks;
+mod data_sources;
 mod datasets;
 mod error;
 mod extract;
@@ -16,6 +17,7 @@ pub mod openapi;
 mod scan_definitions;
 mod scan_runs;
 mod scans;
+mod secrets;
 mod soda;
 mod v1;
 
@@ -135,6 +137,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(admin::routes())
         .merge(notifications::routes())
         .merge(incidents::routes())
+        .merge(secrets::routes())
+        .merge(data_sources::routes())
         .merge(scan_definitions::routes())
         .merge(scan_runs::routes())
         .merge(agents::routes())

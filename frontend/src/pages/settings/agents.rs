@@ -4,7 +4,7 @@
 //! the agent.
 
 use leptos::prelude::*;
-use shared::api::AgentKey;
+use shared::api::{AgentInfo, AgentKey, ApiError};
 
 use super::{Requests, forbidden_or};
 use crate::api;
@@ -12,8 +12,7 @@ use crate::components::table_of;
 use crate::prefs::Time;
 
 #[component]
-pub(super) fn Agents() -> impl IntoView {
-    let agents = LocalResource::new(api::agents);
+pub(super) fn Agents(agents: LocalResource<Result<Vec<AgentInfo>, ApiError>>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let shown = RwSignal::new(None::<AgentKey>);
     let requests = Requests::new();
@@ -24,7 +23,7 @@ pub(super) fn Agents() -> impl IntoView {
         let request = async move {
             request
                 .await
-                .map_err(|e| shared::api::ApiError::new(e.code, forbidden_or(&e, "agents")))
+                .map_err(|e| ApiError::new(e.code, forbidden_or(&e, "agents")))
         };
         requests.submit(request, move |key| {
             shown.set(Some(key));
@@ -76,7 +75,7 @@ pub(super) fn Agents() -> impl IntoView {
                         <td>{sources}</td>
                         <td class="number">{a.executing}</td>
                         <td>
-                            <button type="button" class="new-agent-key" aria-label=format!("A new key for the agent {}", a.name)
+                            <button type="button" class="secondary new-agent-key" aria-label=format!("A new key for the agent {}", a.name)
                                 on:click=move |_| new_key(for_key.clone())>"New key"</button>
                             " "
                             <button type="button" class="danger delete-agent" aria-label=format!("Remove the agent {}", a.name)
@@ -110,7 +109,7 @@ fn AgentKeyShown(key: AgentKey) -> impl IntoView {
     view! {
         <div class="new-secret" id="new-agent-key" role="status">
             <p><strong>{format!("The key of agent “{}”.", key.name)}</strong>" Copy it now: it is not shown again. Start the agent on the machine near the data with:"</p>
-            <pre class="code"><code id="agent-command">{command}</code></pre>
+            <pre class="command"><code id="agent-command">{command}</code></pre>
             <button type="button" id="copy-agent-key" on:click=copy>
                 {move || if copied.get() { "Copied ✓" } else { "Copy key" }}
             </button>

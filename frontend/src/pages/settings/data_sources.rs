@@ -3,7 +3,7 @@
 //! shown again), which configurations name as `${secret:NAME}`.
 
 use leptos::prelude::*;
-use shared::api::{NewDataSource, NewSecret};
+use shared::api::{AgentInfo, ApiError, NewDataSource, NewSecret};
 
 use super::{Requests, forbidden_or};
 use crate::api;
@@ -11,7 +11,9 @@ use crate::components::table_of;
 use crate::prefs::Time;
 
 #[component]
-pub(super) fn DataSources() -> impl IntoView {
+pub(super) fn DataSources(
+    agents: LocalResource<Result<Vec<AgentInfo>, ApiError>>,
+) -> impl IntoView {
     let sources = LocalResource::new(api::data_sources);
     let name = RwSignal::new(String::new());
     let kind = RwSignal::new(String::new());
@@ -19,7 +21,6 @@ pub(super) fn DataSources() -> impl IntoView {
     let configuration_v4 = RwSignal::new(String::new());
     let limit = RwSignal::new(String::new());
     let agent = RwSignal::new(String::new());
-    let agents = LocalResource::new(api::agents);
     let requests = Requests::new();
     let (busy, error) = (requests.busy, requests.error);
     let create = move |ev: leptos::ev::SubmitEvent| {
@@ -36,13 +37,14 @@ pub(super) fn DataSources() -> impl IntoView {
         let request = async move {
             api::create_data_source(&source)
                 .await
-                .map_err(|e| shared::api::ApiError::new(e.code, forbidden_or(&e, "data sources")))
+                .map_err(|e| ApiError::new(e.code, forbidden_or(&e, "data sources")))
         };
         requests.submit(request, move |()| {
             name.set(String::new());
             configuration.set(String::new());
             configuration_v4.set(String::new());
             sources.refetch();
+            agents.refetch();
         });
     };
     let remove = move |name: String| {

@@ -28,6 +28,9 @@ use users::Users;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    // Shared: a new agent is offered in the data source form, a new data source listed with
+    // its agent.
+    let agents = LocalResource::new(crate::api::agents);
     view! {
         <h1>"Settings"</h1>
         <Display />
@@ -35,8 +38,8 @@ pub fn SettingsPage() -> impl IntoView {
         <Users />
         <Attributes />
         <Notifications />
-        <DataSources />
-        <Agents />
+        <DataSources agents=agents />
+        <Agents agents=agents />
     }
 }
 

@@ -1,7 +1,8 @@
 //! Runs on the dashboard: an admin stores a secret and a data source that refers to it, an
 //! editor adds a scheduled definition (its next fire times shown), runs it now and follows its
-//! log live until it ends, and cancels a run that would go on for minutes. Soda Core is the
-//! runner tests' stand-in (`tests/data/runner/fake-soda`).
+//! log live until it ends, and cancels a run that would go on for minutes; an admin registers
+//! an agent and gives it a data source. Soda Core is the runner tests' stand-in
+//! (`tests/data/runner/fake-soda`).
 
 use super::*;
 
@@ -156,5 +157,48 @@ async fn a_definition_is_added_run_followed_and_canceled(test_db: TestDb) {
     click(client, Locator::Css("#cancel-run")).await;
     wait_for_attr(client, "#run-state .run-state", "data-state", "canceled").await;
     wait_for_text(client, "#run-log", "cancel asked").await;
+
+    // An agent near the data: registered with its key and start command shown once, then a
+    // data source it runs.
+    client.goto(&server.url("/settings")).await.unwrap();
+    wait_for_text(client, "#agents-title", "Agents").await;
+    type_into(client, "#agent-name", "eu-warehouse").await;
+    click(client, Locator::Css("#new-agent button[type='submit']")).await;
+    wait_for_text(client, "#new-agent-key", "eu-warehouse").await;
+    let command = text_of(client, Locator::Css("#agent-command")).await;
+    assert!(
+        command.starts_with("SELTZER_AGENT_KEY=seltzer-agent-")
+            && command.contains(&format!("seltzer agent --server {}", server.url(""))),
+        "{command}"
+    );
+    wait_for_text(client, "#agents tbody", "never connected").await;
+    type_into(client, "#source-name", "remote").await;
+    type_into(client, "#source-type", "postgres").await;
+    click(
+        client,
+        Locator::Css("#source-agent option[value='eu-warehouse']"),
+    )
+    .await;
+    type_into(
+        client,
+        "#source-configuration",
+        "host: db.internal\npassword: ${env:PGPASSWORD}",
+    )
+    .await;
+    click(
+        client,
+        Locator::Css("#new-data-source button[type='submit']"),
+    )
+    .await;
+    wait_for_text(client, "#data-sources tbody", "agent eu-warehouse").await;
+    wait_for_text(client, "#agents tbody", "remote").await;
+    client
+        .execute(
+            "document.getElementById('data-sources').scrollIntoView({block: 'start'})",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshots(client, "settings-agents").await;
     dashboard.finish(|_| false).await;
 }
