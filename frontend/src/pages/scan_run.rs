@@ -92,6 +92,14 @@ fn RunFacts(r: ScanRun) -> impl IntoView {
                 {format!(" (version {})", r.version)}</dd>
             <dt>"Started by"</dt><dd>{format!("{} ({})", r.requested_by, origin_words(r.origin))}</dd>
             <dt>"Data timestamp"</dt><dd><Time ts=Some(r.data_timestamp.clone()) /></dd>
+            <dt>"Runs on"</dt>
+            <dd id="run-runner">{match (&r.runner, &r.agent) {
+                (Some(runner), _) => runner.clone(),
+                (None, Some(agent)) if r.state == shared::api::RunState::Queuing =>
+                    format!("agent {agent} (waiting for it to ask for work: Settings → Agents shows whether it is online)"),
+                (None, Some(agent)) => format!("agent {agent}"),
+                (None, None) => "Seltzer".to_owned(),
+            }}</dd>
             {r.started_at.clone().map(|t| view! { <dt>"Started"</dt><dd><Time ts=Some(t) /></dd> })}
             {r.ended_at.clone().map(|t| view! { <dt>"Ended"</dt><dd><Time ts=Some(t) /></dd> })}
             {(r.attempt > 1).then(|| view! { <dt>"Attempt"</dt><dd>{r.attempt}</dd> })}

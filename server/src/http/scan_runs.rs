@@ -48,6 +48,15 @@ pub(super) fn run_of(r: RunRow) -> ScanRun {
             .outcomes
             .as_deref()
             .and_then(|json| serde_json::from_str(json).ok()),
+        agent: r.agent,
+        // An agent's worker names itself; a Seltzer process's is its pid and a suffix.
+        runner: r.worker.map(|w| {
+            if w.starts_with("agent ") {
+                w
+            } else {
+                format!("Seltzer process {w}")
+            }
+        }),
     }
 }
 

@@ -95,6 +95,7 @@ async fn run_status(
         warnings: count(|s| s.warn_count),
         checks: checks_of(scan.as_ref()),
         cloud_url: format!("{}/runs/{}", origin(headers), run.id),
+        agent_id: run.agent.clone(),
     })
 }
 
@@ -223,6 +224,7 @@ async fn scan(
         warnings: scan.warn_count,
         checks,
         cloud_url: format!("{origin}/scans/{}", scan.id),
+        agent_id: None,
     };
     Ok((HeaderMap::new(), Json(scan)))
 }

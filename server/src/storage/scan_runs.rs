@@ -37,6 +37,8 @@ pub struct RunRow {
     pub checks: Option<String>,
     /// A dry run's outcomes as JSON (`Vec<DryRunCheck>`): it stores no scan.
     pub outcomes: Option<String>,
+    /// The agent its data source names (its runs are that agent's to claim).
+    pub agent: Option<String>,
 }
 
 impl RunRow {
@@ -72,13 +74,14 @@ pub struct RunLogRow {
 
 const RUN_COLUMNS: &str = "r.id, r.definition_id, d.name, r.version, r.origin, r.scheduled_for, \
     r.data_timestamp, r.state, r.attempt, r.worker, r.exit_code, r.error, r.scan_id, \
-    r.requested_by, r.created_at, r.started_at, r.ended_at, r.checks, r.outcomes";
+    r.requested_by, r.created_at, r.started_at, r.ended_at, r.checks, r.outcomes, \
+    (SELECT agent FROM data_sources WHERE id = d.data_source_id)";
 
 /// A run without its checks and outcomes (each up to a checks file's size): for lists.
 const RUN_LIST_COLUMNS: &str = "r.id, r.definition_id, d.name, r.version, r.origin, \
     r.scheduled_for, r.data_timestamp, r.state, r.attempt, r.worker, r.exit_code, r.error, \
     r.scan_id, r.requested_by, r.created_at, r.started_at, r.ended_at, CAST(NULL AS TEXT), \
-    CAST(NULL AS TEXT)";
+    CAST(NULL AS TEXT), (SELECT agent FROM data_sources WHERE id = d.data_source_id)";
 
 fn run_row(row: &sqlx::any::AnyRow) -> Result<RunRow, sqlx::Error> {
     Ok(RunRow {
@@ -101,6 +104,7 @@ fn run_row(row: &sqlx::any::AnyRow) -> Result<RunRow, sqlx::Error> {
         ended_at: row.try_get(16)?,
         checks: row.try_get(17)?,
         outcomes: row.try_get(18)?,
+        agent: row.try_get(19)?,
     })
 }
 

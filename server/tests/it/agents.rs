@@ -198,8 +198,28 @@ async fn agents_are_registered_and_hold_only_their_data_sources_runs(test_db: Te
     );
     let remote = r.run_now("remote daily");
     let local = r.run_now("local");
-    r.wait_for_end(local);
-    assert_eq!(r.run(remote)["state"], "queuing");
+    let local = r.wait_for_end(local);
+    assert!(local["agent"].is_null(), "{local}");
+    assert!(
+        local["runner"]
+            .as_str()
+            .unwrap()
+            .starts_with("Seltzer process "),
+        "{local}"
+    );
+    let queued = r.run(remote);
+    assert_eq!(queued["state"], "queuing");
+    assert_eq!(queued["agent"], "eu-1", "{queued}");
+    assert!(queued["runner"].is_null(), "{queued}");
+    let v1 = r
+        .call(
+            "GET",
+            &format!("/api/v1/scans/run-{remote}"),
+            &r.viewer,
+            None,
+        )
+        .json();
+    assert_eq!(v1["agentId"], "eu-1", "{v1}");
 
     // Only an agent key speaks the protocol.
     let hello = json!({"instance": "box-1", "host": "box.eu", "version": "test"});
@@ -247,6 +267,7 @@ async fn agents_are_registered_and_hold_only_their_data_sources_runs(test_db: Te
     assert_eq!(job["leaseMs"], 5000);
     let run = r.run(remote);
     assert_eq!(run["state"], "executing");
+    assert_eq!(run["runner"], "agent eu-1/box-1", "{run}");
     assert!(
         r.log(remote)
             .iter()

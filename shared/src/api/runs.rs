@@ -334,6 +334,12 @@ pub struct ScanRun {
     /// A dry run's checks as Soda Core reported them (a dry run stores no scan).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcomes: Option<Vec<DryRunCheck>>,
+    /// The agent that runs it (its data source's); none: the Seltzer processes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// Who ran (or runs) its last attempt: `Seltzer process PID-…` or `agent NAME/INSTANCE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<String>,
 }
 
 /// One check of a dry run, as Soda Core reported it.

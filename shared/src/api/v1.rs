@@ -175,6 +175,9 @@ pub struct V1Scan {
     pub warnings: i64,
     pub checks: Vec<V1ScanCheck>,
     pub cloud_url: String,
+    /// The agent that runs a Seltzer run (its data source's); none for Seltzer's own processes
+    /// and for pushed scans.
+    pub agent_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
