@@ -676,7 +676,12 @@ async fn soda_install(args: SodaInstallArgs) -> Result<(), CliError> {
                 venv.dir.display(),
                 venv.packages.join(" ")
             );
-            venv.install(&args.python).map_err(CliError::from)?;
+            // pip runs for minutes: off the async runtime's threads.
+            let (venv, python) = (venv.clone(), args.python.clone());
+            tokio::task::spawn_blocking(move || venv.install(&python))
+                .await
+                .map_err(|e| CliError::Refused(format!("the install stopped: {e}")))?
+                .map_err(CliError::from)?;
         }
         serve.push(format!(
             "--soda-{} {}",

@@ -380,15 +380,13 @@ async fn update_definition(
                 .any(|k| k.eq_ignore_ascii_case(s))
         })
     {
-        caller.require(Role::Admin).map_err(|_| {
-            HttpError::new(
-                shared::api::ErrorCode::Forbidden,
-                format!(
-                    "stakeholders: taking {dropped} off the agreement of '{name}' takes an \
-                     admin (send the list with every stakeholder to keep it)"
-                ),
-            )
-        })?;
+        admin_for_agreement(
+            &caller,
+            format!(
+                "stakeholders: taking {dropped} off the agreement of '{name}' takes an admin \
+                 (send the list with every stakeholder to keep it)"
+            ),
+        )?;
     }
     let author = caller.actor();
     if state
@@ -406,6 +404,13 @@ async fn update_definition(
     Ok(Json(info(&state, row).await?))
 }
 
+/// An agreement binds editors: what would end one takes an admin (403 saying `why`).
+fn admin_for_agreement(caller: &Caller, why: String) -> Result<(), HttpError> {
+    caller
+        .require(Role::Admin)
+        .map_err(|_| HttpError::new(shared::api::ErrorCode::Forbidden, why))
+}
+
 #[utoipa::path(delete, path = "/scan-definitions/{name}", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name")), responses((status = 200, description = "Its configuration, versions and runs removed (editor); its stored scans stay", body = Removed), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError), (status = 409, description = "A run is executing", body = ApiError)))]
 async fn delete_definition(
     State(state): State<AppState>,
@@ -415,12 +420,10 @@ async fn delete_definition(
     let row = find(&state, &name).await?;
     if !row.stakeholders.is_empty() {
         // Deleting and adding it again would end the agreement as well.
-        caller.require(Role::Admin).map_err(|_| {
-            HttpError::new(
-                shared::api::ErrorCode::Forbidden,
-                format!("'{name}' has an agreement (stakeholders): deleting it takes an admin"),
-            )
-        })?;
+        admin_for_agreement(
+            &caller,
+            format!("'{name}' has an agreement (stakeholders): deleting it takes an admin"),
+        )?;
     }
     let (last, _) = state.db.runs_of(row.id, 0, 1).await?;
     if let Some(run) = last.first()
