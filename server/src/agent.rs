@@ -4,10 +4,13 @@
 //! sends its results to Seltzer's ordinary ingest with the job's key. Credentials stay here:
 //! `${env:}` and `${file:}` references are read from this machine.
 //!
-//! Seltzer unreachable for a while: the scan goes on, its log lines wait (up to
-//! [`BACKLOG`]), heartbeats are retried; if the lease lapses meanwhile, Seltzer takes the run
-//! over and the next heartbeat that gets through ends this copy of it.
+//! Seltzer unreachable for a while: the scan goes on, its log lines wait (up to [`BACKLOG`]
+//! lines), heartbeats are retried after a pause; if the lease lapses meanwhile, Seltzer takes
+//! the run over (its key is revoked then) and the next heartbeat that gets through ends this
+//! copy of it — each heartbeat names its attempt, so a later attempt of the same run, even on
+//! this agent, is not this one's.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,10 +29,13 @@ use crate::runner::job::Ended;
 use crate::runner::process::{self, Local, RunSink, SinkError, SodaCloud};
 use crate::timestamp::EpochMillis;
 
-/// Log lines kept while Seltzer cannot be reached; older ones are dropped beyond.
+/// Log lines kept while Seltzer cannot be reached (and their bytes); older ones are dropped
+/// beyond.
 const BACKLOG: usize = 20_000;
-/// Log lines per request.
+const BACKLOG_BYTES: usize = 16 * 1024 * 1024;
+/// Log lines per request, and their JSON's bytes at most (Seltzer takes 2 MiB).
 const LINES_PER_REQUEST: usize = 500;
+const BYTES_PER_REQUEST: usize = 1024 * 1024;
 /// The longest wait between polls while Seltzer cannot be reached.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -177,7 +183,12 @@ fn instance_name(host: &str) -> String {
         })
         .take(48)
         .collect();
-    format!("{host}-{}", std::process::id())
+    // The process id alone repeats across containers (pid 1 in each).
+    format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        crate::credentials::random_hex(3)
+    )
 }
 
 /// Asks for work and runs it until `stop` completes (runs in flight are then left: Seltzer
@@ -188,7 +199,9 @@ pub async fn run(config: AgentConfig, stop: impl Future<Output = ()>) -> Result<
     let client = Arc::new(Client {
         http: ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
+            // Short: a heartbeat that hangs holds up the scan's log until it gives up.
+            .timeout_connect(Some(Duration::from_secs(5)))
+            .timeout_global(Some(Duration::from_secs(20)))
             .build()
             .into(),
         base: format!("{}/api/agent", config.server.trim_end_matches('/')),
@@ -263,8 +276,8 @@ async fn execute(client: &Arc<Client>, runner: &RunnerConfig, seltzer: &SodaClou
     let sink = HttpSink {
         client: Arc::clone(client),
         run_id,
-        backlog: Mutex::new(Vec::new()),
-        dropped: Mutex::new(0),
+        attempt: job.attempt,
+        state: Mutex::new(SinkState::default()),
     };
     let local = Local {
         config: runner,
@@ -275,10 +288,9 @@ async fn execute(client: &Arc<Client>, runner: &RunnerConfig, seltzer: &SodaClou
         Ok(ended) => ended,
         Err(e) => Ended::failed(format!("the agent could not follow the run: {e}")),
     };
-    // What could not be sent yet goes first.
-    let _ = sink.append(Vec::new()).await;
     let finish = AgentFinish {
         instance: client.instance.clone(),
+        attempt: job.attempt,
         state: ended.state,
         exit_code: ended.exit_code,
         error: ended.error,
@@ -288,6 +300,9 @@ async fn execute(client: &Arc<Client>, runner: &RunnerConfig, seltzer: &SodaClou
     let give_up = tokio::time::Instant::now() + Duration::from_millis(job.lease_ms.unsigned_abs());
     let mut wait = Duration::from_millis(200);
     loop {
+        // What could not be sent yet goes first: the end of the log, then the end.
+        sink.retry_now();
+        let _ = sink.append(Vec::new()).await;
         match client
             .post::<_, AgentRunState>(format!("/runs/{run_id}/finish"), &finish)
             .await
@@ -320,93 +335,195 @@ async fn execute(client: &Arc<Client>, runner: &RunnerConfig, seltzer: &SodaClou
     }
 }
 
-/// An agent's run logs and renews its lease through Seltzer's agent API.
+/// What an agent's run has not sent yet, and when it tries again after a failure.
+#[derive(Debug, Default)]
+struct SinkState {
+    /// Lines Seltzer has not taken yet, and their size in bytes.
+    backlog: VecDeque<(EpochMillis, String, String)>,
+    backlog_bytes: usize,
+    /// Lines dropped from a full backlog (told in the log once sending works again).
+    dropped: usize,
+    /// After a failure, requests wait until then (the scan is not held up meanwhile).
+    retry_at: Option<tokio::time::Instant>,
+    failures: u32,
+}
+
+impl SinkState {
+    fn keep(&mut self, line: (EpochMillis, String, String)) {
+        self.backlog_bytes += line.2.len();
+        self.backlog.push_back(line);
+        while self.backlog.len() > BACKLOG || self.backlog_bytes > BACKLOG_BYTES {
+            let Some(old) = self.backlog.pop_front() else {
+                break;
+            };
+            self.backlog_bytes -= old.2.len();
+            self.dropped += 1;
+        }
+    }
+
+    fn waiting(&self) -> bool {
+        self.retry_at
+            .is_some_and(|at| tokio::time::Instant::now() < at)
+    }
+
+    fn failed(&mut self) {
+        self.failures = self.failures.saturating_add(1);
+        let wait = Duration::from_secs(2)
+            .saturating_mul(1 << self.failures.min(4))
+            .min(MAX_BACKOFF);
+        self.retry_at = Some(tokio::time::Instant::now() + wait);
+    }
+
+    fn succeeded(&mut self) {
+        self.failures = 0;
+        self.retry_at = None;
+    }
+}
+
+/// An agent's run logs and renews its lease through Seltzer's agent API. After a failure it
+/// waits a while before the next request (log lines keep meanwhile), so a network that drops
+/// packets does not hold up the scan's output, its timeout or its cancel.
 struct HttpSink {
     client: Arc<Client>,
     run_id: i64,
-    /// Lines Seltzer has not taken yet.
-    backlog: Mutex<Vec<(EpochMillis, String, String)>>,
-    /// Lines dropped from a full backlog.
-    dropped: Mutex<usize>,
+    attempt: i64,
+    state: Mutex<SinkState>,
+}
+
+impl HttpSink {
+    fn state(&self) -> std::sync::MutexGuard<'_, SinkState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Tries at once, whatever the last failure said (the run has ended).
+    fn retry_now(&self) {
+        self.state().retry_at = None;
+    }
+
+    /// The next batch to send: up to [`LINES_PER_REQUEST`] lines and [`BYTES_PER_REQUEST`]
+    /// bytes, after a line saying how many were dropped, if any were.
+    fn next_batch(&self) -> (Vec<AgentLogLine>, usize, usize) {
+        let state = self.state();
+        let mut lines = Vec::new();
+        if state.dropped > 0 {
+            lines.push(AgentLogLine {
+                at: crate::timestamp::now(),
+                stream: "seltzer".to_owned(),
+                line: format!(
+                    "{} log lines lost while Seltzer could not be reached",
+                    state.dropped
+                ),
+            });
+        }
+        let mut bytes = 0;
+        let mut taken = 0;
+        for (at, stream, line) in &state.backlog {
+            // A line's JSON is at most six bytes per byte of text (`\u001b`).
+            let size = line.len() * 6 + 64;
+            if taken == LINES_PER_REQUEST || (taken > 0 && bytes + size > BYTES_PER_REQUEST) {
+                break;
+            }
+            bytes += size;
+            taken += 1;
+            lines.push(AgentLogLine {
+                at: *at,
+                stream: stream.clone(),
+                line: line.clone(),
+            });
+        }
+        (lines, taken, state.dropped)
+    }
+
+    /// Drops the first `taken` lines of the backlog (sent, or refused for good).
+    fn sent(&self, taken: usize, dropped: usize) {
+        let mut state = self.state();
+        let taken = taken.min(state.backlog.len());
+        for _ in 0..taken {
+            if let Some(line) = state.backlog.pop_front() {
+                state.backlog_bytes -= line.2.len();
+            }
+        }
+        state.dropped -= dropped.min(state.dropped);
+    }
 }
 
 impl RunSink for HttpSink {
     async fn append(&self, lines: Vec<(EpochMillis, String, String)>) -> Result<(), SinkError> {
-        let pending = {
-            let mut backlog = self.backlog.lock().map_err(|e| e.to_string())?;
-            backlog.extend(lines);
-            let mut dropped = self.dropped.lock().map_err(|e| e.to_string())?;
-            if backlog.len() > BACKLOG {
-                let over = backlog.len() - BACKLOG;
-                backlog.drain(..over);
-                *dropped += over;
+        {
+            let mut state = self.state();
+            for line in lines {
+                state.keep(line);
             }
-            if *dropped > 0 {
-                backlog.insert(
-                    0,
-                    (
-                        crate::timestamp::now(),
-                        "seltzer".to_owned(),
-                        format!(
-                            "{} log lines lost while Seltzer could not be reached",
-                            *dropped
-                        ),
-                    ),
-                );
-                *dropped = 0;
+            if state.waiting() {
+                return Ok(());
             }
-            std::mem::take(&mut *backlog)
-        };
-        let mut rest = pending.as_slice();
-        while !rest.is_empty() {
-            let (chunk, after) = rest.split_at(rest.len().min(LINES_PER_REQUEST));
+        }
+        loop {
+            let (lines, taken, dropped) = self.next_batch();
+            if lines.is_empty() {
+                return Ok(());
+            }
             let body = AgentLogs {
                 instance: self.client.instance.clone(),
-                lines: chunk
-                    .iter()
-                    .map(|(at, stream, line)| AgentLogLine {
-                        at: *at,
-                        stream: stream.clone(),
-                        line: line.clone(),
-                    })
-                    .collect(),
+                attempt: self.attempt,
+                lines,
             };
             match self
                 .client
                 .post::<_, AgentRunState>(format!("/runs/{}/logs", self.run_id), &body)
                 .await
             {
-                Ok(_) => rest = after,
-                // Not this agent's run any more: the heartbeat ends it; its lines are moot.
-                Err(Failure::Status(409 | 404, _)) => return Ok(()),
+                Ok(_) => {
+                    self.sent(taken, dropped);
+                    self.state().succeeded();
+                }
+                // Not this agent's run (or key) any more: the heartbeat ends it; its lines are
+                // moot.
+                Err(Failure::Status(401 | 404 | 409, _)) => {
+                    self.sent(usize::MAX, usize::MAX);
+                    return Ok(());
+                }
+                // Refused as it is (never as it should be): dropped, not sent again and again.
+                Err(Failure::Status(code, message))
+                    if (400..500).contains(&code) && code != 429 =>
+                {
+                    tracing::warn!(run_id = self.run_id, "log lines refused: {message}");
+                    self.sent(taken, dropped);
+                }
                 Err(e) => {
                     tracing::warn!(run_id = self.run_id, "log lines wait: {e}");
-                    let mut backlog = self.backlog.lock().map_err(|e| e.to_string())?;
-                    let newer = std::mem::take(&mut *backlog);
-                    backlog.extend_from_slice(rest);
-                    backlog.extend(newer);
+                    self.state().failed();
                     return Ok(());
                 }
             }
         }
-        Ok(())
     }
 
     async fn renew(&self, _lease_ms: i64) -> Result<Option<RunState>, SinkError> {
+        if self.state().waiting() {
+            return Ok(Some(RunState::Executing));
+        }
         let beat = AgentHeartbeat {
             instance: self.client.instance.clone(),
+            attempt: self.attempt,
         };
         match self
             .client
             .post::<_, AgentRunState>(format!("/runs/{}/heartbeat", self.run_id), &beat)
             .await
         {
-            Ok(Some(answer)) => Ok(Some(answer.state)),
-            Ok(None) => Ok(Some(RunState::Executing)),
-            Err(Failure::Status(409 | 404, _)) => Ok(None),
+            Ok(answer) => {
+                self.state().succeeded();
+                Ok(Some(answer.map_or(RunState::Executing, |a| a.state)))
+            }
+            // Taken over, ended, or the agent's key replaced: this copy of the run stops.
+            Err(Failure::Status(401 | 404 | 409, _)) => Ok(None),
             // Seltzer unreachable: the scan goes on; a lapsed lease is told by a later beat.
             Err(e) => {
                 tracing::warn!(run_id = self.run_id, "heartbeat not heard: {e}");
+                self.state().failed();
                 Ok(Some(RunState::Executing))
             }
         }

@@ -600,9 +600,12 @@ async fn agent(args: AgentArgs) -> Result<(), CliError> {
             ..RunnerConfig::default()
         },
     };
-    crate::agent::run(config, crate::shutdown_signal())
-        .await
-        .map_err(|e| CliError::Refused(e.to_string()))
+    crate::agent::run(
+        config,
+        crate::shutdown_signal("its running scans are taken over once their lease lapses"),
+    )
+    .await
+    .map_err(|e| CliError::Refused(e.to_string()))
 }
 
 async fn soda_install(args: SodaInstallArgs) -> Result<(), CliError> {

@@ -119,7 +119,7 @@ pub async fn run(config: ServeConfig) -> Result<(), RunError> {
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(shutdown_signal("finishing requests in flight"))
     .await
     .map_err(RunError::Serve)?;
     // What is being sent now is sent again by the next start (its claim runs out).
@@ -131,7 +131,8 @@ pub async fn run(config: ServeConfig) -> Result<(), RunError> {
     Ok(())
 }
 
-pub(crate) async fn shutdown_signal() {
+/// SIGTERM or Ctrl-C, logged with what stopping does (`doing`).
+pub(crate) async fn shutdown_signal(doing: &'static str) {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!("cannot listen for Ctrl-C: {e}");
@@ -156,5 +157,5 @@ pub(crate) async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: finishing requests in flight");
+    tracing::info!("shutting down: {doing}");
 }

@@ -183,8 +183,13 @@ impl AgentCaller {
         Ok(format!("agent {}/{instance}", self.name))
     }
 
-    /// Run `id` when this worker holds it, else a 409 (404 for no such run).
-    async fn held_run(&self, state: &AppState, id: i64, worker: &str) -> Result<RunRow, HttpError> {
+    /// Run `id` when this worker holds its attempt `attempt`, else a 409 (404 for no such run).
+    async fn held_run(
+        &self,
+        state: &AppState,
+        (id, attempt): (i64, i64),
+        worker: &str,
+    ) -> Result<RunRow, HttpError> {
         let run = state
             .db
             .run(id)
@@ -194,7 +199,7 @@ impl AgentCaller {
             RunState::parse(&run.state),
             Some(RunState::Executing | RunState::CancelationRequested)
         );
-        if !executing || run.worker.as_deref() != Some(worker) {
+        if !executing || run.worker.as_deref() != Some(worker) || run.attempt != attempt {
             return Err(not_held(id, &run.state));
         }
         Ok(run)
@@ -242,20 +247,31 @@ async fn claim(
         agent.name,
         hello.host.as_deref().unwrap_or(&hello.instance)
     );
+    let claimer = job::Claimer {
+        worker: &worker,
+        agent: Some(&agent.name),
+        on: &on,
+    };
     match job::job_for(
         &state.db,
         state.secret_key.as_ref(),
         &run,
-        &worker,
+        claimer,
         lease_ms,
-        &on,
     )
     .await?
     {
         Ok(job) => Ok(Json(job).into_response()),
         Err(refused) => {
             // It cannot run anywhere: ended here, and told.
-            job::finish(&state.db, run.id, &worker, Ended::failed(refused), None).await?;
+            job::finish(
+                &state.db,
+                (run.id, run.attempt),
+                &worker,
+                Ended::failed(refused),
+                None,
+            )
+            .await?;
             state.wake_sender.notify_one();
             Ok(StatusCode::NO_CONTENT.into_response())
         }
@@ -273,7 +289,12 @@ async fn heartbeat(
     state.db.agent_seen(&agent.name, None, None).await?;
     match state
         .db
-        .renew_lease(id, &worker, timestamp::now() + state.run_lease_ms)
+        .renew_lease(
+            id,
+            &worker,
+            beat.attempt,
+            timestamp::now() + state.run_lease_ms,
+        )
         .await?
     {
         Some(run_state) => Ok(Json(AgentRunState { state: run_state })),
@@ -316,7 +337,7 @@ async fn logs(
         };
         lines.push((at, l.stream, l.line.chars().take(MAX_LINE).collect()));
     }
-    let run = agent.held_run(&state, id, &worker).await?;
+    let run = agent.held_run(&state, (id, logs.attempt), &worker).await?;
     state.db.append_run_logs(id, &lines).await?;
     Ok(Json(AgentRunState {
         state: RunState::parse(&run.state).unwrap_or(RunState::Executing),
@@ -340,13 +361,20 @@ async fn finish(
         ));
     }
     check_text("error", end.error.as_deref(), 4096)?;
-    agent.held_run(&state, id, &worker).await?;
+    agent.held_run(&state, (id, end.attempt), &worker).await?;
     let ended = Ended {
         state: end.state,
         exit_code: end.exit_code,
         error: end.error,
     };
-    let ended_in = job::finish(&state.db, id, &worker, ended, Some(&end.api_key_id)).await?;
+    let ended_in = job::finish(
+        &state.db,
+        (id, end.attempt),
+        &worker,
+        ended,
+        Some(&end.api_key_id),
+    )
+    .await?;
     // A run that failed is told.
     state.wake_sender.notify_one();
     match ended_in {

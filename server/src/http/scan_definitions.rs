@@ -527,7 +527,7 @@ pub(super) async fn queue_run(
     Ok(run)
 }
 
-#[utoipa::path(post, path = "/scan-definitions/{name}/runs", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name")), responses((status = 201, description = "Queued (editor): the run, in state queuing", body = ScanRun), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
+#[utoipa::path(post, path = "/scan-definitions/{name}/runs", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Scan definition name")), responses((status = 201, description = "Queued (editor): the run as it is now (queuing, or executing when a runner took it at once)", body = ScanRun), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError)))]
 async fn run_now(
     State(state): State<AppState>,
     EditorCaller(caller): EditorCaller,

@@ -29,18 +29,29 @@ impl Ended {
     }
 }
 
-/// The job of a claimed run for `worker` (`on` names who runs it, for the log), or why it
-/// cannot run (`Ok(Err)`: the run is then to be finished as failed). The key is made last,
-/// and the lease renewed after it: hashing the key takes a core for a while, and a slow start
-/// on a busy machine must not be taken for a dead process.
+/// Who claimed a run: a Seltzer process, or an instance of an agent.
+#[derive(Debug, Clone, Copy)]
+pub struct Claimer<'a> {
+    /// The worker the run is held by (its lease names it).
+    pub worker: &'a str,
+    /// The agent, for an agent's instance.
+    pub agent: Option<&'a str>,
+    /// Who runs it, as its log says.
+    pub on: &'a str,
+}
+
+/// The job of a run `claimer` claimed, or why it cannot run (`Ok(Err)`: the run is then to be
+/// finished as failed). The key is made last, and the lease renewed after it: hashing the key
+/// takes a core for a while, and a slow start on a busy machine must not be taken for a dead
+/// process.
 pub async fn job_for(
     db: &Database,
     key: Option<&SecretKey>,
     run: &RunRow,
-    worker: &str,
+    claimer: Claimer<'_>,
     lease_ms: i64,
-    on: &str,
 ) -> Result<Result<AgentJob, String>, StorageError> {
+    let on = claimer.on;
     db.append_run_logs(
         run.id,
         &[(
@@ -80,6 +91,20 @@ pub async fn job_for(
             definition.data_source
         )));
     };
+    // Runs are claimed by the definition's data source now; the version may name another
+    // (edited while the run was queued): its secrets go only to whoever runs that one.
+    if data_source.agent.as_deref() != claimer.agent {
+        return Ok(Err(format!(
+            "version {} runs on the data source '{}', which {}: the definition was moved to \
+             another data source while the run waited; run it again",
+            run.version,
+            data_source.name,
+            data_source.agent.as_deref().map_or_else(
+                || "Seltzer runs".to_owned(),
+                |a| format!("agent '{a}' runs")
+            ),
+        )));
+    }
     let configuration = match definition.engine {
         Engine::V3 => Some(data_source.configuration.clone()).filter(|c| !c.trim().is_empty()),
         Engine::V4 => data_source.configuration_v4.clone(),
@@ -125,7 +150,12 @@ pub async fn job_for(
     // stored: the ingest sees whose key it is).
     let run_key = db.create_run_key(run.id, &data_source.name).await?;
     if db
-        .renew_lease(run.id, worker, timestamp::now() + lease_ms)
+        .renew_lease(
+            run.id,
+            claimer.worker,
+            run.attempt,
+            timestamp::now() + lease_ms,
+        )
         .await?
         .is_none()
     {
@@ -155,12 +185,12 @@ pub async fn job_for(
     }))
 }
 
-/// Ends `worker`'s run: its key revoked (when it got one), its state judged from the results
-/// stored, the end written to its log. The state it ended in; `None` when the run was no
-/// longer `worker`'s (another process took it over).
+/// Ends `worker`'s attempt `attempt` of run `run_id`: its key revoked (when it got one), its
+/// state judged from the results stored, the end written to its log. The state it ended in;
+/// `None` when the run was no longer `worker`'s (another process took it over).
 pub async fn finish(
     db: &Database,
-    run_id: i64,
+    (run_id, attempt): (i64, i64),
     worker: &str,
     ended: Ended,
     key_id: Option<&str>,
@@ -185,6 +215,7 @@ pub async fn finish(
         .finish_run(
             run_id,
             worker,
+            attempt,
             ended.state,
             ended.exit_code,
             ended.error.as_deref(),

@@ -118,15 +118,13 @@ impl Runner {
     /// Runs a claimed run here, to its end.
     async fn execute(&self, run: RunRow) -> Result<(), SinkError> {
         let lease_ms = self.config.lease_ms;
-        let job = job::job_for(
-            &self.db,
-            self.key.as_ref(),
-            &run,
-            &self.worker,
-            lease_ms,
-            &format!("Seltzer process {}", self.worker),
-        )
-        .await?;
+        let on = format!("Seltzer process {}", self.worker);
+        let claimer = job::Claimer {
+            worker: &self.worker,
+            agent: None,
+            on: &on,
+        };
+        let job = job::job_for(&self.db, self.key.as_ref(), &run, claimer, lease_ms).await?;
         let (ended, key_id) = match job {
             Ok(job) => {
                 let local = Local {
@@ -137,6 +135,7 @@ impl Runner {
                 let sink = DatabaseSink {
                     db: &self.db,
                     run_id: run.id,
+                    attempt: run.attempt,
                     worker: &self.worker,
                 };
                 (
@@ -146,7 +145,14 @@ impl Runner {
             }
             Err(refused) => (Ended::failed(refused), None),
         };
-        job::finish(&self.db, run.id, &self.worker, ended, key_id.as_deref()).await?;
+        job::finish(
+            &self.db,
+            (run.id, run.attempt),
+            &self.worker,
+            ended,
+            key_id.as_deref(),
+        )
+        .await?;
         Ok(())
     }
 
@@ -212,6 +218,7 @@ impl Runner {
 struct DatabaseSink<'a> {
     db: &'a Database,
     run_id: i64,
+    attempt: i64,
     worker: &'a str,
 }
 
@@ -223,7 +230,12 @@ impl RunSink for DatabaseSink<'_> {
     async fn renew(&self, lease_ms: i64) -> Result<Option<shared::api::RunState>, SinkError> {
         Ok(self
             .db
-            .renew_lease(self.run_id, self.worker, timestamp::now() + lease_ms)
+            .renew_lease(
+                self.run_id,
+                self.worker,
+                self.attempt,
+                timestamp::now() + lease_ms,
+            )
             .await?)
     }
 }

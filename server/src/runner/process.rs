@@ -174,7 +174,7 @@ async fn prepare<S: RunSink>(
                 Err(_) => {
                     return Ok(Err(format!(
                         "the data source refers to ${{env:{name}}}, which is not set in the \
-                         environment of {}",
+                         environment of the process running the scan ({})",
                         local.worker
                     )));
                 }
@@ -349,6 +349,9 @@ async fn watch<S: RunSink>(
         .id()
         .and_then(|id| i32::try_from(id).ok())
         .map(Pid::from_raw);
+    // Whatever happens to this task (its runtime stopping with the process), the scan's whole
+    // group goes with it, not only the child `kill_on_drop` ends.
+    let _group_guard = GroupGuard(group);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout.max(1).unsigned_abs());
     let renew_every = Duration::from_millis((job.lease_ms / 3).max(10).unsigned_abs());
     let mut renew = tokio::time::interval(renew_every);
@@ -407,10 +410,6 @@ async fn watch<S: RunSink>(
     }
     log.flush().await?;
     let exit_code = status.ok().and_then(|s| s.code()).map(i64::from);
-    if let Some(group) = group {
-        // Whatever the scan left behind in its group goes with it.
-        let _ = killpg(group, Signal::SIGKILL);
-    }
     Ok(match stopping {
         Some((state, error)) => Ended {
             state,
@@ -423,6 +422,17 @@ async fn watch<S: RunSink>(
             error: None,
         },
     })
+}
+
+/// Kills a process group when dropped.
+struct GroupGuard(Option<Pid>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(group) = self.0 {
+            let _ = killpg(group, Signal::SIGKILL);
+        }
+    }
 }
 
 /// SIGTERM to the whole group; when SIGKILL follows if it has not ended.

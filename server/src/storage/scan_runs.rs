@@ -276,32 +276,37 @@ impl Database {
         Ok(None)
     }
 
-    /// Renews `worker`'s lease on a run; the run's state now (`None`: no longer its run).
+    /// Renews `worker`'s lease on attempt `attempt` of a run; the run's state now (`None`: no
+    /// longer its run — taken over, or a later attempt, even one the same worker claimed).
     pub async fn renew_lease(
         &self,
         run_id: i64,
         worker: &str,
+        attempt: i64,
         lease_until: EpochMillis,
     ) -> Result<Option<RunState>, StorageError> {
         let _gate = self.write_gate().await;
         let sql = format!(
             "UPDATE scan_runs SET lease_until = $1 WHERE id = $2 AND worker = $3 \
-             AND state IN {EXECUTING} RETURNING state"
+             AND attempt = $4 AND state IN {EXECUTING} RETURNING state"
         );
         let state: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(lease_until)
             .bind(run_id)
             .bind(worker)
+            .bind(attempt)
             .fetch_optional(&self.pool)
             .await?;
         Ok(state.as_deref().and_then(RunState::parse))
     }
 
-    /// Ends `worker`'s run in `state`; false when it was no longer its run.
+    /// Ends `worker`'s attempt `attempt` of a run in `state`; false when it was no longer its
+    /// run.
     pub async fn finish_run(
         &self,
         run_id: i64,
         worker: &str,
+        attempt: i64,
         state: RunState,
         exit_code: Option<i64>,
         error: Option<&str>,
@@ -310,7 +315,8 @@ impl Database {
         let mut tx = self.pool.begin().await?;
         let sql = format!(
             "UPDATE scan_runs SET state = $1, exit_code = $2, error = $3, ended_at = $4, \
-             lease_until = NULL WHERE id = $5 AND worker = $6 AND state IN {EXECUTING}"
+             lease_until = NULL WHERE id = $5 AND worker = $6 AND attempt = $7 \
+             AND state IN {EXECUTING}"
         );
         let done = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(state.as_str())
@@ -319,6 +325,7 @@ impl Database {
             .bind(timestamp::now())
             .bind(run_id)
             .bind(worker)
+            .bind(attempt)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -379,7 +386,7 @@ impl Database {
             let (sql, line) = if state == "cancelationRequested" {
                 (
                     "UPDATE scan_runs SET state = 'canceled', worker = NULL, lease_until = NULL, \
-                     ended_at = $1, error = 'canceled; its Seltzer process stopped' \
+                     ended_at = $1, error = 'canceled; its runner stopped' \
                      WHERE id = $2 AND lease_until < $1 AND state = 'cancelationRequested'",
                     None,
                 )
@@ -413,6 +420,24 @@ impl Database {
             let failed_for_good = state == "executing" && attempt >= max_attempts;
             if done == 1 && failed_for_good {
                 super::notifications::enqueue_run_failed(&mut tx, id).await?;
+            }
+            if done == 1 {
+                // The lost attempt's Soda Core may still be running somewhere (an agent cut
+                // off from Seltzer): its key may no longer send the run's results.
+                sqlx::query(
+                    "DELETE FROM api_tokens WHERE api_key_id IN \
+                     (SELECT id FROM api_keys WHERE run_id = $1)",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE api_keys SET revoked_at = $1 WHERE run_id = $2 AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             }
             tx.commit().await?;
             drop(gate);

@@ -277,17 +277,19 @@ async fn agents_are_registered_and_hold_only_their_data_sources_runs(test_db: Te
     );
     assert_eq!(agent_call(&r, &key, "/claim", &hello).status, 204);
 
-    // Heartbeats, logs and the finish come from the instance holding the run.
-    let beat = |key: &str, instance: &str| {
+    // Heartbeats, logs and the finish come from the instance holding the run's attempt.
+    let beat_attempt = |key: &str, instance: &str, attempt: i64| {
         agent_call(
             &r,
             key,
             &format!("/runs/{remote}/heartbeat"),
-            &json!({"instance": instance}),
+            &json!({"instance": instance, "attempt": attempt}),
         )
     };
+    let beat = |key: &str, instance: &str| beat_attempt(key, instance, 1);
     assert_eq!(beat(&key, "box-2").status, 409);
     assert_eq!(beat(&other_key, "box-1").status, 409);
+    assert_eq!(beat_attempt(&key, "box-1", 2).status, 409);
     let held = beat(&key, "box-1");
     assert_eq!(held.status, 200, "{}", held.text());
     assert_eq!(held.json()["state"], "executing");
@@ -298,14 +300,15 @@ async fn agents_are_registered_and_hold_only_their_data_sources_runs(test_db: Te
         &r,
         &key,
         &format!("/runs/{remote}/logs"),
-        &json!({"instance": "box-1", "lines": too_many}),
+        &json!({"instance": "box-1", "attempt": 1, "lines": too_many}),
     );
     assert_eq!(refused.status, 400);
     let bad_stream = agent_call(
         &r,
         &key,
         &format!("/runs/{remote}/logs"),
-        &json!({"instance": "box-1", "lines": [{"at": 0, "stream": "other", "line": "x"}]}),
+        &json!({"instance": "box-1", "attempt": 1,
+                "lines": [{"at": 0, "stream": "other", "line": "x"}]}),
     );
     assert_eq!(bad_stream.status, 400);
     assert!(
@@ -317,7 +320,7 @@ async fn agents_are_registered_and_hold_only_their_data_sources_runs(test_db: Te
         &r,
         &key,
         &format!("/runs/{remote}/logs"),
-        &json!({"instance": "box-1", "lines": [line("scanning near the data")]}),
+        &json!({"instance": "box-1", "attempt": 1, "lines": [line("scanning near the data")]}),
     );
     assert_eq!(sent.status, 200, "{}", sent.text());
     assert!(
@@ -338,7 +341,7 @@ async fn agents_are_registered_and_hold_only_their_data_sources_runs(test_db: Te
             &r,
             &key,
             &format!("/runs/{remote}/finish"),
-            &json!({"instance": "box-1", "state": state, "exitCode": null,
+            &json!({"instance": "box-1", "attempt": 1, "state": state, "exitCode": null,
                     "error": "canceled while running", "apiKeyId": job["apiKeyId"]}),
         )
     };
@@ -386,6 +389,35 @@ async fn agents_are_registered_and_hold_only_their_data_sources_runs(test_db: Te
     let removed = r.call("DELETE", "/api/agents/us-1", &r.admin, None);
     assert_eq!(removed.status, 200);
     assert_eq!(agent_call(&r, &other_key, "/claim", &hello).status, 401);
+
+    // A definition moved off the agent's data source while its run waits: the run's version
+    // still names the agent's data source, so Seltzer does not run it (nor hand it over).
+    define(
+        &r,
+        "moved",
+        "remote",
+        "# fake: echo moved\nchecks for orders:\n  - row_count > 0\n",
+        &json!({}),
+    );
+    let waiting = r.run_now("moved");
+    let moved = r.call(
+        "PUT",
+        "/api/scan-definitions/moved",
+        &r.editor,
+        Some(json!({"name": "moved", "dataSource": "shop",
+                    "checks": "# fake: echo moved\nchecks for orders:\n  - row_count > 0\n"})),
+    );
+    assert_eq!(moved.status, 200, "{}", moved.text());
+    let run = r.wait_for_end(waiting);
+    assert_eq!(run["state"], "failed", "{run}");
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains("version 1 runs on the data source 'remote', which agent 'eu-1' runs"),
+        "{run}"
+    );
+    assert!(!r.log(waiting).join("\n").contains("stdout: moved"));
 }
 
 /// Waits for the agent to log a line containing `text`.
@@ -544,6 +576,15 @@ async fn an_agent_that_dies_is_taken_over_and_a_wrong_key_stops_it(test_db: Test
     first.child.wait().unwrap();
     let requeued = r.wait_for(id, &["queuing"]);
     assert_eq!(requeued["attempt"], 2, "{requeued}");
+    // The lost attempt's key went with it (its Soda Core may still be running somewhere).
+    let live: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM api_keys WHERE run_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .fetch_one(r.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(live, 0);
     let second = AgentProcess::start(&r.server, &key, &fake_soda(), &[]);
     let run = r.wait_for_end(id);
     assert_eq!(run["attempt"], 2, "{run}");

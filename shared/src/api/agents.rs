@@ -103,6 +103,8 @@ pub struct AgentJob {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentHeartbeat {
     pub instance: String,
+    /// The job's attempt: a later attempt of the run is not this one's, even on this instance.
+    pub attempt: i64,
 }
 
 /// The run's state after a heartbeat or a finish: `cancelationRequested` tells the agent to
@@ -127,12 +129,15 @@ pub struct AgentLogLine {
     pub line: String,
 }
 
-/// `POST /api/agent/runs/{id}/logs`: at most 1,000 lines, secret values already masked.
+/// `POST /api/agent/runs/{id}/logs`: at most 1,000 lines and 2 MiB, secret values already
+/// masked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentLogs {
     pub instance: String,
+    /// The job's attempt.
+    pub attempt: i64,
     pub lines: Vec<AgentLogLine>,
 }
 
@@ -144,6 +149,8 @@ pub struct AgentLogs {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentFinish {
     pub instance: String,
+    /// The job's attempt.
+    pub attempt: i64,
     pub state: RunState,
     #[serde(default)]
     pub exit_code: Option<i64>,
