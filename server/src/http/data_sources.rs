@@ -193,20 +193,9 @@ async fn create_data_source(
             ),
         ));
     }
-    state
-        .db
-        .configure_data_source(
-            &new.name,
-            new.source_type.trim(),
-            &new.configuration,
-            configuration_v4(&new),
-            max,
-            new.agent.as_deref(),
-        )
-        .await?;
     Ok((
         StatusCode::CREATED,
-        Json(stored_data_source(&state, &new.name).await?),
+        Json(store(&state, &new.name, &new, max).await?),
     ))
 }
 
@@ -242,18 +231,28 @@ async fn update_data_source(
         )));
     }
     let max = check_data_source(&state, &new).await?;
+    Ok(Json(store(&state, &name, &new, max).await?))
+}
+
+/// Stores `new` (checked) as data source `name`'s configuration: as stored now.
+async fn store(
+    state: &AppState,
+    name: &str,
+    new: &NewDataSource,
+    max: i64,
+) -> Result<DataSourceInfo, HttpError> {
     state
         .db
         .configure_data_source(
-            &name,
+            name,
             new.source_type.trim(),
             &new.configuration,
-            configuration_v4(&new),
+            configuration_v4(new),
             max,
             new.agent.as_deref(),
         )
         .await?;
-    Ok(Json(stored_data_source(&state, &name).await?))
+    stored_data_source(state, name).await
 }
 
 #[utoipa::path(delete, path = "/data-sources/{name}", tag = "runs", security(("basic" = []), ("bearer" = []), ("session" = [])), params(("name" = String, Path, description = "Data source name")), responses((status = 200, description = "Its configuration removed (admin); its scans stay", body = Removed), (status = 401, description = "No or wrong credentials", body = ApiError), (status = 403, description = "The role does not allow this", body = ApiError), (status = 404, description = "No such object", body = ApiError), (status = 409, description = "Scan definitions run on it", body = ApiError)))]
